@@ -1,0 +1,10 @@
+# TOFU_SANITIZER=address|thread instruments every target of the build (see CMakePresets.json).
+if(TOFU_SANITIZER STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(TOFU_SANITIZER STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT TOFU_SANITIZER STREQUAL "none")
+  message(FATAL_ERROR "TOFU_SANITIZER must be none, address or thread, not '${TOFU_SANITIZER}'")
+endif()

@@ -1,0 +1,69 @@
+// Address: where a channel connects or listens, in the tofu header value syntax
+// (K3): `tcp|host|port` or `uds|path`. Parsing is strict (B8). Values are plain copies;
+// all functions here are thread-safe and never block.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "tofu/result.h"
+#include "tofu/status.h"
+
+namespace tofu {
+
+class Message;
+
+inline constexpr std::string_view kConnectToHeader = "~connect_to";
+inline constexpr std::string_view kListenOnHeader = "~listen_on";
+// Longest UDS path that fits sockaddr_un.sun_path with its terminating NUL on Linux.
+inline constexpr std::size_t kMaxUdsPathLength = 107;
+
+enum class AddressKind : std::uint8_t { tcp, uds };
+
+class Address {
+ public:
+  // Defaults of the reference helpers: a TCP client goes to 127.0.0.1:7099.
+  static constexpr std::string_view kDefaultHost = "127.0.0.1";
+  static constexpr std::uint16_t kDefaultPort = 7099;
+
+  Address() = default;
+  static Address tcp(std::string host, std::uint16_t port);
+  static Address uds(std::string path);
+
+  // Parses a header value. invalid_address for: an unknown protocol token, a wrong number
+  // of '|' parts, an empty host, a port that is not a decimal 0..65535, an empty path or one
+  // longer than kMaxUdsPathLength.
+  static Result<Address> parse(std::string_view value);
+
+  AddressKind kind() const noexcept { return kind_; }
+  const std::string& host() const noexcept { return host_; }  // tcp only; IPv6 without brackets
+  std::uint16_t port() const noexcept { return port_; }       // tcp only
+  const std::string& path() const noexcept { return path_; }  // uds only
+
+  // The header value: "tcp|127.0.0.1|7099" or "uds|/tmp/x.sock".
+  std::string toString() const;
+
+  bool operator==(const Address&) const = default;
+
+ private:
+  AddressKind kind_ = AddressKind::tcp;
+  std::string host_ = std::string(kDefaultHost);
+  std::uint16_t port_ = kDefaultPort;
+  std::string path_;
+};
+
+// Turns `message` into a HelloRequest for `peer` (client side): the binary header becomes a
+// fresh HelloRequest on channel 0 and a `~connect_to` header is appended; other text headers
+// and the body are kept. wrong_address if the address cannot be formatted (empty host/path).
+[[nodiscard]] Status prepareHelloRequest(Message& message, const Address& peer);
+
+// Turns `message` into a WelcomeRequest for `local` (server side), with `~listen_on`.
+[[nodiscard]] Status prepareWelcomeRequest(Message& message, const Address& local);
+
+// The address a Hello/WelcomeRequest carries: the first `~connect_to` or `~listen_on` header.
+// invalid_address when there is none, it does not parse, or its kind does not match the
+// opcode (HelloRequest needs ~connect_to, WelcomeRequest needs ~listen_on) (B8).
+Result<Address> addressOf(const Message& message);
+
+}  // namespace tofu

@@ -1,0 +1,56 @@
+// ChannelGroup: a receive queue plus ownership of channels. Created and destroyed through
+// Ampe. enqueueToPeer() and updateReceiver() may be called from any thread; waitReceive()
+// has exactly one consumer thread per group.
+#pragma once
+
+#include <cstdint>
+
+#include "tofu/message.h"
+#include "tofu/result.h"
+
+namespace tofu {
+
+inline constexpr std::uint64_t kWaitReceiveInfiniteTimeout = UINT64_MAX;
+inline constexpr std::uint64_t kWaitReceiveSecondTimeout = 1'000'000'000;
+
+class ChannelGroup {
+ public:
+  // Hands `message` to the engine for its channel (the message is the API: HelloRequest
+  // connects, WelcomeRequest listens, ByeRequest closes gracefully, ByeSignal aborts).
+  // Validates synchronously (PROTOCOL.md 2.8, K6): on failure the caller keeps the message,
+  // whose status byte tells why for the header checks. Hello/WelcomeRequest always open a new
+  // channel: its number is allocated here and returned. A message id of 0 is replaced by the
+  // next process-wide id. On success `message` is cleared and the returned header snapshot
+  // has the channel number and id; the outcome arrives later through waitReceive().
+  // Fails with notification_failed when the channel's send queue is full (B6),
+  // notification_disabled once the engine is shutting down, allocation_failed when no channel
+  // number is free. Thread-safe; never blocks on the network.
+  [[nodiscard]] virtual Result<BinaryHeader> enqueueToPeer(MessagePtr& message) = 0;
+
+  // Takes the oldest message of this group's queue: peer messages, engine notifications
+  // (origin engine) and updateReceiver() items, in one FIFO. Blocks up to `timeoutNs`
+  // nanoseconds (0 polls, kWaitReceiveInfiniteTimeout waits forever); a message arriving or
+  // the group being destroyed wakes it. Returns a null message on timeout, shutdown_started
+  // when the group is destroyed (or the engine with it). The caller owns the message and
+  // should give it back with Ampe::put(). One consumer thread per group.
+  [[nodiscard]] virtual Result<MessagePtr> waitReceive(std::uint64_t timeoutNs) = 0;
+
+  // Appends to this group's queue, to wake or instruct the waitReceive() thread.
+  // With a null message, the engine adds a Signal with origin engine, status receiver_update,
+  // channel 0 and id 0. Otherwise `message` is queued as it is but for origin application and
+  // status receiver_update, and cleared. shutdown_started if the group is being destroyed
+  // (the caller keeps its message). Thread-safe; never blocks.
+  [[nodiscard]] virtual Status updateReceiver(MessagePtr& message) = 0;
+
+  // A convenience for the null form.
+  [[nodiscard]] Status updateReceiver() {
+    MessagePtr none;
+    return updateReceiver(none);
+  }
+
+ protected:
+  ChannelGroup() = default;
+  ~ChannelGroup() = default;
+};
+
+}  // namespace tofu

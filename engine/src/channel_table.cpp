@@ -1,0 +1,85 @@
+#include "channel_table.h"
+
+namespace tofu::detail {
+
+namespace {
+// Random probes before falling back to a scan, so allocation is bounded when nearly full.
+constexpr int kRandomProbes = 64;
+}  // namespace
+
+ChannelTable::ChannelTable(std::size_t sendQueueLimitBytes)
+    : sendQueueLimitBytes_(sendQueueLimitBytes),
+      entries_(std::make_unique<Entry[]>(kNumbers)),
+      random_(std::random_device{}()) {}
+
+bool ChannelTable::usable(std::uint16_t number) const {
+  return number != 0 && number != kReservedNumber && entries_[number].owner == nullptr && !quarantined_[number];
+}
+
+Result<std::uint16_t> ChannelTable::allocate(GroupImpl* owner) {
+  MutexLock lock(mutex_);
+  constexpr std::size_t kAssignable = kNumbers - 2;
+  if (inUse_ + quarantineCount_ >= kAssignable) return Status::allocation_failed;
+
+  std::uniform_int_distribution<std::uint32_t> pick(1, kReservedNumber - 1);
+  std::uint16_t number = 0;
+  for (int probe = 0; probe < kRandomProbes && number == 0; ++probe) {
+    const auto candidate = static_cast<std::uint16_t>(pick(random_));
+    if (usable(candidate)) number = candidate;
+  }
+  if (number == 0) {
+    const auto start = static_cast<std::uint16_t>(pick(random_));
+    for (std::uint32_t step = 0; step < kNumbers && number == 0; ++step) {
+      const auto candidate = static_cast<std::uint16_t>((start + step) & 0xFFFFu);
+      if (usable(candidate)) number = candidate;
+    }
+  }
+  if (number == 0) return Status::allocation_failed;
+  entries_[number].owner = owner;
+  entries_[number].queuedBytes.store(0, std::memory_order_relaxed);
+  ++inUse_;
+  return number;
+}
+
+Status ChannelTable::charge(std::uint16_t number, const GroupImpl* poster, std::uint32_t bytes) {
+  Entry& entry = entries_[number];
+  {
+    MutexLock lock(mutex_);
+    if (number == 0 || number == kReservedNumber || entry.owner == nullptr) return Status::invalid_channel_number;
+    if (entry.owner != poster) return Status::invalid_message_channel_group;
+  }
+  // The limit is soft under concurrent posts: good enough to bound memory (B6).
+  const std::uint32_t queued = entry.queuedBytes.load(std::memory_order_relaxed);
+  if (queued != 0 && queued + static_cast<std::size_t>(bytes) > sendQueueLimitBytes_) {
+    return Status::notification_failed;
+  }
+  entry.queuedBytes.fetch_add(bytes, std::memory_order_relaxed);
+  return Status::success;
+}
+
+void ChannelTable::uncharge(std::uint16_t number, std::uint32_t bytes) noexcept {
+  entries_[number].queuedBytes.fetch_sub(bytes, std::memory_order_relaxed);
+}
+
+void ChannelTable::release(std::uint16_t number) {
+  MutexLock lock(mutex_);
+  Entry& entry = entries_[number];
+  if (entry.owner == nullptr) return;
+  entry.owner = nullptr;
+  --inUse_;
+  if (quarantineCount_ == kQuarantine) {
+    quarantined_[quarantineRing_[quarantineNext_]] = false;
+  } else {
+    ++quarantineCount_;
+  }
+  quarantineRing_[quarantineNext_] = number;
+  quarantined_[number] = true;
+  quarantineNext_ = (quarantineNext_ + 1) % kQuarantine;
+}
+
+std::size_t ChannelTable::inUse() const {
+  MutexLock lock(mutex_);
+  return inUse_;
+}
+
+}  // namespace tofu::detail

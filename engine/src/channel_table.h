@@ -1,0 +1,70 @@
+// Internal, not part of the API.
+// ChannelTable: which channel numbers are in use, by which group, and how many bytes each
+// channel has queued for sending. Shared by application threads (post checks) and the
+// reactor (accept, release); guarded by its own mutex, queued bytes are atomics.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <bitset>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <random>
+
+#include "tofu/result.h"
+#include "util/mutex.h"
+
+namespace tofu::detail {
+
+class GroupImpl;
+
+class ChannelTable {
+ public:
+  static constexpr std::uint16_t kReservedNumber = 0xFFFF;
+  // How many released numbers are kept out of circulation (as the reference, B4).
+  static constexpr std::size_t kQuarantine = 1024;
+
+  explicit ChannelTable(std::size_t sendQueueLimitBytes);
+  ChannelTable(const ChannelTable&) = delete;
+  ChannelTable& operator=(const ChannelTable&) = delete;
+
+  // A random free number owned by `owner`: never 0 or 0xFFFF, never in use, never among
+  // the last kQuarantine released. allocation_failed when none is left (B4). Any thread.
+  Result<std::uint16_t> allocate(GroupImpl* owner);
+
+  // Checks that `number` is open and owned by `poster`, and counts `bytes` against its send
+  // queue: invalid_channel_number, invalid_message_channel_group, or notification_failed
+  // when the queue is already over the limit (B6). Any thread.
+  Status charge(std::uint16_t number, const GroupImpl* poster, std::uint32_t bytes);
+
+  // Gives back bytes counted by charge() once the frame is written or returned. Any thread.
+  void uncharge(std::uint16_t number, std::uint32_t bytes) noexcept;
+
+  // Frees the number and puts it in quarantine. Any thread.
+  void release(std::uint16_t number);
+
+  std::size_t inUse() const;
+
+ private:
+  struct Entry {
+    GroupImpl* owner = nullptr;
+    std::atomic<std::uint32_t> queuedBytes{0};
+  };
+  static constexpr std::size_t kNumbers = 65536;
+
+  bool usable(std::uint16_t number) const REQUIRES(mutex_);
+
+  const std::size_t sendQueueLimitBytes_;
+
+  mutable Mutex mutex_;
+  std::unique_ptr<Entry[]> entries_;  // indexed by number; owner guarded by mutex_
+  std::bitset<kNumbers> quarantined_ GUARDED_BY(mutex_);
+  std::array<std::uint16_t, kQuarantine> quarantineRing_ GUARDED_BY(mutex_){};
+  std::size_t quarantineNext_ GUARDED_BY(mutex_) = 0;
+  std::size_t quarantineCount_ GUARDED_BY(mutex_) = 0;
+  std::size_t inUse_ GUARDED_BY(mutex_) = 0;
+  std::minstd_rand random_ GUARDED_BY(mutex_);
+};
+
+}  // namespace tofu::detail

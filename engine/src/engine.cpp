@@ -1,0 +1,100 @@
+#include "engine.h"
+
+#include <algorithm>
+#include <future>
+
+#include "group_impl.h"
+#include "message_access.h"
+#include "send_validation.h"
+#include "tofu/wire_format.h"
+
+namespace tofu::detail {
+
+Engine::Engine(const Options& options)
+    : options_(options),
+      pool_(options.initialPoolMsgs, options.maxPoolMsgs),
+      table_(options.sendQueueLimitBytes),
+      loop_(*this) {
+  pool_.setRefillHandler([this] { loop_.inbox().wake(); });
+}
+
+Engine::~Engine() {
+  shuttingDown_.store(true);
+  resolver_.shutdown();
+  loop_.stop();
+  std::vector<std::unique_ptr<GroupImpl>> groups;
+  {
+    MutexLock lock(groupsMutex_);
+    groups.swap(groups_);
+  }
+  for (auto& group : groups) {
+    MessageQueue leftovers;
+    group->close(leftovers);
+    pool_.putAll(leftovers);
+  }
+}
+
+Status Engine::start() { return loop_.start(); }
+
+Result<ChannelGroup*> Engine::create() {
+  if (shuttingDown_.load()) return Status::shutdown_started;
+  auto group = std::make_unique<GroupImpl>(*this);
+  ChannelGroup* handle = group.get();
+  MutexLock lock(groupsMutex_);
+  groups_.push_back(std::move(group));
+  return handle;
+}
+
+Status Engine::destroy(ChannelGroup* group) {
+  if (group == nullptr) return Status::invalid_address;
+  if (shuttingDown_.load()) return Status::shutdown_started;
+  std::unique_ptr<GroupImpl> owned;
+  {
+    MutexLock lock(groupsMutex_);
+    auto found = std::find_if(groups_.begin(), groups_.end(), [group](const auto& g) { return g.get() == group; });
+    if (found == groups_.end()) return Status::invalid_message_channel_group;
+    owned = std::move(*found);
+    groups_.erase(found);
+  }
+  std::promise<void> closed;
+  loop_.inbox().pushTask([this, target = owned.get(), &closed] {
+    loop_.destroyGroup(*target, [&closed] { closed.set_value(); });
+  });
+  closed.get_future().wait();
+  MessageQueue leftovers;
+  owned->close(leftovers);
+  pool_.putAll(leftovers);
+  return Status::success;
+}
+
+Result<MessagePtr> Engine::get(AllocationStrategy strategy) { return pool_.get(strategy); }
+
+void Engine::put(MessagePtr& message) { pool_.put(std::move(message)); }
+
+Result<BinaryHeader> Engine::post(GroupImpl& group, MessagePtr& message) {
+  if (!message) return Status::null_message;
+  Message& m = *message;
+  if (const Status invalid = validateForSend(m); invalid != Status::success) return invalid;
+  if (shuttingDown_.load()) return Status::notification_disabled;
+
+  const OpCode op = m.opCode();
+  if (op == OpCode::HelloRequest || op == OpCode::WelcomeRequest) {
+    const Result<std::uint16_t> number = table_.allocate(&group);
+    if (!number.ok()) return number.status();
+    m.setChannelNumber(number.value());
+  } else {
+    const auto frameBytes =
+        static_cast<std::uint32_t>(kBinaryHeaderSize + m.header().textHeadersLen + m.header().bodyLen);
+    if (const Status refused = table_.charge(m.channelNumber(), &group, frameBytes); refused != Status::success) {
+      return refused;
+    }
+    MessageAccess::charged(m) = frameBytes;
+  }
+  MessageAccess::owner(m) = &group;
+  encodeBinaryHeader(m.header(), MessageAccess::wire(m));
+  const BinaryHeader snapshot = m.header();
+  loop_.inbox().push(std::move(message));
+  return snapshot;
+}
+
+}  // namespace tofu::detail

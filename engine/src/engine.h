@@ -1,0 +1,63 @@
+// Internal, not part of the API.
+// Engine: the Ampe behind a Reactor. Owns the pool, the channel table, the resolver, the
+// event loop (and with it the I/O thread) and every group. Application threads call the Ampe
+// methods and post(); only the event loop's thread touches sockets.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "channel_table.h"
+#include "engine_counters.h"
+#include "net/resolver.h"
+#include "reactor/event_loop.h"
+#include "tofu/ampe.h"
+#include "tofu/options.h"
+#include "util/message_pool.h"
+#include "util/mutex.h"
+
+namespace tofu::detail {
+
+class GroupImpl;
+
+class Engine final : public Ampe {
+ public:
+  explicit Engine(const Options& options);
+  // Destroys every group still alive, stops the loop and joins its thread (B7).
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Starts the I/O thread; allocation_failed if it cannot be started.
+  Status start();
+
+  Result<ChannelGroup*> create() override;
+  Status destroy(ChannelGroup* group) override;
+  Result<MessagePtr> get(AllocationStrategy strategy) override;
+  void put(MessagePtr& message) override;
+  EngineCounters counters() const override { return counters_.read(); }
+
+  // ChannelGroup::enqueueToPeer for `group`. Any thread.
+  Result<BinaryHeader> post(GroupImpl& group, MessagePtr& message);
+
+  const Options& options() const noexcept { return options_; }
+  MessagePool& pool() noexcept { return pool_; }
+  ChannelTable& table() noexcept { return table_; }
+  Resolver& resolver() noexcept { return resolver_; }
+  EngineCounterSet& counterSet() noexcept { return counters_; }
+
+ private:
+  const Options options_;
+  EngineCounterSet counters_;
+  MessagePool pool_;
+  ChannelTable table_;
+  Resolver resolver_;
+  EventLoop loop_;
+  std::atomic<bool> shuttingDown_{false};
+
+  Mutex groupsMutex_;
+  std::vector<std::unique_ptr<GroupImpl>> groups_ GUARDED_BY(groupsMutex_);
+};
+
+}  // namespace tofu::detail

@@ -1,0 +1,35 @@
+// Internal, not part of the API.
+// EngineCounterSet: the atomics behind Ampe::counters(). The reactor thread adds; any thread
+// reads. Relaxed ordering: each total is exact, the set is not one instant.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "tofu/ampe.h"
+
+namespace tofu::detail {
+
+struct EngineCounterSet {
+  std::atomic<std::uint64_t> framesWritten{0};
+  std::atomic<std::uint64_t> bytesWritten{0};
+  std::atomic<std::uint64_t> framesRead{0};
+  std::atomic<std::uint64_t> bytesRead{0};
+  std::atomic<std::uint64_t> messagesReturned{0};
+  std::atomic<std::uint64_t> poolEmptyEpisodes{0};
+  std::atomic<std::uint64_t> channelsOpened{0};
+  std::atomic<std::uint64_t> channelsClosed{0};
+
+  static void add(std::atomic<std::uint64_t>& counter, std::uint64_t amount = 1) noexcept {
+    counter.fetch_add(amount, std::memory_order_relaxed);
+  }
+
+  EngineCounters read() const noexcept {
+    constexpr auto relaxed = std::memory_order_relaxed;
+    return {framesWritten.load(relaxed),    bytesWritten.load(relaxed),      framesRead.load(relaxed),
+            bytesRead.load(relaxed),        messagesReturned.load(relaxed),  poolEmptyEpisodes.load(relaxed),
+            channelsOpened.load(relaxed),   channelsClosed.load(relaxed)};
+  }
+};
+
+}  // namespace tofu::detail

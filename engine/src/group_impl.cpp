@@ -1,0 +1,81 @@
+#include "group_impl.h"
+
+#include <chrono>
+
+#include "engine.h"
+
+namespace tofu::detail {
+
+namespace {
+// Timeouts this long are treated as infinite, so deadline arithmetic cannot overflow.
+constexpr std::uint64_t kLongestFiniteWaitNs = std::uint64_t{1} << 62;
+}  // namespace
+
+GroupImpl::GroupImpl(Engine& engine) : engine_(engine) {}
+
+GroupImpl::~GroupImpl() = default;
+
+Result<BinaryHeader> GroupImpl::enqueueToPeer(MessagePtr& message) { return engine_.post(*this, message); }
+
+Result<MessagePtr> GroupImpl::waitReceive(std::uint64_t timeoutNs) {
+  MutexLock lock(mutex_);
+  if (queue_.empty() && !closed_ && timeoutNs != 0) {
+    ++waiters_;
+    auto ready = [this]() REQUIRES(mutex_) { return !queue_.empty() || closed_; };
+    if (timeoutNs >= kLongestFiniteWaitNs) {
+      arrived_.wait(lock.native(), ready);
+    } else {
+      arrived_.wait_for(lock.native(), std::chrono::nanoseconds(timeoutNs), ready);
+    }
+    if (--waiters_ == 0 && closed_) left_.notify_all();
+  }
+  if (closed_) return Status::shutdown_started;
+  return queue_.popFront();
+}
+
+Status GroupImpl::updateReceiver(MessagePtr& message) {
+  MessagePtr item;
+  if (message) {
+    message->header().proto.origin = Origin::application;
+    message->header().status = Status::receiver_update;
+    item = std::move(message);
+  } else {
+    item = engine_.pool().get(AllocationStrategy::always);
+    item->setOpCode(OpCode::Signal);
+    item->header().proto.origin = Origin::engine;
+    item->header().status = Status::receiver_update;
+  }
+  MessageQueue one;
+  one.pushBack(std::move(item));
+  deliver(one);
+  if (one.empty()) return Status::success;
+  // Closed: the caller keeps its own message; an engine-made signal goes back to the pool.
+  MessagePtr refused = one.popFront();
+  if (refused->isFromApplication()) {
+    message = std::move(refused);
+  } else {
+    engine_.pool().put(std::move(refused));
+  }
+  return Status::shutdown_started;
+}
+
+void GroupImpl::deliver(MessageQueue& batch) {
+  bool wake = false;
+  {
+    MutexLock lock(mutex_);
+    if (closed_) return;
+    queue_.append(batch);
+    wake = waiters_ > 0;
+  }
+  if (wake) arrived_.notify_one();
+}
+
+void GroupImpl::close(MessageQueue& leftovers) {
+  MutexLock lock(mutex_);
+  closed_ = true;
+  leftovers.append(queue_);
+  arrived_.notify_all();
+  left_.wait(lock.native(), [this]() REQUIRES(mutex_) { return waiters_ == 0; });
+}
+
+}  // namespace tofu::detail

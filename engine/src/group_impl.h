@@ -1,0 +1,58 @@
+// Internal, not part of the API.
+// GroupImpl: a ChannelGroup. Owns its receive queue (locked; the reactor pushes, one
+// application thread waits) and, on the reactor thread only, a batch of messages produced
+// during the current loop pass, flushed with one lock and at most one wake-up.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+
+#include "tofu/channel_group.h"
+#include "util/message_queue.h"
+#include "util/mutex.h"
+
+namespace tofu::detail {
+
+class Engine;
+
+class GroupImpl final : public ChannelGroup {
+ public:
+  explicit GroupImpl(Engine& engine);
+  ~GroupImpl();
+  GroupImpl(const GroupImpl&) = delete;
+  GroupImpl& operator=(const GroupImpl&) = delete;
+
+  Result<BinaryHeader> enqueueToPeer(MessagePtr& message) override;
+  Result<MessagePtr> waitReceive(std::uint64_t timeoutNs) override;
+  Status updateReceiver(MessagePtr& message) override;
+  using ChannelGroup::updateReceiver;
+
+  // Any thread: appends `batch` to the receive queue (one lock, one wake-up). When the group
+  // is closed the messages are handed back in `batch` for the caller to recycle.
+  void deliver(MessageQueue& batch);
+
+  // Any thread: closes the queue, wakes every waiter with shutdown_started, moves queued
+  // messages into `leftovers`, and returns once no thread is inside waitReceive().
+  void close(MessageQueue& leftovers);
+
+  // Reactor thread only: this pass's messages for the group, and starvation bookkeeping.
+  MessageQueue& pendingBatch() noexcept { return pending_; }
+  bool pendingScheduled = false;     // already listed for this pass's flush
+  bool poolEmptyReported = false;    // a pool_empty was sent for the current episode (B5)
+  std::size_t starvingChannels = 0;  // channels of this group waiting for a pool message
+  bool destroyed = false;            // destroy() began: deliveries go back to the pool
+
+ private:
+  Engine& engine_;
+
+  Mutex mutex_;
+  std::condition_variable arrived_;  // a message arrived or the queue closed
+  std::condition_variable left_;     // a waiter left (close() waits for the last one)
+  MessageQueue queue_ GUARDED_BY(mutex_);
+  bool closed_ GUARDED_BY(mutex_) = false;
+  int waiters_ GUARDED_BY(mutex_) = 0;
+
+  MessageQueue pending_;  // reactor thread only
+};
+
+}  // namespace tofu::detail

@@ -1,0 +1,81 @@
+// Internal, not part of the API.
+// Channel: one tofu channel in the event loop: a listener or an IO connection, with its
+// number, owning group and socket. Created, used and destroyed on the loop thread only;
+// close() only marks it, the loop tears it down at the end of the pass (STYLE 13).
+#pragma once
+
+#include <cstdint>
+
+#include "net/fd.h"
+#include "reactor/epoll_poller.h"
+#include "tofu/message.h"
+#include "tofu/status.h"
+
+namespace tofu::detail {
+
+class EventLoop;
+class GroupImpl;
+
+class Channel {
+ public:
+  enum class Kind : std::uint8_t { listener, clientIo, serverIo };
+
+  Channel(EventLoop& loop, Kind kind, std::uint16_t number, GroupImpl& group);
+  virtual ~Channel();
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+
+  // Socket readiness (EPOLLIN/OUT/ERR/HUP bits).
+  virtual void onEvents(std::uint32_t events) = 0;
+  // A message the application posted for this channel.
+  virtual void onPost(MessagePtr message) = 0;
+  // A deadline set through EventLoop::setDeadline() has passed.
+  virtual void onDeadline() {}
+
+  // Closes with `reason` (the first call wins): messages the channel holds go back to their
+  // group at once; the socket closes and the final Signal(channel_closed) is sent at the end
+  // of the pass. `abortive` makes the close send RST instead of FIN.
+  void close(Status reason, bool abortive);
+  // End-of-pass teardown: stop polling and close the socket.
+  void finish();
+
+  bool closing() const noexcept { return closing_; }
+  Status closeReason() const noexcept { return closeReason_; }
+  Kind kind() const noexcept { return kind_; }
+  std::uint16_t number() const noexcept { return number_; }
+  std::uint64_t incarnation() const noexcept { return incarnation_; }
+  GroupImpl& group() const noexcept { return group_; }
+  // The message id the final Signal(channel_closed) carries (docs/behaviour.md).
+  std::uint64_t finalMessageId() const noexcept { return finalMessageId_; }
+
+ protected:
+  // Hands back whatever the channel holds, with `reason`.
+  virtual void releaseHeld(Status reason) = 0;
+  // Extra teardown after the socket is closed (a UDS listener removes its file).
+  virtual void afterSocketClosed() {}
+
+  void attachSocket(Fd fd) noexcept { fd_ = std::move(fd); }
+  int socket() const noexcept { return fd_.get(); }
+  // Starts or changes polling for the socket.
+  void watch(Interest interest);
+  // Stops polling without closing (a starving or paused channel).
+  void unwatch() noexcept;
+  void setFinalMessageId(std::uint64_t id) noexcept { finalMessageId_ = id; }
+
+  EventLoop& loop_;
+
+ private:
+  const Kind kind_;
+  const std::uint16_t number_;
+  const std::uint64_t incarnation_;
+  GroupImpl& group_;
+  Fd fd_;
+  Interest interest_;
+  bool watched_ = false;
+  bool closing_ = false;
+  bool abortive_ = false;
+  Status closeReason_ = Status::success;
+  std::uint64_t finalMessageId_ = 0;
+};
+
+}  // namespace tofu::detail

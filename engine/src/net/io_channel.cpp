@@ -1,0 +1,266 @@
+#include "net/io_channel.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <chrono>
+
+#include "engine.h"
+#include "net/socket_ops.h"
+#include "reactor/event_loop.h"
+
+namespace tofu::detail {
+
+namespace {
+// Reads per readiness event: bounds how long one flooding peer holds the loop.
+constexpr int kReadsPerEvent = 16;
+// One sendmsg() gathers up to this many segments (three per frame) and about this many bytes.
+constexpr std::size_t kMaxSegments = 1024;
+constexpr std::size_t kMaxBatchBytes = 256 * 1024;
+}  // namespace
+
+IoChannel::IoChannel(EventLoop& loop, std::uint16_t number, GroupImpl& group, MessagePtr hello)
+    : Channel(loop, Kind::clientIo, number, group), phase_(Phase::connecting) {
+  setFinalMessageId(hello->messageId());
+  sendQueue_.push(std::move(hello));
+}
+
+IoChannel::IoChannel(EventLoop& loop, std::uint16_t number, GroupImpl& group, Fd accepted)
+    : Channel(loop, Kind::serverIo, number, group), phase_(Phase::open) {
+  attachSocket(std::move(accepted));
+  updateInterest();
+}
+
+void IoChannel::connect(AddressKind kind, const SocketAddress& socketAddress) {
+  if (closing()) return;
+  SocketResult started = startConnect(kind, socketAddress, loop_.engine().options().tcpNoDelay);
+  if (started.status != Status::success) {
+    failToConnect(started.status);
+    return;
+  }
+  attachSocket(std::move(started.fd));
+  if (started.inProgress) {
+    updateInterest();
+  } else {
+    becomeOpen();
+  }
+}
+
+void IoChannel::failToConnect(Status reason) {
+  // As the reference: an address problem turns the HelloRequest into a HelloResponse; a
+  // refused or timed-out connect returns it unchanged (docs/behaviour.md).
+  Message* hello = sendQueue_.front();
+  if (reason != Status::connect_failed && hello != nullptr && hello->opCode() == OpCode::HelloRequest) {
+    hello->setOpCode(OpCode::HelloResponse);
+  }
+  close(reason, false);
+}
+
+void IoChannel::becomeOpen() {
+  phase_ = Phase::open;
+  updateInterest();
+  flush();
+}
+
+void IoChannel::updateInterest() {
+  if (closing()) return;
+  if (starving_) {
+    // Not even error events: a hang-up we cannot read yet would wake the loop forever (B5).
+    unwatch();
+    return;
+  }
+  watch({.read = phase_ == Phase::open && !readDone_, .write = phase_ == Phase::connecting || waitingWritable_});
+}
+
+void IoChannel::onEvents(std::uint32_t events) {
+  if (closing()) return;
+  if (phase_ == Phase::connecting) {
+    if (finishConnect(socket()) == Status::success) {
+      becomeOpen();
+    } else {
+      failToConnect(Status::connect_failed);
+    }
+    return;
+  }
+  if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) readAvailable();
+  if (!closing() && waitingWritable_ && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) flush();
+}
+
+void IoChannel::onPost(MessagePtr message) {
+  const OpCode op = message->opCode();
+  if (op == OpCode::ByeSignal) {  // B13: local abort, never transmitted
+    loop_.returnMessage(std::move(message), Status::channel_closed);
+    close(Status::channel_closed, true);
+    return;
+  }
+  // B1/B3: after ByeRequest only the ByeResponse may follow; after ByeResponse nothing.
+  const bool refused = closing() || byeResponseQueued_ || (byeRequestQueued_ && op != OpCode::ByeResponse);
+  if (refused) {
+    loop_.returnMessage(std::move(message), Status::channel_closed);
+    return;
+  }
+  byeRequestQueued_ = byeRequestQueued_ || op == OpCode::ByeRequest;
+  byeResponseQueued_ = byeResponseQueued_ || op == OpCode::ByeResponse;
+  sendQueue_.push(std::move(message));
+  if (phase_ == Phase::open && !waitingWritable_) loop_.scheduleFlush(*this);
+}
+
+void IoChannel::onDeadline() {
+  if (phase_ == Phase::connecting) failToConnect(Status::connect_failed);  // B11 connect timeout
+}
+
+void IoChannel::flush() {
+  if (closing() || phase_ != Phase::open) return;
+  iovec segments[kMaxSegments];
+  while (!sendQueue_.empty()) {
+    const std::size_t count = sendQueue_.gather(segments, kMaxBatchBytes);
+    std::size_t offered = 0;
+    for (std::size_t i = 0; i < count; ++i) offered += segments[i].iov_len;
+    msghdr batch{};
+    batch.msg_iov = segments;
+    batch.msg_iovlen = count;
+    const ssize_t written = ::sendmsg(socket(), &batch, MSG_NOSIGNAL);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) break;
+      onSocketError(errno, Status::send_failed);
+      return;
+    }
+    MessageQueue done;
+    sendQueue_.consume(static_cast<std::size_t>(written), done);
+    afterWritten(done);
+    if (static_cast<std::size_t>(written) < offered) break;
+  }
+  waitingWritable_ = !sendQueue_.empty();
+  updateInterest();
+}
+
+void IoChannel::afterWritten(MessageQueue& written) {
+  EngineCounterSet& counters = loop_.engine().counterSet();
+  bool shutDownWrites = false;
+  while (MessagePtr frame = written.popFront()) {
+    EngineCounterSet::add(counters.framesWritten);
+    EngineCounterSet::add(counters.bytesWritten, SendQueue::frameSize(*frame));
+    if (frame->opCode() == OpCode::ByeRequest) byeRequestWritten_ = true;
+    if (frame->opCode() == OpCode::ByeResponse) byeResponseWritten_ = shutDownWrites = true;
+    loop_.recycle(std::move(frame));
+  }
+  // B3: after our ByeResponse, half-close (FIN) and read until the initiator closes.
+  if (shutDownWrites) ::shutdown(socket(), SHUT_WR);
+}
+
+void IoChannel::readAvailable() {
+  if (readDone_ || starving_ || !consumeStash()) return;
+  const std::span<std::uint8_t> buffer = loop_.readBuffer();
+  for (int round = 0; round < kReadsPerEvent; ++round) {
+    const ssize_t got = ::recv(socket(), buffer.data(), buffer.size(), 0);
+    if (got > 0) {
+      const auto size = static_cast<std::size_t>(got);
+      if (!consume(buffer.data(), size, false) || size < buffer.size()) return;
+    } else if (got == 0) {
+      onEndOfStream();
+      return;
+    } else if (errno != EINTR) {
+      if (errno != EAGAIN) onSocketError(errno, Status::recv_failed);
+      return;
+    }
+  }
+}
+
+bool IoChannel::consumeStash() {
+  if (stashUsed_ >= stash_.size()) return true;
+  if (!consume(stash_.data() + stashUsed_, stash_.size() - stashUsed_, true)) return false;
+  stash_.clear();
+  stash_.shrink_to_fit();  // starvation is rare: do not keep the memory per channel
+  stashUsed_ = 0;
+  return true;
+}
+
+bool IoChannel::consume(const std::uint8_t* data, std::size_t size, bool fromStash) {
+  for (;;) {
+    std::size_t used = 0;
+    const FrameDecoder::Event event = decoder_.feed(data, size, used);
+    data += used;
+    size -= used;
+    switch (event) {
+      case FrameDecoder::Event::needBytes:
+        return true;
+      case FrameDecoder::Event::needMessage:
+        if (MessagePtr storage = loop_.takeReceiveMessage()) {
+          decoder_.attachMessage(std::move(storage));
+          break;
+        }
+        if (fromStash) {
+          stashUsed_ = static_cast<std::size_t>(data - stash_.data());
+        } else {
+          stash_.assign(data, data + size);
+          stashUsed_ = 0;
+        }
+        starving_ = true;
+        loop_.startStarving(*this);
+        updateInterest();
+        return false;
+      case FrameDecoder::Event::frameComplete:
+        deliverFrame(decoder_.takeFrame());
+        if (readDone_ || closing()) return false;
+        break;
+      case FrameDecoder::Event::protocolError:  // B2: only this channel closes
+        close(decoder_.error(), true);
+        return false;
+    }
+  }
+}
+
+void IoChannel::resume(MessagePtr message) {
+  starving_ = false;
+  decoder_.attachMessage(std::move(message));
+  if (consumeStash()) updateInterest();
+}
+
+void IoChannel::deliverFrame(MessagePtr frame) {
+  frame->setChannelNumber(number());  // K7: the application sees its own number
+  if (!receivedAny_) {
+    receivedAny_ = true;
+    setFinalMessageId(frame->messageId());
+  }
+  EngineCounterSet& counters = loop_.engine().counterSet();
+  EngineCounterSet::add(counters.framesRead);
+  EngineCounterSet::add(counters.bytesRead, SendQueue::frameSize(*frame));
+  const OpCode op = frame->opCode();
+  loop_.deliver(group(), std::move(frame));
+  if (op == OpCode::ByeResponse || op == OpCode::ByeSignal) {  // B3 end of exchange, B13 peer abort
+    readDone_ = true;
+    close(Status::channel_closed, false);
+  }
+}
+
+void IoChannel::onEndOfStream() {
+  if (decoder_.midFrame()) {
+    close(Status::invalid_message, true);  // B2: lengths announced but never delivered
+  } else {
+    close(gracefulExchangeStarted() ? Status::channel_closed : Status::peer_disconnected, false);  // B3, B12
+  }
+}
+
+void IoChannel::onSocketError(int error, Status otherwise) {
+  if (isPeerGone(error)) {
+    close(gracefulExchangeStarted() ? Status::channel_closed : Status::peer_disconnected, false);
+  } else {
+    close(otherwise, true);
+  }
+}
+
+void IoChannel::releaseHeld(Status reason) {
+  MessageQueue unsent = sendQueue_.takeAll();
+  while (MessagePtr message = unsent.popFront()) loop_.returnMessage(std::move(message), reason);
+  if (MessagePtr partial = decoder_.releaseMessage()) loop_.engine().pool().put(std::move(partial));
+  stash_.clear();
+  stash_.shrink_to_fit();
+  stashUsed_ = 0;
+  if (starving_) {
+    starving_ = false;
+    loop_.stopStarving(*this);
+  }
+}
+
+}  // namespace tofu::detail

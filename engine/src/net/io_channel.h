@@ -1,0 +1,77 @@
+// Internal, not part of the API.
+// IoChannel: one connection, client or server side. Owns its socket, the frames it has yet
+// to write, the frame being received and, while starved of pool messages, the bytes read
+// but not yet decoded. Implements connect, graceful Bye (B3), abort (B13) and peer loss
+// (B12). Loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "net/channel.h"
+#include "net/frame_decoder.h"
+#include "net/send_queue.h"
+#include "tofu/address.h"
+
+namespace tofu::detail {
+
+struct SocketAddress;
+
+class IoChannel final : public Channel {
+ public:
+  // A client channel; `hello` is its first frame (K8: later posts queue behind it).
+  IoChannel(EventLoop& loop, std::uint16_t number, GroupImpl& group, MessagePtr hello);
+  // A server channel for an accepted, connected socket.
+  IoChannel(EventLoop& loop, std::uint16_t number, GroupImpl& group, Fd accepted);
+
+  // Client: connects to an address whose host is known; failures close the channel.
+  void connect(AddressKind kind, const SocketAddress& socketAddress);
+  // Client: the connect could not even start (address problems), see docs/behaviour.md.
+  void failToConnect(Status reason);
+
+  void onEvents(std::uint32_t events) override;
+  void onPost(MessagePtr message) override;
+  void onDeadline() override;
+
+  // Writes what is queued, as far as the socket takes it.
+  void flush();
+  // The pool has a message again: continue decoding and reading.
+  void resume(MessagePtr message);
+
+  bool flushScheduled = false;  // listed in the loop's flush list for this pass
+
+ protected:
+  void releaseHeld(Status reason) override;
+
+ private:
+  enum class Phase : std::uint8_t { connecting, open };
+
+  void becomeOpen();
+  void updateInterest();
+  void readAvailable();
+  // Decodes `size` bytes; false when reading must stop (starved, closed, or read side done).
+  bool consume(const std::uint8_t* data, std::size_t size, bool fromStash);
+  bool consumeStash();
+  void deliverFrame(MessagePtr frame);
+  void onEndOfStream();
+  void onSocketError(int error, Status otherwise);
+  void afterWritten(MessageQueue& written);
+  bool gracefulExchangeStarted() const noexcept { return byeRequestWritten_ || byeResponseWritten_; }
+
+  Phase phase_;
+  SendQueue sendQueue_;
+  FrameDecoder decoder_;
+  std::vector<std::uint8_t> stash_;  // read but undecoded while starving (normally empty)
+  std::size_t stashUsed_ = 0;
+  bool starving_ = false;
+  bool waitingWritable_ = false;  // the socket took less than offered: wait for EPOLLOUT
+  bool receivedAny_ = false;
+  // Bye state (B3): what was queued limits later posts; what was written limits the socket.
+  bool byeRequestQueued_ = false;
+  bool byeResponseQueued_ = false;
+  bool byeRequestWritten_ = false;
+  bool byeResponseWritten_ = false;
+  bool readDone_ = false;  // a ByeResponse or ByeSignal arrived: nothing more is read
+};
+
+}  // namespace tofu::detail

@@ -1,0 +1,74 @@
+#include "net/listener_channel.h"
+
+#include <unistd.h>
+
+#include <chrono>
+
+#include "net/socket_ops.h"
+#include "reactor/event_loop.h"
+#include "engine.h"
+
+namespace tofu::detail {
+
+namespace {
+// Accepts per readiness event, so one busy listener cannot starve the other channels.
+constexpr int kAcceptsPerEvent = 64;
+// How long a listener rests when the process is out of descriptors (B5: no spinning).
+constexpr std::chrono::milliseconds kExhaustedPause{100};
+}  // namespace
+
+ListenerChannel::ListenerChannel(EventLoop& loop, std::uint16_t number, GroupImpl& group, std::uint64_t welcomeId)
+    : Channel(loop, Kind::listener, number, group) {
+  setFinalMessageId(welcomeId);
+}
+
+Status ListenerChannel::open(const Address& local, Address& bound) {
+  SocketAddress socketAddress;
+  if (!literalSocketAddress(local, socketAddress)) return Status::invalid_address;
+  SocketResult opened = openListener(local, socketAddress);
+  if (opened.status != Status::success) return opened.status;
+  local_ = local;
+  ownsUdsPath_ = local.kind() == AddressKind::uds;
+  bound = boundAddress(opened.fd.get(), local);
+  attachSocket(std::move(opened.fd));
+  watch({.read = true});
+  return Status::success;
+}
+
+void ListenerChannel::onEvents(std::uint32_t) {
+  const bool noDelay = loop_.engine().options().tcpNoDelay;
+  for (int i = 0; i < kAcceptsPerEvent; ++i) {
+    Fd accepted;
+    switch (acceptOne(socket(), noDelay, accepted)) {
+      case AcceptOutcome::accepted:
+        loop_.adoptConnection(group(), std::move(accepted));
+        break;
+      case AcceptOutcome::retry:
+        break;
+      case AcceptOutcome::drained:
+        return;
+      case AcceptOutcome::exhausted:
+        unwatch();
+        loop_.setDeadline(*this, EventLoop::Clock::now() + kExhaustedPause);
+        return;
+    }
+  }
+}
+
+void ListenerChannel::onDeadline() { watch({.read = true}); }
+
+void ListenerChannel::onPost(MessagePtr message) {
+  if (message->opCode() == OpCode::ByeSignal) {
+    loop_.returnMessage(std::move(message), Status::channel_closed);
+    close(Status::channel_closed, false);
+    return;
+  }
+  // B1: a listener carries no traffic; the message comes back and the listener stays up.
+  loop_.returnMessage(std::move(message), Status::not_allowed);
+}
+
+void ListenerChannel::afterSocketClosed() {
+  if (ownsUdsPath_) ::unlink(local_.path().c_str());
+}
+
+}  // namespace tofu::detail

@@ -1,0 +1,43 @@
+// Internal, not part of the API.
+// SendQueue: the frames a channel has yet to write, gathered into iovecs so many frames go
+// out in one sendmsg() (B10). Each frame is three segments: the encoded header (kept apart
+// from the message header, so a partly written frame is returned intact, B1), text
+// headers and body. Owned by one IoChannel; loop thread only.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <span>
+
+#include "util/message_queue.h"
+
+namespace tofu::detail {
+
+class SendQueue {
+ public:
+  void push(MessagePtr message) { queue_.pushBack(std::move(message)); }
+  bool empty() const noexcept { return queue_.empty(); }
+  Message* front() const noexcept { return queue_.front(); }
+  std::size_t size() const noexcept { return queue_.size(); }
+  // True when part of the head frame is already on the socket.
+  bool midFrame() const noexcept { return headWritten_ > 0; }
+
+  // Fills `segments` with what is unsent, from the head, stopping before `maxBytes` is
+  // passed (but always taking at least the head frame). Returns the number of segments used.
+  std::size_t gather(std::span<iovec> segments, std::size_t maxBytes) const;
+
+  // Records `bytes` as written; moves each frame completed by them into `written`, in order.
+  void consume(std::size_t bytes, MessageQueue& written);
+
+  // Everything still queued, the partly written frame first; the queue becomes empty.
+  MessageQueue takeAll();
+
+  static std::size_t frameSize(const Message& message) noexcept;
+
+ private:
+  MessageQueue queue_;
+  std::size_t headWritten_ = 0;  // bytes of the head frame already written
+};
+
+}  // namespace tofu::detail

@@ -1,0 +1,193 @@
+#include "net/socket_ops.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+
+namespace tofu::detail {
+
+namespace {
+
+constexpr int kListenBacklog = 1024;
+
+void setIntOption(int fd, int level, int name, int value) noexcept {
+  ::setsockopt(fd, level, name, &value, sizeof value);
+}
+
+int newSocket(int family) { return ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0); }
+
+bool udsSocketAddress(const std::string& path, SocketAddress& out) {
+  sockaddr_un un{};
+  if (path.empty() || path.size() >= sizeof un.sun_path) return false;
+  un.sun_family = AF_UNIX;
+  std::memcpy(un.sun_path, path.data(), path.size());
+  std::memcpy(&out.storage, &un, sizeof un);
+  out.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+  return true;
+}
+
+// A UDS path may be reused only if it is a socket nobody listens on any more.
+Status prepareUdsPath(const std::string& path, const SocketAddress& socketAddress) {
+  struct stat info {};
+  if (::lstat(path.c_str(), &info) != 0) return errno == ENOENT ? Status::success : Status::listen_failed;
+  if (!S_ISSOCK(info.st_mode)) return Status::listen_failed;
+  Fd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!probe.valid()) return Status::listen_failed;
+  const auto* address = reinterpret_cast<const sockaddr*>(&socketAddress.storage);  // NOLINT: sockets API
+  if (::connect(probe.get(), address, socketAddress.length) == 0) return Status::listen_failed;
+  if (errno != ECONNREFUSED) return Status::listen_failed;
+  return ::unlink(path.c_str()) == 0 ? Status::success : Status::listen_failed;
+}
+
+}  // namespace
+
+bool literalSocketAddress(const Address& address, SocketAddress& out) {
+  if (address.kind() == AddressKind::uds) return udsSocketAddress(address.path(), out);
+  sockaddr_in v4{};
+  if (::inet_pton(AF_INET, address.host().c_str(), &v4.sin_addr) == 1) {
+    v4.sin_family = AF_INET;
+    v4.sin_port = htons(address.port());
+    std::memcpy(&out.storage, &v4, sizeof v4);
+    out.length = sizeof v4;
+    return true;
+  }
+  sockaddr_in6 v6{};
+  if (::inet_pton(AF_INET6, address.host().c_str(), &v6.sin6_addr) == 1) {
+    v6.sin6_family = AF_INET6;
+    v6.sin6_port = htons(address.port());
+    std::memcpy(&out.storage, &v6, sizeof v6);
+    out.length = sizeof v6;
+    return true;
+  }
+  return false;
+}
+
+Status resolveTcp(const Address& address, SocketAddress& out) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(address.port());
+  if (::getaddrinfo(address.host().c_str(), service.c_str(), &hints, &found) != 0 || found == nullptr) {
+    return Status::invalid_address;
+  }
+  std::memcpy(&out.storage, found->ai_addr, found->ai_addrlen);
+  out.length = found->ai_addrlen;
+  ::freeaddrinfo(found);
+  return Status::success;
+}
+
+SocketResult openListener(const Address& address, const SocketAddress& socketAddress) {
+  SocketResult result;
+  if (address.kind() == AddressKind::uds) {
+    result.status = prepareUdsPath(address.path(), socketAddress);
+    if (result.status != Status::success) return result;
+  }
+  result.fd = Fd(newSocket(socketAddress.storage.ss_family));
+  if (!result.fd.valid()) {
+    result.status = Status::listen_failed;
+    return result;
+  }
+  if (address.kind() == AddressKind::tcp) setIntOption(result.fd.get(), SOL_SOCKET, SO_REUSEADDR, 1);
+  const auto* raw = reinterpret_cast<const sockaddr*>(&socketAddress.storage);  // NOLINT: sockets API
+  if (::bind(result.fd.get(), raw, socketAddress.length) != 0 || ::listen(result.fd.get(), kListenBacklog) != 0) {
+    result.fd.reset();
+    result.status = Status::listen_failed;
+    return result;
+  }
+  if (address.kind() == AddressKind::uds) ::chmod(address.path().c_str(), S_IRUSR | S_IWUSR);
+  return result;
+}
+
+Address boundAddress(int listenerFd, const Address& requested) {
+  if (requested.kind() == AddressKind::uds) return requested;
+  sockaddr_storage storage{};
+  socklen_t length = sizeof storage;
+  if (::getsockname(listenerFd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return requested;  // NOLINT
+  std::uint16_t port = requested.port();
+  if (storage.ss_family == AF_INET) {
+    port = ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);  // NOLINT: sockets API
+  } else if (storage.ss_family == AF_INET6) {
+    port = ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);  // NOLINT: sockets API
+  }
+  return Address::tcp(requested.host(), port);
+}
+
+SocketResult startConnect(AddressKind kind, const SocketAddress& socketAddress, bool tcpNoDelay) {
+  SocketResult result;
+  result.fd = Fd(newSocket(socketAddress.storage.ss_family));
+  if (!result.fd.valid()) {
+    result.status = Status::communication_failed;
+    return result;
+  }
+  if (kind == AddressKind::tcp && tcpNoDelay) setIntOption(result.fd.get(), IPPROTO_TCP, TCP_NODELAY, 1);
+  const auto* raw = reinterpret_cast<const sockaddr*>(&socketAddress.storage);  // NOLINT: sockets API
+  int rc = 0;
+  do {
+    rc = ::connect(result.fd.get(), raw, socketAddress.length);
+  } while (rc != 0 && errno == EINTR);
+  if (rc == 0) return result;
+  if (errno == EINPROGRESS || (kind == AddressKind::uds && errno == EAGAIN)) {
+    result.inProgress = true;
+    return result;
+  }
+  const int error = errno;
+  result.fd.reset();
+  if (kind == AddressKind::uds) {
+    result.status = error == ENOENT ? Status::uds_path_not_found : Status::communication_failed;
+  } else {
+    result.status = Status::connect_failed;
+  }
+  return result;
+}
+
+Status finishConnect(int fd) {
+  int error = 0;
+  socklen_t length = sizeof error;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) return Status::connect_failed;
+  return error == 0 ? Status::success : Status::connect_failed;
+}
+
+AcceptOutcome acceptOne(int listenerFd, bool tcpNoDelay, Fd& accepted) {
+  sockaddr_storage peer{};
+  socklen_t length = sizeof peer;
+  const int fd = ::accept4(listenerFd, reinterpret_cast<sockaddr*>(&peer), &length,  // NOLINT: sockets API
+                           SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd >= 0) {
+    if (tcpNoDelay && (peer.ss_family == AF_INET || peer.ss_family == AF_INET6)) {
+      setIntOption(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+    }
+    accepted.reset(fd);
+    return AcceptOutcome::accepted;
+  }
+  switch (errno) {
+    case EAGAIN:
+      return AcceptOutcome::drained;
+    case EMFILE:
+    case ENFILE:
+    case ENOBUFS:
+    case ENOMEM:
+      return AcceptOutcome::exhausted;
+    default:  // EINTR, ECONNABORTED, EPROTO...: this connection is gone, try the next
+      return AcceptOutcome::retry;
+  }
+}
+
+void setAbortiveClose(int fd) noexcept {
+  linger option{};
+  option.l_onoff = 1;
+  option.l_linger = 0;
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, sizeof option);
+}
+
+bool isPeerGone(int error) noexcept { return error == ECONNRESET || error == EPIPE || error == ECONNABORTED; }
+
+}  // namespace tofu::detail

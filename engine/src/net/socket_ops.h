@@ -1,0 +1,61 @@
+// Internal, not part of the API.
+// Socket set-up for TCP and Unix-domain channels, with errno mapped to tofu statuses.
+// Plain functions; each call touches only the descriptors it is given. Never blocks except
+// resolveTcp(), which must run off the reactor thread (B11).
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+
+#include "net/fd.h"
+#include "tofu/address.h"
+#include "tofu/status.h"
+
+namespace tofu::detail {
+
+struct SocketAddress {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+};
+
+struct SocketResult {
+  Status status = Status::success;
+  Fd fd;
+  bool inProgress = false;  // connect: wait for writability, then finishConnect()
+};
+
+// Fills `out` for a numeric TCP host or a UDS path; false when the host needs resolving.
+bool literalSocketAddress(const Address& address, SocketAddress& out);
+
+// getaddrinfo for a TCP host name; invalid_address on failure. Blocks: resolver thread only.
+Status resolveTcp(const Address& address, SocketAddress& out);
+
+// A non-blocking listening socket (SO_REUSEADDR, no SO_REUSEPORT, backlog 1024).
+// UDS: refuses a path that is not a socket or where a listener answers (listen_failed),
+// removes a stale socket file, and restricts the new file to its owner (0600) (B8).
+SocketResult openListener(const Address& address, const SocketAddress& socketAddress);
+
+// The address a listener actually bound (the real port when asked for port 0).
+Address boundAddress(int listenerFd, const Address& requested);
+
+// Starts a non-blocking connect. Immediate failures: uds_path_not_found (no such path),
+// communication_failed (UDS path with no listener, other errors), connect_failed (TCP refused).
+SocketResult startConnect(AddressKind kind, const SocketAddress& socketAddress, bool tcpNoDelay);
+
+// After writability: success or connect_failed (SO_ERROR).
+Status finishConnect(int fd);
+
+enum class AcceptOutcome { accepted, drained, retry, exhausted };
+// Accepts one pending connection (non-blocking, close-on-exec). `exhausted` means the
+// process is out of descriptors or memory: pause the listener rather than spin (B5).
+AcceptOutcome acceptOne(int listenerFd, bool tcpNoDelay, Fd& accepted);
+
+// Makes the next close() send RST instead of FIN (abort, B13).
+void setAbortiveClose(int fd) noexcept;
+
+// True for errno values meaning the peer reset or went away.
+bool isPeerGone(int error) noexcept;
+
+}  // namespace tofu::detail

@@ -1,0 +1,38 @@
+// Internal, not part of the API.
+// EpollPoller: level-triggered epoll with an opaque pointer per registration. Owned by the
+// reactor and used only on its thread.
+#pragma once
+
+#include <sys/epoll.h>
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "net/fd.h"
+
+namespace tofu::detail {
+
+// What a registration waits for; mirrors EPOLLIN / EPOLLOUT.
+struct Interest {
+  bool read = false;
+  bool write = false;
+  bool operator==(const Interest&) const = default;
+};
+
+class EpollPoller {
+ public:
+  EpollPoller();  // aborts if epoll cannot be created
+  void add(int fd, Interest interest, void* owner);
+  void modify(int fd, Interest interest, void* owner);
+  void remove(int fd) noexcept;
+  // Waits up to timeoutMs (-1 forever); the events stay valid until the next wait.
+  std::span<const epoll_event> wait(int timeoutMs);
+
+ private:
+  Fd epoll_;
+  std::vector<epoll_event> events_;
+  bool growBeforeNextWait_ = false;
+};
+
+}  // namespace tofu::detail

@@ -1,0 +1,321 @@
+#include "reactor/event_loop.h"
+
+#include <algorithm>
+#include <system_error>
+
+#include "engine.h"
+#include "group_impl.h"
+#include "message_access.h"
+#include "net/io_channel.h"
+#include "net/listener_channel.h"
+#include "net/socket_ops.h"
+#include "tofu/address.h"
+
+namespace tofu::detail {
+
+namespace {
+// The listener's reply carries the address actually bound (B8: port 0 reports the port).
+void reportBoundAddress(Message& welcome, const Address& bound) {
+  TextHeaders rewritten;
+  bool replaced = false;
+  for (const TextHeader& header : welcome.headers()) {
+    const bool isAddress = !replaced && header.name == kListenOnHeader;
+    (void)rewritten.append(header.name, isAddress ? std::string_view(bound.toString()) : header.value);
+    replaced = replaced || isAddress;
+  }
+  welcome.headers() = std::move(rewritten);
+}
+}  // namespace
+
+EventLoop::EventLoop(Engine& engine) : engine_(engine), readBuffer_(new std::uint8_t[kReadBufferSize]) {}
+
+EventLoop::~EventLoop() { stop(); }
+
+Status EventLoop::start() {
+  poller_.add(inbox_.fd(), {.read = true}, &inbox_);
+  running_ = true;
+  try {
+    thread_ = std::thread([this] { run(); });
+  } catch (const std::system_error&) {
+    running_ = false;
+    return Status::allocation_failed;
+  }
+  return Status::success;
+}
+
+void EventLoop::stop() {
+  if (!thread_.joinable()) return;
+  inbox_.pushTask([this] { running_ = false; });
+  thread_.join();
+}
+
+void EventLoop::run() {
+  while (running_) runPass();
+  closeEverything();
+}
+
+void EventLoop::runPass() {
+  bool inboxReady = false;
+  for (const epoll_event& event : poller_.wait(pollTimeoutMs())) {
+    if (event.data.ptr == &inbox_) {
+      inboxReady = true;
+      continue;
+    }
+    auto* channel = static_cast<Channel*>(event.data.ptr);
+    if (!channel->closing()) channel->onEvents(event.events);
+  }
+  if (inboxReady) {
+    // B10: everything queued since the last pass is handled now, in submission order.
+    inbox_.take(posted_, tasks_);
+    while (MessagePtr posted = posted_.popFront()) dispatch(std::move(posted));
+    for (Inbox::Task& task : tasks_) task();
+    tasks_.clear();
+  }
+  resumeStarving();
+  runDeadlines();
+  flushWrites();
+  reapClosed();
+  flushDeliveries();
+  if (!recycled_.empty()) engine_.pool().putAll(recycled_);
+  for (auto& done : afterPass_) done();
+  afterPass_.clear();
+}
+
+int EventLoop::pollTimeoutMs() const {
+  if (deadlines_.empty()) return -1;
+  const auto wait = deadlines_.begin()->first - Clock::now();
+  if (wait <= Clock::duration::zero()) return 0;
+  // Round up so the deadline has passed when the poll returns.
+  return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wait).count());
+}
+
+void EventLoop::dispatch(MessagePtr posted) {
+  const OpCode op = posted->opCode();
+  if (op == OpCode::WelcomeRequest) return openListener(std::move(posted));
+  if (op == OpCode::HelloRequest) return openClient(std::move(posted));
+  if (!isWireOpCode(op)) return returnMessage(std::move(posted), Status::not_allowed);  // a WelcomeResponse
+  const auto found = channels_.find(posted->channelNumber());
+  if (found == channels_.end()) return returnMessage(std::move(posted), Status::channel_closed);
+  found->second->onPost(std::move(posted));
+}
+
+void EventLoop::openListener(MessagePtr welcome) {
+  GroupImpl& group = *static_cast<GroupImpl*>(MessageAccess::owner(*welcome));
+  const std::uint16_t number = welcome->channelNumber();
+  auto owned = std::make_unique<ListenerChannel>(*this, number, group, welcome->messageId());
+  ListenerChannel& listener = *owned;
+  channels_.emplace(number, std::move(owned));
+  EngineCounterSet::add(engine_.counterSet().channelsOpened);
+
+  const Result<Address> local = addressOf(*welcome);
+  welcome->setOpCode(OpCode::WelcomeResponse);
+  Address bound;
+  const Status opened = local.ok() ? listener.open(local.value(), bound) : local.status();
+  if (opened != Status::success) {
+    returnMessage(std::move(welcome), opened);
+    listener.close(opened, false);
+    return;
+  }
+  reportBoundAddress(*welcome, bound);
+  deliver(group, std::move(welcome));  // N1: origin application, status success
+}
+
+void EventLoop::openClient(MessagePtr hello) {
+  GroupImpl& group = *static_cast<GroupImpl*>(MessageAccess::owner(*hello));
+  const std::uint16_t number = hello->channelNumber();
+  const Result<Address> peer = addressOf(*hello);
+  auto owned = std::make_unique<IoChannel>(*this, number, group, std::move(hello));
+  IoChannel& channel = *owned;
+  channels_.emplace(number, std::move(owned));
+  EngineCounterSet::add(engine_.counterSet().channelsOpened);
+
+  if (!peer.ok() || (peer.value().kind() == AddressKind::tcp && peer.value().port() == 0)) {
+    return channel.failToConnect(Status::invalid_address);
+  }
+  if (const std::uint32_t timeoutMs = engine_.options().connectTimeoutMs; timeoutMs != 0) {
+    setDeadline(channel, Clock::now() + std::chrono::milliseconds(timeoutMs));
+  }
+  SocketAddress literal;
+  if (literalSocketAddress(peer.value(), literal)) return channel.connect(peer.value().kind(), literal);
+  if (peer.value().kind() == AddressKind::uds) return channel.failToConnect(Status::invalid_address);
+
+  // B11: a host name is looked up on another thread; the result comes back as a task.
+  const std::uint64_t incarnation = channel.incarnation();
+  const Status started = engine_.resolver().resolve(
+      peer.value(), [this, number, incarnation](Status status, const SocketAddress& resolved) {
+        inbox_.pushTask([this, number, incarnation, status, resolved] { onResolved(number, incarnation, status, resolved); });
+      });
+  if (started != Status::success) channel.failToConnect(Status::invalid_address);
+}
+
+void EventLoop::onResolved(std::uint16_t number, std::uint64_t incarnation, Status status,
+                           const SocketAddress& resolved) {
+  auto* channel = static_cast<IoChannel*>(find(number, incarnation));
+  if (channel == nullptr || channel->closing()) return;
+  if (status != Status::success) return channel->failToConnect(status);
+  channel->connect(AddressKind::tcp, resolved);
+}
+
+Channel* EventLoop::find(std::uint16_t number, std::uint64_t incarnation) const {
+  const auto found = channels_.find(number);
+  if (found == channels_.end() || found->second->incarnation() != incarnation) return nullptr;
+  return found->second.get();
+}
+
+void EventLoop::adoptConnection(GroupImpl& group, Fd fd) {
+  const Result<std::uint16_t> number = engine_.table().allocate(&group);
+  if (!number.ok()) {
+    setAbortiveClose(fd.get());  // no number left (B4): refuse this connection, keep serving
+    return;
+  }
+  channels_.emplace(number.value(), std::make_unique<IoChannel>(*this, number.value(), group, std::move(fd)));
+  EngineCounterSet::add(engine_.counterSet().channelsOpened);
+}
+
+void EventLoop::destroyGroup(GroupImpl& group, std::function<void()> done) {
+  group.destroyed = true;
+  for (auto& [number, channel] : channels_) {
+    if (&channel->group() == &group) channel->close(Status::shutdown_started, true);
+  }
+  afterPass_.push_back(std::move(done));
+}
+
+void EventLoop::deliver(GroupImpl& group, MessagePtr message) {
+  if (discardDeliveries_ || group.destroyed) {
+    recycled_.pushBack(std::move(message));
+    return;
+  }
+  group.pendingBatch().pushBack(std::move(message));
+  if (!group.pendingScheduled) {
+    group.pendingScheduled = true;
+    deliveryList_.push_back(&group);
+  }
+}
+
+void EventLoop::uncharge(Message& message) {
+  std::uint32_t& charged = MessageAccess::charged(message);
+  if (charged == 0) return;
+  engine_.table().uncharge(message.channelNumber(), charged);
+  charged = 0;
+}
+
+void EventLoop::returnMessage(MessagePtr message, Status status) {
+  uncharge(*message);
+  message->header().proto.origin = Origin::engine;
+  message->header().status = status;
+  EngineCounterSet::add(engine_.counterSet().messagesReturned);
+  GroupImpl& owner = *static_cast<GroupImpl*>(MessageAccess::owner(*message));
+  deliver(owner, std::move(message));
+}
+
+void EventLoop::recycle(MessagePtr message) {
+  uncharge(*message);
+  recycled_.pushBack(std::move(message));
+}
+
+MessagePtr EventLoop::takeReceiveMessage() { return engine_.pool().takeForReceive(); }
+
+void EventLoop::startStarving(IoChannel& channel) {
+  starving_.push_back(&channel);
+  GroupImpl& group = channel.group();
+  ++group.starvingChannels;
+  if (group.poolEmptyReported) return;
+  group.poolEmptyReported = true;  // B5: once per episode per group
+  EngineCounterSet::add(engine_.counterSet().poolEmptyEpisodes);
+  MessagePtr notice = Message::create();  // not from the pool: it is empty
+  notice->setOpCode(OpCode::Signal);
+  notice->header().proto.origin = Origin::engine;
+  notice->header().status = Status::pool_empty;
+  notice->setChannelNumber(channel.number());
+  deliver(group, std::move(notice));
+}
+
+void EventLoop::stopStarving(IoChannel& channel) {
+  starving_.erase(std::find(starving_.begin(), starving_.end(), &channel));
+  GroupImpl& group = channel.group();
+  if (--group.starvingChannels == 0) group.poolEmptyReported = false;
+}
+
+void EventLoop::resumeStarving() {
+  while (!starving_.empty()) {
+    MessagePtr storage = takeReceiveMessage();
+    if (!storage) return;
+    IoChannel& channel = *starving_.front();
+    stopStarving(channel);
+    channel.resume(std::move(storage));
+  }
+}
+
+void EventLoop::scheduleFlush(IoChannel& channel) {
+  if (channel.flushScheduled) return;
+  channel.flushScheduled = true;
+  flushList_.push_back(&channel);
+}
+
+void EventLoop::scheduleClose(Channel& channel) { closeList_.push_back(&channel); }
+
+void EventLoop::setDeadline(Channel& channel, Clock::time_point when) {
+  deadlines_.emplace(when, std::make_pair(channel.number(), channel.incarnation()));
+}
+
+void EventLoop::runDeadlines() {
+  const Clock::time_point now = Clock::now();
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+    const auto [number, incarnation] = deadlines_.begin()->second;
+    deadlines_.erase(deadlines_.begin());
+    if (Channel* channel = find(number, incarnation); channel != nullptr && !channel->closing()) channel->onDeadline();
+  }
+}
+
+void EventLoop::flushWrites() {
+  for (IoChannel* channel : flushList_) {
+    channel->flushScheduled = false;
+    channel->flush();
+  }
+  flushList_.clear();
+}
+
+void EventLoop::reapClosed() {
+  for (Channel* channel : closeList_) {
+    channel->finish();
+    if (!discardDeliveries_ && !channel->group().destroyed) {
+      MessagePtr closed = engine_.pool().get(AllocationStrategy::always);  // N9
+      closed->setOpCode(OpCode::Signal);
+      closed->header().proto.origin = Origin::engine;
+      closed->header().status = Status::channel_closed;
+      closed->setChannelNumber(channel->number());
+      closed->setMessageId(channel->finalMessageId());
+      deliver(channel->group(), std::move(closed));
+    }
+    // B4: released only now, with the final Signal on its way; quarantined by the table.
+    engine_.table().release(channel->number());
+    EngineCounterSet::add(engine_.counterSet().channelsClosed);
+    channels_.erase(channel->number());
+  }
+  closeList_.clear();
+}
+
+void EventLoop::flushDeliveries() {
+  for (GroupImpl* group : deliveryList_) {
+    group->pendingScheduled = false;
+    MessageQueue& batch = group->pendingBatch();
+    if (!group->destroyed) group->deliver(batch);
+    recycled_.append(batch);  // whatever a closed group refused
+  }
+  deliveryList_.clear();
+}
+
+void EventLoop::closeEverything() {
+  discardDeliveries_ = true;
+  inbox_.take(posted_, tasks_);
+  recycled_.append(posted_);
+  tasks_.clear();
+  for (auto& [number, channel] : channels_) channel->close(Status::shutdown_started, true);
+  reapClosed();
+  flushDeliveries();
+  engine_.pool().putAll(recycled_);
+  for (auto& done : afterPass_) done();
+  afterPass_.clear();
+}
+
+}  // namespace tofu::detail

@@ -1,0 +1,117 @@
+// Internal, not part of the API.
+// EventLoop: the engine's I/O thread. Owns the poller, every channel, and the per-pass
+// batches (frames to write, messages to deliver, channels to close). Everything except
+// start(), stop() and inbox() runs on the loop thread only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "net/fd.h"
+#include "reactor/epoll_poller.h"
+#include "reactor/inbox.h"
+#include "tofu/status.h"
+#include "util/message_queue.h"
+
+namespace tofu::detail {
+
+class Channel;
+class Engine;
+class GroupImpl;
+class IoChannel;
+struct SocketAddress;
+
+class EventLoop {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit EventLoop(Engine& engine);
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Any thread. start() returns once the thread runs; stop() aborts every channel silently,
+  // frees what is queued and joins the thread. Both are called once, by the Engine.
+  Status start();
+  void stop();
+  Inbox& inbox() noexcept { return inbox_; }
+
+  // Group destroy (B7): abort the group's channels without notifications; `done` runs at
+  // the end of this pass, once nothing refers to the group any more.
+  void destroyGroup(GroupImpl& group, std::function<void()> done);
+
+  // ---- Services for channels; loop thread only. ----
+  Engine& engine() noexcept { return engine_; }
+  EpollPoller& poller() noexcept { return poller_; }
+  std::span<std::uint8_t> readBuffer() noexcept { return {readBuffer_.get(), kReadBufferSize}; }
+
+  // Queues `message` for `group`'s receive queue (flushed at the end of the pass).
+  void deliver(GroupImpl& group, MessagePtr message);
+  // Hands a posted message back to the group that posted it: origin engine, `status` (B1).
+  void returnMessage(MessagePtr message, Status status);
+  // A posted message whose frame was written completely: back to the pool.
+  void recycle(MessagePtr message);
+  // A pool message to receive into, or null: the channel then starves until refilled (B5).
+  MessagePtr takeReceiveMessage();
+  void startStarving(IoChannel& channel);
+  void stopStarving(IoChannel& channel);
+
+  void scheduleFlush(IoChannel& channel);
+  void scheduleClose(Channel& channel);
+  void setDeadline(Channel& channel, Clock::time_point when);
+
+  // A listener accepted `fd` for `group`: make it a server IO channel.
+  void adoptConnection(GroupImpl& group, Fd fd);
+  std::uint64_t nextIncarnation() noexcept { return ++lastIncarnation_; }
+
+ private:
+  static constexpr std::size_t kReadBufferSize = 256 * 1024;
+
+  void run();
+  void runPass();
+  int pollTimeoutMs() const;
+  void dispatch(MessagePtr posted);
+  void openListener(MessagePtr welcome);
+  void openClient(MessagePtr hello);
+  void onResolved(std::uint16_t number, std::uint64_t incarnation, Status status, const SocketAddress& resolved);
+  Channel* find(std::uint16_t number, std::uint64_t incarnation) const;
+  void resumeStarving();
+  void runDeadlines();
+  void flushWrites();
+  void reapClosed();
+  void flushDeliveries();
+  void closeEverything();
+  void uncharge(Message& message);
+
+  Engine& engine_;
+  Inbox inbox_;
+  EpollPoller poller_;
+  std::thread thread_;
+  bool running_ = false;             // loop thread only (set before the thread starts)
+  bool discardDeliveries_ = false;   // engine teardown: no notifications (B7)
+
+  std::unique_ptr<std::uint8_t[]> readBuffer_;
+  std::unordered_map<std::uint16_t, std::unique_ptr<Channel>> channels_;
+  std::uint64_t lastIncarnation_ = 0;
+
+  // Per-pass batches.
+  MessageQueue posted_;
+  std::vector<Inbox::Task> tasks_;
+  std::vector<IoChannel*> flushList_;
+  std::vector<Channel*> closeList_;
+  std::vector<GroupImpl*> deliveryList_;
+  std::vector<std::function<void()>> afterPass_;
+  MessageQueue recycled_;
+
+  std::vector<IoChannel*> starving_;
+  std::multimap<Clock::time_point, std::pair<std::uint16_t, std::uint64_t>> deadlines_;
+};
+
+}  // namespace tofu::detail

@@ -1,0 +1,79 @@
+#include "util/message_pool.h"
+
+#include <algorithm>
+
+namespace tofu::detail {
+
+namespace {
+constexpr std::uint16_t kDefaultInitial = 16;
+constexpr std::uint16_t kDefaultMaxIdle = 64;
+}  // namespace
+
+MessagePool::MessagePool(std::uint16_t initialMessages, std::uint16_t maxIdleMessages)
+    : maxIdle_(std::max(initialMessages == 0 ? kDefaultInitial : initialMessages,
+                        maxIdleMessages == 0 ? kDefaultMaxIdle : maxIdleMessages)) {
+  const std::size_t initial = initialMessages == 0 ? kDefaultInitial : initialMessages;
+  MutexLock lock(mutex_);
+  for (std::size_t i = 0; i < initial; ++i) idle_.pushFront(MessageAccess::make());
+}
+
+MessagePtr MessagePool::get(AllocationStrategy strategy) {
+  {
+    MutexLock lock(mutex_);
+    if (MessagePtr message = idle_.popFront()) return message;
+  }
+  if (strategy == AllocationStrategy::always) return MessageAccess::make();
+  return nullptr;
+}
+
+MessagePtr MessagePool::takeForReceive() {
+  MutexLock lock(mutex_);
+  MessagePtr message = idle_.popFront();
+  if (!message) refillWanted_ = true;
+  return message;
+}
+
+void MessagePool::put(MessagePtr message) {
+  if (!message) return;
+  MessageQueue one;
+  one.pushBack(std::move(message));
+  putAll(one);
+}
+
+void MessagePool::putAll(MessageQueue& messages) {
+  // Reset outside the lock: it touches only messages we own.
+  for (Message* m = messages.front(); m != nullptr; m = MessageQueue::nextOf(m)) {
+    Message* next = MessageQueue::nextOf(m);
+    m->reset();
+    MessageAccess::next(*m) = next;
+  }
+  keep(messages);
+}
+
+void MessagePool::keep(MessageQueue& resetMessages) {
+  bool wake = false;
+  MessageQueue surplus;
+  {
+    MutexLock lock(mutex_);
+    while (MessagePtr message = resetMessages.popFront()) {
+      if (idle_.size() < maxIdle_) {
+        idle_.pushFront(std::move(message));
+      } else {
+        surplus.pushBack(std::move(message));
+      }
+    }
+    if (refillWanted_ && !idle_.empty()) {
+      refillWanted_ = false;
+      wake = true;
+    }
+  }
+  if (wake && refillHandler_) refillHandler_();
+  // `surplus` frees its messages here, outside the lock.
+}
+
+std::size_t MessagePool::idleCount() const {
+  MutexLock lock(mutex_);
+  return idle_.size();
+}
+
+}  // namespace tofu::detail

@@ -1,0 +1,53 @@
+// Internal, not part of the API.
+// MessagePool: the engine's idle messages, LIFO (PROTOCOL.md 1.2). Any thread may get/put;
+// the reactor receives only into pool messages, and asks to be woken when a starved
+// receive can continue (B5). Owns its idle messages.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+
+#include "tofu/ampe.h"
+#include "util/message_queue.h"
+#include "util/mutex.h"
+
+namespace tofu::detail {
+
+class MessagePool {
+ public:
+  // Normalises like the reference: 0 means default (16 / 64), max is raised to initial.
+  MessagePool(std::uint16_t initialMessages, std::uint16_t maxIdleMessages);
+  MessagePool(const MessagePool&) = delete;
+  MessagePool& operator=(const MessagePool&) = delete;
+
+  // Called, outside the pool lock, by the put() that ends a starvation episode.
+  // Set once before any other thread uses the pool.
+  void setRefillHandler(std::function<void()> handler) { refillHandler_ = std::move(handler); }
+
+  // A reset message, or null when empty with poolOnly. Never blocks (short lock).
+  MessagePtr get(AllocationStrategy strategy);
+
+  // A pool message for receiving, or null; a null result arms the refill handler.
+  MessagePtr takeForReceive();
+
+  // Resets and keeps the message, or frees it when maxIdle are already idle.
+  void put(MessagePtr message);
+  // The same for a whole queue, under one lock.
+  void putAll(MessageQueue& messages);
+
+  std::size_t idleCount() const;
+  std::size_t maxIdle() const noexcept { return maxIdle_; }
+
+ private:
+  void keep(MessageQueue& resetMessages);
+
+  const std::size_t maxIdle_;
+  std::function<void()> refillHandler_;
+
+  mutable Mutex mutex_;
+  MessageQueue idle_ GUARDED_BY(mutex_);  // used as a stack: pushFront / popFront
+  bool refillWanted_ GUARDED_BY(mutex_) = false;
+};
+
+}  // namespace tofu::detail
