@@ -20,9 +20,7 @@ std::uint32_t toEpoll(Interest interest) {
 }
 }  // namespace
 
-EpollPoller::EpollPoller() : epoll_(::epoll_create1(EPOLL_CLOEXEC)), events_(kInitialEvents) {
-  if (!epoll_.valid()) fail("epoll_create1");
-}
+EpollPoller::EpollPoller() : epoll_(::epoll_create1(EPOLL_CLOEXEC)), events_(kInitialEvents) {}
 
 void EpollPoller::add(int fd, Interest interest, void* owner) {
   epoll_event event{};

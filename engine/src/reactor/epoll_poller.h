@@ -22,7 +22,9 @@ struct Interest {
 
 class EpollPoller {
  public:
-  EpollPoller();  // aborts if epoll cannot be created
+  EpollPoller();
+  // False when no epoll instance could be created (e.g. out of descriptors).
+  bool valid() const noexcept { return epoll_.valid(); }
   void add(int fd, Interest interest, void* owner);
   void modify(int fd, Interest interest, void* owner);
   void remove(int fd) noexcept;

@@ -32,6 +32,7 @@ EventLoop::EventLoop(Engine& engine) : engine_(engine), readBuffer_(new std::uin
 EventLoop::~EventLoop() { stop(); }
 
 Status EventLoop::start() {
+  if (!poller_.valid() || !inbox_.valid()) return Status::allocation_failed;
   poller_.add(inbox_.fd(), {.read = true}, &inbox_);
   running_ = true;
   try {

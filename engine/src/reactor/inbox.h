@@ -27,6 +27,7 @@ class Inbox {
   void take(MessageQueue& messages, std::vector<Task>& tasks);
 
   int fd() const noexcept { return notifier_.fd(); }
+  bool valid() const noexcept { return notifier_.valid(); }
 
  private:
   void notifyOnce(bool wasIdle) noexcept;

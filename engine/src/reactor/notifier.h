@@ -9,7 +9,9 @@ namespace tofu::detail {
 
 class Notifier {
  public:
-  Notifier();  // aborts if eventfd cannot be created (an impossible failure, STYLE 9a)
+  Notifier();
+  // False when no eventfd could be created (e.g. out of descriptors).
+  bool valid() const noexcept { return fd_.valid(); }
   void notify() noexcept;
   void drain() noexcept;
   int fd() const noexcept { return fd_.get(); }
