@@ -18,8 +18,9 @@ class ByteBuffer {
   explicit ByteBuffer(std::size_t initialCapacity = kCapacityStep);
   ByteBuffer(const ByteBuffer& other);
   ByteBuffer& operator=(const ByteBuffer& other);
-  ByteBuffer(ByteBuffer&&) noexcept = default;
-  ByteBuffer& operator=(ByteBuffer&&) noexcept = default;
+  // A moved-from buffer is empty, with no capacity, and usable again.
+  ByteBuffer(ByteBuffer&& other) noexcept;
+  ByteBuffer& operator=(ByteBuffer&& other) noexcept;
   ~ByteBuffer() = default;
 
   void append(std::string_view bytes);

@@ -37,7 +37,7 @@ constexpr bool isValidOpCode(OpCode op) noexcept { return static_cast<std::uint8
 // True for opcodes a peer may send (0..7); Welcome* and 10..15 are protocol violations (B2).
 constexpr bool isWireOpCode(OpCode op) noexcept { return static_cast<std::uint8_t>(op) <= 7; }
 MessageType typeOf(OpCode op) noexcept;  // PROTOCOL.md 2.4; invalid opcodes report regular
-MessageRole roleOf(OpCode op) noexcept;
+MessageRole roleOf(OpCode op) noexcept;  // invalid opcodes report request
 // The reply opcode (Request->Response, HelloRequest->HelloResponse, ByeRequest->ByeResponse,
 // WelcomeRequest->WelcomeResponse, Signal->Signal); false when the opcode has no echo.
 bool echoOf(OpCode op, OpCode& reply) noexcept;

@@ -19,8 +19,9 @@ inline constexpr std::size_t kMaxFrameSize = kBinaryHeaderSize + kMaxTextHeaders
 // Writes `header` exactly as given (status and origin included; bits 6-7 of proto are 0).
 void encodeBinaryHeader(const BinaryHeader& header, std::span<std::uint8_t, kBinaryHeaderSize> out) noexcept;
 
-// Reads the 16 bytes back. Bits 6-7 of proto are dropped; an opcode of 10..15 is kept
-// as its raw value (check with isValidOpCode()).
+// Reads the 16 bytes back. Bits 6-7 of proto are dropped; an opcode of 10..15 and the
+// status byte are kept as their raw values (check with isValidOpCode(); the engine's frame
+// decoder then sanitises origin and status, B2).
 BinaryHeader decodeBinaryHeader(std::span<const std::uint8_t, kBinaryHeaderSize> in) noexcept;
 
 // The whole frame for `message` as it would be sent: the header fields as they are in the

@@ -42,7 +42,8 @@ class FrameDecoder {
   // True when part of a frame has been consumed (the stream ended mid-frame if EOF now).
   bool midFrame() const noexcept { return headerFill_ > 0 || hasMessage_; }
 
-  // Hands back a message attached but not completed (e.g. when the channel closes).
+  // Hands back a message attached but not completed (e.g. when the channel closes) and
+  // abandons that frame; a protocol error stays reported.
   MessagePtr releaseMessage();
 
  private:
