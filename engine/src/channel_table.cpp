@@ -7,8 +7,9 @@ namespace {
 constexpr int kRandomProbes = 64;
 }  // namespace
 
-ChannelTable::ChannelTable(std::size_t sendQueueLimitBytes)
+ChannelTable::ChannelTable(std::size_t sendQueueLimitBytes, std::size_t maxChannels)
     : sendQueueLimitBytes_(sendQueueLimitBytes),
+      maxChannels_(maxChannels == 0 ? kNumbers : maxChannels),
       entries_(std::make_unique<Entry[]>(kNumbers)),
       random_(std::random_device{}()) {}
 
@@ -19,7 +20,7 @@ bool ChannelTable::usable(std::uint16_t number) const {
 Result<std::uint16_t> ChannelTable::allocate(GroupImpl* owner) {
   MutexLock lock(mutex_);
   constexpr std::size_t kAssignable = kNumbers - 2;
-  if (inUse_ + quarantineCount_ >= kAssignable) return Status::allocation_failed;
+  if (inUse_ >= maxChannels_ || inUse_ + quarantineCount_ >= kAssignable) return Status::allocation_failed;
 
   std::uniform_int_distribution<std::uint32_t> pick(1, kReservedNumber - 1);
   std::uint16_t number = 0;
@@ -49,6 +50,7 @@ Status ChannelTable::charge(std::uint16_t number, const GroupImpl* poster, std::
     if (entry.owner != poster) return Status::invalid_message_channel_group;
   }
   // The limit is soft under concurrent posts: good enough to bound memory (B6).
+  if (bytes == 0) return Status::success;
   const std::uint32_t queued = entry.queuedBytes.load(std::memory_order_relaxed);
   if (queued != 0 && queued + static_cast<std::size_t>(bytes) > sendQueueLimitBytes_) {
     return Status::notification_failed;

@@ -25,17 +25,20 @@ class ChannelTable {
   // How many released numbers are kept out of circulation (as the reference, B4).
   static constexpr std::size_t kQuarantine = 1024;
 
-  explicit ChannelTable(std::size_t sendQueueLimitBytes);
+  // `maxChannels` 0 means every assignable number may be in use.
+  ChannelTable(std::size_t sendQueueLimitBytes, std::size_t maxChannels);
   ChannelTable(const ChannelTable&) = delete;
   ChannelTable& operator=(const ChannelTable&) = delete;
 
   // A random free number owned by `owner`: never 0 or 0xFFFF, never in use, never among
-  // the last kQuarantine released. allocation_failed when none is left (B4). Any thread.
+  // the last kQuarantine released. allocation_failed when none is left (B4) or the engine's
+  // channel limit is reached. Any thread.
   Result<std::uint16_t> allocate(GroupImpl* owner);
 
   // Checks that `number` is open and owned by `poster`, and counts `bytes` against its send
   // queue: invalid_channel_number, invalid_message_channel_group, or notification_failed
-  // when the queue is already over the limit (B6). Any thread.
+  // when the queue is already over the limit (B6); `bytes` 0 only checks ownership.
+  // Any thread.
   Status charge(std::uint16_t number, const GroupImpl* poster, std::uint32_t bytes);
 
   // Gives back bytes counted by charge() once the frame is written or returned. Any thread.
@@ -56,6 +59,7 @@ class ChannelTable {
   bool usable(std::uint16_t number) const REQUIRES(mutex_);
 
   const std::size_t sendQueueLimitBytes_;
+  const std::size_t maxChannels_;
 
   mutable Mutex mutex_;
   std::unique_ptr<Entry[]> entries_;  // indexed by number; owner guarded by mutex_

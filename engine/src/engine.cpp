@@ -13,7 +13,7 @@ namespace tofu::detail {
 Engine::Engine(const Options& options)
     : options_(options),
       pool_(options.initialPoolMsgs, options.maxPoolMsgs),
-      table_(options.sendQueueLimitBytes),
+      table_(options.sendQueueLimitBytes, options.maxChannels),
       loop_(*this) {
   pool_.setRefillHandler([this] { loop_.inbox().wake(); });
 }
@@ -83,8 +83,11 @@ Result<BinaryHeader> Engine::post(GroupImpl& group, MessagePtr& message) {
     if (!number.ok()) return number.status();
     m.setChannelNumber(number.value());
   } else {
-    const auto frameBytes =
-        static_cast<std::uint32_t>(kBinaryHeaderSize + m.header().textHeadersLen + m.header().bodyLen);
+    // A ByeSignal is never transmitted (B13), so it never counts against the queue: a channel
+    // whose peer stopped reading can always be aborted.
+    const auto frameBytes = op == OpCode::ByeSignal ? 0u
+                                                    : static_cast<std::uint32_t>(kBinaryHeaderSize + m.header().textHeadersLen +
+                                                                                 m.header().bodyLen);
     if (const Status refused = table_.charge(m.channelNumber(), &group, frameBytes); refused != Status::success) {
       return refused;
     }

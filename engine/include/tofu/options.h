@@ -22,6 +22,27 @@ struct Options {
   std::uint32_t connectTimeoutMs = 0;
   // TCP_NODELAY on every TCP channel (B10); frames are already gathered into few writes.
   bool tcpNoDelay = true;
+
+  // ---- Limits and secure defaults (docs/security.md) ----
+  // Most channels (listeners and connections) open at once in this engine; past it a
+  // Hello/WelcomeRequest fails with allocation_failed and new connections are refused.
+  // 0 means no limit below the 65534 channel numbers.
+  std::uint16_t maxChannels = 16384;
+  // A server channel whose peer sends no HelloRequest within this time is closed
+  // (communication_failed). 0 disables the check.
+  std::uint32_t handshakeTimeoutMs = 10'000;
+  // Closes a connection that received nothing for this long (peer_disconnected), to find
+  // half-open peers. 0 (the default) disables it.
+  std::uint32_t idleTimeoutMs = 0;
+  // TCP keep-alive: seconds of silence before the kernel probes (3 probes, same interval).
+  // 0 (the default) leaves keep-alive off.
+  std::uint32_t tcpKeepAliveSec = 0;
+  // Largest text-header and body sections accepted from a peer; a bigger frame closes the
+  // channel (invalid_headers_len / invalid_body_len) before anything is allocated for it.
+  std::uint16_t maxReceiveHeadersLen = 65535;
+  std::uint16_t maxReceiveBodyLen = 65535;
+  // Permissions of UDS socket files this engine creates (owner only by default).
+  std::uint32_t udsFileMode = 0600;
 };
 
 }  // namespace tofu

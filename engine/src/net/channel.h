@@ -47,6 +47,9 @@ class Channel {
   GroupImpl& group() const noexcept { return group_; }
   // The message id the final Signal(channel_closed) carries (docs/behaviour.md).
   std::uint64_t finalMessageId() const noexcept { return finalMessageId_; }
+  // False for a server channel that never delivered a frame: the application never heard
+  // of it, so its closing is not announced either.
+  virtual bool knownToApplication() const noexcept { return true; }
 
  protected:
   // Hands back whatever the channel holds, with `reason`.

@@ -42,6 +42,14 @@ FrameDecoder::Event FrameDecoder::feed(const std::uint8_t* data, std::size_t siz
       error_ = Status::invalid_more_usage;
       return Event::protocolError;
     }
+    if (header_.textHeadersLen > limits_.maxHeadersLen) {
+      error_ = Status::invalid_headers_len;
+      return Event::protocolError;
+    }
+    if (header_.bodyLen > limits_.maxBodyLen) {
+      error_ = Status::invalid_body_len;
+      return Event::protocolError;
+    }
     headerReady_ = true;
   }
   if (!hasMessage_) return Event::needMessage;
@@ -72,7 +80,7 @@ MessagePtr FrameDecoder::takeFrame() {
   const bool complete = hasMessage_ && headersFill_ == header_.textHeadersLen && bodyFill_ == header_.bodyLen;
   if (!complete) return nullptr;
   MessagePtr frame = std::move(message_);
-  *this = FrameDecoder();
+  startNextFrame();
   return frame;
 }
 
@@ -80,10 +88,17 @@ MessagePtr FrameDecoder::releaseMessage() {
   // The bytes already copied into the message are gone with it, so the current frame is
   // abandoned and the decoder starts over; a protocol error stays sticky.
   MessagePtr partial = std::move(message_);
-  const Status error = error_;
-  *this = FrameDecoder();
-  error_ = error;
+  startNextFrame();
   return partial;
+}
+
+void FrameDecoder::startNextFrame() noexcept {
+  headerFill_ = 0;
+  headerReady_ = false;
+  hasMessage_ = false;
+  message_.reset();
+  headersFill_ = 0;
+  bodyFill_ = 0;
 }
 
 }  // namespace tofu::detail

@@ -16,6 +16,16 @@ namespace tofu::detail {
 
 class FrameDecoder {
  public:
+  // The largest sections a peer may send; bigger frames are refused before anything is
+  // allocated for them (issue 7: limits enforced on receipt).
+  struct Limits {
+    std::size_t maxHeadersLen = kMaxTextHeadersLen;
+    std::size_t maxBodyLen = kMaxBodyLen;
+  };
+
+  FrameDecoder() = default;
+  explicit FrameDecoder(Limits limits) : limits_(limits) {}
+
   enum class Event : std::uint8_t {
     needBytes,      // all input consumed, frame not complete yet
     needMessage,    // a valid header arrived: attachMessage() before feeding more
@@ -35,8 +45,9 @@ class FrameDecoder {
   // number is the sender's; the channel replaces it with its own number.
   MessagePtr takeFrame();
 
-  // The reason after protocolError: invalid_op_code (10..15, WelcomeRequest/Response) or
-  // invalid_more_usage (more on a non-regular opcode).
+  // The reason after protocolError: invalid_op_code (10..15, WelcomeRequest/Response),
+  // invalid_more_usage (more on a non-regular opcode), invalid_headers_len or
+  // invalid_body_len (a section over the limits).
   Status error() const noexcept { return error_; }
 
   // True when part of a frame has been consumed (the stream ended mid-frame if EOF now).
@@ -47,6 +58,9 @@ class FrameDecoder {
   MessagePtr releaseMessage();
 
  private:
+  void startNextFrame() noexcept;
+
+  Limits limits_;
   std::array<std::uint8_t, kBinaryHeaderSize> headerBytes_{};
   std::size_t headerFill_ = 0;
   BinaryHeader header_{};

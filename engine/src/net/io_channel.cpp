@@ -20,20 +20,25 @@ constexpr std::size_t kMaxBatchBytes = 256 * 1024;
 }  // namespace
 
 IoChannel::IoChannel(EventLoop& loop, std::uint16_t number, GroupImpl& group, MessagePtr hello)
-    : Channel(loop, Kind::clientIo, number, group), phase_(Phase::connecting) {
+    : Channel(loop, Kind::clientIo, number, group), phase_(Phase::connecting), decoder_(loop.frameLimits()) {
   setFinalMessageId(hello->messageId());
   sendQueue_.push(std::move(hello));
 }
 
 IoChannel::IoChannel(EventLoop& loop, std::uint16_t number, GroupImpl& group, Fd accepted)
-    : Channel(loop, Kind::serverIo, number, group), phase_(Phase::open) {
+    : Channel(loop, Kind::serverIo, number, group), phase_(Phase::open), decoder_(loop.frameLimits()) {
   attachSocket(std::move(accepted));
   updateInterest();
+  if (const std::uint32_t timeoutMs = loop_.engine().options().handshakeTimeoutMs; timeoutMs != 0) {
+    handshakeDeadline_ = EventLoop::Clock::now() + std::chrono::milliseconds(timeoutMs);
+    loop_.setDeadline(*this, handshakeDeadline_);
+  }
+  armIdleCheck();
 }
 
 void IoChannel::connect(AddressKind kind, const SocketAddress& socketAddress) {
   if (closing()) return;
-  SocketResult started = startConnect(kind, socketAddress, loop_.engine().options().tcpNoDelay);
+  SocketResult started = startConnect(kind, socketAddress, loop_.tcpTuning());
   if (started.status != Status::success) {
     failToConnect(started.status);
     return;
@@ -59,7 +64,16 @@ void IoChannel::failToConnect(Status reason) {
 void IoChannel::becomeOpen() {
   phase_ = Phase::open;
   updateInterest();
+  armIdleCheck();
   flush();
+}
+
+void IoChannel::armIdleCheck() {
+  const std::uint32_t idleMs = loop_.engine().options().idleTimeoutMs;
+  if (idleMs == 0) return;
+  if (lastReceive_ == EventLoop::Clock::time_point{}) lastReceive_ = EventLoop::Clock::now();
+  idleCheckAt_ = lastReceive_ + std::chrono::milliseconds(idleMs);
+  loop_.setDeadline(*this, idleCheckAt_);
 }
 
 void IoChannel::updateInterest() {
@@ -106,7 +120,25 @@ void IoChannel::onPost(MessagePtr message) {
 }
 
 void IoChannel::onDeadline() {
-  if (phase_ == Phase::connecting) failToConnect(Status::connect_failed);  // B11 connect timeout
+  // Several timers share this callback; each condition checks its own time.
+  if (phase_ == Phase::connecting) {
+    failToConnect(Status::connect_failed);  // B11: only the connect timeout runs while connecting
+    return;
+  }
+  const EventLoop::Clock::time_point now = EventLoop::Clock::now();
+  if (kind() == Kind::serverIo && !helloReceived_ && handshakeDeadline_ != EventLoop::Clock::time_point{} &&
+      now >= handshakeDeadline_) {
+    close(Status::communication_failed, true);  // no HelloRequest in time
+    return;
+  }
+  if (idleCheckAt_ != EventLoop::Clock::time_point{} && now >= idleCheckAt_) {
+    const auto idle = std::chrono::milliseconds(loop_.engine().options().idleTimeoutMs);
+    if (now - lastReceive_ >= idle) {
+      close(Status::peer_disconnected, true);  // half-open or silent peer
+    } else {
+      armIdleCheck();
+    }
+  }
 }
 
 void IoChannel::flush() {
@@ -155,6 +187,7 @@ void IoChannel::readAvailable() {
   for (int round = 0; round < kReadsPerEvent; ++round) {
     const ssize_t got = ::recv(socket(), buffer.data(), buffer.size(), 0);
     if (got > 0) {
+      if (idleCheckAt_ != EventLoop::Clock::time_point{}) lastReceive_ = EventLoop::Clock::now();
       const auto size = static_cast<std::size_t>(got);
       if (!consume(buffer.data(), size, false) || size < buffer.size()) return;
     } else if (got == 0) {
@@ -227,6 +260,7 @@ void IoChannel::deliverFrame(MessagePtr frame) {
   EngineCounterSet::add(counters.framesRead);
   EngineCounterSet::add(counters.bytesRead, SendQueue::frameSize(*frame));
   const OpCode op = frame->opCode();
+  helloReceived_ = helloReceived_ || op == OpCode::HelloRequest;
   loop_.deliver(group(), std::move(frame));
   if (op == OpCode::ByeResponse || op == OpCode::ByeSignal) {  // B3 end of exchange, B13 peer abort
     readDone_ = true;

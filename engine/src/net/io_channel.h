@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "net/channel.h"
+#include "reactor/event_loop.h"
 #include "net/frame_decoder.h"
 #include "net/send_queue.h"
 #include "tofu/address.h"
@@ -32,6 +33,7 @@ class IoChannel final : public Channel {
   void onEvents(std::uint32_t events) override;
   void onPost(MessagePtr message) override;
   void onDeadline() override;
+  bool knownToApplication() const noexcept override { return kind() == Kind::clientIo || receivedAny_; }
 
   // Writes what is queued, as far as the socket takes it.
   void flush();
@@ -47,6 +49,7 @@ class IoChannel final : public Channel {
   enum class Phase : std::uint8_t { connecting, open };
 
   void becomeOpen();
+  void armIdleCheck();
   void updateInterest();
   void readAvailable();
   // Decodes `size` bytes; false when reading must stop (starved, closed, or read side done).
@@ -60,7 +63,7 @@ class IoChannel final : public Channel {
 
   Phase phase_;
   SendQueue sendQueue_;
-  FrameDecoder decoder_;
+  FrameDecoder decoder_;  // with the engine's receive limits
   std::vector<std::uint8_t> stash_;  // read but undecoded while starving (normally empty)
   std::size_t stashUsed_ = 0;
   bool starving_ = false;
@@ -72,6 +75,12 @@ class IoChannel final : public Channel {
   bool byeRequestWritten_ = false;
   bool byeResponseWritten_ = false;
   bool readDone_ = false;  // a ByeResponse or ByeSignal arrived: nothing more is read
+  bool helloReceived_ = false;
+  // Timers (issue 7): when the handshake must be done, when data last arrived, and when the
+  // pending idle check fires. Used only when the matching option is on.
+  EventLoop::Clock::time_point handshakeDeadline_{};
+  EventLoop::Clock::time_point lastReceive_{};
+  EventLoop::Clock::time_point idleCheckAt_{};
 };
 
 }  // namespace tofu::detail

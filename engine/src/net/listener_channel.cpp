@@ -25,7 +25,7 @@ ListenerChannel::ListenerChannel(EventLoop& loop, std::uint16_t number, GroupImp
 Status ListenerChannel::open(const Address& local, Address& bound) {
   SocketAddress socketAddress;
   if (!literalSocketAddress(local, socketAddress)) return Status::invalid_address;
-  SocketResult opened = openListener(local, socketAddress);
+  SocketResult opened = openListener(local, socketAddress, loop_.engine().options().udsFileMode);
   if (opened.status != Status::success) return opened.status;
   local_ = local;
   ownsUdsPath_ = local.kind() == AddressKind::uds;
@@ -36,10 +36,10 @@ Status ListenerChannel::open(const Address& local, Address& bound) {
 }
 
 void ListenerChannel::onEvents(std::uint32_t) {
-  const bool noDelay = loop_.engine().options().tcpNoDelay;
+  const TcpTuning tuning = loop_.tcpTuning();
   for (int i = 0; i < kAcceptsPerEvent; ++i) {
     Fd accepted;
-    switch (acceptOne(socket(), noDelay, accepted)) {
+    switch (acceptOne(socket(), tuning, accepted)) {
       case AcceptOutcome::accepted:
         loop_.adoptConnection(group(), std::move(accepted));
         break;

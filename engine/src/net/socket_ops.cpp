@@ -22,6 +22,16 @@ void setIntOption(int fd, int level, int name, int value) noexcept {
   ::setsockopt(fd, level, name, &value, sizeof value);
 }
 
+void tune(int fd, const TcpTuning& tuning) noexcept {
+  if (tuning.noDelay) setIntOption(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+  if (tuning.keepAliveSec == 0) return;
+  const int seconds = static_cast<int>(tuning.keepAliveSec);
+  setIntOption(fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+  setIntOption(fd, IPPROTO_TCP, TCP_KEEPIDLE, seconds);
+  setIntOption(fd, IPPROTO_TCP, TCP_KEEPINTVL, seconds);
+  setIntOption(fd, IPPROTO_TCP, TCP_KEEPCNT, 3);
+}
+
 int newSocket(int family) { return ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0); }
 
 bool udsSocketAddress(const std::string& path, SocketAddress& out) {
@@ -85,7 +95,7 @@ Status resolveTcp(const Address& address, SocketAddress& out) {
   return Status::success;
 }
 
-SocketResult openListener(const Address& address, const SocketAddress& socketAddress) {
+SocketResult openListener(const Address& address, const SocketAddress& socketAddress, std::uint32_t udsFileMode) {
   SocketResult result;
   if (address.kind() == AddressKind::uds) {
     result.status = prepareUdsPath(address.path(), socketAddress);
@@ -103,7 +113,7 @@ SocketResult openListener(const Address& address, const SocketAddress& socketAdd
     result.status = Status::listen_failed;
     return result;
   }
-  if (address.kind() == AddressKind::uds) ::chmod(address.path().c_str(), S_IRUSR | S_IWUSR);
+  if (address.kind() == AddressKind::uds) ::chmod(address.path().c_str(), static_cast<mode_t>(udsFileMode));
   return result;
 }
 
@@ -121,14 +131,14 @@ Address boundAddress(int listenerFd, const Address& requested) {
   return Address::tcp(requested.host(), port);
 }
 
-SocketResult startConnect(AddressKind kind, const SocketAddress& socketAddress, bool tcpNoDelay) {
+SocketResult startConnect(AddressKind kind, const SocketAddress& socketAddress, const TcpTuning& tuning) {
   SocketResult result;
   result.fd = Fd(newSocket(socketAddress.storage.ss_family));
   if (!result.fd.valid()) {
     result.status = Status::communication_failed;
     return result;
   }
-  if (kind == AddressKind::tcp && tcpNoDelay) setIntOption(result.fd.get(), IPPROTO_TCP, TCP_NODELAY, 1);
+  if (kind == AddressKind::tcp) tune(result.fd.get(), tuning);
   const auto* raw = reinterpret_cast<const sockaddr*>(&socketAddress.storage);  // NOLINT: sockets API
   int rc = 0;
   do {
@@ -156,15 +166,13 @@ Status finishConnect(int fd) {
   return error == 0 ? Status::success : Status::connect_failed;
 }
 
-AcceptOutcome acceptOne(int listenerFd, bool tcpNoDelay, Fd& accepted) {
+AcceptOutcome acceptOne(int listenerFd, const TcpTuning& tuning, Fd& accepted) {
   sockaddr_storage peer{};
   socklen_t length = sizeof peer;
   const int fd = ::accept4(listenerFd, reinterpret_cast<sockaddr*>(&peer), &length,  // NOLINT: sockets API
                            SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd >= 0) {
-    if (tcpNoDelay && (peer.ss_family == AF_INET || peer.ss_family == AF_INET6)) {
-      setIntOption(fd, IPPROTO_TCP, TCP_NODELAY, 1);
-    }
+    if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6) tune(fd, tuning);
     accepted.reset(fd);
     return AcceptOutcome::accepted;
   }

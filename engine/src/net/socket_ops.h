@@ -20,6 +20,12 @@ struct SocketAddress {
   socklen_t length = 0;
 };
 
+// Options applied to every TCP connection (B10, issue 7 keep-alive).
+struct TcpTuning {
+  bool noDelay = true;
+  std::uint32_t keepAliveSec = 0;  // 0: keep-alive off
+};
+
 struct SocketResult {
   Status status = Status::success;
   Fd fd;
@@ -34,15 +40,15 @@ Status resolveTcp(const Address& address, SocketAddress& out);
 
 // A non-blocking listening socket (SO_REUSEADDR, no SO_REUSEPORT, backlog 1024).
 // UDS: refuses a path that is not a socket or where a listener answers (listen_failed),
-// removes a stale socket file, and restricts the new file to its owner (0600) (B8).
-SocketResult openListener(const Address& address, const SocketAddress& socketAddress);
+// removes a stale socket file, and gives the new file `udsFileMode` (0600 by default) (B8).
+SocketResult openListener(const Address& address, const SocketAddress& socketAddress, std::uint32_t udsFileMode);
 
 // The address a listener actually bound (the real port when asked for port 0).
 Address boundAddress(int listenerFd, const Address& requested);
 
 // Starts a non-blocking connect. Immediate failures: uds_path_not_found (no such path),
 // communication_failed (UDS path with no listener, other errors), connect_failed (TCP refused).
-SocketResult startConnect(AddressKind kind, const SocketAddress& socketAddress, bool tcpNoDelay);
+SocketResult startConnect(AddressKind kind, const SocketAddress& socketAddress, const TcpTuning& tuning);
 
 // After writability: success or connect_failed (SO_ERROR).
 Status finishConnect(int fd);
@@ -50,7 +56,7 @@ Status finishConnect(int fd);
 enum class AcceptOutcome { accepted, drained, retry, exhausted };
 // Accepts one pending connection (non-blocking, close-on-exec). `exhausted` means the
 // process is out of descriptors or memory: pause the listener rather than spin (B5).
-AcceptOutcome acceptOne(int listenerFd, bool tcpNoDelay, Fd& accepted);
+AcceptOutcome acceptOne(int listenerFd, const TcpTuning& tuning, Fd& accepted);
 
 // Makes the next close() send RST instead of FIN (abort, B13).
 void setAbortiveClose(int fd) noexcept;

@@ -157,6 +157,16 @@ void EventLoop::onResolved(std::uint16_t number, std::uint64_t incarnation, Stat
   channel->connect(AddressKind::tcp, resolved);
 }
 
+TcpTuning EventLoop::tcpTuning() const noexcept {
+  const Options& options = engine_.options();
+  return {.noDelay = options.tcpNoDelay, .keepAliveSec = options.tcpKeepAliveSec};
+}
+
+FrameDecoder::Limits EventLoop::frameLimits() const noexcept {
+  const Options& options = engine_.options();
+  return {.maxHeadersLen = options.maxReceiveHeadersLen, .maxBodyLen = options.maxReceiveBodyLen};
+}
+
 Channel* EventLoop::find(std::uint16_t number, std::uint64_t incarnation) const {
   const auto found = channels_.find(number);
   if (found == channels_.end() || found->second->incarnation() != incarnation) return nullptr;
@@ -279,7 +289,7 @@ void EventLoop::flushWrites() {
 void EventLoop::reapClosed() {
   for (Channel* channel : closeList_) {
     channel->finish();
-    if (!discardDeliveries_ && !channel->group().destroyed) {
+    if (!discardDeliveries_ && !channel->group().destroyed && channel->knownToApplication()) {
       MessagePtr closed = engine_.pool().get(AllocationStrategy::always);  // N9
       closed->setOpCode(OpCode::Signal);
       closed->header().proto.origin = Origin::engine;

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "net/fd.h"
+#include "net/frame_decoder.h"
+#include "net/socket_ops.h"
 #include "reactor/epoll_poller.h"
 #include "reactor/inbox.h"
 #include "tofu/status.h"
@@ -26,7 +28,6 @@ class Channel;
 class Engine;
 class GroupImpl;
 class IoChannel;
-struct SocketAddress;
 
 class EventLoop {
  public:
@@ -70,6 +71,8 @@ class EventLoop {
   // A listener accepted `fd` for `group`: make it a server IO channel.
   void adoptConnection(GroupImpl& group, Fd fd);
   std::uint64_t nextIncarnation() noexcept { return ++lastIncarnation_; }
+  TcpTuning tcpTuning() const noexcept;
+  FrameDecoder::Limits frameLimits() const noexcept;
 
  private:
   static constexpr std::size_t kReadBufferSize = 256 * 1024;

@@ -1,0 +1,739 @@
+// Implementation of the shared engine test helpers (see engine_harness.h).
+#include "engine_harness.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+#include <stdexcept>
+#include <utility>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+namespace tofu::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Nanoseconds left until `deadline` (0 when it passed), as waitReceive wants them.
+std::uint64_t remainingNs(Clock::time_point deadline) {
+  const auto left = deadline - Clock::now();
+  if (left <= Clock::duration::zero()) {
+    return 0;
+  }
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(left).count());
+}
+
+int millisecondsLeft(Clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return left <= 0 ? 0 : static_cast<int>(left);
+}
+
+// Waits until `fd` has `events`; false on timeout.
+bool pollFor(int fd, short events, Clock::time_point deadline) {
+  for (;;) {
+    pollfd entry{fd, events, 0};
+    const int ready = ::poll(&entry, 1, millisecondsLeft(deadline));
+    if (ready > 0) {
+      return true;
+    }
+    if (ready == 0) {
+      return false;
+    }
+    if (errno != EINTR) {
+      return false;
+    }
+  }
+}
+
+// Fills a sockaddr for `address`; returns its length, 0 when the address cannot be expressed.
+socklen_t toSockaddr(const Address& address, sockaddr_storage& storage) {
+  std::memset(&storage, 0, sizeof(storage));
+  if (address.kind() == AddressKind::uds) {
+    auto* un = reinterpret_cast<sockaddr_un*>(&storage);
+    un->sun_family = AF_UNIX;
+    if (address.path().size() >= sizeof(un->sun_path)) {
+      return 0;
+    }
+    std::memcpy(un->sun_path, address.path().data(), address.path().size());
+    return static_cast<socklen_t>(sizeof(sockaddr_un));
+  }
+  auto* in4 = reinterpret_cast<sockaddr_in*>(&storage);
+  if (::inet_pton(AF_INET, address.host().c_str(), &in4->sin_addr) == 1) {
+    in4->sin_family = AF_INET;
+    in4->sin_port = htons(address.port());
+    return static_cast<socklen_t>(sizeof(sockaddr_in));
+  }
+  auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
+  if (::inet_pton(AF_INET6, address.host().c_str(), &in6->sin6_addr) == 1) {
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(address.port());
+    return static_cast<socklen_t>(sizeof(sockaddr_in6));
+  }
+  return 0;
+}
+
+std::uint16_t readBigEndian16(const std::uint8_t* bytes) {
+  return static_cast<std::uint16_t>((static_cast<unsigned>(bytes[0]) << 8) | bytes[1]);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Time bounds
+
+int timeoutScale() {
+  static const int scale = [] {
+    if (const char* text = std::getenv("TOFU_TEST_TIMEOUT_SCALE")) {
+      const int value = std::atoi(text);
+      if (value > 0) {
+        return value;
+      }
+    }
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+    return 10;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+    return 10;
+#else
+    return 1;
+#endif
+#else
+    return 1;
+#endif
+  }();
+  return scale;
+}
+
+std::chrono::milliseconds scaled(std::chrono::milliseconds base) { return base * timeoutScale(); }
+
+std::chrono::milliseconds defaultTimeout() { return scaled(std::chrono::milliseconds(5000)); }
+
+std::chrono::milliseconds quietPeriod() { return scaled(std::chrono::milliseconds(100)); }
+
+// ---------------------------------------------------------------------------------------------
+// Transports
+
+const char* toString(Transport transport) noexcept { return transport == Transport::tcp ? "tcp" : "uds"; }
+
+void PrintTo(Transport transport, std::ostream* out) { *out << toString(transport); }
+
+std::string TransportName::operator()(const ::testing::TestParamInfo<Transport>& info) const {
+  return toString(info.param);
+}
+
+Address listenAddress(Transport transport) {
+  if (transport == Transport::tcp) {
+    return Address::tcp("127.0.0.1", 0);
+  }
+  return Address::uds(tofu::testing::tempUdsPath());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engines and groups
+
+Engine::Engine(const Options& options) {
+  auto created = Reactor::create(options);
+  if (!created.ok()) {
+    ADD_FAILURE() << "Reactor::create failed: " << toString(created.status());
+    throw std::runtime_error("Reactor::create failed");
+  }
+  reactor_ = std::move(created).value();
+}
+
+Engine::~Engine() { shutdown(); }
+
+Ampe& Engine::ampe() {
+  if (!reactor_) {
+    throw std::runtime_error("the engine is gone");
+  }
+  return reactor_->ampe();
+}
+
+ChannelGroup& Engine::group() {
+  auto created = ampe().create();
+  if (!created.ok() || created.value() == nullptr) {
+    ADD_FAILURE() << "Ampe::create failed: " << toString(created.status());
+    throw std::runtime_error("Ampe::create failed");
+  }
+  groups_.push_back(created.value());
+  return *created.value();
+}
+
+void Engine::destroy(ChannelGroup& group) {
+  const auto found = std::find(groups_.begin(), groups_.end(), &group);
+  if (found == groups_.end()) {
+    ADD_FAILURE() << "Engine::destroy: not a live group of this engine";
+    return;
+  }
+  groups_.erase(found);
+  const Status status = ampe().destroy(&group);
+  EXPECT_EQ(status, Status::success) << "Ampe::destroy: " << toString(status);
+}
+
+void Engine::shutdown() {
+  if (!reactor_) {
+    return;
+  }
+  // Newest first, like nested scopes.
+  while (!groups_.empty()) {
+    ChannelGroup* group = groups_.back();
+    groups_.pop_back();
+    const Status status = reactor_->ampe().destroy(group);
+    EXPECT_EQ(status, Status::success) << "Ampe::destroy at teardown: " << toString(status);
+  }
+  reactor_.reset();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receiving
+
+std::string describe(const Message& message) {
+  std::ostringstream out;
+  out << toString(message.opCode()) << " ch=" << message.channelNumber() << " id=" << message.messageId()
+      << " origin=" << toString(message.origin()) << " status=" << toString(message.status())
+      << " more=" << (message.hasMore() ? 1 : 0) << " thl=" << message.headers().size()
+      << " bl=" << message.body().size();
+  if (!message.body().empty() && message.body().size() <= 32) {
+    out << " body='" << message.body().view() << "'";
+  }
+  return out.str();
+}
+
+std::string describe(const MessagePtr& message) { return message ? describe(*message) : "(null)"; }
+
+namespace {
+
+// The shared loop of receive() and tryReceive().
+MessagePtr receiveImpl(ChannelGroup& group, std::chrono::milliseconds timeout, bool failOnTimeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    auto received = group.waitReceive(remainingNs(deadline));
+    if (!received.ok()) {
+      ADD_FAILURE() << "waitReceive failed: " << toString(received.status());
+      return nullptr;
+    }
+    if (received.value()) {
+      return std::move(received).value();
+    }
+    // A null before the deadline would be a spurious wake-up; keep waiting for the rest.
+    if (Clock::now() >= deadline) {
+      if (failOnTimeout) {
+        ADD_FAILURE() << "no message within " << timeout.count() << " ms";
+      }
+      return nullptr;
+    }
+  }
+}
+
+}  // namespace
+
+MessagePtr receive(ChannelGroup& group, std::chrono::milliseconds timeout) {
+  return receiveImpl(group, timeout, true);
+}
+
+MessagePtr tryReceive(ChannelGroup& group, std::chrono::milliseconds timeout) {
+  return receiveImpl(group, timeout, false);
+}
+
+MessagePtr receiveMatching(ChannelGroup& group, const MessagePredicate& predicate,
+                           std::vector<MessagePtr>* skipped, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  std::string seen;
+  for (;;) {
+    auto message = receiveImpl(group,
+                               std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::max(deadline - Clock::now(), Clock::duration::zero())),
+                               false);
+    if (!message) {
+      ADD_FAILURE() << "no matching message within " << timeout.count() << " ms; skipped:" << seen;
+      return nullptr;
+    }
+    if (predicate(*message)) {
+      return message;
+    }
+    seen += "\n  " + describe(*message);
+    if (skipped != nullptr) {
+      skipped->push_back(std::move(message));
+    }
+  }
+}
+
+MessagePtr expectNothing(ChannelGroup& group, std::chrono::milliseconds period) {
+  auto message = tryReceive(group, period);
+  if (message) {
+    ADD_FAILURE() << "unexpected message: " << describe(*message);
+  }
+  return message;
+}
+
+bool Recorder::until(const MessagePredicate& predicate, std::chrono::milliseconds timeout) {
+  return untilCount(predicate, count(predicate) + 1, timeout);
+}
+
+bool Recorder::untilCount(const MessagePredicate& predicate, std::size_t wanted,
+                          std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  std::size_t matched = count(predicate);
+  while (matched < wanted) {
+    auto message = tryReceive(group_, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::max(deadline - Clock::now(), Clock::duration::zero())));
+    if (!message) {
+      ADD_FAILURE() << "recorder: " << matched << " of " << wanted << " matching messages within "
+                    << timeout.count() << " ms; recorded:\n"
+                    << dump();
+      return false;
+    }
+    if (predicate(*message)) {
+      ++matched;
+    }
+    messages_.push_back(std::move(message));
+  }
+  return true;
+}
+
+void Recorder::settle(std::chrono::milliseconds quiet) {
+  while (auto message = tryReceive(group_, quiet)) {
+    messages_.push_back(std::move(message));
+  }
+}
+
+std::size_t Recorder::count(const MessagePredicate& predicate) const {
+  return static_cast<std::size_t>(
+      std::count_if(messages_.begin(), messages_.end(), [&](const MessagePtr& m) { return predicate(*m); }));
+}
+
+const Message* Recorder::find(const MessagePredicate& predicate) const {
+  for (const auto& message : messages_) {
+    if (predicate(*message)) {
+      return message.get();
+    }
+  }
+  return nullptr;
+}
+
+std::string Recorder::dump() const {
+  std::string text;
+  for (const auto& message : messages_) {
+    text += "  " + describe(*message) + "\n";
+  }
+  return text;
+}
+
+MessagePredicate onChannel(std::uint16_t channel) {
+  return [channel](const Message& m) { return m.channelNumber() == channel; };
+}
+
+MessagePredicate withOpCode(OpCode op) {
+  return [op](const Message& m) { return m.opCode() == op; };
+}
+
+MessagePredicate withStatus(Status status) {
+  return [status](const Message& m) { return m.status() == status; };
+}
+
+MessagePredicate withId(std::uint64_t id) {
+  return [id](const Message& m) { return m.messageId() == id; };
+}
+
+MessagePredicate fromEngine() {
+  return [](const Message& m) { return m.isFromEngine(); };
+}
+
+MessagePredicate closedSignal(std::uint16_t channel) {
+  return [channel](const Message& m) {
+    return m.channelNumber() == channel && m.opCode() == OpCode::Signal && m.isFromEngine() &&
+           m.status() == Status::channel_closed;
+  };
+}
+
+MessagePredicate allOf(std::vector<MessagePredicate> predicates) {
+  return [predicates = std::move(predicates)](const Message& m) {
+    return std::all_of(predicates.begin(), predicates.end(), [&](const MessagePredicate& p) { return p(m); });
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+MessagePtr newMessage(Ampe& ampe) {
+  auto got = ampe.get(AllocationStrategy::always);
+  if (!got.ok() || !got.value()) {
+    ADD_FAILURE() << "get(always) failed: " << toString(got.status());
+    throw std::runtime_error("get(always) failed");
+  }
+  return std::move(got).value();
+}
+
+MessagePtr request(Ampe& ampe, std::uint16_t channel, std::string_view body, OpCode op, std::uint64_t id) {
+  auto message = newMessage(ampe);
+  message->header() = BinaryHeader::forOpCode(op);
+  message->setChannelNumber(channel);
+  message->setMessageId(id);
+  message->body().assign(body);
+  return message;
+}
+
+MessagePtr byeSignal(Ampe& ampe, std::uint16_t channel) {
+  return request(ampe, channel, {}, OpCode::ByeSignal);
+}
+
+MessagePtr byeRequest(Ampe& ampe, std::uint16_t channel) {
+  return request(ampe, channel, {}, OpCode::ByeRequest);
+}
+
+MessagePtr helloRequest(Ampe& ampe, const Address& peer) {
+  auto message = newMessage(ampe);
+  const Status status = prepareHelloRequest(*message, peer);
+  EXPECT_EQ(status, Status::success) << "prepareHelloRequest(" << peer.toString() << ")";
+  return message;
+}
+
+MessagePtr welcomeRequest(Ampe& ampe, const Address& local) {
+  auto message = newMessage(ampe);
+  const Status status = prepareWelcomeRequest(*message, local);
+  EXPECT_EQ(status, Status::success) << "prepareWelcomeRequest(" << local.toString() << ")";
+  return message;
+}
+
+MessagePtr rawAddressRequest(Ampe& ampe, OpCode op, std::string_view headerName, std::string_view value) {
+  auto message = newMessage(ampe);
+  message->header() = BinaryHeader::forOpCode(op);
+  const HeaderCheck check = message->headers().append(headerName, value);
+  EXPECT_EQ(check, HeaderCheck::ok) << "append(" << headerName << ", " << value << "): " << toString(check);
+  return message;
+}
+
+BinaryHeader post(ChannelGroup& group, MessagePtr message) {
+  const std::string before = describe(message);
+  auto posted = group.enqueueToPeer(message);
+  if (!posted.ok()) {
+    ADD_FAILURE() << "enqueueToPeer(" << before << ") failed: " << toString(posted.status());
+    return BinaryHeader{};
+  }
+  EXPECT_EQ(message, nullptr) << "a successful post must clear the handle (K5)";
+  return posted.value();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handshakes
+
+Listening listen(Ampe& ampe, ChannelGroup& group, const Address& local) {
+  Listening result;
+  const BinaryHeader posted = post(group, welcomeRequest(ampe, local));
+  if (posted.channelNumber == 0) {
+    return result;
+  }
+  auto reply = receive(group);
+  if (!reply) {
+    ADD_FAILURE() << "no WelcomeResponse for " << local.toString();
+    return result;
+  }
+  if (reply->opCode() != OpCode::WelcomeResponse || reply->status() != Status::success ||
+      reply->channelNumber() != posted.channelNumber || reply->messageId() != posted.messageId) {
+    ADD_FAILURE() << "listen(" << local.toString()
+                  << "): expected WelcomeResponse success ch=" << posted.channelNumber
+                  << " id=" << posted.messageId << ", got " << describe(*reply);
+    return result;
+  }
+  const auto value = reply->headers().find(kListenOnHeader);
+  if (!value) {
+    ADD_FAILURE() << "WelcomeResponse without " << kListenOnHeader << " header";
+    return result;
+  }
+  auto bound = Address::parse(*value);
+  if (!bound.ok()) {
+    ADD_FAILURE() << "WelcomeResponse ~listen_on '" << *value
+                  << "' does not parse: " << toString(bound.status());
+    return result;
+  }
+  result.bound = bound.value();
+  result.channel = posted.channelNumber;
+  result.messageId = posted.messageId;
+  return result;
+}
+
+BinaryHeader postHello(Ampe& ampe, ChannelGroup& client, const Address& peer) {
+  return post(client, helloRequest(ampe, peer));
+}
+
+std::uint16_t connect(Ampe& ampe, ChannelGroup& client, const Address& peer) {
+  return postHello(ampe, client, peer).channelNumber;
+}
+
+std::uint16_t acceptHello(Ampe& ampe, ChannelGroup& server, std::chrono::milliseconds timeout,
+                          std::uint64_t* helloId) {
+  auto hello = receive(server, timeout);
+  if (!hello) {
+    ADD_FAILURE() << "no HelloRequest arrived";
+    return 0;
+  }
+  if (hello->opCode() != OpCode::HelloRequest || hello->status() != Status::success ||
+      !hello->isFromApplication() || hello->channelNumber() == 0) {
+    ADD_FAILURE() << "expected a HelloRequest from a peer, got " << describe(*hello);
+    return 0;
+  }
+  const std::uint16_t channel = hello->channelNumber();
+  if (helloId != nullptr) {
+    *helloId = hello->messageId();
+  }
+  hello->setOpCode(OpCode::HelloResponse);
+  hello->headers().reset();
+  hello->body().reset();
+  auto posted = server.enqueueToPeer(hello);
+  if (!posted.ok()) {
+    ADD_FAILURE() << "posting the HelloResponse failed: " << toString(posted.status());
+    ampe.put(hello);
+    return 0;
+  }
+  return channel;
+}
+
+bool awaitHelloResponse(ChannelGroup& client, std::uint16_t channel, std::uint64_t id,
+                        std::chrono::milliseconds timeout) {
+  auto reply = receive(client, timeout);
+  if (!reply) {
+    ADD_FAILURE() << "no HelloResponse on channel " << channel;
+    return false;
+  }
+  if (reply->opCode() != OpCode::HelloResponse || reply->status() != Status::success ||
+      !reply->isFromApplication() || reply->channelNumber() != channel || reply->messageId() != id) {
+    ADD_FAILURE() << "expected HelloResponse success ch=" << channel << " id=" << id << ", got "
+                  << describe(*reply);
+    return false;
+  }
+  return true;
+}
+
+Connection connectPair(Ampe& clientAmpe, ChannelGroup& client, Ampe& serverAmpe, ChannelGroup& server,
+                       const Address& peer) {
+  Connection connection;
+  const BinaryHeader hello = postHello(clientAmpe, client, peer);
+  if (hello.channelNumber == 0) {
+    return connection;
+  }
+  std::uint64_t receivedId = 0;
+  const std::uint16_t serverChannel = acceptHello(serverAmpe, server, defaultTimeout(), &receivedId);
+  if (serverChannel == 0) {
+    return connection;
+  }
+  EXPECT_EQ(receivedId, hello.messageId) << "the HelloRequest id must travel unchanged";
+  if (!awaitHelloResponse(client, hello.channelNumber, hello.messageId)) {
+    return connection;
+  }
+  connection.clientChannel = hello.channelNumber;
+  connection.serverChannel = serverChannel;
+  connection.helloId = hello.messageId;
+  return connection;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw sockets
+
+RawSocket::RawSocket(RawSocket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+
+RawSocket& RawSocket::operator=(RawSocket&& other) noexcept {
+  if (this != &other) {
+    close();
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+RawSocket::~RawSocket() { close(); }
+
+RawSocket RawSocket::connectTo(const Address& address) {
+  sockaddr_storage storage{};
+  const socklen_t length = toSockaddr(address, storage);
+  if (length == 0) {
+    ADD_FAILURE() << "RawSocket: cannot express " << address.toString();
+    return RawSocket();
+  }
+  const int fd = ::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    ADD_FAILURE() << "socket: " << std::strerror(errno);
+    return RawSocket();
+  }
+  RawSocket socket(fd);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&storage), length) != 0) {
+    ADD_FAILURE() << "connect(" << address.toString() << "): " << std::strerror(errno);
+    return RawSocket();
+  }
+  return socket;
+}
+
+bool RawSocket::writeAll(const std::vector<std::uint8_t>& bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t written = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+    if (written < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return false;
+    }
+    done += static_cast<std::size_t>(written);
+  }
+  return true;
+}
+
+bool RawSocket::writeAll(std::string_view bytes) {
+  return writeAll(std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
+}
+
+std::optional<std::vector<std::uint8_t>> RawSocket::readExactly(std::size_t size,
+                                                                std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  std::vector<std::uint8_t> bytes(size);
+  std::size_t done = 0;
+  while (done < size) {
+    if (!pollFor(fd_, POLLIN, deadline)) {
+      return std::nullopt;
+    }
+    const ssize_t got = ::recv(fd_, bytes.data() + done, size - done, 0);
+    if (got < 0 && errno == EINTR) {
+      continue;
+    }
+    if (got <= 0) {
+      return std::nullopt;
+    }
+    done += static_cast<std::size_t>(got);
+  }
+  return bytes;
+}
+
+std::optional<std::vector<std::uint8_t>> RawSocket::readFrame(std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  auto header = readExactly(kBinaryHeaderSize, timeout);
+  if (!header) {
+    return std::nullopt;
+  }
+  const std::size_t rest =
+      std::size_t{readBigEndian16(header->data() + 12)} + std::size_t{readBigEndian16(header->data() + 14)};
+  auto payload = readExactly(rest, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::max(deadline - Clock::now(), Clock::duration::zero())));
+  if (!payload) {
+    return std::nullopt;
+  }
+  header->insert(header->end(), payload->begin(), payload->end());
+  return header;
+}
+
+bool RawSocket::waitClosed(std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  std::uint8_t scratch[4096];
+  for (;;) {
+    if (!pollFor(fd_, POLLIN, deadline)) {
+      return false;
+    }
+    const ssize_t got = ::recv(fd_, scratch, sizeof(scratch), 0);
+    if (got == 0) {
+      return true;
+    }
+    if (got < 0 && errno != EINTR && errno != EAGAIN) {
+      return true;
+    }
+  }
+}
+
+void RawSocket::abort() {
+  if (fd_ >= 0) {
+    const linger option{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &option, sizeof(option));
+    close();
+  }
+}
+
+void RawSocket::close() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+RawListener::RawListener(Transport transport) {
+  address_ = transport == Transport::tcp ? Address::tcp("127.0.0.1", 0) : listenAddress(Transport::uds);
+  sockaddr_storage storage{};
+  const socklen_t length = toSockaddr(address_, storage);
+  fd_ = ::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) {
+    ADD_FAILURE() << "socket: " << std::strerror(errno);
+    return;
+  }
+  if (::bind(fd_, reinterpret_cast<const sockaddr*>(&storage), length) != 0 || ::listen(fd_, 16) != 0) {
+    ADD_FAILURE() << "RawListener on " << address_.toString() << ": " << std::strerror(errno);
+    ::close(fd_);
+    fd_ = -1;
+    return;
+  }
+  if (transport == Transport::tcp) {
+    sockaddr_in bound{};
+    socklen_t boundLength = sizeof(bound);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &boundLength);
+    address_ = Address::tcp("127.0.0.1", ntohs(bound.sin_port));
+  }
+}
+
+RawListener::~RawListener() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+  if (address_.kind() == AddressKind::uds && !address_.path().empty()) {
+    ::unlink(address_.path().c_str());
+  }
+}
+
+RawSocket RawListener::accept(std::chrono::milliseconds timeout) {
+  if (fd_ < 0 || !pollFor(fd_, POLLIN, Clock::now() + timeout)) {
+    return RawSocket();
+  }
+  return RawSocket(::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC));
+}
+
+ReservedTcpPort::ReservedTcpPort() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(local);
+  if (fd_ < 0 || ::bind(fd_, reinterpret_cast<const sockaddr*>(&local), length) != 0 ||
+      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &length) != 0) {
+    ADD_FAILURE() << "ReservedTcpPort: " << std::strerror(errno);
+    release();
+    return;
+  }
+  port_ = ntohs(local.sin_port);
+}
+
+ReservedTcpPort::~ReservedTcpPort() { release(); }
+
+void ReservedTcpPort::release() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+std::vector<std::uint8_t> frameBytes(const Message& message) { return encodeFrame(message); }
+
+std::string hex(const std::vector<std::uint8_t>& bytes) {
+  std::string text;
+  char cell[4];
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    std::snprintf(cell, sizeof(cell), "%02x", bytes[i]);
+    if (i != 0) {
+      text += (i % 16 == 0) ? '\n' : ' ';
+    }
+    text += cell;
+  }
+  return text;
+}
+
+}  // namespace tofu::test
