@@ -1,17 +1,22 @@
-# tofu_add_gtest(name SOURCES ... [LABELS ...] [TIMEOUT seconds]): one GoogleTest executable;
-# every test case becomes its own CTest test with a timeout and the `engine` label.
+# tofu_add_gtest(name SOURCES ... LABEL label [TIMEOUT seconds] [LIBS ...]): one GoogleTest
+# executable; every test case becomes its own CTest test with a timeout and one label
+# (engine, fault, stress or cli; `ctest -LE stress` is the quick run).
+# One label only: gtest_discover_tests (CMake 3.25) cannot carry a list-valued property.
 include(GoogleTest)
 find_package(GTest REQUIRED)
 
 function(tofu_add_gtest name)
-  cmake_parse_arguments(arg "" "TIMEOUT" "SOURCES;LABELS;LIBS" ${ARGN})
+  cmake_parse_arguments(arg "" "TIMEOUT;LABEL" "SOURCES;LIBS" ${ARGN})
   if(NOT arg_TIMEOUT)
     set(arg_TIMEOUT 60)
+  endif()
+  if(NOT arg_LABEL)
+    message(FATAL_ERROR "tofu_add_gtest(${name}): LABEL is required")
   endif()
   add_executable(${name} ${arg_SOURCES})
   target_link_libraries(${name} PRIVATE tofu_engine tofu_test_support GTest::gtest GTest::gtest_main Threads::Threads ${arg_LIBS})
   tofu_set_warnings(${name})
   gtest_discover_tests(${name}
     DISCOVERY_TIMEOUT 60
-    PROPERTIES TIMEOUT ${arg_TIMEOUT} LABELS "engine;${arg_LABELS}")
+    PROPERTIES TIMEOUT ${arg_TIMEOUT} LABELS ${arg_LABEL})
 endfunction()

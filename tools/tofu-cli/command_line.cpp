@@ -1,0 +1,223 @@
+#include "command_line.h"
+
+#include <charconv>
+#include <cmath>
+#include <optional>
+#include <system_error>
+
+#include "tofu/status.h"
+#include "tofu/text_headers.h"
+#include "tofu/wire_format.h"
+
+namespace tofu::cli {
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: tofu-cli listen ADDRESS [--echo]\n"
+    "       tofu-cli send ADDRESS [--count N] [--body TEXT] [--header NAME:VALUE]... [--timeout SECONDS]\n"
+    "       tofu-cli help | --help\n"
+    "\n"
+    "ADDRESS is a tofu address header value, quoted for the shell ('|' is a pipe):\n"
+    "  'tcp|HOST|PORT'  e.g. 'tcp|127.0.0.1|7099', 'tcp|::1|0' (port 0: any free port)\n"
+    "  'uds|PATH'       e.g. 'uds|/tmp/tofu.sock'\n"
+    "\n"
+    "listen  Listens on ADDRESS and prints 'listening ADDRESS' (with the bound port), then one\n"
+    "        line per received message. Accepts every HelloRequest and answers every ByeRequest.\n"
+    "        --echo  also answers each Request with a Response and each Signal with a Signal\n"
+    "                carrying the same id, more flag, headers and body.\n"
+    "        Runs until SIGINT or SIGTERM, then closes its channels and exits 0.\n"
+    "send    Connects to ADDRESS, sends N Requests one after the other, prints each Response as\n"
+    "        'response id=ID more=0|1 headers=[NAME:VALUE ...] body=TEXT', then closes gracefully.\n"
+    "        --count N            requests to send (default 1)\n"
+    "        --body TEXT          request body (default 'hello')\n"
+    "        --header NAME:VALUE  text header added to every request (repeatable)\n"
+    "        --timeout SECONDS    limit for each wait: connect, every response, close (default 10)\n"
+    "\n"
+    "Exit status: 0 success, 1 failure (reason on stderr), 2 bad arguments.\n";
+
+constexpr double kMaxTimeoutSeconds = 1e6;
+
+// Walks the arguments of one command; options take their value as `--name=value` or as
+// the next argument.
+class ArgumentCursor {
+ public:
+  explicit ArgumentCursor(std::span<const char* const> args) : args_(args) {}
+
+  bool done() const noexcept { return index_ == args_.size(); }
+  std::string_view next() noexcept { return args_[index_++]; }
+
+  // Splits `arg` into the option name and, when present, its `=value` part.
+  static std::pair<std::string_view, std::optional<std::string_view>> splitOption(std::string_view arg) {
+    const auto equals = arg.find('=');
+    if (equals == std::string_view::npos) {
+      return {arg, std::nullopt};
+    }
+    return {arg.substr(0, equals), arg.substr(equals + 1)};
+  }
+
+  std::optional<std::string_view> valueOf(std::optional<std::string_view> inlineValue) noexcept {
+    if (inlineValue) {
+      return inlineValue;
+    }
+    if (done()) {
+      return std::nullopt;
+    }
+    return next();
+  }
+
+ private:
+  std::span<const char* const> args_;
+  std::size_t index_ = 0;
+};
+
+bool isOption(std::string_view arg) noexcept { return arg.size() > 1 && arg.front() == '-'; }
+bool isHelp(std::string_view arg) noexcept { return arg == "--help" || arg == "-h"; }
+
+std::variant<Address, UsageError> parseAddress(std::string_view text) {
+  const Result<Address> parsed = Address::parse(text);
+  if (!parsed.ok()) {
+    return UsageError{"bad ADDRESS '" + std::string(text) + "': " + toString(parsed.status()) +
+                      " (expected 'tcp|HOST|PORT' or 'uds|PATH')"};
+  }
+  return parsed.value();
+}
+
+std::optional<std::uint32_t> parsePositiveCount(std::string_view text) {
+  std::uint32_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value == 0) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<std::chrono::nanoseconds> parseTimeout(std::string_view text) {
+  double seconds = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(seconds) || seconds <= 0 ||
+      seconds > kMaxTimeoutSeconds) {
+    return std::nullopt;
+  }
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(seconds));
+}
+
+// Checks `NAME:VALUE` with the same rules the message will apply, so that a bad header is
+// an argument error rather than a failure after connecting.
+std::optional<UsageError> addHeader(std::string_view text, SendCommandLine& send) {
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos) {
+    return UsageError{"bad --header '" + std::string(text) + "': expected NAME:VALUE"};
+  }
+  const std::string_view name = text.substr(0, colon);
+  const std::string_view value = text.substr(colon + 1);
+  TextHeaders scratch;
+  const HeaderCheck check = scratch.append(name, value);
+  if (check != HeaderCheck::ok) {
+    return UsageError{"bad --header '" + std::string(text) + "': " + toString(check)};
+  }
+  send.headers.emplace_back(name, value);
+  return std::nullopt;
+}
+
+UsageError missingValue(std::string_view option) {
+  return {"option " + std::string(option) + " needs a value"};
+}
+
+// Parses what follows `listen` or `send`. `handleOption` returns an error, or nullopt once it
+// has consumed the option.
+template <class Command, class OptionHandler>
+std::variant<CommandLine, UsageError> parseCommand(std::string_view commandName, ArgumentCursor& cursor,
+                                                   Command command, OptionHandler handleOption) {
+  bool haveAddress = false;
+  while (!cursor.done()) {
+    const std::string_view arg = cursor.next();
+    if (isHelp(arg)) {
+      return HelpCommand{};
+    }
+    if (isOption(arg)) {
+      if (auto error = handleOption(arg, cursor, command)) {
+        return *std::move(error);
+      }
+      continue;
+    }
+    if (haveAddress) {
+      return UsageError{"unexpected argument '" + std::string(arg) + "'"};
+    }
+    auto address = parseAddress(arg);
+    if (auto* error = std::get_if<UsageError>(&address)) {
+      return *std::move(error);
+    }
+    command.address = std::get<Address>(std::move(address));
+    haveAddress = true;
+  }
+  if (!haveAddress) {
+    return UsageError{std::string(commandName) + " needs an ADDRESS"};
+  }
+  return command;
+}
+
+std::optional<UsageError> handleListenOption(std::string_view arg, ArgumentCursor&,
+                                             ListenCommandLine& listen) {
+  if (arg == "--echo") {
+    listen.echo = true;
+    return std::nullopt;
+  }
+  return UsageError{"unknown option '" + std::string(arg) + "' for listen"};
+}
+
+std::optional<UsageError> handleSendOption(std::string_view arg, ArgumentCursor& cursor,
+                                           SendCommandLine& send) {
+  const auto [name, inlineValue] = ArgumentCursor::splitOption(arg);
+  if (name != "--count" && name != "--body" && name != "--header" && name != "--timeout") {
+    return UsageError{"unknown option '" + std::string(arg) + "' for send"};
+  }
+  const std::optional<std::string_view> value = cursor.valueOf(inlineValue);
+  if (!value) {
+    return missingValue(name);
+  }
+  if (name == "--count") {
+    const auto count = parsePositiveCount(*value);
+    if (!count) {
+      return UsageError{"--count needs a positive integer, not '" + std::string(*value) + "'"};
+    }
+    send.count = *count;
+  } else if (name == "--body") {
+    if (value->size() > kMaxBodyLen) {
+      return UsageError{"--body is longer than " + std::to_string(kMaxBodyLen) + " bytes"};
+    }
+    send.body = *value;
+  } else if (name == "--header") {
+    return addHeader(*value, send);
+  } else {
+    const auto timeout = parseTimeout(*value);
+    if (!timeout) {
+      return UsageError{"--timeout needs a positive number of seconds, not '" + std::string(*value) + "'"};
+    }
+    send.timeout = *timeout;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::variant<CommandLine, UsageError> parseCommandLine(std::span<const char* const> args) {
+  if (args.empty()) {
+    return UsageError{"no command given"};
+  }
+  const std::string_view command = args.front();
+  ArgumentCursor cursor(args.subspan(1));
+  if (command == "help" || isHelp(command)) {
+    return HelpCommand{};
+  }
+  if (command == "listen") {
+    return parseCommand(command, cursor, ListenCommandLine{}, handleListenOption);
+  }
+  if (command == "send") {
+    return parseCommand(command, cursor, SendCommandLine{}, handleSendOption);
+  }
+  return UsageError{"unknown command '" + std::string(command) + "'"};
+}
+
+std::string_view usageText() noexcept { return kUsage; }
+
+}  // namespace tofu::cli

@@ -1,0 +1,52 @@
+// The tofu-cli command line: what each command was asked to do, parsed and checked up front
+// so that a bad argument is a usage error (exit code 2) before any engine starts.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "tofu/address.h"
+
+namespace tofu::cli {
+
+inline constexpr int kExitSuccess = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+struct HelpCommand {};
+
+struct ListenCommandLine {
+  Address address;
+  bool echo = false;
+};
+
+struct SendCommandLine {
+  Address address;
+  std::uint32_t count = 1;
+  std::string body = "hello";
+  // Each pair has already been accepted by TextHeaders::append.
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Bounds each wait (connect, every response, close).
+  std::chrono::nanoseconds timeout = std::chrono::seconds(10);
+};
+
+using CommandLine = std::variant<HelpCommand, ListenCommandLine, SendCommandLine>;
+
+// Why the command line was refused; printed before the usage text.
+struct UsageError {
+  std::string reason;
+};
+
+// Parses the arguments after the program name. Never throws.
+std::variant<CommandLine, UsageError> parseCommandLine(std::span<const char* const> args);
+
+// The usage text, ending with a newline.
+std::string_view usageText() noexcept;
+
+}  // namespace tofu::cli

@@ -1,0 +1,46 @@
+// EngineSession: one engine (Reactor) plus the single channel group a command works with.
+// Owns both; destroying the session destroys the group (aborting its channels), then the
+// engine. Used from one thread, the one that receives; group() may be lent to others.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include "tofu/reactor.h"
+#include "tofu/result.h"
+
+namespace tofu::cli {
+
+class EngineSession {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // allocation_failed / shutdown_started when the engine or the group cannot be created.
+  static Result<std::unique_ptr<EngineSession>> create();
+  ~EngineSession();
+
+  EngineSession(const EngineSession&) = delete;
+  EngineSession& operator=(const EngineSession&) = delete;
+
+  ChannelGroup& group() noexcept { return *group_; }
+
+  // A reset message, from the pool when it has one.
+  MessagePtr newMessage();
+  // Gives `message` back to the pool; a null message is a no-op.
+  void recycle(MessagePtr& message) { reactor_->ampe().put(message); }
+
+  // The next message for the group, waiting until `deadline` (forever without one); a null
+  // message when the deadline passes. pool_empty notifications are handled here: a fresh
+  // message goes into the pool, which lets the starving channel read again (B5), and the
+  // wait goes on.
+  Result<MessagePtr> receive(std::optional<Clock::time_point> deadline);
+
+ private:
+  EngineSession(std::unique_ptr<Reactor> reactor, ChannelGroup* group);
+
+  std::unique_ptr<Reactor> reactor_;
+  ChannelGroup* group_;  // owned through reactor_->ampe(); destroyed before reactor_
+};
+
+}  // namespace tofu::cli

@@ -1,0 +1,106 @@
+#include "message_format.h"
+
+#include <cstdint>
+#include <cstdio>
+
+namespace tofu::cli {
+namespace {
+
+const char* snakeCaseName(OpCode op) noexcept {
+  switch (op) {
+    case OpCode::Request:
+      return "request";
+    case OpCode::Response:
+      return "response";
+    case OpCode::Signal:
+      return "signal";
+    case OpCode::HelloRequest:
+      return "hello_request";
+    case OpCode::HelloResponse:
+      return "hello_response";
+    case OpCode::ByeRequest:
+      return "bye_request";
+    case OpCode::ByeResponse:
+      return "bye_response";
+    case OpCode::ByeSignal:
+      return "bye_signal";
+    case OpCode::WelcomeRequest:
+      return "welcome_request";
+    case OpCode::WelcomeResponse:
+      return "welcome_response";
+  }
+  return "invalid";
+}
+
+// Header fields also escape spaces, which separate headers inside `[...]`.
+void appendEscaped(std::string& out, std::string_view bytes, bool escapeSpace = false) {
+  static constexpr char kHexDigits[] = "0123456789abcdef";
+  for (const char c : bytes) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (byte < 0x20 || byte > 0x7e || (escapeSpace && c == ' ')) {
+      out += "\\x";
+      out += kHexDigits[byte >> 4];
+      out += kHexDigits[byte & 0x0f];
+    } else {
+      out += c;
+    }
+  }
+}
+
+std::string format(const Message& message, bool withChannel) {
+  std::string line = snakeCaseName(message.opCode());
+  if (withChannel) {
+    line += " ch=" + std::to_string(message.channelNumber());
+  }
+  line += " id=" + std::to_string(message.messageId());
+  line += message.hasMore() ? " more=1" : " more=0";
+  line += " headers=[";
+  bool first = true;
+  for (const TextHeader& header : message.headers()) {
+    if (!first) {
+      line += ' ';
+    }
+    first = false;
+    appendEscaped(line, header.name, true);
+    line += ':';
+    appendEscaped(line, header.value, true);
+  }
+  line += "] body=";
+  appendEscaped(line, message.body().view());
+  return line;
+}
+
+}  // namespace
+
+std::string formatMessage(const Message& message) { return format(message, false); }
+
+std::string formatMessageOnChannel(const Message& message) { return format(message, true); }
+
+std::string formatNotification(const Message& message) {
+  return "channel " + std::to_string(message.channelNumber()) + ": " + toString(message.opCode()) + " " +
+         formatStatus(message.status());
+}
+
+std::string formatStatus(Status status) {
+  return std::string(toString(status)) + " (" + describe(status) + ")";
+}
+
+void printLine(std::string_view line) {
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+void printError(std::string_view line) {
+  std::fprintf(stderr, "tofu-cli: %.*s\n", static_cast<int>(line.size()), line.data());
+}
+
+}  // namespace tofu::cli
