@@ -10,8 +10,14 @@
 
 namespace tofu::detail {
 
+namespace {
+std::atomic<std::uint64_t> gNextEngineId{1};
+}  // namespace
+
 Engine::Engine(const Options& options)
     : options_(options),
+      engineId_(gNextEngineId.fetch_add(1, std::memory_order_relaxed)),
+      observers_(engineId_),
       pool_(options.initialPoolMsgs, options.maxPoolMsgs),
       table_(options.sendQueueLimitBytes, options.maxChannels),
       loop_(*this) {
@@ -67,6 +73,31 @@ Status Engine::destroy(ChannelGroup* group) {
   return Status::success;
 }
 
+Result<EngineSnapshot> Engine::snapshot() {
+  if (shuttingDown_.load()) return Status::shutdown_started;
+  EngineSnapshot snapshot;
+  snapshot.engineId = engineId_;
+  std::promise<void> copied;
+  loop_.inbox().pushTask([this, &snapshot, &copied] {
+    loop_.collectChannels(snapshot.channels);
+    copied.set_value();
+  });
+  copied.get_future().wait();
+  {
+    MutexLock lock(groupsMutex_);
+    for (const auto& group : groups_) snapshot.groups.push_back({group->id(), group->queueDepth()});
+  }
+  snapshot.pool = pool_.info();
+  snapshot.totals = counters_.read();
+  snapshot.pool.poolEmptyEpisodes = snapshot.totals.poolEmptyEpisodes;
+  snapshot.takenAtNs = monotonicNowNs();
+  return snapshot;
+}
+
+std::shared_ptr<EventStream> Engine::startObserving(const ObserverOptions& options) {
+  return observers_.start(options);
+}
+
 Result<MessagePtr> Engine::get(AllocationStrategy strategy) { return pool_.get(strategy); }
 
 void Engine::put(MessagePtr& message) { pool_.put(std::move(message)); }
@@ -94,6 +125,7 @@ Result<BinaryHeader> Engine::post(GroupImpl& group, MessagePtr& message) {
     MessageAccess::charged(m) = frameBytes;
   }
   MessageAccess::owner(m) = &group;
+  if (observers_.observing()) MessageAccess::postedNs(m) = monotonicNowNs();
   encodeBinaryHeader(m.header(), MessageAccess::wire(m));
   const BinaryHeader snapshot = m.header();
   loop_.inbox().push(std::move(message));

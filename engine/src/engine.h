@@ -10,6 +10,7 @@
 
 #include "channel_table.h"
 #include "engine_counters.h"
+#include "introspection/observer_hub.h"
 #include "net/resolver.h"
 #include "reactor/event_loop.h"
 #include "tofu/ampe.h"
@@ -37,6 +38,10 @@ class Engine final : public Ampe {
   Result<MessagePtr> get(AllocationStrategy strategy) override;
   void put(MessagePtr& message) override;
   EngineCounters counters() const override { return counters_.read(); }
+  std::uint64_t engineId() const noexcept override { return engineId_; }
+  Result<EngineSnapshot> snapshot() override;
+  std::shared_ptr<EventStream> startObserving(const ObserverOptions& options) override;
+  void stopObserving() override { observers_.stop(); }
 
   // ChannelGroup::enqueueToPeer for `group`. Any thread.
   Result<BinaryHeader> post(GroupImpl& group, MessagePtr& message);
@@ -46,10 +51,13 @@ class Engine final : public Ampe {
   ChannelTable& table() noexcept { return table_; }
   Resolver& resolver() noexcept { return resolver_; }
   EngineCounterSet& counterSet() noexcept { return counters_; }
+  ObserverHub& observers() noexcept { return observers_; }
 
  private:
   const Options options_;
+  const std::uint64_t engineId_;
   EngineCounterSet counters_;
+  ObserverHub observers_;
   MessagePool pool_;
   ChannelTable table_;
   Resolver resolver_;

@@ -1,23 +1,47 @@
 #include "group_impl.h"
 
+#include <atomic>
 #include <chrono>
 
 #include "engine.h"
+#include "message_access.h"
 
 namespace tofu::detail {
 
 namespace {
 // Timeouts this long are treated as infinite, so deadline arithmetic cannot overflow.
 constexpr std::uint64_t kLongestFiniteWaitNs = std::uint64_t{1} << 62;
+std::atomic<std::uint64_t> gNextGroupId{1};
 }  // namespace
 
-GroupImpl::GroupImpl(Engine& engine) : engine_(engine) {}
+GroupImpl::GroupImpl(Engine& engine) : engine_(engine), id_(gNextGroupId.fetch_add(1, std::memory_order_relaxed)) {}
+
+std::size_t GroupImpl::queueDepth() {
+  MutexLock lock(mutex_);
+  return queue_.size();
+}
 
 GroupImpl::~GroupImpl() = default;
 
 Result<BinaryHeader> GroupImpl::enqueueToPeer(MessagePtr& message) { return engine_.post(*this, message); }
 
 Result<MessagePtr> GroupImpl::waitReceive(std::uint64_t timeoutNs) {
+  Result<MessagePtr> result = take(timeoutNs);
+  if (result.ok() && result.value() && engine_.observers().observing()) publishReceived(*result.value());
+  return result;
+}
+
+void GroupImpl::publishReceived(const Message& message) {
+  const std::int64_t readNs = MessageAccess::readNsOf(message);
+  if (readNs == 0) return;  // not a peer frame (or read before observing started)
+  ObserverHub& observers = engine_.observers();
+  Event event = observers.messageEvent(EventKind::messageReceived, message, MessageAccess::incarnationOf(message));
+  event.readNs = readNs;
+  event.deliveredNs = event.atNs;
+  observers.publish(event);
+}
+
+Result<MessagePtr> GroupImpl::take(std::uint64_t timeoutNs) {
   MutexLock lock(mutex_);
   if (queue_.empty() && !closed_ && timeoutNs != 0) {
     ++waiters_;

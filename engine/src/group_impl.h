@@ -18,6 +18,10 @@ class Engine;
 class GroupImpl final : public ChannelGroup {
  public:
   explicit GroupImpl(Engine& engine);
+  // Process-wide, from 1, never reused (as the reference's group ids).
+  std::uint64_t id() const noexcept { return id_; }
+  // Messages waiting for waitReceive(). Any thread.
+  std::size_t queueDepth();
   ~GroupImpl();
   GroupImpl(const GroupImpl&) = delete;
   GroupImpl& operator=(const GroupImpl&) = delete;
@@ -43,7 +47,11 @@ class GroupImpl final : public ChannelGroup {
   bool destroyed = false;            // destroy() began: deliveries go back to the pool
 
  private:
+  Result<MessagePtr> take(std::uint64_t timeoutNs);
+  void publishReceived(const Message& message);
+
   Engine& engine_;
+  const std::uint64_t id_;
 
   Mutex mutex_;
   std::condition_variable arrived_;  // a message arrived or the queue closed

@@ -56,6 +56,10 @@ void Message::reset() noexcept {
   appData_ = nullptr;
   next_ = nullptr;
   owner_ = nullptr;
+  charged_ = 0;
+  postedNs_ = 0;
+  readNs_ = 0;
+  incarnation_ = 0;
 }
 
 MessagePtr Message::clone() const {

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "tofu/channel_group.h"
+#include "tofu/introspection.h"
 #include "tofu/message.h"
 #include "tofu/result.h"
 
@@ -14,19 +16,6 @@ namespace tofu {
 enum class AllocationStrategy : std::uint8_t {
   poolOnly,  // take an idle pool message, or get a null message when the pool is empty
   always,    // allocate a new message when the pool is empty
-};
-
-// Totals since the engine started, for accounting and tests. Each field is read atomically
-// on its own; the set is not one consistent snapshot.
-struct EngineCounters {
-  std::uint64_t framesWritten = 0;     // frames completely written to sockets
-  std::uint64_t bytesWritten = 0;
-  std::uint64_t framesRead = 0;        // frames completely received and delivered
-  std::uint64_t bytesRead = 0;
-  std::uint64_t messagesReturned = 0;  // posted messages handed back with a non-zero status
-  std::uint64_t poolEmptyEpisodes = 0; // pool_empty notifications emitted (B5)
-  std::uint64_t channelsOpened = 0;
-  std::uint64_t channelsClosed = 0;
 };
 
 class Ampe {
@@ -53,6 +42,23 @@ class Ampe {
 
   // Totals since the engine started. Never blocks.
   virtual EngineCounters counters() const = 0;
+
+  // ---- Introspection (A1; docs/telemetry.md for the out-of-process form) ----
+
+  // This engine's id: unique in the process, never reused.
+  virtual std::uint64_t engineId() const noexcept = 0;
+
+  // Every channel (open ones, then up to 64 recently closed), group and the pool, as the
+  // I/O thread sees them between two of its passes. Blocks the caller until the I/O thread
+  // has copied them (well under a millisecond); traffic is not stopped. shutdown_started
+  // once the engine is being destroyed. Thread-safe.
+  [[nodiscard]] virtual Result<EngineSnapshot> snapshot() = 0;
+
+  // Starts streaming events to a new EventStream (replacing any previous one, which then
+  // receives nothing more). Costs nothing until called. Thread-safe, never blocks.
+  virtual std::shared_ptr<EventStream> startObserving(const ObserverOptions& options) = 0;
+  // Stops the stream; events already buffered can still be polled. Thread-safe.
+  virtual void stopObserving() = 0;
 
  protected:
   Ampe() = default;

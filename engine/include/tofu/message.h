@@ -147,6 +147,9 @@ class Message {
   Message* next_ = nullptr;                 // intrusive link for pool and queues
   void* owner_ = nullptr;                   // the group that posted it
   std::uint32_t charged_ = 0;               // bytes counted against its channel's send queue
+  std::int64_t postedNs_ = 0;               // introspection: when posted / read (0 = not observed)
+  std::int64_t readNs_ = 0;
+  std::uint64_t incarnation_ = 0;           // introspection: the channel it was read from
   std::array<std::uint8_t, 16> wire_{};     // encoded header while the frame is being sent
 };
 

@@ -5,6 +5,7 @@
 #include "tofu/ampe.h"
 #include "tofu/byte_buffer.h"
 #include "tofu/channel_group.h"
+#include "tofu/introspection.h"
 #include "tofu/message.h"
 #include "tofu/options.h"
 #include "tofu/reactor.h"

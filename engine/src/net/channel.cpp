@@ -1,5 +1,7 @@
 #include "net/channel.h"
 
+#include "engine.h"
+#include "group_impl.h"
 #include "net/socket_ops.h"
 #include "reactor/event_loop.h"
 
@@ -15,8 +17,48 @@ void Channel::close(Status reason, bool abortive) {
   closing_ = true;
   abortive_ = abortive;
   closeReason_ = reason;
+  setState(ChannelState::closed);
   releaseHeld(reason);
   loop_.scheduleClose(*this);
+}
+
+void Channel::setState(ChannelState state) {
+  if (state == state_) return;
+  state_ = state;
+  ObserverHub& hub = loop_.engine().observers();
+  if (hub.observing()) hub.publish(hub.channelEvent(number_, incarnation_, state, closeReason_));
+}
+
+void Channel::countSent(std::size_t frames, std::size_t bytes, std::int64_t nowNs) noexcept {
+  messagesSent_ += frames;
+  bytesSent_ += bytes;
+  lastSendNs_ = nowNs;
+}
+
+void Channel::countReceived(std::size_t bytes, std::int64_t nowNs) noexcept {
+  ++messagesReceived_;
+  bytesReceived_ += bytes;
+  lastReceiveNs_ = nowNs;
+}
+
+ChannelInfo Channel::info() const {
+  ChannelInfo info;
+  info.engineId = loop_.engine().engineId();
+  info.channelNumber = number_;
+  info.incarnation = incarnation_;
+  info.kind = kind_;
+  info.state = state_;
+  info.groupId = group_.id();
+  info.localAddress = localAddress_;
+  info.peerAddress = peerAddress_;
+  info.messagesSent = messagesSent_;
+  info.bytesSent = bytesSent_;
+  info.messagesReceived = messagesReceived_;
+  info.bytesReceived = bytesReceived_;
+  info.lastSendNs = lastSendNs_;
+  info.lastReceiveNs = lastReceiveNs_;
+  info.closeReason = closeReason_;
+  return info;
 }
 
 void Channel::finish() {

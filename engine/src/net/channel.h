@@ -5,9 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "net/fd.h"
 #include "reactor/epoll_poller.h"
+#include "tofu/introspection.h"
 #include "tofu/message.h"
 #include "tofu/status.h"
 
@@ -18,7 +20,7 @@ class GroupImpl;
 
 class Channel {
  public:
-  enum class Kind : std::uint8_t { listener, clientIo, serverIo };
+  using Kind = ChannelKind;
 
   Channel(EventLoop& loop, Kind kind, std::uint16_t number, GroupImpl& group);
   virtual ~Channel();
@@ -51,6 +53,12 @@ class Channel {
   // of it, so its closing is not announced either.
   virtual bool knownToApplication() const noexcept { return true; }
 
+  // Introspection (A1): what a snapshot shows of this channel.
+  virtual ChannelInfo info() const;
+  ChannelState state() const noexcept { return state_; }
+  void setLocalAddress(std::string address) { localAddress_ = std::move(address); }
+  void setPeerAddress(std::string address) { peerAddress_ = std::move(address); }
+
  protected:
   // Hands back whatever the channel holds, with `reason`.
   virtual void releaseHeld(Status reason) = 0;
@@ -64,6 +72,10 @@ class Channel {
   // Stops polling without closing (a starving or paused channel).
   void unwatch() noexcept;
   void setFinalMessageId(std::uint64_t id) noexcept { finalMessageId_ = id; }
+  // Records the new state and publishes it to an observer.
+  void setState(ChannelState state);
+  void countSent(std::size_t frames, std::size_t bytes, std::int64_t nowNs) noexcept;
+  void countReceived(std::size_t bytes, std::int64_t nowNs) noexcept;
 
   EventLoop& loop_;
 
@@ -79,6 +91,17 @@ class Channel {
   bool abortive_ = false;
   Status closeReason_ = Status::success;
   std::uint64_t finalMessageId_ = 0;
+
+  // Introspection bookkeeping.
+  ChannelState state_ = ChannelState::opening;
+  std::string localAddress_;
+  std::string peerAddress_;
+  std::uint64_t messagesSent_ = 0;
+  std::uint64_t bytesSent_ = 0;
+  std::uint64_t messagesReceived_ = 0;
+  std::uint64_t bytesReceived_ = 0;
+  std::int64_t lastSendNs_ = 0;
+  std::int64_t lastReceiveNs_ = 0;
 };
 
 }  // namespace tofu::detail

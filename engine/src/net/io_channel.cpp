@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "engine.h"
+#include "message_access.h"
 #include "net/socket_ops.h"
 #include "reactor/event_loop.h"
 
@@ -28,6 +29,9 @@ IoChannel::IoChannel(EventLoop& loop, std::uint16_t number, GroupImpl& group, Me
 IoChannel::IoChannel(EventLoop& loop, std::uint16_t number, GroupImpl& group, Fd accepted)
     : Channel(loop, Kind::serverIo, number, group), phase_(Phase::open), decoder_(loop.frameLimits()) {
   attachSocket(std::move(accepted));
+  setLocalAddress(localAddressOf(socket()));
+  setPeerAddress(peerAddressOf(socket()));
+  setState(ChannelState::ready);
   updateInterest();
   if (const std::uint32_t timeoutMs = loop_.engine().options().handshakeTimeoutMs; timeoutMs != 0) {
     handshakeDeadline_ = EventLoop::Clock::now() + std::chrono::milliseconds(timeoutMs);
@@ -45,6 +49,7 @@ void IoChannel::connect(AddressKind kind, const SocketAddress& socketAddress) {
   }
   attachSocket(std::move(started.fd));
   if (started.inProgress) {
+    setState(ChannelState::connecting);
     updateInterest();
   } else {
     becomeOpen();
@@ -63,6 +68,8 @@ void IoChannel::failToConnect(Status reason) {
 
 void IoChannel::becomeOpen() {
   phase_ = Phase::open;
+  setLocalAddress(localAddressOf(socket()));
+  setState(ChannelState::ready);
   updateInterest();
   armIdleCheck();
   flush();
@@ -168,15 +175,29 @@ void IoChannel::flush() {
 }
 
 void IoChannel::afterWritten(MessageQueue& written) {
+  if (written.empty()) return;
   EngineCounterSet& counters = loop_.engine().counterSet();
+  ObserverHub& observers = loop_.engine().observers();
+  const std::int64_t nowNs = monotonicNowNs();
+  const std::size_t frames = written.size();
+  std::size_t bytes = 0;
   bool shutDownWrites = false;
   while (MessagePtr frame = written.popFront()) {
-    EngineCounterSet::add(counters.framesWritten);
-    EngineCounterSet::add(counters.bytesWritten, SendQueue::frameSize(*frame));
+    bytes += SendQueue::frameSize(*frame);
     if (frame->opCode() == OpCode::ByeRequest) byeRequestWritten_ = true;
     if (frame->opCode() == OpCode::ByeResponse) byeResponseWritten_ = shutDownWrites = true;
+    if (observers.observing()) {
+      Event sent = observers.messageEvent(EventKind::messageSent, *frame, incarnation());
+      sent.postedNs = MessageAccess::postedNs(*frame);
+      sent.writtenNs = nowNs;
+      observers.publish(sent);
+    }
     loop_.recycle(std::move(frame));
   }
+  EngineCounterSet::add(counters.framesWritten, frames);
+  EngineCounterSet::add(counters.bytesWritten, bytes);
+  countSent(frames, bytes, nowNs);
+  if (gracefulExchangeStarted()) setState(ChannelState::closing);
   // B3: after our ByeResponse, half-close (FIN) and read until the initiator closes.
   if (shutDownWrites) ::shutdown(socket(), SHUT_WR);
 }
@@ -187,6 +208,7 @@ void IoChannel::readAvailable() {
   for (int round = 0; round < kReadsPerEvent; ++round) {
     const ssize_t got = ::recv(socket(), buffer.data(), buffer.size(), 0);
     if (got > 0) {
+      readAtNs_ = monotonicNowNs();  // one clock read per read(), not per frame
       if (idleCheckAt_ != EventLoop::Clock::time_point{}) lastReceive_ = EventLoop::Clock::now();
       const auto size = static_cast<std::size_t>(got);
       if (!consume(buffer.data(), size, false) || size < buffer.size()) return;
@@ -257,10 +279,17 @@ void IoChannel::deliverFrame(MessagePtr frame) {
     setFinalMessageId(frame->messageId());
   }
   EngineCounterSet& counters = loop_.engine().counterSet();
+  const std::size_t bytes = SendQueue::frameSize(*frame);
   EngineCounterSet::add(counters.framesRead);
-  EngineCounterSet::add(counters.bytesRead, SendQueue::frameSize(*frame));
+  EngineCounterSet::add(counters.bytesRead, bytes);
+  countReceived(bytes, readAtNs_);
+  if (loop_.engine().observers().observing()) {
+    MessageAccess::readNs(*frame) = readAtNs_;
+    MessageAccess::incarnation(*frame) = incarnation();
+  }
   const OpCode op = frame->opCode();
   helloReceived_ = helloReceived_ || op == OpCode::HelloRequest;
+  if (op == OpCode::ByeRequest) setState(ChannelState::closing);
   loop_.deliver(group(), std::move(frame));
   if (op == OpCode::ByeResponse || op == OpCode::ByeSignal) {  // B3 end of exchange, B13 peer abort
     readDone_ = true;
@@ -282,6 +311,13 @@ void IoChannel::onSocketError(int error, Status otherwise) {
   } else {
     close(otherwise, true);
   }
+}
+
+ChannelInfo IoChannel::info() const {
+  ChannelInfo info = Channel::info();
+  info.sendQueueMessages = sendQueue_.size();
+  info.sendQueueBytes = sendQueue_.bytes();
+  return info;
 }
 
 void IoChannel::releaseHeld(Status reason) {

@@ -34,6 +34,7 @@ class IoChannel final : public Channel {
   void onPost(MessagePtr message) override;
   void onDeadline() override;
   bool knownToApplication() const noexcept override { return kind() == Kind::clientIo || receivedAny_; }
+  ChannelInfo info() const override;
 
   // Writes what is queued, as far as the socket takes it.
   void flush();
@@ -76,6 +77,7 @@ class IoChannel final : public Channel {
   bool byeResponseWritten_ = false;
   bool readDone_ = false;  // a ByeResponse or ByeSignal arrived: nothing more is read
   bool helloReceived_ = false;
+  std::int64_t readAtNs_ = 0;  // when the bytes being decoded were read
   // Timers (issue 7): when the handshake must be done, when data last arrived, and when the
   // pending idle check fires. Used only when the matching option is on.
   EventLoop::Clock::time_point handshakeDeadline_{};

@@ -32,6 +32,8 @@ Status ListenerChannel::open(const Address& local, Address& bound) {
   bound = boundAddress(opened.fd.get(), local);
   attachSocket(std::move(opened.fd));
   watch({.read = true});
+  setLocalAddress(bound.toString());
+  setState(ChannelState::ready);
   return Status::success;
 }
 

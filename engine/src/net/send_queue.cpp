@@ -49,6 +49,7 @@ void SendQueue::consume(std::size_t bytes, MessageQueue& written) {
     const std::size_t size = frameSize(*queue_.front());
     if (available < size) break;
     available -= size;
+    bytes_ -= size;
     written.pushBack(queue_.popFront());
   }
   headWritten_ = available;
@@ -56,6 +57,7 @@ void SendQueue::consume(std::size_t bytes, MessageQueue& written) {
 
 MessageQueue SendQueue::takeAll() {
   headWritten_ = 0;
+  bytes_ = 0;
   MessageQueue all;
   all.swap(queue_);
   return all;

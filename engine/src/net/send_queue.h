@@ -16,10 +16,15 @@ namespace tofu::detail {
 
 class SendQueue {
  public:
-  void push(MessagePtr message) { queue_.pushBack(std::move(message)); }
+  void push(MessagePtr message) {
+    bytes_ += frameSize(*message);
+    queue_.pushBack(std::move(message));
+  }
   bool empty() const noexcept { return queue_.empty(); }
   Message* front() const noexcept { return queue_.front(); }
   std::size_t size() const noexcept { return queue_.size(); }
+  // Bytes not yet written.
+  std::size_t bytes() const noexcept { return bytes_ - headWritten_; }
   // True when part of the head frame is already on the socket.
   bool midFrame() const noexcept { return headWritten_ > 0; }
 
@@ -38,6 +43,7 @@ class SendQueue {
  private:
   MessageQueue queue_;
   std::size_t headWritten_ = 0;  // bytes of the head frame already written
+  std::size_t bytes_ = 0;        // bytes of every queued frame, whole
 };
 
 }  // namespace tofu::detail

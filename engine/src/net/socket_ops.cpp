@@ -189,6 +189,46 @@ AcceptOutcome acceptOne(int listenerFd, const TcpTuning& tuning, Fd& accepted) {
   }
 }
 
+namespace {
+std::string describe(const sockaddr_storage& storage, socklen_t length) {
+  char host[INET6_ADDRSTRLEN] = {};
+  switch (storage.ss_family) {
+    case AF_INET: {
+      const auto* v4 = reinterpret_cast<const sockaddr_in*>(&storage);  // NOLINT: sockets API
+      ::inet_ntop(AF_INET, &v4->sin_addr, host, sizeof host);
+      return Address::tcp(host, ntohs(v4->sin_port)).toString();
+    }
+    case AF_INET6: {
+      const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&storage);  // NOLINT: sockets API
+      ::inet_ntop(AF_INET6, &v6->sin6_addr, host, sizeof host);
+      return Address::tcp(host, ntohs(v6->sin6_port)).toString();
+    }
+    case AF_UNIX: {
+      const auto* un = reinterpret_cast<const sockaddr_un*>(&storage);  // NOLINT: sockets API
+      const auto pathLength = static_cast<std::size_t>(length) - offsetof(sockaddr_un, sun_path);
+      if (length <= offsetof(sockaddr_un, sun_path) || un->sun_path[0] == '\0') return {};
+      return Address::uds(std::string(un->sun_path, ::strnlen(un->sun_path, pathLength))).toString();
+    }
+    default:
+      return {};
+  }
+}
+}  // namespace
+
+std::string localAddressOf(int fd) {
+  sockaddr_storage storage{};
+  socklen_t length = sizeof storage;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return {};  // NOLINT
+  return describe(storage, length);
+}
+
+std::string peerAddressOf(int fd) {
+  sockaddr_storage storage{};
+  socklen_t length = sizeof storage;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return {};  // NOLINT
+  return describe(storage, length);
+}
+
 void setAbortiveClose(int fd) noexcept {
   linger option{};
   option.l_onoff = 1;

@@ -58,6 +58,11 @@ enum class AcceptOutcome { accepted, drained, retry, exhausted };
 // process is out of descriptors or memory: pause the listener rather than spin (B5).
 AcceptOutcome acceptOne(int listenerFd, const TcpTuning& tuning, Fd& accepted);
 
+// The socket's own or its peer's address in header value syntax ("tcp|127.0.0.1|7099",
+// "uds|/path"); empty when it has none (an unnamed Unix socket).
+std::string localAddressOf(int fd);
+std::string peerAddressOf(int fd);
+
 // Makes the next close() send RST instead of FIN (abort, B13).
 void setAbortiveClose(int fd) noexcept;
 

@@ -127,6 +127,7 @@ void EventLoop::openClient(MessagePtr hello) {
   const Result<Address> peer = addressOf(*hello);
   auto owned = std::make_unique<IoChannel>(*this, number, group, std::move(hello));
   IoChannel& channel = *owned;
+  if (peer.ok()) channel.setPeerAddress(peer.value().toString());
   channels_.emplace(number, std::move(owned));
   EngineCounterSet::add(engine_.counterSet().channelsOpened);
 
@@ -183,6 +184,12 @@ void EventLoop::adoptConnection(GroupImpl& group, Fd fd) {
   EngineCounterSet::add(engine_.counterSet().channelsOpened);
 }
 
+void EventLoop::collectChannels(std::vector<ChannelInfo>& out) const {
+  out.reserve(channels_.size() + recentlyClosed_.size());
+  for (const auto& [number, channel] : channels_) out.push_back(channel->info());
+  out.insert(out.end(), recentlyClosed_.begin(), recentlyClosed_.end());
+}
+
 void EventLoop::destroyGroup(GroupImpl& group, std::function<void()> done) {
   group.destroyed = true;
   for (auto& [number, channel] : channels_) {
@@ -214,6 +221,13 @@ void EventLoop::returnMessage(MessagePtr message, Status status) {
   uncharge(*message);
   message->header().proto.origin = Origin::engine;
   message->header().status = status;
+  if (ObserverHub& observers = engine_.observers(); observers.observing()) {
+    const auto found = channels_.find(message->channelNumber());
+    Event returned = observers.messageEvent(EventKind::messageReturned, *message,
+                                            found == channels_.end() ? 0 : found->second->incarnation());
+    returned.postedNs = MessageAccess::postedNs(*message);
+    observers.publish(returned);
+  }
   EngineCounterSet::add(engine_.counterSet().messagesReturned);
   GroupImpl& owner = *static_cast<GroupImpl*>(MessageAccess::owner(*message));
   deliver(owner, std::move(message));
@@ -298,6 +312,8 @@ void EventLoop::reapClosed() {
       closed->setMessageId(channel->finalMessageId());
       deliver(channel->group(), std::move(closed));
     }
+    recentlyClosed_.push_front(channel->info());
+    if (recentlyClosed_.size() > kRecentlyClosed) recentlyClosed_.pop_back();
     // B4: released only now, with the final Signal on its way; quarantined by the table.
     engine_.table().release(channel->number());
     EngineCounterSet::add(engine_.counterSet().channelsClosed);

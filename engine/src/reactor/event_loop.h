@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -19,6 +20,7 @@
 #include "net/socket_ops.h"
 #include "reactor/epoll_poller.h"
 #include "reactor/inbox.h"
+#include "tofu/introspection.h"
 #include "tofu/status.h"
 #include "util/message_queue.h"
 
@@ -43,6 +45,9 @@ class EventLoop {
   Status start();
   void stop();
   Inbox& inbox() noexcept { return inbox_; }
+
+  // Introspection: every channel, open ones then the recently closed. Loop thread (a task).
+  void collectChannels(std::vector<ChannelInfo>& out) const;
 
   // Group destroy (B7): abort the group's channels without notifications; `done` runs at
   // the end of this pass, once nothing refers to the group any more.
@@ -114,6 +119,8 @@ class EventLoop {
   MessageQueue recycled_;
 
   std::vector<IoChannel*> starving_;
+  std::deque<ChannelInfo> recentlyClosed_;  // newest first, at most kRecentlyClosed
+  static constexpr std::size_t kRecentlyClosed = 64;
   std::multimap<Clock::time_point, std::pair<std::uint16_t, std::uint64_t>> deadlines_;
 };
 

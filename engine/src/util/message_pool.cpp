@@ -15,6 +15,7 @@ MessagePool::MessagePool(std::uint16_t initialMessages, std::uint16_t maxIdleMes
   const std::size_t initial = initialMessages == 0 ? kDefaultInitial : initialMessages;
   MutexLock lock(mutex_);
   for (std::size_t i = 0; i < initial; ++i) idle_.pushFront(MessageAccess::make());
+  made_ = initial;
 }
 
 MessagePtr MessagePool::get(AllocationStrategy strategy) {
@@ -22,8 +23,12 @@ MessagePtr MessagePool::get(AllocationStrategy strategy) {
     MutexLock lock(mutex_);
     if (MessagePtr message = idle_.popFront()) return message;
   }
-  if (strategy == AllocationStrategy::always) return MessageAccess::make();
-  return nullptr;
+  if (strategy != AllocationStrategy::always) return nullptr;
+  {
+    MutexLock lock(mutex_);
+    ++made_;
+  }
+  return MessageAccess::make();
 }
 
 MessagePtr MessagePool::takeForReceive() {
@@ -60,6 +65,7 @@ void MessagePool::keep(MessageQueue& resetMessages) {
         idle_.pushFront(std::move(message));
       } else {
         surplus.pushBack(std::move(message));
+        ++freed_;
       }
     }
     if (refillWanted_ && !idle_.empty()) {
@@ -69,6 +75,16 @@ void MessagePool::keep(MessageQueue& resetMessages) {
   }
   if (wake && refillHandler_) refillHandler_();
   // `surplus` frees its messages here, outside the lock.
+}
+
+PoolInfo MessagePool::info() const {
+  MutexLock lock(mutex_);
+  PoolInfo info;
+  info.idle = idle_.size();
+  // Messages made elsewhere (Message::create) and put here count too, so clamp at zero.
+  info.allocated = made_ > freed_ ? std::max(made_ - freed_, idle_.size()) : idle_.size();
+  info.inUse = info.allocated - info.idle;
+  return info;
 }
 
 std::size_t MessagePool::idleCount() const {

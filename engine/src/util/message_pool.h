@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "tofu/ampe.h"
+#include "tofu/introspection.h"
 #include "util/message_queue.h"
 #include "util/mutex.h"
 
@@ -37,6 +38,9 @@ class MessagePool {
   void putAll(MessageQueue& messages);
 
   std::size_t idleCount() const;
+  // Idle messages, and messages the pool made that are alive (messages the application
+  // deletes itself instead of putting back are still counted as in use).
+  PoolInfo info() const;
   std::size_t maxIdle() const noexcept { return maxIdle_; }
 
  private:
@@ -48,6 +52,8 @@ class MessagePool {
   mutable Mutex mutex_;
   MessageQueue idle_ GUARDED_BY(mutex_);  // used as a stack: pushFront / popFront
   bool refillWanted_ GUARDED_BY(mutex_) = false;
+  std::size_t made_ GUARDED_BY(mutex_) = 0;   // messages this pool created
+  std::size_t freed_ GUARDED_BY(mutex_) = 0;  // messages this pool freed (over maxIdle)
 };
 
 }  // namespace tofu::detail

@@ -1,0 +1,52 @@
+#include "introspection/event_ring.h"
+
+#include <algorithm>
+#include <bit>
+
+namespace tofu::detail {
+
+EventRing::EventRing(const ObserverOptions& options)
+    : previewBytes_(std::min(options.previewBytes, Event::kMaxPreview)),
+      mask_(std::bit_ceil(std::max<std::size_t>(options.capacity, 2)) - 1),
+      slots_(std::make_unique<Slot[]>(mask_ + 1)) {
+  for (std::size_t i = 0; i <= mask_; ++i) slots_[i].sequence.store(i, std::memory_order_relaxed);
+}
+
+bool EventRing::tryPush(const Event& event) noexcept {
+  std::size_t position = enqueueAt_.load(std::memory_order_relaxed);
+  for (;;) {
+    Slot& slot = slots_[position & mask_];
+    const std::size_t sequence = slot.sequence.load(std::memory_order_acquire);
+    const auto lag = static_cast<std::ptrdiff_t>(sequence - position);
+    if (lag == 0) {
+      if (enqueueAt_.compare_exchange_weak(position, position + 1, std::memory_order_relaxed)) {
+        slot.event = event;
+        slot.sequence.store(position + 1, std::memory_order_release);
+        return true;
+      }
+    } else if (lag < 0) {  // the consumer has not freed this slot yet: full
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    } else {
+      position = enqueueAt_.load(std::memory_order_relaxed);
+    }
+  }
+}
+
+std::size_t EventRing::poll(std::vector<Event>& out, std::size_t max) {
+  std::size_t taken = 0;
+  std::size_t position = dequeueAt_.load(std::memory_order_relaxed);
+  while (taken < max) {
+    Slot& slot = slots_[position & mask_];
+    const std::size_t sequence = slot.sequence.load(std::memory_order_acquire);
+    if (sequence != position + 1) break;  // empty (one consumer: no one else takes it)
+    out.push_back(slot.event);
+    slot.sequence.store(position + mask_ + 1, std::memory_order_release);
+    ++position;
+    ++taken;
+  }
+  dequeueAt_.store(position, std::memory_order_relaxed);
+  return taken;
+}
+
+}  // namespace tofu::detail
