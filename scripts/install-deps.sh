@@ -2,7 +2,8 @@
 # Installs the Debian packages the build and tests need, only those missing.
 set -euo pipefail
 
-packages=(cmake ninja-build g++ libgtest-dev libgmock-dev)
+# clang and its runtime are for the libFuzzer targets (scripts/fuzz.sh).
+packages=(cmake ninja-build g++ libgtest-dev libgmock-dev clang libclang-rt-14-dev)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
-# Quick start, step 2: builds and runs every test, including the `stress` label, in the
-# dev, asan (address + undefined) and tsan presets. Exits non-zero on the first failure.
-# TOFU_PRESETS="dev" narrows the run (e.g. while developing).
+# Quick start, step 2: builds and runs every test, including the `fault` and `stress` labels,
+# in the dev, asan (address + undefined, leak detection on) and tsan presets, then runs each
+# libFuzzer target for 60 s. Exits non-zero on the first failure.
+# TOFU_STAGES narrows the run while developing, e.g. TOFU_STAGES=dev (stages: dev asan tsan fuzz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 
-presets=${TOFU_PRESETS:-"dev asan tsan"}
-for preset in $presets; do
-  echo "=== preset $preset: configure and build"
-  cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset"
-  echo "=== preset $preset: test"
+stages=${TOFU_STAGES:-"dev asan tsan fuzz"}
+for stage in $stages; do
+  if [ "$stage" = fuzz ]; then
+    echo "=== stage fuzz"
+    scripts/fuzz.sh
+    continue
+  fi
+  echo "=== stage $stage: configure and build"
+  cmake --preset "$stage" >/dev/null
+  cmake --build --preset "$stage"
+  echo "=== stage $stage: test"
   # Sanitizers slow everything down; stress tests scale their load by this factor.
-  case "$preset" in
+  case "$stage" in
     dev) export TOFU_STRESS_SCALE=1.0 ;;
     *) export TOFU_STRESS_SCALE=0.25 ;;
   esac
-  ctest --preset "$preset"
+  ctest --preset "$stage"
 done
-echo "=== all presets passed: $presets"
+echo "=== all stages passed: $stages"

@@ -54,17 +54,23 @@ Result<Address> parseTcp(std::string_view rest) {
 }
 
 Result<Address> parseUds(std::string_view path) {
-  if (path.empty() || path.size() > kMaxUdsPathLength || path.find(kSeparator) != std::string_view::npos ||
-      path.find_first_of(kBadPathChars) != std::string_view::npos) {
+  // A trailing blank would not survive the header reader, which trims values: the peer
+  // would see another path.
+  const bool trailingBlank = !path.empty() && (path.back() == ' ' || path.back() == '\t');
+  if (path.empty() || trailingBlank || path.size() > kMaxUdsPathLength ||
+      path.find(kSeparator) != std::string_view::npos || path.find_first_of(kBadPathChars) != std::string_view::npos) {
     return Status::invalid_address;
   }
   return Address::uds(std::string(path));
 }
 
 Status prepareRequest(Message& message, const Address& address, OpCode op, std::string_view headerName) {
-  const bool formattable =
-      address.kind() == AddressKind::tcp ? !address.host().empty() : !address.path().empty();
-  if (!formattable || message.headers().append(headerName, address.toString()) != HeaderCheck::ok) {
+  // Only an address that reads back as itself is written: Address::uds("x ") or
+  // Address::tcp("a|b", 1) would otherwise fail later, on the I/O thread, as another address.
+  const std::string value = address.toString();
+  const Result<Address> reread = Address::parse(value);
+  if (!reread.ok() || !(reread.value() == address) ||
+      message.headers().append(headerName, value) != HeaderCheck::ok) {
     return Status::wrong_address;
   }
   message.header() = BinaryHeader::forOpCode(op);

@@ -14,7 +14,8 @@ ChannelTable::ChannelTable(std::size_t sendQueueLimitBytes, std::size_t maxChann
       random_(std::random_device{}()) {}
 
 bool ChannelTable::usable(std::uint16_t number) const {
-  return number != 0 && number != kReservedNumber && entries_[number].owner == nullptr && !quarantined_[number];
+  return number != 0 && number != kReservedNumber && entries_[number].owner.load(std::memory_order_relaxed) == nullptr &&
+         !quarantined_[number];
 }
 
 Result<std::uint16_t> ChannelTable::allocate(GroupImpl* owner) {
@@ -36,19 +37,17 @@ Result<std::uint16_t> ChannelTable::allocate(GroupImpl* owner) {
     }
   }
   if (number == 0) return Status::allocation_failed;
-  entries_[number].owner = owner;
   entries_[number].queuedBytes.store(0, std::memory_order_relaxed);
+  entries_[number].owner.store(owner, std::memory_order_release);
   ++inUse_;
   return number;
 }
 
 Status ChannelTable::charge(std::uint16_t number, const GroupImpl* poster, std::uint32_t bytes) {
   Entry& entry = entries_[number];
-  {
-    MutexLock lock(mutex_);
-    if (number == 0 || number == kReservedNumber || entry.owner == nullptr) return Status::invalid_channel_number;
-    if (entry.owner != poster) return Status::invalid_message_channel_group;
-  }
+  const GroupImpl* owner = entry.owner.load(std::memory_order_acquire);
+  if (number == 0 || number == kReservedNumber || owner == nullptr) return Status::invalid_channel_number;
+  if (owner != poster) return Status::invalid_message_channel_group;
   // The limit is soft under concurrent posts: good enough to bound memory (B6).
   if (bytes == 0) return Status::success;
   const std::uint32_t queued = entry.queuedBytes.load(std::memory_order_relaxed);
@@ -66,8 +65,8 @@ void ChannelTable::uncharge(std::uint16_t number, std::uint32_t bytes) noexcept 
 void ChannelTable::release(std::uint16_t number) {
   MutexLock lock(mutex_);
   Entry& entry = entries_[number];
-  if (entry.owner == nullptr) return;
-  entry.owner = nullptr;
+  if (entry.owner.load(std::memory_order_relaxed) == nullptr) return;
+  entry.owner.store(nullptr, std::memory_order_release);
   --inUse_;
   if (quarantineCount_ == kQuarantine) {
     quarantined_[quarantineRing_[quarantineNext_]] = false;

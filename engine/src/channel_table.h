@@ -51,7 +51,9 @@ class ChannelTable {
 
  private:
   struct Entry {
-    GroupImpl* owner = nullptr;
+    // Written under mutex_ (allocate, release); read without it by charge(), so posting
+    // takes no lock here.
+    std::atomic<GroupImpl*> owner{nullptr};
     std::atomic<std::uint32_t> queuedBytes{0};
   };
   static constexpr std::size_t kNumbers = 65536;
@@ -62,7 +64,7 @@ class ChannelTable {
   const std::size_t maxChannels_;
 
   mutable Mutex mutex_;
-  std::unique_ptr<Entry[]> entries_;  // indexed by number; owner guarded by mutex_
+  std::unique_ptr<Entry[]> entries_;  // indexed by number
   std::bitset<kNumbers> quarantined_ GUARDED_BY(mutex_);
   std::array<std::uint16_t, kQuarantine> quarantineRing_ GUARDED_BY(mutex_){};
   std::size_t quarantineNext_ GUARDED_BY(mutex_) = 0;

@@ -6,6 +6,7 @@
 #include "group_impl.h"
 #include "message_access.h"
 #include "send_validation.h"
+#include "telemetry/telemetry_server.h"
 #include "tofu/wire_format.h"
 
 namespace tofu::detail {
@@ -25,6 +26,8 @@ Engine::Engine(const Options& options)
 }
 
 Engine::~Engine() {
+  // First: its thread calls snapshot() on this engine, which needs the loop running.
+  telemetry_.reset();
   shuttingDown_.store(true);
   resolver_.shutdown();
   loop_.stop();
@@ -40,7 +43,14 @@ Engine::~Engine() {
   }
 }
 
-Status Engine::start() { return loop_.start(); }
+Status Engine::start() {
+  if (const Status started = loop_.start(); started != Status::success) return started;
+  Result<std::unique_ptr<TelemetryServer>> telemetry = TelemetryServer::startConfigured(*this, options_);
+  if (!telemetry.ok()) return telemetry.status();
+  telemetry_ = std::move(telemetry).value();
+  if (telemetry_) telemetryAddress_ = telemetry_->boundAddress().toString();
+  return Status::success;
+}
 
 Result<ChannelGroup*> Engine::create() {
   if (shuttingDown_.load()) return Status::shutdown_started;
@@ -78,10 +88,8 @@ Result<EngineSnapshot> Engine::snapshot() {
   EngineSnapshot snapshot;
   snapshot.engineId = engineId_;
   std::promise<void> copied;
-  loop_.inbox().pushTask([this, &snapshot, &copied] {
-    loop_.collectChannels(snapshot.channels);
-    copied.set_value();
-  });
+  loop_.inbox().pushTask(
+      [this, &snapshot, &copied] { loop_.collectChannels(snapshot.channels, [&copied] { copied.set_value(); }); });
   copied.get_future().wait();
   {
     MutexLock lock(groupsMutex_);

@@ -21,6 +21,7 @@
 namespace tofu::detail {
 
 class GroupImpl;
+class TelemetryServer;
 
 class Engine final : public Ampe {
  public:
@@ -30,7 +31,9 @@ class Engine final : public Ampe {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Starts the I/O thread; allocation_failed if it cannot be started.
+  // Starts the I/O thread, then the telemetry server when the options ask for one;
+  // allocation_failed if the thread cannot be started, invalid_address / listen_failed if
+  // Options::telemetryAddress cannot be served.
   Status start();
 
   Result<ChannelGroup*> create() override;
@@ -42,6 +45,7 @@ class Engine final : public Ampe {
   Result<EngineSnapshot> snapshot() override;
   std::shared_ptr<EventStream> startObserving(const ObserverOptions& options) override;
   void stopObserving() override { observers_.stop(); }
+  std::string telemetryAddress() const override { return telemetryAddress_; }
 
   // ChannelGroup::enqueueToPeer for `group`. Any thread.
   Result<BinaryHeader> post(GroupImpl& group, MessagePtr& message);
@@ -66,6 +70,10 @@ class Engine final : public Ampe {
 
   Mutex groupsMutex_;
   std::vector<std::unique_ptr<GroupImpl>> groups_ GUARDED_BY(groupsMutex_);
+
+  // Set by start(), before the engine is handed out; constant afterwards.
+  std::unique_ptr<TelemetryServer> telemetry_;
+  std::string telemetryAddress_;
 };
 
 }  // namespace tofu::detail

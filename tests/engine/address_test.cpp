@@ -167,6 +167,20 @@ TEST(Address, PrepareRefusesUnformattableAddressesWithWrongAddress) {
   }
 }
 
+TEST(Address, PrepareRefusesAddressesThatWouldNotReadBackAsThemselves) {
+  // Found by fuzzing: the header reader trims values, so a trailing blank changes the path.
+  for (const Address& unreadable : {Address::uds("/tmp/x "), Address::uds("/tmp/x\t"), Address::tcp("a|b", 1),
+                                    Address::uds("/tmp/a|b")}) {
+    auto message = Message::create();
+    message->setMessageId(9);
+    EXPECT_EQ(prepareHelloRequest(*message, unreadable), Status::wrong_address) << unreadable.toString();
+    EXPECT_TRUE(message->headers().empty()) << "nothing appended";
+    EXPECT_EQ(message->messageId(), 9u) << "header untouched";
+  }
+  EXPECT_EQ(Address::parse("uds|/tmp/x ").status(), Status::invalid_address);
+  EXPECT_EQ(Address::parse("uds|/tmp/x\t").status(), Status::invalid_address);
+}
+
 TEST(Address, AddressOfReadsWhatPrepareWrote) {
   MessagePtr hello = Message::create();
   ASSERT_EQ(prepareHelloRequest(*hello, Address::tcp("::1", 7099)), Status::success);

@@ -32,8 +32,8 @@ class Address {
   static Address uds(std::string path);
 
   // Parses a header value. invalid_address for: an unknown protocol token, a wrong number
-  // of '|' parts, an empty host, a port that is not a decimal 0..65535, an empty path or one
-  // longer than kMaxUdsPathLength.
+  // of '|' parts, an empty host, a port that is not a decimal 0..65535, an empty path, one
+  // longer than kMaxUdsPathLength, or one ending in a space or tab (header values are trimmed).
   static Result<Address> parse(std::string_view value);
 
   AddressKind kind() const noexcept { return kind_; }
@@ -55,7 +55,8 @@ class Address {
 
 // Turns `message` into a HelloRequest for `peer` (client side): the binary header becomes a
 // fresh HelloRequest on channel 0 and a `~connect_to` header is appended; other text headers
-// and the body are kept. wrong_address if the address cannot be formatted (empty host/path).
+// and the body are kept. wrong_address if the address would not read back as itself (an empty
+// host or path, a '|' in the host, a path ending in a blank...); the message is then unchanged.
 [[nodiscard]] Status prepareHelloRequest(Message& message, const Address& peer);
 
 // Turns `message` into a WelcomeRequest for `local` (server side), with `~listen_on`.

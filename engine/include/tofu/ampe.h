@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "tofu/channel_group.h"
 #include "tofu/introspection.h"
@@ -59,6 +60,11 @@ class Ampe {
   virtual std::shared_ptr<EventStream> startObserving(const ObserverOptions& options) = 0;
   // Stops the stream; events already buffered can still be polled. Thread-safe.
   virtual void stopObserving() = 0;
+
+  // The address this engine serves telemetry on (Options::telemetryAddress or TOFU_TELEMETRY),
+  // in header syntax with the port actually bound; empty when it serves none. Thread-safe,
+  // never blocks.
+  virtual std::string telemetryAddress() const = 0;
 
  protected:
   Ampe() = default;

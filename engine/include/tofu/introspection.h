@@ -58,7 +58,7 @@ struct ChannelInfo {
   std::uint64_t sendQueueBytes = 0;
   std::int64_t lastSendNs = 0;
   std::int64_t lastReceiveNs = 0;
-  Status closeReason = Status::success;  // set once closing
+  Status closeReason = Status::success;  // set once closed
 };
 
 struct GroupInfo {
@@ -83,7 +83,7 @@ struct EngineSnapshot {
 };
 
 enum class EventKind : std::uint8_t {
-  channelState,     // a channel changed state; `status` is the close reason when closing/closed
+  channelState,     // a channel changed state; `status` is the close reason once closed
   messageSent,      // a posted frame was written completely (posted and written times)
   messageReturned,  // a posted message came back to its group with `status` (posted time)
   messageReceived,  // a received frame reached waitReceive() (read and delivered times)

@@ -150,6 +150,7 @@ class Message {
   std::int64_t postedNs_ = 0;               // introspection: when posted / read (0 = not observed)
   std::int64_t readNs_ = 0;
   std::uint64_t incarnation_ = 0;           // introspection: the channel it was read from
+  bool pooled_ = false;                     // counted by a pool (kept across reset())
   std::array<std::uint8_t, 16> wire_{};     // encoded header while the frame is being sent
 };
 

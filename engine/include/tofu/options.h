@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace tofu {
 
@@ -43,6 +44,15 @@ struct Options {
   std::uint16_t maxReceiveBodyLen = 65535;
   // Permissions of UDS socket files this engine creates (owner only by default).
   std::uint32_t udsFileMode = 0600;
+
+  // ---- Telemetry (docs/telemetry.md) ----
+  // Serve snapshots and events to monitors on this address (docs/telemetry.md). Empty: off,
+  // unless telemetryFromEnvironment and TOFU_TELEMETRY is set. When set here and the engine
+  // cannot listen on it, Reactor::create fails (invalid_address / listen_failed).
+  std::string telemetryAddress;
+  // Read TOFU_TELEMETRY=ADDRESS when telemetryAddress is empty. If listening there fails, the
+  // engine says so in one line on stderr and runs without telemetry.
+  bool telemetryFromEnvironment = true;
 };
 
 }  // namespace tofu

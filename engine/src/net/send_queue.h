@@ -43,7 +43,7 @@ class SendQueue {
  private:
   MessageQueue queue_;
   std::size_t headWritten_ = 0;  // bytes of the head frame already written
-  std::size_t bytes_ = 0;        // bytes of every queued frame, whole
+  std::size_t bytes_ = 0;        // bytes of every queued frame, whole (bytes() subtracts headWritten_)
 };
 
 }  // namespace tofu::detail

@@ -184,10 +184,14 @@ void EventLoop::adoptConnection(GroupImpl& group, Fd fd) {
   EngineCounterSet::add(engine_.counterSet().channelsOpened);
 }
 
-void EventLoop::collectChannels(std::vector<ChannelInfo>& out) const {
-  out.reserve(channels_.size() + recentlyClosed_.size());
-  for (const auto& [number, channel] : channels_) out.push_back(channel->info());
-  out.insert(out.end(), recentlyClosed_.begin(), recentlyClosed_.end());
+void EventLoop::collectChannels(std::vector<ChannelInfo>& out, std::function<void()> done) {
+  // Between two passes, as promised: channels closed in this pass are reaped first.
+  afterPass_.push_back([this, &out, done = std::move(done)] {
+    out.reserve(channels_.size() + recentlyClosed_.size());
+    for (const auto& [number, channel] : channels_) out.push_back(channel->info());
+    out.insert(out.end(), recentlyClosed_.begin(), recentlyClosed_.end());
+    done();
+  });
 }
 
 void EventLoop::destroyGroup(GroupImpl& group, std::function<void()> done) {

@@ -46,8 +46,9 @@ class EventLoop {
   void stop();
   Inbox& inbox() noexcept { return inbox_; }
 
-  // Introspection: every channel, open ones then the recently closed. Loop thread (a task).
-  void collectChannels(std::vector<ChannelInfo>& out) const;
+  // Introspection: every channel, open ones then the recently closed. Loop thread (a task);
+  // `done` runs once they are collected, at the end of the pass (after this pass's closes).
+  void collectChannels(std::vector<ChannelInfo>& out, std::function<void()> done);
 
   // Group destroy (B7): abort the group's channels without notifications; `done` runs at
   // the end of this pass, once nothing refers to the group any more.

@@ -14,8 +14,14 @@ MessagePool::MessagePool(std::uint16_t initialMessages, std::uint16_t maxIdleMes
                         maxIdleMessages == 0 ? kDefaultMaxIdle : maxIdleMessages)) {
   const std::size_t initial = initialMessages == 0 ? kDefaultInitial : initialMessages;
   MutexLock lock(mutex_);
-  for (std::size_t i = 0; i < initial; ++i) idle_.pushFront(MessageAccess::make());
-  made_ = initial;
+  for (std::size_t i = 0; i < initial; ++i) idle_.pushFront(makePooled());
+}
+
+MessagePtr MessagePool::makePooled() {
+  MessagePtr message = MessageAccess::make();
+  MessageAccess::pooled(*message) = true;
+  ++made_;
+  return message;
 }
 
 MessagePtr MessagePool::get(AllocationStrategy strategy) {
@@ -24,11 +30,8 @@ MessagePtr MessagePool::get(AllocationStrategy strategy) {
     if (MessagePtr message = idle_.popFront()) return message;
   }
   if (strategy != AllocationStrategy::always) return nullptr;
-  {
-    MutexLock lock(mutex_);
-    ++made_;
-  }
-  return MessageAccess::make();
+  MutexLock lock(mutex_);
+  return makePooled();
 }
 
 MessagePtr MessagePool::takeForReceive() {
@@ -61,11 +64,14 @@ void MessagePool::keep(MessageQueue& resetMessages) {
   {
     MutexLock lock(mutex_);
     while (MessagePtr message = resetMessages.popFront()) {
+      bool& pooled = MessageAccess::pooled(*message);
       if (idle_.size() < maxIdle_) {
+        if (!pooled) ++made_;  // adopted
+        pooled = true;
         idle_.pushFront(std::move(message));
       } else {
+        if (pooled) ++freed_;
         surplus.pushBack(std::move(message));
-        ++freed_;
       }
     }
     if (refillWanted_ && !idle_.empty()) {
@@ -81,8 +87,7 @@ PoolInfo MessagePool::info() const {
   MutexLock lock(mutex_);
   PoolInfo info;
   info.idle = idle_.size();
-  // Messages made elsewhere (Message::create) and put here count too, so clamp at zero.
-  info.allocated = made_ > freed_ ? std::max(made_ - freed_, idle_.size()) : idle_.size();
+  info.allocated = made_ - freed_;
   info.inUse = info.allocated - info.idle;
   return info;
 }

@@ -38,13 +38,15 @@ class MessagePool {
   void putAll(MessageQueue& messages);
 
   std::size_t idleCount() const;
-  // Idle messages, and messages the pool made that are alive (messages the application
-  // deletes itself instead of putting back are still counted as in use).
+  // Idle messages and pool messages alive. A message the pool keeps becomes a pool message
+  // (Message::create() ones included); one the application deletes instead of putting back
+  // still counts as in use.
   PoolInfo info() const;
   std::size_t maxIdle() const noexcept { return maxIdle_; }
 
  private:
   void keep(MessageQueue& resetMessages);
+  MessagePtr makePooled() REQUIRES(mutex_);
 
   const std::size_t maxIdle_;
   std::function<void()> refillHandler_;
@@ -52,8 +54,8 @@ class MessagePool {
   mutable Mutex mutex_;
   MessageQueue idle_ GUARDED_BY(mutex_);  // used as a stack: pushFront / popFront
   bool refillWanted_ GUARDED_BY(mutex_) = false;
-  std::size_t made_ GUARDED_BY(mutex_) = 0;   // messages this pool created
-  std::size_t freed_ GUARDED_BY(mutex_) = 0;  // messages this pool freed (over maxIdle)
+  std::size_t made_ GUARDED_BY(mutex_) = 0;   // pool messages created or adopted
+  std::size_t freed_ GUARDED_BY(mutex_) = 0;  // pool messages freed (over maxIdle)
 };
 
 }  // namespace tofu::detail

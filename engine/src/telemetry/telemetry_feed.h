@@ -1,0 +1,79 @@
+// Internal, not part of the API.
+// TelemetryFeed: the subscribers of a telemetry server and what it pushes to them: batches
+// of events (JSON Lines) every 100 ms and a snapshot every second. Owns the one EventStream
+// of the observed engine, started with the first subscriber and stopped with the last, so an
+// engine nobody watches pays nothing. Server thread only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tofu/ampe.h"
+#include "tofu/introspection.h"
+
+#include "telemetry/telemetry_sender.h"
+
+namespace tofu::detail {
+
+class TelemetryFeed {
+ public:
+  using Clock = std::chrono::steady_clock;
+  // Builds the current snapshot JSON; nullopt when the observed engine cannot give one.
+  using SnapshotBuilder = std::function<std::optional<std::string>()>;
+
+  static constexpr std::chrono::milliseconds kEventInterval{100};
+  static constexpr std::chrono::milliseconds kSnapshotInterval{1000};
+
+  TelemetryFeed(Ampe& observed, TelemetrySender& sender, SnapshotBuilder snapshot);
+  // Stops observing the engine if still subscribed.
+  ~TelemetryFeed();
+  TelemetryFeed(const TelemetryFeed&) = delete;
+  TelemetryFeed& operator=(const TelemetryFeed&) = delete;
+
+  bool empty() const noexcept { return subscribers_.empty(); }
+  bool subscribed(std::uint16_t channel) const { return subscribers_.count(channel) != 0; }
+
+  // Adds `channel` (no-op when already there) and sends it a first snapshot at once.
+  void add(std::uint16_t channel);
+  // Forgets `channel`; stops observing when it was the last. No-op for strangers.
+  void remove(std::uint16_t channel);
+
+  // When tick() next has something to do; meaningful only while !empty().
+  Clock::time_point nextTick() const noexcept { return nextEvents_; }
+  // Sends what is due at `now`.
+  void tick(Clock::time_point now);
+
+ private:
+  struct Subscriber {
+    std::uint64_t droppedBaseline = 0;  // stream drops before it subscribed
+    std::uint64_t missed = 0;           // events not posted to it (its send queue was full)
+    std::uint64_t lastReported = 0;     // the `dropped` value it was last told
+  };
+  // A run of whole JSON lines that fits one frame body.
+  struct Chunk {
+    std::size_t offset = 0;
+    std::size_t length = 0;
+    std::uint64_t events = 0;
+  };
+
+  void sendEvents();
+  void sendSnapshot(const std::vector<std::uint16_t>& channels);
+  void drop(std::uint16_t channel);
+
+  Ampe& observed_;
+  TelemetrySender& sender_;
+  SnapshotBuilder snapshot_;
+  std::map<std::uint16_t, Subscriber> subscribers_;
+  std::shared_ptr<EventStream> stream_;
+  std::vector<Event> events_;  // reused buffer for poll()
+  Clock::time_point nextEvents_{};
+  Clock::time_point nextSnapshot_{};
+};
+
+}  // namespace tofu::detail

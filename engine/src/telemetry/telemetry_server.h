@@ -1,0 +1,82 @@
+// Internal, not part of the API.
+// TelemetryServer: serves one engine's snapshots and events to monitors over the tofu
+// protocol itself (docs/telemetry.md). Owns a Reactor of its own, which is never observed and
+// never serves telemetry (no loop), so none of its channels or frames show up in the engine
+// it describes; and one thread that answers requests and feeds subscribers. Created and
+// destroyed by the observed engine (Engine::start / ~Engine), which outlives it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "tofu/address.h"
+#include "tofu/ampe.h"
+#include "tofu/options.h"
+#include "tofu/reactor.h"
+#include "tofu/result.h"
+
+#include "telemetry/telemetry_feed.h"
+#include "telemetry/telemetry_sender.h"
+
+namespace tofu::detail {
+
+class TelemetryServer {
+ public:
+  // The environment variable read when Options::telemetryFromEnvironment allows it.
+  static constexpr const char* kEnvironmentVariable = "TOFU_TELEMETRY";
+
+  // Listens on `address` and starts the server thread. Blocks until the listener is up
+  // (a few milliseconds; at most 10 s for a host name that will not resolve).
+  // invalid_address / listen_failed when it cannot listen, allocation_failed when its engine
+  // cannot start.
+  static Result<std::unique_ptr<TelemetryServer>> start(Ampe& observed, const Address& address);
+
+  // What `options` ask for: Options::telemetryAddress, else TOFU_TELEMETRY when
+  // telemetryFromEnvironment. A null server when telemetry is off. An address from Options
+  // that fails is returned as the failure; one from the environment is reported on stderr
+  // (`tofu: telemetry disabled: cannot listen on ADDRESS: <status>`) and yields a null server.
+  static Result<std::unique_ptr<TelemetryServer>> startConfigured(Ampe& observed, const Options& options);
+
+  // Stops and joins the thread, stops observing, then destroys the server's engine (its
+  // monitors see their channels reset).
+  ~TelemetryServer();
+  TelemetryServer(const TelemetryServer&) = delete;
+  TelemetryServer& operator=(const TelemetryServer&) = delete;
+
+  // The listening address, with the port actually bound. Thread-safe (constant).
+  const Address& boundAddress() const noexcept { return bound_; }
+
+ private:
+  TelemetryServer(Ampe& observed, std::unique_ptr<Reactor> reactor, ChannelGroup& group, Address bound,
+                  std::uint16_t listenerChannel);
+
+  // ---- Server thread only ----
+  void run();
+  void handle(MessagePtr message);
+  void handleNotification(MessagePtr& message);
+  void handleRequest(MessagePtr message);
+  void reply(MessagePtr message, OpCode opCode, std::string_view kind);
+  void replyError(MessagePtr message, std::string_view kind, std::string_view error);
+  std::optional<std::string> snapshotJson();
+
+  // ---- Constant after construction ----
+  Ampe& observed_;
+  std::unique_ptr<Reactor> reactor_;
+  ChannelGroup& group_;  // of reactor_; destroyed with it
+  const Address bound_;
+  const std::string boundText_;
+  const std::uint16_t listenerChannel_;
+
+  // ---- Used by the server thread only (the destructor after joining) ----
+  TelemetrySender sender_;
+  TelemetryFeed feed_;
+
+  std::atomic<bool> stopping_{false};  // set by the destructor, then the thread is woken
+  std::thread thread_;
+};
+
+}  // namespace tofu::detail
