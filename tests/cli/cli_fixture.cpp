@@ -78,19 +78,20 @@ std::string regexEscape(const std::string& text) {
   return std::regex_replace(text, special, R"(\$&)");
 }
 
-std::unique_ptr<Process> CliTest::start(const std::vector<std::string>& args) {
+std::unique_ptr<Process> CliTest::start(const std::vector<std::string>& args,
+                                        const std::vector<std::string>& environment) {
   std::vector<std::string> argv{TOFU_CLI_PATH};
   argv.insert(argv.end(), args.begin(), args.end());
   std::string error;
-  std::unique_ptr<Process> process = Process::start(argv, error);
+  std::unique_ptr<Process> process = Process::start(argv, environment, error);
   if (!process) {
     ADD_FAILURE() << error;
   }
   return process;
 }
 
-RunResult CliTest::run(const std::vector<std::string>& args) {
-  std::unique_ptr<Process> process = start(args);
+RunResult CliTest::run(const std::vector<std::string>& args, const std::vector<std::string>& environment) {
+  std::unique_ptr<Process> process = start(args, environment);
   if (!process) {
     return {};
   }

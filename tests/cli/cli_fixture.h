@@ -56,10 +56,12 @@ class ClosedTcpPort {
 
 class CliTest : public ::testing::Test {
  protected:
-  // Starts tofu-cli with `args`; fails the test when it cannot.
-  std::unique_ptr<Process> start(const std::vector<std::string>& args);
+  // Starts tofu-cli with `args` (and `environment` entries "NAME=VALUE" added to the test's
+  // own environment); fails the test when it cannot.
+  std::unique_ptr<Process> start(const std::vector<std::string>& args,
+                                 const std::vector<std::string>& environment = {});
   // Runs tofu-cli with `args` to its end (killed after kProcessTimeout).
-  RunResult run(const std::vector<std::string>& args);
+  RunResult run(const std::vector<std::string>& args, const std::vector<std::string>& environment = {});
   // Starts `tofu-cli listen address [--echo]`, reads its first line and stores the bound
   // address (the text after "listening ") in `bound`; fails the test when the line is wrong.
   std::unique_ptr<Process> startListener(const std::string& address, bool echo, std::string& bound);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -34,6 +35,28 @@ struct PipePair {
 }  // namespace
 
 std::unique_ptr<Process> Process::start(const std::vector<std::string>& argv, std::string& error) {
+  return start(argv, {}, error);
+}
+
+std::unique_ptr<Process> Process::start(const std::vector<std::string>& argv,
+                                        const std::vector<std::string>& environment, std::string& error) {
+  // The child's environment: ours minus the names `environment` sets, then `environment`.
+  std::vector<char*> env;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view current(*entry);
+    const bool replaced = std::any_of(environment.begin(), environment.end(), [&](const std::string& added) {
+      const auto name = added.substr(0, added.find('=') + 1);
+      return current.starts_with(name);
+    });
+    if (!replaced) {
+      env.push_back(*entry);
+    }
+  }
+  for (const std::string& added : environment) {
+    env.push_back(const_cast<char*>(added.c_str()));  // posix_spawn does not write to them
+  }
+  env.push_back(nullptr);
+
   PipePair out;
   PipePair err;
   if (::pipe2(out.fds, O_CLOEXEC) != 0 || ::pipe2(err.fds, O_CLOEXEC) != 0) {
@@ -66,7 +89,7 @@ std::unique_ptr<Process> Process::start(const std::vector<std::string>& argv, st
   }
   args.push_back(nullptr);
   pid_t pid = 0;
-  const int spawned = ::posix_spawn(&pid, args[0], &actions, &attributes, args.data(), environ);
+  const int spawned = ::posix_spawn(&pid, args[0], &actions, &attributes, args.data(), env.data());
   posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   if (spawned != 0) {

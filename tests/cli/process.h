@@ -26,6 +26,10 @@ class Process {
 
   // Starts argv[0] with the given arguments. Null (with errno in `error`) when it cannot.
   static std::unique_ptr<Process> start(const std::vector<std::string>& argv, std::string& error);
+  // The same with `environment` ("NAME=VALUE" each) added to this process's environment,
+  // replacing variables of the same name.
+  static std::unique_ptr<Process> start(const std::vector<std::string>& argv,
+                                        const std::vector<std::string>& environment, std::string& error);
   ~Process();
 
   Process(const Process&) = delete;

@@ -14,7 +14,10 @@ namespace {
 
 constexpr std::string_view kUsage =
     "usage: tofu-cli listen ADDRESS [--echo]\n"
+    "                       [--telemetry ADDRESS]\n"
     "       tofu-cli send ADDRESS [--count N] [--body TEXT] [--header NAME:VALUE]... [--timeout SECONDS]\n"
+    "                     [--hold SECONDS]\n"
+    "       tofu-cli top ADDRESS [--once] [--json] [--interval SECONDS] [--timeout SECONDS]\n"
     "       tofu-cli help | --help\n"
     "\n"
     "ADDRESS is a tofu address header value, quoted for the shell ('|' is a pipe):\n"
@@ -25,6 +28,8 @@ constexpr std::string_view kUsage =
     "        line per received message. Accepts every HelloRequest and answers every ByeRequest.\n"
     "        --echo  also answers each Request with a Response and each Signal with a Signal\n"
     "                carrying the same id, more flag, headers and body.\n"
+    "        --telemetry ADDRESS  also serves the engine's snapshots and events to monitors on\n"
+    "                ADDRESS (docs/telemetry.md) and prints 'telemetry ADDRESS' second.\n"
     "        Runs until SIGINT or SIGTERM, then closes its channels and exits 0.\n"
     "send    Connects to ADDRESS, sends N Requests one after the other, prints each Response as\n"
     "        'response id=ID more=0|1 headers=[NAME:VALUE ...] body=TEXT', then closes gracefully.\n"
@@ -32,6 +37,19 @@ constexpr std::string_view kUsage =
     "        --body TEXT          request body (default 'hello')\n"
     "        --header NAME:VALUE  text header added to every request (repeatable)\n"
     "        --timeout SECONDS    limit for each wait: connect, every response, close (default 10)\n"
+    "        --hold SECONDS       keeps the channel open this long after the last Response before\n"
+    "                             closing it (default 0); SIGINT or SIGTERM ends the hold early\n"
+    "top     Connects to the telemetry endpoint ADDRESS (listen --telemetry, TOFU_TELEMETRY) and\n"
+    "        shows one row per channel: state, counters, msgs/s, send queue, close reason.\n"
+    "        Refreshes in place like top(1) on a terminal (plain tables otherwise) until SIGINT\n"
+    "        or SIGTERM.\n"
+    "        --once               one snapshot, then exit\n"
+    "        --json               prints each snapshot as one line of JSON (docs/telemetry.md)\n"
+    "        --interval SECONDS   time between snapshots (default 1)\n"
+    "        --timeout SECONDS    limit for each wait: connect, every snapshot (default 10)\n"
+    "\n"
+    "Environment: TOFU_TELEMETRY=ADDRESS makes the engine of listen and send serve telemetry on\n"
+    "ADDRESS (top ignores it).\n"
     "\n"
     "Exit status: 0 success, 1 failure (reason on stderr), 2 bad arguments.\n";
 
@@ -91,14 +109,26 @@ std::optional<std::uint32_t> parsePositiveCount(std::string_view text) {
   return value;
 }
 
-std::optional<std::chrono::nanoseconds> parseTimeout(std::string_view text) {
+// Seconds, fractions allowed, positive (or also 0 with `allowZero`), at most kMaxTimeoutSeconds.
+std::optional<std::chrono::nanoseconds> parseSeconds(std::string_view text, bool allowZero = false) {
   double seconds = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-  if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(seconds) || seconds <= 0 ||
-      seconds > kMaxTimeoutSeconds) {
+  if (error != std::errc() || end != text.data() + text.size() || !std::isfinite(seconds) || seconds < 0 ||
+      (seconds == 0 && !allowZero) || seconds > kMaxTimeoutSeconds) {
     return std::nullopt;
   }
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(seconds));
+}
+
+std::optional<UsageError> setSeconds(std::string_view option, std::string_view text,
+                                     std::chrono::nanoseconds& out, bool allowZero = false) {
+  const auto seconds = parseSeconds(text, allowZero);
+  if (!seconds) {
+    return UsageError{std::string(option) + " needs a " + (allowZero ? "non-negative" : "positive") +
+                      " number of seconds, not '" + std::string(text) + "'"};
+  }
+  out = *seconds;
+  return std::nullopt;
 }
 
 // Checks `NAME:VALUE` with the same rules the message will apply, so that a bad header is
@@ -156,19 +186,33 @@ std::variant<CommandLine, UsageError> parseCommand(std::string_view commandName,
   return command;
 }
 
-std::optional<UsageError> handleListenOption(std::string_view arg, ArgumentCursor&,
+std::optional<UsageError> handleListenOption(std::string_view arg, ArgumentCursor& cursor,
                                              ListenCommandLine& listen) {
   if (arg == "--echo") {
     listen.echo = true;
     return std::nullopt;
   }
-  return UsageError{"unknown option '" + std::string(arg) + "' for listen"};
+  const auto [name, inlineValue] = ArgumentCursor::splitOption(arg);
+  if (name != "--telemetry") {
+    return UsageError{"unknown option '" + std::string(arg) + "' for listen"};
+  }
+  const std::optional<std::string_view> value = cursor.valueOf(inlineValue);
+  if (!value) {
+    return missingValue(name);
+  }
+  auto address = parseAddress(*value);
+  if (auto* error = std::get_if<UsageError>(&address)) {
+    return UsageError{"--telemetry: " + error->reason};
+  }
+  listen.telemetry = std::get<Address>(std::move(address));
+  return std::nullopt;
 }
 
 std::optional<UsageError> handleSendOption(std::string_view arg, ArgumentCursor& cursor,
                                            SendCommandLine& send) {
   const auto [name, inlineValue] = ArgumentCursor::splitOption(arg);
-  if (name != "--count" && name != "--body" && name != "--header" && name != "--timeout") {
+  if (name != "--count" && name != "--body" && name != "--header" && name != "--timeout" &&
+      name != "--hold") {
     return UsageError{"unknown option '" + std::string(arg) + "' for send"};
   }
   const std::optional<std::string_view> value = cursor.valueOf(inlineValue);
@@ -188,14 +232,32 @@ std::optional<UsageError> handleSendOption(std::string_view arg, ArgumentCursor&
     send.body = *value;
   } else if (name == "--header") {
     return addHeader(*value, send);
+  } else if (name == "--hold") {
+    return setSeconds(name, *value, send.hold, true);
   } else {
-    const auto timeout = parseTimeout(*value);
-    if (!timeout) {
-      return UsageError{"--timeout needs a positive number of seconds, not '" + std::string(*value) + "'"};
-    }
-    send.timeout = *timeout;
+    return setSeconds(name, *value, send.timeout);
   }
   return std::nullopt;
+}
+
+std::optional<UsageError> handleTopOption(std::string_view arg, ArgumentCursor& cursor, TopCommandLine& top) {
+  if (arg == "--once") {
+    top.once = true;
+    return std::nullopt;
+  }
+  if (arg == "--json") {
+    top.json = true;
+    return std::nullopt;
+  }
+  const auto [name, inlineValue] = ArgumentCursor::splitOption(arg);
+  if (name != "--interval" && name != "--timeout") {
+    return UsageError{"unknown option '" + std::string(arg) + "' for top"};
+  }
+  const std::optional<std::string_view> value = cursor.valueOf(inlineValue);
+  if (!value) {
+    return missingValue(name);
+  }
+  return setSeconds(name, *value, name == "--interval" ? top.interval : top.timeout);
 }
 
 }  // namespace
@@ -214,6 +276,9 @@ std::variant<CommandLine, UsageError> parseCommandLine(std::span<const char* con
   }
   if (command == "send") {
     return parseCommand(command, cursor, SendCommandLine{}, handleSendOption);
+  }
+  if (command == "top") {
+    return parseCommand(command, cursor, TopCommandLine{}, handleTopOption);
   }
   return UsageError{"unknown command '" + std::string(command) + "'"};
 }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -24,6 +25,8 @@ struct HelpCommand {};
 struct ListenCommandLine {
   Address address;
   bool echo = false;
+  // Serve the engine's telemetry here too (Options::telemetryAddress, docs/telemetry.md).
+  std::optional<Address> telemetry;
 };
 
 struct SendCommandLine {
@@ -34,9 +37,20 @@ struct SendCommandLine {
   std::vector<std::pair<std::string, std::string>> headers;
   // Bounds each wait (connect, every response, close).
   std::chrono::nanoseconds timeout = std::chrono::seconds(10);
+  // How long the channel stays open after the last Response, before the ByeRequest.
+  std::chrono::nanoseconds hold{0};
 };
 
-using CommandLine = std::variant<HelpCommand, ListenCommandLine, SendCommandLine>;
+struct TopCommandLine {
+  Address address;  // a telemetry endpoint
+  bool once = false;
+  bool json = false;
+  std::chrono::nanoseconds interval = std::chrono::seconds(1);
+  // Bounds each wait (connect, every snapshot).
+  std::chrono::nanoseconds timeout = std::chrono::seconds(10);
+};
+
+using CommandLine = std::variant<HelpCommand, ListenCommandLine, SendCommandLine, TopCommandLine>;
 
 // Why the command line was refused; printed before the usage text.
 struct UsageError {

@@ -5,8 +5,8 @@
 
 namespace tofu::cli {
 
-Result<std::unique_ptr<EngineSession>> EngineSession::create() {
-  Result<std::unique_ptr<Reactor>> reactor = Reactor::create();
+Result<std::unique_ptr<EngineSession>> EngineSession::create(const Options& options) {
+  Result<std::unique_ptr<Reactor>> reactor = Reactor::create(options);
   if (!reactor.ok()) {
     return reactor.status();
   }

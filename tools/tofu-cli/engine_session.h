@@ -16,14 +16,16 @@ class EngineSession {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // allocation_failed / shutdown_started when the engine or the group cannot be created.
-  static Result<std::unique_ptr<EngineSession>> create();
+  // allocation_failed / shutdown_started when the engine or the group cannot be created;
+  // invalid_address / listen_failed when Options::telemetryAddress cannot be served.
+  static Result<std::unique_ptr<EngineSession>> create(const Options& options = {});
   ~EngineSession();
 
   EngineSession(const EngineSession&) = delete;
   EngineSession& operator=(const EngineSession&) = delete;
 
   ChannelGroup& group() noexcept { return *group_; }
+  Ampe& ampe() noexcept { return reactor_->ampe(); }
 
   // A reset message, from the pool when it has one.
   MessagePtr newMessage();

@@ -32,11 +32,21 @@ bool replyFor(OpCode op, bool echo, OpCode& reply) noexcept {
 int ListenCommand::run() {
   // Before the engine exists, so that its I/O thread inherits the blocked mask.
   SignalWaker::blockTerminationSignals();
-  Result<std::unique_ptr<EngineSession>> session = EngineSession::create();
+  Options options;
+  if (commandLine_.telemetry) {
+    options.telemetryAddress = commandLine_.telemetry->toString();
+  }
+  Result<std::unique_ptr<EngineSession>> session = EngineSession::create(options);
   if (!session.ok()) {
-    printError("cannot start the engine: " + formatStatus(session.status()));
+    const Status status = session.status();
+    const bool telemetryFailed =
+        commandLine_.telemetry && (status == Status::invalid_address || status == Status::listen_failed);
+    printError((telemetryFailed ? "cannot serve telemetry on " + options.telemetryAddress
+                                : std::string("cannot start the engine")) +
+               ": " + formatStatus(status));
     return kExitFailure;
   }
+  telemetryAddress_ = session.value()->ampe().telemetryAddress();
   Step outcome = Step::fail;
   {
     // The waker borrows the group, so it goes first; the session then aborts the channels.
@@ -105,6 +115,10 @@ ListenCommand::Step ListenCommand::handleListenerReply(const Message& message) {
     const Result<Address> bound =
         listenOn ? Address::parse(*listenOn) : Result<Address>(Status::invalid_address);
     printLine("listening " + (bound.ok() ? bound.value().toString() : where));
+    // From --telemetry or TOFU_TELEMETRY; second, so that readers of the first line are unaffected.
+    if (!telemetryAddress_.empty()) {
+      printLine("telemetry " + telemetryAddress_);
+    }
     return Step::carryOn;
   }
   if (message.opCode() == OpCode::WelcomeResponse) {

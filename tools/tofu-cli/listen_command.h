@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <utility>
 
 #include "tofu/message.h"
@@ -33,6 +34,7 @@ class ListenCommand {
 
   ListenCommandLine commandLine_;
   std::uint16_t listenerChannel_ = 0;
+  std::string telemetryAddress_;  // served by the engine (bound port), empty when none
 };
 
 }  // namespace tofu::cli

@@ -1,4 +1,5 @@
-// tofu-cli: listen on, or send Requests to, a tofu address from the shell. See README.md.
+// tofu-cli: listen on, or send Requests to, a tofu address from the shell, or watch an
+// engine's telemetry (top). See README.md.
 #include <cstddef>
 #include <cstdio>
 #include <span>
@@ -9,6 +10,7 @@
 #include "listen_command.h"
 #include "message_format.h"
 #include "send_command.h"
+#include "top_command.h"
 
 namespace {
 
@@ -19,6 +21,9 @@ int runCommand(tofu::cli::CommandLine& commandLine) {
   }
   if (auto* send = std::get_if<SendCommandLine>(&commandLine)) {
     return SendCommand(std::move(*send)).run();
+  }
+  if (auto* top = std::get_if<TopCommandLine>(&commandLine)) {
+    return TopCommand(std::move(*top)).run();
   }
   const std::string_view usage = usageText();
   std::fwrite(usage.data(), 1, usage.size(), stdout);

@@ -9,6 +9,7 @@
 
 #include "engine_session.h"
 #include "message_format.h"
+#include "signal_waker.h"
 
 namespace tofu::cli {
 namespace {
@@ -29,12 +30,22 @@ bool isChannelClosedSignal(const Message& message) noexcept {
 
 int SendCommand::run() {
   peer_ = commandLine_.address.toString();
+  const bool holding = commandLine_.hold.count() > 0;
+  if (holding) {
+    // Only a hold is interruptible: the signals then end it early instead of the process.
+    SignalWaker::blockTerminationSignals();
+  }
   Result<std::unique_ptr<EngineSession>> session = EngineSession::create();
   if (!session.ok()) {
     printError("cannot start the engine: " + formatStatus(session.status()));
     return kExitFailure;
   }
   EngineSession& engine = *session.value();
+  // Borrows the group, so it is declared after the session and goes first.
+  std::optional<SignalWaker> waker;
+  if (holding) {
+    waker.emplace(engine.group());
+  }
   if (!connect(engine)) {
     return kExitFailure;
   }
@@ -42,6 +53,9 @@ int SendCommand::run() {
     if (!exchange(engine)) {
       return kExitFailure;
     }
+  }
+  if (waker && !hold(engine, *waker)) {
+    return kExitFailure;
   }
   return close(engine) ? kExitSuccess : kExitFailure;
 }
@@ -107,6 +121,31 @@ bool SendCommand::exchange(EngineSession& session) {
       return done;
     }
   }
+}
+
+bool SendCommand::hold(EngineSession& session, const SignalWaker& waker) {
+  const Clock::time_point deadline = Clock::now() + commandLine_.hold;
+  while (!waker.stopRequested()) {
+    Result<MessagePtr> received = session.receive(deadline);
+    if (!received.ok()) {
+      printError("cannot receive from " + peer_ + ": " + formatStatus(received.status()));
+      return false;
+    }
+    MessagePtr message = std::move(received).value();
+    if (!message) {
+      return true;  // held for the whole time
+    }
+    // The waker's receiver_update is not a failure; anything else from the peer is ignored.
+    const bool lost = message->isFromEngine() && isFailure(message->status());
+    if (lost) {
+      printError("lost " + peer_ + " while holding: " + formatNotification(*message));
+    }
+    session.recycle(message);
+    if (lost) {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool SendCommand::close(EngineSession& session) {

@@ -1,6 +1,6 @@
 // SendCommand: `tofu-cli send`: connects, sends N Requests one at a time, prints every
-// Response, then closes gracefully. Runs on the calling thread; every wait is bounded by
-// the --timeout of the command line.
+// Response, optionally holds the channel open (--hold), then closes gracefully. Runs on the
+// calling thread; every wait is bounded by the --timeout (or --hold) of the command line.
 #pragma once
 
 #include <chrono>
@@ -17,6 +17,7 @@
 namespace tofu::cli {
 
 class EngineSession;
+class SignalWaker;
 
 class SendCommand {
  public:
@@ -30,6 +31,8 @@ class SendCommand {
  private:
   bool connect(EngineSession& session);
   bool exchange(EngineSession& session);
+  // Keeps the channel open for --hold, or until SIGINT/SIGTERM; false when the channel fails.
+  bool hold(EngineSession& session, const SignalWaker& waker);
   bool close(EngineSession& session);
 
   // Posts `message` on the channel and returns the engine's header snapshot (channel, id);

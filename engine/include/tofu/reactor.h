@@ -18,7 +18,8 @@ class Engine;
 class Reactor {
  public:
   // Starts the engine and its I/O thread; returns once the thread is ready.
-  // allocation_failed if the thread, epoll or eventfd cannot be set up.
+  // allocation_failed if the thread, epoll or eventfd cannot be set up; invalid_address or
+  // listen_failed if Options::telemetryAddress is set and cannot be served (docs/telemetry.md).
   static Result<std::unique_ptr<Reactor>> create(const Options& options = {});
 
   // Destroys the engine: every group still alive is destroyed as by Ampe::destroy()

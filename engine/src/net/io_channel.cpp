@@ -223,10 +223,13 @@ void IoChannel::readAvailable() {
 }
 
 bool IoChannel::consumeStash() {
-  if (stashUsed_ >= stash_.size()) return true;
+  // Fed even when empty: a frame without payload completes as soon as it has a message,
+  // and no further byte may ever come to finish it.
   if (!consume(stash_.data() + stashUsed_, stash_.size() - stashUsed_, true)) return false;
-  stash_.clear();
-  stash_.shrink_to_fit();  // starvation is rare: do not keep the memory per channel
+  if (!stash_.empty()) {
+    stash_.clear();
+    stash_.shrink_to_fit();  // starvation is rare: do not keep the memory per channel
+  }
   stashUsed_ = 0;
   return true;
 }

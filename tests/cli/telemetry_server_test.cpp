@@ -1,0 +1,278 @@
+// The telemetry server in-process (docs/telemetry.md): a monitor engine talks the protocol by
+// hand to an observed engine, so every header, frame and JSON field is checked as documented.
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tofu/tofu.h"
+
+#include "engine_harness.h"
+#include "json_reader.h"
+
+namespace tofu::cli::testing {
+namespace {
+
+using test::defaultTimeout;
+using test::receiveMatching;
+
+Options observedOptions(const std::string& telemetryAddress) {
+  Options options;
+  options.telemetryAddress = telemetryAddress;
+  options.telemetryFromEnvironment = false;
+  return options;
+}
+
+Options quietOptions() {
+  Options options;
+  options.telemetryFromEnvironment = false;
+  return options;
+}
+
+std::string header(const Message& message, std::string_view name) {
+  return std::string(message.headers().find(name).value_or("<absent>"));
+}
+
+// Sets an environment variable for the scope, as the engine reads it at Reactor::create.
+class ScopedEnvironment {
+ public:
+  ScopedEnvironment(const char* name, const std::string& value) : name_(name) {
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnvironment() { ::unsetenv(name_); }
+  ScopedEnvironment(const ScopedEnvironment&) = delete;
+  ScopedEnvironment& operator=(const ScopedEnvironment&) = delete;
+
+ private:
+  const char* name_;
+};
+
+// One monitor connection to a telemetry endpoint.
+class Monitor {
+ public:
+  explicit Monitor(const std::string& address) : engine_(quietOptions()), group_(engine_.group()) {
+    const Result<Address> parsed = Address::parse(address);
+    EXPECT_TRUE(parsed.ok()) << address;
+    if (!parsed.ok()) return;
+    channel_ = test::connect(engine_.ampe(), group_, parsed.value());
+    MessagePtr hello = receiveMatching(group_, test::withOpCode(OpCode::HelloResponse));
+    if (!hello) return;
+    EXPECT_FALSE(hello->isFromEngine()) << test::describe(hello);
+    helloVersion = header(*hello, "telemetry-version");
+    helloKind = header(*hello, "telemetry");
+    engine_.ampe().put(hello);
+  }
+
+  std::string helloVersion;
+  std::string helloKind;
+
+  // Posts a Request with `headers`; returns its id.
+  std::uint64_t request(const std::vector<std::pair<std::string, std::string>>& headers) {
+    MessagePtr message = test::newMessage(engine_.ampe());
+    message->setChannelNumber(channel_);
+    for (const auto& [name, value] : headers)
+      EXPECT_EQ(message->headers().append(name, value), HeaderCheck::ok);
+    return test::post(group_, std::move(message)).messageId;
+  }
+
+  // The frames of message `id` with `op` up to the one with more=0.
+  std::vector<MessagePtr> frames(OpCode op, std::optional<std::uint64_t> id = std::nullopt,
+                                 std::string_view kind = {}) {
+    std::vector<MessagePtr> frames;
+    for (;;) {
+      MessagePtr frame = receiveMatching(group_, [&](const Message& m) {
+        return !m.isFromEngine() && m.opCode() == op && (!id || m.messageId() == *id) &&
+               (kind.empty() || m.headers().find("telemetry") == kind);
+      });
+      if (!frame) return frames;
+      if (!id) id = frame->messageId();
+      const bool last = !frame->hasMore();
+      frames.push_back(std::move(frame));
+      if (last) return frames;
+    }
+  }
+
+  static std::optional<JsonValue> json(const std::vector<MessagePtr>& frames) {
+    std::string text;
+    for (const MessagePtr& frame : frames) text.append(frame->body().view());
+    std::string error;
+    std::optional<JsonValue> value = JsonValue::parse(text, &error);
+    EXPECT_TRUE(value) << error << "\n" << text;
+    return value;
+  }
+
+  ChannelGroup& group() { return group_; }
+
+ private:
+  test::Engine engine_;
+  ChannelGroup& group_;
+  std::uint16_t channel_ = 0;
+};
+
+TEST(TelemetryServerTest, SnapshotDoesNotShowTheTelemetryConnection) {
+  test::Engine observed(observedOptions(test::listenAddress(test::Transport::uds).toString()));
+  ASSERT_TRUE(observed.ok());
+  const std::string address = observed.ampe().telemetryAddress();
+  ASSERT_FALSE(address.empty());
+  Monitor monitor(address);
+  EXPECT_EQ(monitor.helloVersion, "1");
+  EXPECT_EQ(monitor.helloKind, "hello");
+
+  const std::uint64_t id = monitor.request({{"telemetry-version", "1"}, {"telemetry", "snapshot"}});
+  const std::vector<MessagePtr> frames = monitor.frames(OpCode::Response, id);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(header(*frames[0], "telemetry-version"), "1");
+  EXPECT_EQ(header(*frames[0], "telemetry"), "snapshot");
+  const std::optional<JsonValue> snapshot = Monitor::json(frames);
+  ASSERT_TRUE(snapshot);
+  EXPECT_EQ(snapshot->uintAt("telemetryVersion"), 1u);
+  EXPECT_EQ(snapshot->stringAt("telemetryAddress"), address);
+  EXPECT_EQ(snapshot->uintAt("engineId"), observed.ampe().engineId());
+  EXPECT_TRUE(snapshot->find("channels")->items().empty());
+  EXPECT_EQ(snapshot->find("totals")->uintAt("framesRead"), 0u);
+  EXPECT_EQ(snapshot->find("totals")->uintAt("channelsOpened"), 0u);
+  // The engine's own view agrees: the monitor's channel belongs to another engine.
+  const Result<EngineSnapshot> direct = observed.ampe().snapshot();
+  ASSERT_TRUE(direct.ok());
+  EXPECT_TRUE(direct.value().channels.empty());
+  EXPECT_EQ(observed.ampe().counters().framesWritten, 0u);
+}
+
+TEST(TelemetryServerTest, SubscribersGetEventsAndSnapshots) {
+  test::Engine observed(observedOptions("tcp|127.0.0.1|0"));
+  ASSERT_TRUE(observed.ok());
+  Monitor monitor(observed.ampe().telemetryAddress());
+  const std::uint64_t id = monitor.request({{"telemetry-version", "1"}, {"telemetry", "subscribe"}});
+  ASSERT_EQ(monitor.frames(OpCode::Response, id).size(), 1u);
+  ASSERT_TRUE(Monitor::json(monitor.frames(OpCode::Signal, std::nullopt, "snapshot")));
+
+  // Application traffic on the observed engine: a listener, a connection, one Request.
+  ChannelGroup& app = observed.group();
+  const test::Listening listening =
+      test::listen(observed.ampe(), app, test::listenAddress(test::Transport::tcp));
+  const test::Connection pair =
+      test::connectPair(observed.ampe(), app, observed.ampe(), app, listening.bound);
+  ASSERT_TRUE(pair.ok());
+  test::post(app, test::request(observed.ampe(), pair.clientChannel, "ping"));
+  ASSERT_TRUE(receiveMatching(app, test::withOpCode(OpCode::Request)));
+
+  // Events arrive as JSON Lines; wait until the Request's delivery shows up.
+  bool sawRequest = false;
+  bool sawState = false;
+  while (!sawRequest) {
+    const std::vector<MessagePtr> batch = monitor.frames(OpCode::Signal, std::nullopt, "events");
+    ASSERT_EQ(batch.size(), 1u) << "event batches are single frames";
+    EXPECT_EQ(header(*batch[0], "dropped"), "0");
+    const std::string_view body = batch[0]->body().view();
+    ASSERT_TRUE(body.ends_with('\n'));
+    for (std::size_t start = 0; start < body.size();) {
+      const std::size_t end = body.find('\n', start);
+      const std::optional<JsonValue> event = JsonValue::parse(body.substr(start, end - start));
+      ASSERT_TRUE(event && event->isObject()) << body.substr(start, end - start);
+      EXPECT_EQ(event->uintAt("engineId"), observed.ampe().engineId());
+      sawState = sawState || event->stringAt("kind") == "channel_state";
+      sawRequest = sawRequest || (event->stringAt("kind") == "message_received" &&
+                                  event->stringAt("opCode") == "Request" && event->uintAt("bodyLen") == 4);
+      start = end + 1;
+    }
+  }
+  EXPECT_TRUE(sawState);
+  // The periodic snapshot (every second) shows the three application channels only.
+  const std::optional<JsonValue> periodic =
+      Monitor::json(monitor.frames(OpCode::Signal, std::nullopt, "snapshot"));
+  ASSERT_TRUE(periodic);
+  EXPECT_EQ(periodic->find("channels")->items().size(), 3u);
+
+  const std::uint64_t bye = monitor.request({{"telemetry-version", "1"}, {"telemetry", "unsubscribe"}});
+  EXPECT_EQ(monitor.frames(OpCode::Response, bye).size(), 1u);
+}
+
+TEST(TelemetryServerTest, LargeSnapshotIsSplitWithTheMoreFlag) {
+  test::Engine observed(observedOptions(test::listenAddress(test::Transport::uds).toString()));
+  ASSERT_TRUE(observed.ok());
+  ChannelGroup& app = observed.group();
+  constexpr std::size_t kListeners = 250;  // about 400 bytes of JSON each: well over 65535
+  for (std::size_t i = 0; i < kListeners; ++i) {
+    ASSERT_NE(test::listen(observed.ampe(), app, Address::tcp("127.0.0.1", 0)).channel, 0);
+  }
+  Monitor monitor(observed.ampe().telemetryAddress());
+  const std::uint64_t id = monitor.request({{"telemetry-version", "1"}, {"telemetry", "snapshot"}});
+  const std::vector<MessagePtr> frames = monitor.frames(OpCode::Response, id);
+  ASSERT_GE(frames.size(), 2u);
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    EXPECT_EQ(frames[i]->messageId(), id);
+    EXPECT_EQ(frames[i]->hasMore(), i + 1 < frames.size());
+    EXPECT_EQ(header(*frames[i], "telemetry"), "snapshot");
+    if (i + 1 < frames.size()) {
+      EXPECT_EQ(frames[i]->body().size(), 65535u);
+    }
+  }
+  const std::optional<JsonValue> snapshot = Monitor::json(frames);
+  ASSERT_TRUE(snapshot);
+  EXPECT_EQ(snapshot->find("channels")->items().size(), kListeners);
+}
+
+TEST(TelemetryServerTest, BadRequestsGetAnErrorHeader) {
+  test::Engine observed(observedOptions(test::listenAddress(test::Transport::uds).toString()));
+  ASSERT_TRUE(observed.ok());
+  Monitor monitor(observed.ampe().telemetryAddress());
+
+  std::uint64_t id = monitor.request({{"telemetry-version", "1"}, {"telemetry", "bogus"}});
+  std::vector<MessagePtr> frames = monitor.frames(OpCode::Response, id);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(header(*frames[0], "telemetry-error"), "unknown request");
+  EXPECT_EQ(header(*frames[0], "telemetry"), "bogus");
+  EXPECT_TRUE(frames[0]->body().empty());
+
+  id = monitor.request({{"telemetry-version", "2"}, {"telemetry", "snapshot"}});
+  frames = monitor.frames(OpCode::Response, id);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(header(*frames[0], "telemetry-error"), "unsupported telemetry-version");
+}
+
+TEST(TelemetryServerTest, AddressFromOptionsMustWork) {
+  Result<std::unique_ptr<Reactor>> bad = Reactor::create(observedOptions("bogus"));
+  EXPECT_EQ(bad.status(), Status::invalid_address);
+
+  test::Engine first(observedOptions(test::listenAddress(test::Transport::uds).toString()));
+  ASSERT_TRUE(first.ok());
+  Result<std::unique_ptr<Reactor>> busy = Reactor::create(observedOptions(first.ampe().telemetryAddress()));
+  EXPECT_EQ(busy.status(), Status::listen_failed);
+}
+
+TEST(TelemetryServerTest, EnvironmentVariableIsReadWhenAllowed) {
+  const std::string address = test::listenAddress(test::Transport::uds).toString();
+  const ScopedEnvironment variable("TOFU_TELEMETRY", address);
+  {
+    test::Engine served;
+    ASSERT_TRUE(served.ok());
+    EXPECT_EQ(served.ampe().telemetryAddress(), address);
+  }
+  test::Engine notServed(quietOptions());
+  ASSERT_TRUE(notServed.ok());
+  EXPECT_EQ(notServed.ampe().telemetryAddress(), "");
+  // Options win over the environment.
+  test::Engine fromOptions(observedOptions("tcp|127.0.0.1|0"));
+  ASSERT_TRUE(fromOptions.ok());
+  EXPECT_TRUE(fromOptions.ampe().telemetryAddress().starts_with("tcp|127.0.0.1|"));
+}
+
+// Destroying the observed engine while a monitor is subscribed stops the server first and
+// resets the monitor's channel; nothing hangs or touches freed memory (run under ASan).
+TEST(TelemetryServerTest, EngineDestroyedWhileSubscribed) {
+  auto observed =
+      std::make_unique<test::Engine>(observedOptions(test::listenAddress(test::Transport::uds).toString()));
+  ASSERT_TRUE(observed->ok());
+  Monitor monitor(observed->ampe().telemetryAddress());
+  const std::uint64_t id = monitor.request({{"telemetry-version", "1"}, {"telemetry", "subscribe"}});
+  ASSERT_EQ(monitor.frames(OpCode::Response, id).size(), 1u);
+  observed.reset();
+  EXPECT_TRUE(receiveMatching(monitor.group(), [](const Message& m) {
+    return m.isFromEngine() && m.opCode() == OpCode::Signal && m.status() == Status::channel_closed;
+  }));
+}
+
+}  // namespace
+}  // namespace tofu::cli::testing
