@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <span>
 #include <thread>
 #include <utility>
@@ -401,9 +403,11 @@ FillResult fillSendQueue(Ampe& ampe, ChannelGroup& group, std::uint16_t channel,
     ampe.put(message);
     // Full for now. It is full for good once the engine cannot write any more: the peer's
     // buffers are full. Watch the written byte count for a while to tell the two apart.
+    // The window is generous because a loaded machine may not run the engine thread for a
+    // while; a queue taken for full too early would leave nothing pending later.
     const std::uint64_t before = ampe.counters().bytesWritten;
     bool moved = false;
-    for (int step = 0; step < 20 && !moved; ++step) {
+    for (int step = 0; step < 40 && !moved; ++step) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5) * timeoutScale());
       moved = ampe.counters().bytesWritten != before;
     }
@@ -415,6 +419,47 @@ FillResult fillSendQueue(Ampe& ampe, ChannelGroup& group, std::uint16_t channel,
   ADD_FAILURE() << "fillSendQueue: the send queue of channel " << channel << " did not fill within "
                 << timeout.count() << " ms (" << result.ids.size() << " accepted)";
   return result;
+}
+
+void pinEngineSendBuffer(const RawPeer& peer) {
+  sockaddr_storage local{};
+  socklen_t length = sizeof(local);
+  if (::getsockname(peer.fd(), reinterpret_cast<sockaddr*>(&local), &length) != 0 ||
+      local.ss_family != AF_INET) {
+    return;
+  }
+  const std::uint16_t peerLocal = boundPort(peer.fd());
+  sockaddr_in remote{};
+  length = sizeof(remote);
+  if (::getpeername(peer.fd(), reinterpret_cast<sockaddr*>(&remote), &length) != 0) {
+    ADD_FAILURE() << "pinEngineSendBuffer: the raw peer is not connected";
+    return;
+  }
+  const std::uint16_t peerRemote = ntohs(remote.sin_port);
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::atoi(entry.path().filename().c_str());
+    if (fd == peer.fd() || boundPort(fd) != peerRemote) {
+      continue;
+    }
+    sockaddr_in other{};
+    length = sizeof(other);
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&other), &length) != 0 || other.sin_family != AF_INET ||
+        ntohs(other.sin_port) != peerLocal) {
+      continue;
+    }
+    const int bytes = 16 * 1024;
+    EXPECT_EQ(::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes)), 0) << std::strerror(errno);
+    return;
+  }
+  ADD_FAILURE() << "pinEngineSendBuffer: the engine's socket for 127.0.0.1:" << peerRemote << " <-> "
+                << peerLocal << " was not found";
+}
+
+void waitForFramesWritten(Ampe& ampe, std::uint64_t frames) {
+  const auto deadline = Clock::now() + defaultTimeout();
+  while (ampe.counters().framesWritten < frames && Clock::now() < deadline) {
+    std::this_thread::yield();
+  }
 }
 
 BinaryHeader rawHeader(OpCode op, std::uint16_t channel, std::uint64_t id, std::uint16_t headersLen,
@@ -514,8 +559,8 @@ bool echo(Ampe& clientAmpe, ChannelGroup& client, std::uint16_t clientChannel, A
 // ---------------------------------------------------------------------------------------------
 // ViolationBench
 
-ViolationBench::ViolationBench(Transport transport)
-    : transport_(transport), server_(limitedOptions()), client_(roomyOptions()) {
+ViolationBench::ViolationBench(Transport transport, const Options& serverOptions)
+    : transport_(transport), server_(serverOptions), client_(roomyOptions()) {
   serverGroup_ = &server_.group();
   clientGroup_ = &client_.group();
   listening_ = listen(server_.ampe(), *serverGroup_, listenAddress(transport));
@@ -526,7 +571,9 @@ ViolationBench::ViolationBench(Transport transport)
 }
 
 std::unique_ptr<RawPeer> ViolationBench::connectVictim(bool sayHello) {
+  beforeVictim_ = server_.ampe().counters();
   auto victim = RawPeer::connectTo(listening_.bound, kSmallReceiveBuffer);
+  victimPeer_ = victim.get();
   if (!victim || !sayHello) {
     return victim;
   }
@@ -554,6 +601,9 @@ std::unique_ptr<RawPeer> ViolationBench::connectVictim(bool sayHello) {
 }
 
 FillResult ViolationBench::fillVictim() {
+  if (victimPeer_ != nullptr) {
+    pinEngineSendBuffer(*victimPeer_);
+  }
   beforeFill_ = server_.ampe().counters();
   FillResult fill = fillSendQueue(server_.ampe(), *serverGroup_, victim_, kFillBodyBytes);
   EXPECT_TRUE(fill.full) << "the victim's send queue did not fill";
@@ -583,16 +633,17 @@ void ViolationBench::expectVictimClosed(Status reason, const FillResult& fill) {
   EXPECT_EQ(written + back, fill.ids.size()) << "written + returned == posted (B1)";
 }
 
-void ViolationBench::expectUnknownChannelClosed() {
-  auto closed = receive(*serverGroup_);
-  ASSERT_NE(closed, nullptr);
-  EXPECT_EQ(closed->opCode(), OpCode::Signal) << describe(closed);
-  EXPECT_TRUE(closed->isFromEngine()) << describe(closed);
-  EXPECT_EQ(closed->status(), Status::channel_closed) << describe(closed);
-  EXPECT_EQ(closed->messageId(), 0u) << "nothing was received on the channel: id 0";
-  EXPECT_NE(closed->channelNumber(), 0u);
-  EXPECT_NE(closed->channelNumber(), listening_.channel) << "the listener must keep running";
-  EXPECT_NE(closed->channelNumber(), bystander_.serverChannel) << "the bystander must keep running";
+void ViolationBench::expectSilentClose() {
+  // The engine counts the close even when it announces nothing.
+  const auto deadline = std::chrono::steady_clock::now() + defaultTimeout();
+  while (server_.ampe().counters().channelsClosed == beforeVictim_.channelsClosed &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const EngineCounters after = server_.ampe().counters();
+  EXPECT_EQ(after.channelsOpened, beforeVictim_.channelsOpened + 1) << "the victim's connection was accepted";
+  EXPECT_EQ(after.channelsClosed, beforeVictim_.channelsClosed + 1) << "and closed";
+  EXPECT_EQ(expectNothing(*serverGroup_), nullptr) << "an unannounced channel closes silently";
 }
 
 void ViolationBench::expectOthersWork() {

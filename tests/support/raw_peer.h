@@ -135,6 +135,13 @@ class HangingTcpServer {
   bool hangs_ = false;
 };
 
+// Pins the send buffer of the engine's end of `peer`'s TCP connection (found among this
+// process's descriptors) to a small fixed size. Linux grows a TCP send buffer on its own, even
+// towards a peer that reads nothing, which could later swallow a "full" send queue; a fixed
+// buffer keeps the frames pending in the engine until the test closes the channel. No-op for
+// UDS, whose buffers do not grow.
+void pinEngineSendBuffer(const RawPeer& peer);
+
 // What fillSendQueue() did.
 struct FillResult {
   bool full = false;               // enqueueToPeer refused with notification_failed (B6)
@@ -148,6 +155,10 @@ struct FillResult {
 // message must be kept by the caller (K5, B6); that is checked. Bounded by `timeout`.
 FillResult fillSendQueue(Ampe& ampe, ChannelGroup& group, std::uint16_t channel, std::size_t bodyBytes,
                          std::chrono::milliseconds timeout = defaultTimeout());
+
+// Waits (bounded) until `ampe` has counted at least `frames` frames written. A peer can read
+// the bytes before the engine thread counts them, so counts are checked after this.
+void waitForFramesWritten(Ampe& ampe, std::uint64_t frames);
 
 // The body fillSendQueue() gives the message with `id`: recognisable, so a returned message
 // can be checked for corruption (B1).
@@ -190,7 +201,8 @@ bool echo(Ampe& clientAmpe, ChannelGroup& client, std::uint16_t clientChannel, A
 // victim's channel closes, with the right status, and that everything else carries on.
 class ViolationBench {
  public:
-  explicit ViolationBench(Transport transport);
+  // The server engine runs with `serverOptions` (a small send queue by default).
+  explicit ViolationBench(Transport transport, const Options& serverOptions = limitedOptions());
 
   Engine& server() noexcept { return server_; }
   ChannelGroup& serverGroup() noexcept { return *serverGroup_; }
@@ -202,7 +214,8 @@ class ViolationBench {
   // HelloRequest and the server's HelloRequest is received (not answered): victimChannel().
   std::unique_ptr<RawPeer> connectVictim(bool sayHello = true);
 
-  // Fills the victim channel's send queue (the victim does not read), so that messages are
+  // Fills the victim channel's send queue (the victim does not read, and its connection's
+  // engine-side send buffer is pinned, see pinEngineSendBuffer()), so that messages are
   // pending when it closes; remembers the engine counters for expectVictimClosed().
   FillResult fillVictim();
 
@@ -211,9 +224,9 @@ class ViolationBench {
   // what fillVictim() posted, exactly (B1).
   void expectVictimClosed(Status reason, const FillResult& fill);
 
-  // For a victim that never said Hello: exactly one Signal(channel_closed), id 0, on a
-  // channel that is neither the listener nor the bystander.
-  void expectUnknownChannelClosed();
+  // For a victim that never said Hello: its channel closes, and since it never delivered a
+  // frame it was never announced, so nothing at all is delivered about it (behaviour.md).
+  void expectSilentClose();
 
   // The bystander channel still echoes both ways, and the listener still accepts: a new raw
   // peer says Hello, gets the HelloResponse, and its close is reported.
@@ -228,8 +241,10 @@ class ViolationBench {
   Listening listening_;
   Connection bystander_;
   std::uint16_t victim_ = 0;
+  const RawPeer* victimPeer_ = nullptr;  // owned by the test
   std::uint64_t victimHelloId_ = 0;
   EngineCounters beforeFill_;
+  EngineCounters beforeVictim_;
 };
 
 }  // namespace tofu::test

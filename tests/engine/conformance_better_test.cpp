@@ -1,0 +1,880 @@
+// Conformance, part 2 (our improvements): DECISIONS.md B2 (sanitised input), B5 (no busy
+// loops), B6 (bounded send queues), B8 (addresses), B9 (text headers), B10 (speed) and B11
+// (connecting), with the expectations of docs/behaviour.md. Closing is in
+// conformance_better_close_test.cpp (B1, B3, B4, B12, B13); teardown (B7) in teardown_test.cpp.
+// Connection tests run over TCP and UDS unless the item is about TCP only.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tofu/tofu.h"
+
+#include "engine_harness.h"
+#include "raw_peer.h"
+#include <linux/tcp.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+namespace tofu::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double processCpuSeconds() {
+  timespec now{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+}
+
+std::uint16_t portOf(const sockaddr_storage& address) {
+  if (address.ss_family == AF_INET) {
+    return ntohs(reinterpret_cast<const sockaddr_in*>(&address)->sin_port);
+  }
+  if (address.ss_family == AF_INET6) {
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(&address)->sin6_port);
+  }
+  return 0;
+}
+
+std::uint16_t localPort(int fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  return ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0 ? portOf(address) : 0;
+}
+
+std::uint16_t peerPort(int fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  return ::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0 ? portOf(address) : 0;
+}
+
+// The engine's socket in this process for the TCP connection local:peer (B10 inspects it
+// directly, since TCP_NODELAY cannot be seen from the other end). -1 when not found.
+int findConnectedTcpSocket(std::uint16_t local, std::uint16_t peer) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::atoi(entry.path().filename().c_str());
+    if (localPort(fd) == local && peerPort(fd) == peer) {
+      return fd;
+    }
+  }
+  return -1;
+}
+
+int tcpOption(int fd, int option) {
+  int value = -1;
+  socklen_t length = sizeof(value);
+  if (::getsockopt(fd, IPPROTO_TCP, option, &value, &length) != 0) {
+    return -1;
+  }
+  return value;
+}
+
+// A raw peer's HelloRequest frame.
+bool sayHello(RawPeer& peer, Ampe& ampe, std::uint16_t channel, std::uint64_t id) {
+  auto hello = newMessage(ampe);
+  EXPECT_EQ(prepareHelloRequest(*hello, Address::tcp("127.0.0.1", 1)), Status::success);
+  hello->setChannelNumber(channel);
+  hello->setMessageId(id);
+  const bool sent = peer.sendFrame(*hello);
+  ampe.put(hello);
+  return sent;
+}
+
+class Better : public ::testing::TestWithParam<Transport> {};
+INSTANTIATE_TEST_SUITE_P(Transports, Better, kAllTransports, TransportName());
+
+// ---------------------------------------------------------------------------------------------
+// B2: received frames are sanitised; protocol violations close only the offending channel
+
+TEST_P(Better, B2_ForgedOriginAndStatusArriveAsApplicationSuccess) {
+  Engine server(roomyOptions());
+  ChannelGroup& group = server.group();
+  const Listening listening = listen(server.ampe(), group, listenAddress(GetParam()));
+  ASSERT_NE(listening.channel, 0u);
+  auto peer = RawPeer::connectTo(listening.bound);
+  ASSERT_NE(peer, nullptr);
+
+  // HelloRequest claiming to come from an engine with channel_closed, bits 6-7 set.
+  auto hello = newMessage(server.ampe());
+  ASSERT_EQ(prepareHelloRequest(*hello, listening.bound), Status::success);
+  BinaryHeader forged =
+      rawHeader(OpCode::HelloRequest, 0x1234, 201, static_cast<std::uint16_t>(hello->headers().size()));
+  forged.status = Status::channel_closed;
+  ASSERT_TRUE(peer->sendHeader(forged, protoByte(3, true, false, 3)));
+  ASSERT_TRUE(peer->sendBytes(hello->headers().buffer().view()));
+  server.ampe().put(hello);
+  // A Request and a Signal forging engine notifications (pool_empty, channel_closed).
+  BinaryHeader forgedRequest = rawHeader(OpCode::Request, 0x1234, 202, 0, 2);
+  forgedRequest.status = Status::pool_empty;
+  ASSERT_TRUE(peer->sendHeader(forgedRequest, protoByte(0, true, false, 2)));
+  ASSERT_TRUE(peer->sendBytes("hi"));
+  BinaryHeader signal = rawHeader(OpCode::Signal, 0x1234, 203);
+  signal.status = Status::channel_closed;
+  ASSERT_TRUE(peer->sendHeader(signal, protoByte(2, true, false, 1)));
+
+  std::uint16_t channel = 0;
+  const OpCode expected[] = {OpCode::HelloRequest, OpCode::Request, OpCode::Signal};
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    auto got = receive(group);
+    ASSERT_NE(got, nullptr);
+    EXPECT_EQ(got->opCode(), expected[i]) << describe(got);
+    EXPECT_EQ(got->messageId(), 201 + i) << describe(got);
+    EXPECT_TRUE(got->isFromApplication()) << "origin from the wire is ignored: " << describe(got);
+    EXPECT_EQ(got->status(), Status::success) << "status from the wire is ignored: " << describe(got);
+    EXPECT_FALSE(got->hasMore());
+    EXPECT_NE(got->channelNumber(), listening.channel);
+    if (i == 0) {
+      channel = got->channelNumber();
+    } else {
+      EXPECT_EQ(got->channelNumber(), channel) << "the receiver's own number (K7)";
+    }
+    if (i == 1) {
+      EXPECT_EQ(got->body().view(), "hi");
+    }
+    server.ampe().put(got);
+  }
+  // The channel is still open, and what we send has bits 6-7 clear, origin 0, status 0.
+  const BinaryHeader reply = post(group, request(server.ampe(), channel, "ok", OpCode::Response, 202));
+  ASSERT_EQ(reply.channelNumber, channel);
+  RawFrame frame;
+  ASSERT_EQ(peer->readFrame(frame), ReadEnd::frame);
+  EXPECT_EQ(frame.protoByte, 0x01) << "Response, origin 0, more 0, bits 6-7 clear";
+  EXPECT_EQ(frame.header.status, Status::success);
+  EXPECT_EQ(frame.header.messageId, 202u);
+  EXPECT_EQ(frame.body, "ok");
+}
+
+class BetterOpCodes : public ::testing::TestWithParam<std::tuple<Transport, int>> {};
+INSTANTIATE_TEST_SUITE_P(Transports, BetterOpCodes,
+                         ::testing::Combine(kAllTransports, ::testing::Range(8, 16)),
+                         [](const ::testing::TestParamInfo<std::tuple<Transport, int>>& param) {
+                           return std::string(toString(std::get<0>(param.param))) + "_op" +
+                                  std::to_string(std::get<1>(param.param));
+                         });
+
+TEST_P(BetterOpCodes, B2_InvalidOrLocalOnlyOpCodeClosesOnlyThatChannel) {
+  const auto [transport, op] = GetParam();
+  ViolationBench bench(transport);
+  auto victim = bench.connectVictim();
+  ASSERT_NE(bench.victimChannel(), 0u);
+  const FillResult fill = bench.fillVictim();
+  ASSERT_TRUE(
+      victim->sendHeader(rawHeader(OpCode::Request, 1, 77), protoByte(static_cast<std::uint8_t>(op))));
+  bench.expectVictimClosed(Status::invalid_op_code, fill);
+  const ReadEnd end = victim->readUntilClosed(nullptr);
+  EXPECT_TRUE(end == ReadEnd::eof || end == ReadEnd::reset) << toString(end);
+  bench.expectOthersWork();
+}
+
+class BetterMore : public ::testing::TestWithParam<std::tuple<Transport, int>> {};
+INSTANTIATE_TEST_SUITE_P(Transports, BetterMore, ::testing::Combine(kAllTransports, ::testing::Range(3, 8)),
+                         [](const ::testing::TestParamInfo<std::tuple<Transport, int>>& param) {
+                           return std::string(toString(std::get<0>(param.param))) + "_" +
+                                  toString(static_cast<OpCode>(std::get<1>(param.param)));
+                         });
+
+TEST_P(BetterMore, B2_MoreOnNonRegularOpCodeClosesOnlyThatChannel) {
+  const auto [transport, op] = GetParam();
+  ViolationBench bench(transport);
+  auto victim = bench.connectVictim();
+  ASSERT_NE(bench.victimChannel(), 0u);
+  const FillResult fill = bench.fillVictim();
+  ASSERT_TRUE(victim->sendHeader(rawHeader(static_cast<OpCode>(op), 1, 78),
+                                 protoByte(static_cast<std::uint8_t>(op), false, true)));
+  bench.expectVictimClosed(Status::invalid_more_usage, fill);
+  bench.expectOthersWork();
+}
+
+// ---------------------------------------------------------------------------------------------
+// B5: no busy loops
+
+TEST_P(Better, B5_PoolEmptyOncePerEpisodeAndNoBusyLoop) {
+  Options tiny;
+  tiny.initialPoolMsgs = 2;
+  tiny.maxPoolMsgs = 2;
+  Engine server(tiny);
+  Engine client(roomyOptions());
+  ChannelGroup& serverGroup = server.group();
+  ChannelGroup& clientGroup = client.group();
+  const Listening listening = listen(server.ampe(), serverGroup, listenAddress(GetParam()));
+  ASSERT_NE(listening.channel, 0u);
+  constexpr int kFlood = 20;
+  const BinaryHeader hello = postHello(client.ampe(), clientGroup, listening.bound);
+  std::vector<std::uint64_t> ids;
+  for (int i = 0; i < kFlood; ++i) {
+    ids.push_back(post(clientGroup, request(client.ampe(), hello.channelNumber, "flood")).messageId);
+  }
+
+  // Hold everything: the channel starves and says so once.
+  std::vector<MessagePtr> held;
+  auto isPoolEmpty = [](const Message& m) {
+    return m.opCode() == OpCode::Signal && m.isFromEngine() && m.status() == Status::pool_empty;
+  };
+  while (held.empty() || !isPoolEmpty(*held.back())) {
+    auto got = receive(serverGroup);
+    ASSERT_NE(got, nullptr) << "no pool_empty while holding every message";
+    held.push_back(std::move(got));
+  }
+  EXPECT_EQ(held.back()->messageId(), 0u);
+  EXPECT_NE(held.back()->channelNumber(), 0u) << "pool_empty names the starving channel";
+  EXPECT_NE(held.back()->channelNumber(), listening.channel);
+
+  const auto wallStart = Clock::now();
+  const double cpuStart = processCpuSeconds();
+  const auto hold = std::chrono::milliseconds(300);
+  int extra = 0;
+  while (Clock::now() - wallStart < hold) {
+    auto got =
+        tryReceive(serverGroup,
+                   std::chrono::duration_cast<std::chrono::milliseconds>(hold - (Clock::now() - wallStart)));
+    if (got) {
+      ADD_FAILURE() << "while starved and holding: " << describe(got);
+      ++extra;
+      held.push_back(std::move(got));
+    }
+  }
+  const double cpu = processCpuSeconds() - cpuStart;
+  const double wall = std::chrono::duration<double>(Clock::now() - wallStart).count();
+  EXPECT_EQ(extra, 0) << "one pool_empty per starvation episode, and the starved channel stops reading";
+  EXPECT_LT(cpu, 0.3 * wall) << "process CPU " << cpu << " s over " << wall
+                             << " s while starved (busy loop?)";
+  EXPECT_EQ(server.ampe().counters().poolEmptyEpisodes, 1u);
+
+  // Give everything back: reading resumes and every request arrives, in order.
+  for (auto& message : held) {
+    if (message->opCode() == OpCode::Request) {
+      ASSERT_FALSE(ids.empty());
+      EXPECT_EQ(message->messageId(), ids.front());
+      ids.erase(ids.begin());
+    }
+    server.ampe().put(message);
+  }
+  std::uint64_t laterEpisodes = 0;
+  while (!ids.empty()) {
+    auto got = receive(serverGroup);
+    ASSERT_NE(got, nullptr) << ids.size() << " requests never arrived";
+    if (isPoolEmpty(*got)) {
+      ++laterEpisodes;
+    } else if (got->opCode() == OpCode::Request) {
+      EXPECT_EQ(got->messageId(), ids.front()) << describe(got);
+      ids.erase(ids.begin());
+    } else {
+      EXPECT_EQ(got->opCode(), OpCode::HelloRequest) << describe(got);
+    }
+    server.ampe().put(got);
+  }
+  EXPECT_LE(laterEpisodes, static_cast<std::uint64_t>(kFlood)) << "at most one pool_empty per episode";
+  EXPECT_EQ(server.ampe().counters().poolEmptyEpisodes, 1 + laterEpisodes);
+}
+
+// A starved channel must resume exactly where it stopped, also when what it stopped at is
+// a complete 16-byte frame with empty sections (a ByeRequest): the frame is whole the moment a
+// message is attached to it, with no more bytes to come. If it were not delivered then, a
+// graceful close would wait forever for the ByeResponse.
+TEST_P(Better, B5_StarvedChannelResumesWithAnEmptyFrame) {
+  Options small;
+  small.initialPoolMsgs = 8;
+  small.maxPoolMsgs = 8;
+  Engine server(small);
+  ChannelGroup& group = server.group();
+  const Listening listening = listen(server.ampe(), group, listenAddress(GetParam()));
+  ASSERT_NE(listening.channel, 0u);
+  auto peer = RawPeer::connectTo(listening.bound);
+  ASSERT_NE(peer, nullptr);
+  ASSERT_TRUE(sayHello(*peer, server.ampe(), 4, 5101));
+  auto hello = receive(group);
+  ASSERT_TRUE(hello && hello->opCode() == OpCode::HelloRequest) << describe(hello);
+  const std::uint16_t channel = hello->channelNumber();
+  server.ampe().put(hello);
+
+  // Leave exactly one idle message in the pool: enough for the first frame only.
+  std::vector<MessagePtr> held;
+  for (;;) {
+    auto got = server.ampe().get(AllocationStrategy::poolOnly);
+    ASSERT_TRUE(got.ok());
+    if (!got.value()) {
+      break;
+    }
+    held.push_back(std::move(got).value());
+  }
+  ASSERT_FALSE(held.empty());
+  server.ampe().put(held.back());
+  held.pop_back();
+
+  // Both frames in one write; the ByeRequest header is the last byte the engine reads.
+  auto frame = Message::create();  // not from the pool: it must keep its one message
+  frame->header() = rawHeader(OpCode::Request, 4, 5102);
+  frame->body().assign("first");
+  std::vector<std::uint8_t> bytes = encodeFrame(*frame);
+  frame->header() = rawHeader(OpCode::ByeRequest, 4, 5103);
+  frame->body().reset();
+  const std::vector<std::uint8_t> bye = encodeFrame(*frame);
+  ASSERT_EQ(bye.size(), kBinaryHeaderSize);
+  bytes.insert(bytes.end(), bye.begin(), bye.end());
+  held.push_back(std::move(frame));
+  ASSERT_TRUE(peer->sendBytes(bytes));
+
+  auto first = receive(group);
+  ASSERT_TRUE(first && first->messageId() == 5102u) << describe(first);
+  auto starved = receive(group);
+  ASSERT_TRUE(starved && starved->isFromEngine() && starved->status() == Status::pool_empty)
+      << describe(starved);
+  EXPECT_EQ(starved->channelNumber(), channel);
+
+  // One message back: the channel resumes and the ByeRequest arrives.
+  server.ampe().put(first);
+  auto last = receive(group);
+  EXPECT_TRUE(last && last->opCode() == OpCode::ByeRequest && last->messageId() == 5103u)
+      << "the empty frame the channel starved on was not delivered: " << describe(last);
+  for (auto& message : held) {
+    server.ampe().put(message);
+  }
+}
+
+// Lowers RLIMIT_NOFILE so that no new descriptor can be created, and restores it.
+class DescriptorsExhausted {
+ public:
+  DescriptorsExhausted() {
+    ::getrlimit(RLIMIT_NOFILE, &saved_);
+    // The lowest free descriptor: everything below it is in use.
+    const int lowestFree = ::dup(0);
+    ::close(lowestFree);
+    rlimit lowered = saved_;
+    lowered.rlim_cur = static_cast<rlim_t>(lowestFree);
+    active_ = ::setrlimit(RLIMIT_NOFILE, &lowered) == 0;
+  }
+  ~DescriptorsExhausted() {
+    if (active_) {
+      ::setrlimit(RLIMIT_NOFILE, &saved_);
+    }
+  }
+  DescriptorsExhausted(const DescriptorsExhausted&) = delete;
+  DescriptorsExhausted& operator=(const DescriptorsExhausted&) = delete;
+  bool active() const noexcept { return active_; }
+
+ private:
+  rlimit saved_{};
+  bool active_ = false;
+};
+
+TEST_P(Better, B5_PersistentAcceptErrorDoesNotSpin) {
+  Engine server(roomyOptions());
+  ChannelGroup& group = server.group();
+  const Listening listening = listen(server.ampe(), group, listenAddress(GetParam()));
+  ASSERT_NE(listening.channel, 0u);
+  // Sockets made now, connected once no descriptor is left for the engine's accept().
+  const int family = GetParam() == Transport::tcp ? AF_INET : AF_UNIX;
+  std::vector<std::unique_ptr<RawPeer>> waiting;
+  for (int i = 0; i < 3; ++i) {
+    waiting.push_back(std::make_unique<RawPeer>(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)));
+  }
+  double cpu = 0;
+  double wall = 0;
+  {
+    DescriptorsExhausted exhausted;
+    ASSERT_TRUE(exhausted.active());
+    for (const auto& peer : waiting) {
+      sockaddr_storage address{};
+      socklen_t length = 0;
+      if (family == AF_INET) {
+        auto* in4 = reinterpret_cast<sockaddr_in*>(&address);
+        in4->sin_family = AF_INET;
+        in4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        in4->sin_port = htons(listening.bound.port());
+        length = sizeof(sockaddr_in);
+      } else {
+        auto* un = reinterpret_cast<sockaddr_un*>(&address);
+        un->sun_family = AF_UNIX;
+        std::snprintf(un->sun_path, sizeof(un->sun_path), "%s", listening.bound.path().c_str());
+        length = sizeof(sockaddr_un);
+      }
+      ASSERT_EQ(::connect(peer->fd(), reinterpret_cast<const sockaddr*>(&address), length), 0);
+    }
+    const auto wallStart = Clock::now();
+    const double cpuStart = processCpuSeconds();
+    const auto hold = std::chrono::milliseconds(300);
+    while (Clock::now() - wallStart < hold) {
+      auto got = tryReceive(
+          group, std::chrono::duration_cast<std::chrono::milliseconds>(hold - (Clock::now() - wallStart)));
+      EXPECT_FALSE(got && closedSignal(listening.channel)(*got)) << "the listener must survive accept errors";
+    }
+    cpu = processCpuSeconds() - cpuStart;
+    wall = std::chrono::duration<double>(Clock::now() - wallStart).count();
+  }
+  EXPECT_LT(cpu, 0.3 * wall) << "process CPU " << cpu << " s over " << wall << " s during accept errors";
+  // Descriptors are back: the listener accepts again.
+  auto late = RawPeer::connectTo(listening.bound);
+  ASSERT_NE(late, nullptr);
+  ASSERT_TRUE(sayHello(*late, server.ampe(), 9, 5001));
+  auto hello = receiveMatching(group, withId(5001));
+  EXPECT_TRUE(hello && hello->opCode() == OpCode::HelloRequest) << describe(hello);
+}
+
+// ---------------------------------------------------------------------------------------------
+// B6: bounded send queues
+
+TEST_P(Better, B6_FullSendQueueRefusesThenRecoversWhenPeerReads) {
+  Engine engine(limitedOptions());
+  ChannelGroup& group = engine.group();
+  RawServer rawServer(GetParam(), kSmallReceiveBuffer);
+  const BinaryHeader hello = postHello(engine.ampe(), group, rawServer.address());
+  auto peer = rawServer.accept();
+  ASSERT_NE(peer, nullptr);
+  pinEngineSendBuffer(*peer);
+  const FillResult fill = fillSendQueue(engine.ampe(), group, hello.channelNumber, kFillBodyBytes);
+  ASSERT_TRUE(fill.full);
+
+  // A frame as large as the filler does not fit any more.
+  const std::string keptBody = fillBody(0x6606, kFillBodyBytes);
+  auto kept = request(engine.ampe(), hello.channelNumber, keptBody, OpCode::Request, 0x6606);
+  auto refused = group.enqueueToPeer(kept);
+  ASSERT_EQ(refused.status(), Status::notification_failed);
+  ASSERT_NE(kept, nullptr) << "the caller keeps a refused message (B6, K5)";
+  EXPECT_TRUE(kept->body().view() == keptBody);
+  EXPECT_EQ(kept->messageId(), 0x6606u);
+
+  // The peer starts reading; the queue drains and the kept message is accepted.
+  const std::size_t expectedFrames = 1 + fill.ids.size() + 1;
+  std::vector<RawFrame> frames;
+  std::thread reader([&] {
+    RawFrame frame;
+    while (frames.size() < expectedFrames && peer->readFrame(frame) == ReadEnd::frame) {
+      frames.push_back(frame);
+    }
+  });
+  const auto deadline = Clock::now() + defaultTimeout();
+  Status status = Status::notification_failed;
+  while (status == Status::notification_failed && Clock::now() < deadline) {
+    status = group.enqueueToPeer(kept).status();
+    if (status == Status::notification_failed) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  EXPECT_EQ(status, Status::success);
+  reader.join();
+  ASSERT_EQ(frames.size(), expectedFrames);
+  EXPECT_EQ(frames.front().header.proto.opCode, OpCode::HelloRequest);
+  for (std::size_t i = 0; i < fill.ids.size(); ++i) {
+    EXPECT_EQ(frames[1 + i].header.messageId, fill.ids[i]) << "frame " << i + 1;
+    EXPECT_EQ(frames[1 + i].body, fillBody(fill.ids[i], fill.bodyBytes)) << "frame " << i + 1;
+  }
+  EXPECT_EQ(frames.back().header.messageId, 0x6606u);
+  waitForFramesWritten(engine.ampe(), expectedFrames);
+  const EngineCounters counters = engine.ampe().counters();
+  EXPECT_EQ(counters.framesWritten, expectedFrames);
+  EXPECT_EQ(counters.messagesReturned, 0u);
+}
+
+TEST_P(Better, B6_OversizedMessageIsAcceptedOnEmptyQueue) {
+  Options small = roomyOptions();
+  small.sendQueueLimitBytes = 1024;
+  Engine server(roomyOptions());
+  Engine client(small);
+  ChannelGroup& serverGroup = server.group();
+  ChannelGroup& clientGroup = client.group();
+  const Listening listening = listen(server.ampe(), serverGroup, listenAddress(GetParam()));
+  const Connection connection =
+      connectPair(client.ampe(), clientGroup, server.ampe(), serverGroup, listening.bound);
+  ASSERT_TRUE(connection.ok());
+  const std::string big(kMaxBodyLen, 'b');
+  const BinaryHeader sent = post(clientGroup, request(client.ampe(), connection.clientChannel, big));
+  ASSERT_NE(sent.channelNumber, 0u) << "a message is always accepted on an empty queue";
+  auto got = receive(serverGroup);
+  ASSERT_NE(got, nullptr);
+  EXPECT_EQ(got->messageId(), sent.messageId);
+  EXPECT_TRUE(got->body().view() == big);
+}
+
+// ---------------------------------------------------------------------------------------------
+// B8: addresses
+
+struct BadAddress {
+  OpCode op;
+  std::string_view header;
+  std::string_view value;
+};
+
+class BetterBadAddress : public ::testing::TestWithParam<BadAddress> {};
+
+const BadAddress kBadAddresses[] = {
+    {OpCode::HelloRequest, kConnectToHeader, "tcp|127.0.0.1|80|x"},
+    {OpCode::HelloRequest, kConnectToHeader, "tcp|127.0.0.1|abc"},
+    {OpCode::HelloRequest, kConnectToHeader, "tcp|127.0.0.1|65536"},
+    {OpCode::HelloRequest, kConnectToHeader, "tcp|127.0.0.1|-1"},
+    {OpCode::HelloRequest, kConnectToHeader, "tcp|127.0.0.1|"},
+    {OpCode::HelloRequest, kConnectToHeader, "tcp||80"},
+    {OpCode::HelloRequest, kConnectToHeader, "udp|127.0.0.1|80"},
+    {OpCode::HelloRequest, kConnectToHeader, "uds|"},
+    {OpCode::HelloRequest, kConnectToHeader, "uds|/tmp/a|b"},
+    {OpCode::HelloRequest, kConnectToHeader, "nonsense"},
+    {OpCode::HelloRequest, kListenOnHeader, "tcp|127.0.0.1|80"},
+    {OpCode::WelcomeRequest, kListenOnHeader, "tcp|127.0.0.1|0|x"},
+    {OpCode::WelcomeRequest, kListenOnHeader, "tcp|127.0.0.1|99999"},
+    {OpCode::WelcomeRequest, kListenOnHeader, "tcp||0"},
+    {OpCode::WelcomeRequest, kListenOnHeader, "uds|"},
+    {OpCode::WelcomeRequest, kListenOnHeader, "x|y"},
+    {OpCode::WelcomeRequest, kConnectToHeader, "tcp|127.0.0.1|0"},
+};
+
+INSTANTIATE_TEST_SUITE_P(Addresses, BetterBadAddress, ::testing::ValuesIn(kBadAddresses),
+                         [](const ::testing::TestParamInfo<BadAddress>& param) {
+                           return std::to_string(param.index) + "_" + toString(param.param.op);
+                         });
+
+TEST_P(BetterBadAddress, B8_BadAddressIsInvalidAddress) {
+  const BadAddress& bad = GetParam();
+  Engine engine(roomyOptions());
+  ChannelGroup& group = engine.group();
+  const BinaryHeader posted = post(group, rawAddressRequest(engine.ampe(), bad.op, bad.header, bad.value));
+  ASSERT_NE(posted.channelNumber, 0u);
+  auto reply = receive(group);
+  ASSERT_NE(reply, nullptr);
+  EXPECT_EQ(reply->opCode(), bad.op == OpCode::HelloRequest ? OpCode::HelloResponse : OpCode::WelcomeResponse)
+      << describe(reply);
+  EXPECT_TRUE(reply->isFromEngine()) << describe(reply);
+  EXPECT_EQ(reply->status(), Status::invalid_address) << bad.header << ":" << bad.value;
+  EXPECT_EQ(reply->channelNumber(), posted.channelNumber);
+  EXPECT_EQ(reply->messageId(), posted.messageId);
+  auto closed = receive(group);
+  EXPECT_TRUE(closed && closedSignal(posted.channelNumber)(*closed)) << describe(closed);
+}
+
+TEST(BetterAddress, B8_TooLongUdsPathIsInvalidAddress) {
+  const std::string path = "/tmp/" + std::string(kMaxUdsPathLength, 'p');
+  EXPECT_EQ(Address::parse("uds|" + path).status(), Status::invalid_address);
+  Engine engine(roomyOptions());
+  ChannelGroup& group = engine.group();
+  const BinaryHeader posted =
+      post(group, rawAddressRequest(engine.ampe(), OpCode::HelloRequest, kConnectToHeader, "uds|" + path));
+  auto reply = receive(group);
+  ASSERT_NE(reply, nullptr);
+  EXPECT_EQ(reply->status(), Status::invalid_address) << describe(reply);
+  auto closed = receive(group);
+  EXPECT_TRUE(closed && closedSignal(posted.channelNumber)(*closed)) << describe(closed);
+}
+
+TEST(BetterAddress, B8_ListenOnPortZeroReportsBoundPort) {
+  Engine engine(roomyOptions());
+  ChannelGroup& group = engine.group();
+  const Listening listening = listen(engine.ampe(), group, Address::tcp("127.0.0.1", 0));
+  ASSERT_NE(listening.channel, 0u);
+  EXPECT_EQ(listening.bound.kind(), AddressKind::tcp);
+  EXPECT_EQ(listening.bound.host(), "127.0.0.1");
+  EXPECT_NE(listening.bound.port(), 0u) << "the WelcomeResponse reports the port actually bound";
+  auto peer = RawPeer::connectTo(listening.bound);
+  ASSERT_NE(peer, nullptr);
+  ASSERT_TRUE(sayHello(*peer, engine.ampe(), 2, 8001));
+  auto hello = receive(group);
+  EXPECT_TRUE(hello && hello->messageId() == 8001u) << describe(hello);
+}
+
+// The reply of a failed listen: WelcomeResponse(listen_failed) from the engine, then the close.
+void expectListenFailed(Ampe& ampe, ChannelGroup& group, const Address& address) {
+  const BinaryHeader posted = post(group, welcomeRequest(ampe, address));
+  auto reply = receive(group);
+  ASSERT_NE(reply, nullptr);
+  EXPECT_EQ(reply->opCode(), OpCode::WelcomeResponse) << describe(reply);
+  EXPECT_TRUE(reply->isFromEngine()) << describe(reply);
+  EXPECT_EQ(reply->status(), Status::listen_failed) << address.toString() << ": " << describe(reply);
+  EXPECT_EQ(reply->messageId(), posted.messageId);
+  auto closed = receive(group);
+  EXPECT_TRUE(closed && closedSignal(posted.channelNumber)(*closed)) << describe(closed);
+}
+
+TEST(BetterAddress, B8_UdsListenOnRegularFileFailsAndKeepsTheFile) {
+  const std::string path = tofu::testing::tempUdsPath();
+  {
+    std::ofstream file(path);
+    file << "precious";
+  }
+  Engine engine(roomyOptions());
+  ChannelGroup& group = engine.group();
+  expectListenFailed(engine.ampe(), group, Address::uds(path));
+  std::ifstream file(path);
+  std::string content;
+  std::getline(file, content);
+  EXPECT_EQ(content, "precious") << "a path that is not a socket must not be deleted";
+  std::filesystem::remove(path);
+}
+
+TEST(BetterAddress, B8_UdsListenOnLiveListenerPathFails) {
+  Engine engine(roomyOptions());
+  ChannelGroup& first = engine.group();
+  ChannelGroup& second = engine.group();
+  const Listening listening = listen(engine.ampe(), first, listenAddress(Transport::uds));
+  ASSERT_NE(listening.channel, 0u);
+  expectListenFailed(engine.ampe(), second, listening.bound);
+  // The first listener still owns the path.
+  auto peer = RawPeer::connectTo(listening.bound);
+  ASSERT_NE(peer, nullptr);
+  ASSERT_TRUE(sayHello(*peer, engine.ampe(), 2, 8002));
+  auto hello = receive(first);
+  EXPECT_TRUE(hello && hello->messageId() == 8002u) << describe(hello);
+}
+
+TEST(BetterAddress, B8_SecondTcpListenerOnSamePortFails) {
+  Engine engine(roomyOptions());
+  Engine other(roomyOptions());
+  ChannelGroup& group = engine.group();
+  ChannelGroup& otherGroup = other.group();
+  const Listening listening = listen(engine.ampe(), group, Address::tcp("127.0.0.1", 0));
+  ASSERT_NE(listening.channel, 0u);
+  expectListenFailed(other.ampe(), otherGroup, listening.bound);
+  expectListenFailed(engine.ampe(), group, listening.bound);
+  auto peer = RawPeer::connectTo(listening.bound);
+  ASSERT_NE(peer, nullptr);
+  ASSERT_TRUE(sayHello(*peer, engine.ampe(), 2, 8003));
+  auto hello = receive(group);
+  EXPECT_TRUE(hello && hello->messageId() == 8003u) << describe(hello);
+}
+
+// ---------------------------------------------------------------------------------------------
+// B9: text headers
+
+TEST(BetterHeaders, B9_LineBreaksAndColonsAreRejected) {
+  struct Case {
+    std::string_view name;
+    std::string_view value;
+    HeaderCheck expected;
+  };
+  const Case cases[] = {
+      {"a\rb", "v", HeaderCheck::nameHasLineBreak},
+      {"a\nb", "v", HeaderCheck::nameHasLineBreak},
+      {"a:b", "v", HeaderCheck::nameHasColon},
+      {":", "v", HeaderCheck::nameHasColon},
+      {"a", "x\r\ny:z", HeaderCheck::valueHasLineBreak},
+      {"a", "x\ry", HeaderCheck::valueHasLineBreak},
+      {"a", "x\ny", HeaderCheck::valueHasLineBreak},
+      {"a", "\r\n", HeaderCheck::valueHasLineBreak},
+      {"", "v", HeaderCheck::emptyName},
+      {" \t\r\n", "v", HeaderCheck::emptyName},
+      {"a", "", HeaderCheck::emptyValue},
+  };
+  for (const Case& c : cases) {
+    TextHeaders headers;
+    EXPECT_EQ(headers.append(c.name, c.value), c.expected) << "'" << c.name << "' : '" << c.value << "'";
+    EXPECT_TRUE(headers.empty()) << "a refused header appends nothing";
+  }
+  // What is accepted: ':' in a value, and a name trimmed of surrounding blanks and line breaks.
+  TextHeaders headers;
+  EXPECT_EQ(headers.append(" name\r\n", "a:b"), HeaderCheck::ok);
+  EXPECT_EQ(headers.buffer().view(), "name:a:b\r\n");
+  EXPECT_EQ(headers.find("name").value_or(""), "a:b");
+}
+
+// ---------------------------------------------------------------------------------------------
+// B10: speed (TCP only: Nagle and segments do not exist on UDS)
+
+void expectNoDelay(bool enabled) {
+  Options options = roomyOptions();
+  options.tcpNoDelay = enabled;
+  Engine engine(options);
+  ChannelGroup& group = engine.group();
+  // Server side: an accepted engine socket.
+  const Listening listening = listen(engine.ampe(), group, Address::tcp("127.0.0.1", 0));
+  auto inbound = RawPeer::connectTo(listening.bound);
+  ASSERT_NE(inbound, nullptr);
+  ASSERT_TRUE(sayHello(*inbound, engine.ampe(), 2, 10001));
+  auto hello = receive(group);
+  ASSERT_TRUE(hello && hello->messageId() == 10001u) << describe(hello);
+  const int accepted = findConnectedTcpSocket(listening.bound.port(), localPort(inbound->fd()));
+  ASSERT_GE(accepted, 0) << "the engine's accepted socket";
+  EXPECT_EQ(tcpOption(accepted, TCP_NODELAY) != 0, enabled) << "accepted socket";
+  // Client side: an engine socket that connected out.
+  RawServer rawServer(Transport::tcp);
+  postHello(engine.ampe(), group, rawServer.address());
+  auto outbound = rawServer.accept();
+  ASSERT_NE(outbound, nullptr);
+  const int connected = findConnectedTcpSocket(peerPort(outbound->fd()), rawServer.address().port());
+  ASSERT_GE(connected, 0) << "the engine's client socket";
+  EXPECT_EQ(tcpOption(connected, TCP_NODELAY) != 0, enabled) << "client socket";
+}
+
+TEST(BetterSpeed, B10_TcpNoDelayIsOnByDefault) { expectNoDelay(true); }
+
+TEST(BetterSpeed, B10_TcpNoDelayFollowsTheOption) { expectNoDelay(false); }
+
+TEST(BetterSpeed, B10_QueuedSmallFramesAreGatheredIntoFewWrites) {
+  HangingTcpServer hanging;
+  if (!hanging.hangs()) {
+    GTEST_SKIP() << "this kernel answers connects to a full accept queue";
+  }
+  Engine engine(roomyOptions());
+  ChannelGroup& group = engine.group();
+  constexpr std::size_t kFrames = 1000;
+  // All frames queue behind the HelloRequest while the connect is pending (K8).
+  const BinaryHeader hello = postHello(engine.ampe(), group, hanging.address());
+  std::vector<std::uint64_t> ids;
+  for (std::size_t i = 0; i < kFrames; ++i) {
+    ids.push_back(post(group, request(engine.ampe(), hello.channelNumber, "small")).messageId);
+  }
+  auto peer = hanging.releaseNext(scaled(std::chrono::milliseconds(10000)));
+  ASSERT_NE(peer, nullptr);
+  RawFrame frame;
+  ASSERT_EQ(peer->readFrame(frame), ReadEnd::frame);
+  EXPECT_EQ(frame.header.proto.opCode, OpCode::HelloRequest);
+  for (std::size_t i = 0; i < kFrames; ++i) {
+    ASSERT_EQ(peer->readFrame(frame), ReadEnd::frame) << "frame " << i;
+    ASSERT_EQ(frame.header.messageId, ids[i]) << "frame " << i;
+  }
+  const int engineSocket = findConnectedTcpSocket(peerPort(peer->fd()), hanging.address().port());
+  ASSERT_GE(engineSocket, 0);
+  tcp_info info{};
+  socklen_t length = sizeof(info);
+  ASSERT_EQ(::getsockopt(engineSocket, IPPROTO_TCP, TCP_INFO, &info, &length), 0);
+  EXPECT_LT(info.tcpi_data_segs_out, 100u) << "1001 queued frames should leave in a few gathered writes";
+  EXPECT_LT(peer->readCalls(), 100u) << "1001 frames read in " << peer->readCalls() << " read() calls";
+  waitForFramesWritten(engine.ampe(), kFrames + 1);
+  EXPECT_EQ(engine.ampe().counters().framesWritten, kFrames + 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// B11: connecting never blocks the engine thread
+
+TEST(BetterConnect, B11_ConnectToHostNameWorks) {
+  Engine server(roomyOptions());
+  Engine client(roomyOptions());
+  ChannelGroup& serverGroup = server.group();
+  ChannelGroup& clientGroup = client.group();
+  const Listening listening = listen(server.ampe(), serverGroup, Address::tcp("127.0.0.1", 0));
+  ASSERT_NE(listening.channel, 0u);
+  const Connection connection = connectPair(client.ampe(), clientGroup, server.ampe(), serverGroup,
+                                            Address::tcp("localhost", listening.bound.port()));
+  ASSERT_TRUE(connection.ok());
+  EXPECT_TRUE(echo(client.ampe(), clientGroup, connection.clientChannel, server.ampe(), serverGroup,
+                   connection.serverChannel, "by name"));
+}
+
+TEST(BetterConnect, B11_PendingConnectDoesNotBlockOtherChannels) {
+  HangingTcpServer hanging;
+  if (!hanging.hangs()) {
+    GTEST_SKIP() << "this kernel answers connects to a full accept queue";
+  }
+  Engine engine(roomyOptions());
+  ChannelGroup& server = engine.group();
+  ChannelGroup& client = engine.group();
+  ChannelGroup& stuck = engine.group();
+  const Listening listening = listen(engine.ampe(), server, Address::tcp("127.0.0.1", 0));
+  const BinaryHeader pending = postHello(engine.ampe(), stuck, hanging.address());
+  const Connection connection = connectPair(engine.ampe(), client, engine.ampe(), server, listening.bound);
+  ASSERT_TRUE(connection.ok());
+  EXPECT_TRUE(echo(engine.ampe(), client, connection.clientChannel, engine.ampe(), server,
+                   connection.serverChannel, "meanwhile"));
+  EXPECT_EQ(tryReceive(stuck, std::chrono::milliseconds(0)), nullptr) << "the connect is still pending";
+  // Aborting the pending channel hands the unsent HelloRequest back.
+  post(stuck, byeSignal(engine.ampe(), pending.channelNumber));
+  auto echoed = receive(stuck);
+  EXPECT_TRUE(echoed && echoed->opCode() == OpCode::ByeSignal) << describe(echoed);
+  auto hello = receive(stuck);
+  ASSERT_NE(hello, nullptr);
+  EXPECT_EQ(hello->opCode(), OpCode::HelloRequest) << describe(hello);
+  EXPECT_EQ(hello->status(), Status::channel_closed) << describe(hello);
+  EXPECT_EQ(hello->messageId(), pending.messageId);
+  auto closed = receive(stuck);
+  EXPECT_TRUE(closed && closedSignal(pending.channelNumber)(*closed)) << describe(closed);
+}
+
+// Name resolution happens off the I/O thread: a slow lookup does not delay other channels.
+// Needs a resolver that is slow to fail; skipped where lookups fail at once.
+TEST(BetterConnect, B11_SlowNameResolutionDoesNotBlockOtherChannels) {
+  constexpr const char* kSlowName = "tofu-b11-resolution-probe.example.com";
+  const auto probeStart = Clock::now();
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(kSlowName, "80", nullptr, &found) == 0) {
+    ::freeaddrinfo(found);
+  }
+  const auto lookup = Clock::now() - probeStart;
+  if (lookup < std::chrono::milliseconds(500)) {
+    GTEST_SKIP() << "name lookups answer in "
+                 << std::chrono::duration_cast<std::chrono::milliseconds>(lookup).count()
+                 << " ms here; nothing to observe";
+  }
+  Engine engine(roomyOptions());
+  ChannelGroup& server = engine.group();
+  ChannelGroup& client = engine.group();
+  ChannelGroup& resolving = engine.group();
+  const Listening listening = listen(engine.ampe(), server, Address::tcp("127.0.0.1", 0));
+  const Connection connection = connectPair(engine.ampe(), client, engine.ampe(), server, listening.bound);
+  ASSERT_TRUE(connection.ok());
+  postHello(engine.ampe(), resolving, Address::tcp(kSlowName, 80));
+  const auto echoStart = Clock::now();
+  EXPECT_TRUE(echo(engine.ampe(), client, connection.clientChannel, engine.ampe(), server,
+                   connection.serverChannel, "while resolving"));
+  EXPECT_LT(Clock::now() - echoStart, lookup / 2) << "the echo waited for the name lookup";
+  auto outcome = receive(
+      resolving, std::chrono::duration_cast<std::chrono::milliseconds>(lookup * 4) + defaultTimeout());
+  EXPECT_NE(outcome, nullptr);
+}
+
+// Connect timeout (B11): the HelloRequest and what is queued behind it come back with
+// connect_failed, then the channel closes.
+void expectConnectTimeout(const Address& target) {
+  Options options = roomyOptions();
+  options.connectTimeoutMs = 300;
+  Engine engine(options);
+  ChannelGroup& group = engine.group();
+  const auto start = Clock::now();
+  const BinaryHeader hello = postHello(engine.ampe(), group, target);
+  const BinaryHeader queued = post(group, request(engine.ampe(), hello.channelNumber, "queued"));
+  auto failed = receive(group, scaled(std::chrono::milliseconds(5000)));
+  const auto elapsed = Clock::now() - start;
+  ASSERT_NE(failed, nullptr);
+  EXPECT_EQ(failed->opCode(), OpCode::HelloRequest) << describe(failed);
+  EXPECT_TRUE(failed->isFromEngine()) << describe(failed);
+  EXPECT_EQ(failed->status(), Status::connect_failed) << describe(failed);
+  EXPECT_EQ(failed->messageId(), hello.messageId);
+  EXPECT_GE(elapsed, std::chrono::milliseconds(250)) << "failed before the timeout";
+  EXPECT_LT(elapsed, std::chrono::milliseconds(300) + scaled(std::chrono::milliseconds(2000)));
+  auto second = receive(group);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(second->messageId(), queued.messageId) << describe(second);
+  EXPECT_EQ(second->status(), Status::connect_failed) << describe(second);
+  auto closed = receive(group);
+  EXPECT_TRUE(closed && closedSignal(hello.channelNumber)(*closed)) << describe(closed);
+  EXPECT_EQ(engine.ampe().counters().messagesReturned, 2u);
+}
+
+TEST(BetterConnect, B11_ConnectTimeoutFailsWithConnectFailed) {
+  HangingTcpServer hanging;
+  if (!hanging.hangs()) {
+    GTEST_SKIP() << "this kernel answers connects to a full accept queue";
+  }
+  expectConnectTimeout(hanging.address());
+}
+
+TEST(BetterConnect, B11_ConnectTimeoutToNonRoutableAddress) {
+  // Skip where the network answers (or intercepts) such connects at once.
+  const int probe = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  sockaddr_in target{};
+  target.sin_family = AF_INET;
+  target.sin_port = htons(9);
+  target.sin_addr.s_addr = htonl(0x0AFFFF01);  // 10.255.255.1
+  const bool pending = ::connect(probe, reinterpret_cast<const sockaddr*>(&target), sizeof(target)) != 0 &&
+                       errno == EINPROGRESS;
+  pollfd entry{probe, POLLOUT, 0};
+  const bool stillPending = pending && ::poll(&entry, 1, 500) == 0;
+  ::close(probe);
+  if (!stillPending) {
+    GTEST_SKIP() << "10.255.255.1:9 answers immediately on this machine";
+  }
+  expectConnectTimeout(Address::tcp("10.255.255.1", 9));
+}
+
+}  // namespace
+}  // namespace tofu::test

@@ -1,0 +1,429 @@
+// Stress, acceptance 4 / DECISIONS.md B1: nothing is lost, even while channels are closed
+// at random under load. Engine A (clients) posts Requests from 4 threads over 8 channels to
+// engine B (a sink that only counts and drains) while channels are aborted locally
+// (ByeSignal), closed gracefully (ByeRequest) and killed from the far side (the sink aborts
+// its end when asked). Every message A accepted is either written or handed back:
+//   A.framesWritten + A.messagesReturned == accepted posts (all of them: Hello, Request,
+//   ByeRequest, ByeSignal), exactly;
+// and B never receives more than A wrote, exactly as much when every close is graceful.
+//
+// Size: kBaseRequests Requests in total, multiplied by the environment variable
+// TOFU_STRESS_SCALE (default 1.0; e.g. TOFU_STRESS_SCALE=0.1 for ASan/TSan runs).
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tofu/tofu.h"
+
+#include "engine_harness.h"
+#include "raw_peer.h"
+
+namespace tofu::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::uint64_t kBaseRequests = 100'000;
+constexpr int kThreads = 4;
+constexpr int kChannelsPerThread = 2;
+// A close is attempted after about one Request in this many.
+constexpr std::uint32_t kCloseOneIn = 1000;
+// The body the sink reads as "abort your end of this channel".
+constexpr std::string_view kKillBody = "kill";
+
+// The open channels and the pool of an engine, for failure output.
+std::string dumpOpenChannels(Ampe& ampe) {
+  auto snapshot = ampe.snapshot();
+  if (!snapshot.ok()) {
+    return std::string("(no snapshot: ") + toString(snapshot.status()) + ")";
+  }
+  std::string text;
+  for (const ChannelInfo& channel : snapshot.value().channels) {
+    if (channel.state == ChannelState::closed) {
+      continue;
+    }
+    text += "  ch " + std::to_string(channel.channelNumber) + " " + toString(channel.kind) + " " +
+            toString(channel.state) + " sent " + std::to_string(channel.messagesSent) + " received " +
+            std::to_string(channel.messagesReceived) + " (" + std::to_string(channel.bytesReceived) +
+            " B) queued " + std::to_string(channel.sendQueueMessages) + "\n";
+  }
+  const PoolInfo& pool = snapshot.value().pool;
+  text += "  pool idle " + std::to_string(pool.idle) + " in use " + std::to_string(pool.inUse) +
+          " episodes " + std::to_string(pool.poolEmptyEpisodes) + "\n";
+  return text;
+}
+
+double stressScale() {
+  if (const char* text = std::getenv("TOFU_STRESS_SCALE")) {
+    const double value = std::strtod(text, nullptr);
+    if (value > 0) {
+      return value;
+    }
+  }
+  return 1.0;
+}
+
+std::uint64_t scaledRequests(std::uint64_t base) {
+  return std::max<std::uint64_t>(static_cast<std::uint64_t>(static_cast<double>(base) * stressScale()), 1000);
+}
+
+// How the worker threads may end channels in one run.
+struct Mix {
+  bool abortLocally = true;  // ByeSignal
+  bool killRemotely = true;  // the sink aborts its end
+  bool postAfterBye = true;  // a Request after a ByeRequest (comes back channel_closed)
+};
+
+// Engine B: receives everything, counts it, gives it back; answers ByeRequest with
+// ByeResponse; aborts its end of a channel on a "kill" Request. Stops on updateReceiver().
+class Sink {
+ public:
+  Sink() : engine_(sinkOptions()), group_(engine_.group()) {
+    listening_ = listen(engine_.ampe(), group_, Address::tcp("127.0.0.1", 0));
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Sink() { stop(); }
+  Sink(const Sink&) = delete;
+  Sink& operator=(const Sink&) = delete;
+
+  const Address& address() const noexcept { return listening_.bound; }
+  Ampe& ampe() { return engine_.ampe(); }
+  std::uint64_t framesSeen() const noexcept { return frames_.load(); }
+
+  // Waits until every channel but the listener has closed, then stops the thread.
+  void drainAndStop(std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      const EngineCounters counters = engine_.ampe().counters();
+      if (counters.channelsClosed + 1 == counters.channelsOpened) {
+        break;
+      }
+      if (Clock::now() >= deadline) {
+        ADD_FAILURE() << "the sink still has " << counters.channelsOpened - counters.channelsClosed - 1
+                      << " open channel(s):\n"
+                      << dumpOpenChannels(engine_.ampe());
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    stop();
+  }
+
+ private:
+  static Options sinkOptions() {
+    Options options = roomyOptions();
+    options.initialPoolMsgs = 1024;
+    options.maxPoolMsgs = 4096;
+    return options;
+  }
+
+  void stop() {
+    if (thread_.joinable()) {
+      EXPECT_EQ(group_.updateReceiver(), Status::success);
+      thread_.join();
+    }
+  }
+
+  void run() {
+    for (;;) {
+      auto received = group_.waitReceive(kWaitReceiveInfiniteTimeout);
+      if (!received.ok()) {
+        ADD_FAILURE() << "sink waitReceive: " << toString(received.status());
+        return;
+      }
+      MessagePtr message = std::move(received).value();
+      if (!message) {
+        continue;
+      }
+      if (message->isFromEngine() && message->status() == Status::receiver_update) {
+        engine_.ampe().put(message);
+        return;
+      }
+      if (message->isFromApplication()) {
+        frames_.fetch_add(1);
+        const std::uint16_t channel = message->channelNumber();
+        if (message->opCode() == OpCode::ByeRequest) {
+          message->setOpCode(OpCode::ByeResponse);
+          (void)group_.enqueueToPeer(message);  // the channel may be gone already
+        } else if (message->opCode() == OpCode::Request && message->body().view() == kKillBody) {
+          auto abort = request(engine_.ampe(), channel, {}, OpCode::ByeSignal);
+          (void)group_.enqueueToPeer(abort);
+          engine_.ampe().put(abort);
+        }
+      }
+      engine_.ampe().put(message);
+    }
+  }
+
+  Engine engine_;
+  ChannelGroup& group_;
+  Listening listening_;
+  std::atomic<std::uint64_t> frames_{0};
+  std::thread thread_;
+};
+
+// What one worker thread did.
+struct WorkerTally {
+  std::uint64_t accepted = 0;  // successful enqueueToPeer calls, of any opcode
+  std::uint64_t requests = 0;  // accepted Requests
+  std::uint64_t returned = 0;  // posted messages handed back by the engine
+  std::uint64_t closes = 0;    // Signal(channel_closed) seen
+  std::uint64_t refusals = 0;  // notification_failed (B6): the caller kept the message
+};
+
+// One worker: its own group on engine A and kChannelsPerThread channels to the sink.
+class Worker {
+ public:
+  Worker(Ampe& ampe, ChannelGroup& group, const Address& sink, std::uint64_t quota, const Mix& mix,
+         std::uint32_t seed)
+      : ampe_(ampe), group_(group), sink_(sink), quota_(quota), mix_(mix), random_(seed) {}
+
+  void run(Clock::time_point deadline) {
+    while (tally_.requests < quota_ && Clock::now() < deadline) {
+      Slot& slot = slots_[random_() % slots_.size()];
+      if (slot.state == State::closed) {
+        open(slot);
+      } else if (slot.state == State::open) {
+        if (random_() % kCloseOneIn == 0) {
+          close(slot);
+        } else {
+          postRequest(slot, "payload-0123456789-abcdefghijklmnopqrstuvwxyz");
+        }
+      }
+      drain(std::chrono::milliseconds(0));
+    }
+    // Finish: close what is open and wait for every final Signal.
+    for (Slot& slot : slots_) {
+      if (slot.state == State::open) {
+        if (mix_.abortLocally) {
+          postControl(slot, OpCode::ByeSignal);
+        } else {
+          postControl(slot, OpCode::ByeRequest);
+        }
+      }
+    }
+    while (
+        std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state != State::closed; }) &&
+        Clock::now() < deadline) {
+      drain(std::chrono::milliseconds(10));
+    }
+    for (const Slot& slot : slots_) {
+      EXPECT_EQ(slot.state, State::closed)
+          << "channel " << slot.number << " never reported its close; client:\n"
+          << dumpOpenChannels(ampe_);
+    }
+    fence(deadline);
+  }
+
+  const WorkerTally& tally() const noexcept { return tally_; }
+
+ private:
+  enum class State { closed, open, closing };
+  struct Slot {
+    std::uint16_t number = 0;
+    State state = State::closed;
+  };
+
+  bool tryPost(MessagePtr& message) {
+    for (;;) {
+      auto posted = group_.enqueueToPeer(message);
+      if (posted.ok()) {
+        ++tally_.accepted;
+        return true;
+      }
+      if (posted.status() != Status::notification_failed) {
+        // The channel closed and its number was released before we saw its Signal.
+        EXPECT_EQ(posted.status(), Status::invalid_channel_number) << toString(posted.status());
+        ampe_.put(message);
+        return false;
+      }
+      // Send queue full (B6): the message is still ours; let the engine catch up.
+      ++tally_.refusals;
+      EXPECT_NE(message, nullptr);
+      drain(std::chrono::milliseconds(1));
+    }
+  }
+
+  // A message posted to a channel that closed but whose number was not yet released comes back
+  // after that channel's final Signal. The engine handles posts in order, so once a fence posted
+  // now has come back, everything posted before it has too: a HelloRequest to port 0 fails at
+  // once (invalid_address) and is followed by its own final Signal.
+  void fence(Clock::time_point deadline) {
+    auto hello = helloRequest(ampe_, Address::tcp("127.0.0.1", 1));
+    hello->headers().reset();
+    ASSERT_EQ(hello->headers().append(kConnectToHeader, "tcp|127.0.0.1|0"), HeaderCheck::ok);
+    auto posted = group_.enqueueToPeer(hello);
+    ASSERT_TRUE(posted.ok()) << toString(posted.status());
+    ++tally_.accepted;
+    fence_.number = posted.value().channelNumber;
+    fence_.state = State::closing;
+    while (fence_.state != State::closed && Clock::now() < deadline) {
+      drain(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(fence_.state, State::closed) << "the fence never came back";
+  }
+
+  void open(Slot& slot) {
+    auto hello = helloRequest(ampe_, sink_);
+    auto posted = group_.enqueueToPeer(hello);
+    ASSERT_TRUE(posted.ok()) << toString(posted.status());
+    ++tally_.accepted;
+    slot.number = posted.value().channelNumber;
+    slot.state = State::open;
+  }
+
+  void postRequest(Slot& slot, std::string_view body) {
+    auto message = request(ampe_, slot.number, body);
+    if (tryPost(message)) {
+      ++tally_.requests;
+    } else {
+      slot.state = State::closing;  // its Signal is on the way
+    }
+  }
+
+  void postControl(Slot& slot, OpCode op) {
+    auto message = request(ampe_, slot.number, {}, op);
+    tryPost(message);
+    slot.state = State::closing;
+  }
+
+  void close(Slot& slot) {
+    const std::uint32_t kinds = 1 + (mix_.abortLocally ? 1u : 0u) + (mix_.killRemotely ? 1u : 0u);
+    const auto kind = static_cast<std::uint32_t>(random_() % kinds);
+    if (kind == 0) {
+      postControl(slot, OpCode::ByeRequest);
+      if (mix_.postAfterBye) {
+        auto late = request(ampe_, slot.number, "after bye");
+        if (tryPost(late)) {
+          ++tally_.requests;
+        }
+      }
+    } else if (kind == 1 && mix_.abortLocally) {
+      postControl(slot, OpCode::ByeSignal);
+    } else {
+      // The sink aborts its end; our channel stays open until the reset arrives.
+      postRequest(slot, kKillBody);
+    }
+  }
+
+  void drain(std::chrono::milliseconds wait) {
+    for (;;) {
+      auto received = group_.waitReceive(
+          static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count()));
+      ASSERT_TRUE(received.ok()) << toString(received.status());
+      MessagePtr message = std::move(received).value();
+      if (!message) {
+        return;
+      }
+      wait = std::chrono::milliseconds(0);
+      if (message->isFromEngine()) {
+        if (message->opCode() == OpCode::Signal && message->status() == Status::channel_closed) {
+          ++tally_.closes;
+          auto markClosed = [&](Slot& slot) {
+            if (slot.number == message->channelNumber() && slot.state != State::closed) {
+              slot.state = State::closed;
+              slot.number = 0;
+            }
+          };
+          std::for_each(slots_.begin(), slots_.end(), markClosed);
+          markClosed(fence_);
+        } else if (!(message->opCode() == OpCode::Signal && message->status() == Status::pool_empty)) {
+          EXPECT_TRUE(isFailure(message->status())) << describe(*message);
+          ++tally_.returned;
+        }
+      }
+      ampe_.put(message);
+    }
+  }
+
+  Ampe& ampe_;
+  ChannelGroup& group_;
+  Address sink_;
+  std::uint64_t quota_;
+  Mix mix_;
+  std::minstd_rand random_;
+  std::array<Slot, kChannelsPerThread> slots_{};
+  Slot fence_;
+  WorkerTally tally_;
+};
+
+// Runs the workers against a fresh sink; checks B1's accounting; returns A's and B's counters.
+void runAndAccount(const Mix& mix, std::uint64_t totalRequests, bool expectEveryFrameReceived) {
+  Sink sink;
+  Engine clients(roomyOptions());
+  std::vector<ChannelGroup*> groups;
+  for (int i = 0; i < kThreads; ++i) {
+    groups.push_back(&clients.group());
+  }
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int i = 0; i < kThreads; ++i) {
+    workers.push_back(std::make_unique<Worker>(clients.ampe(), *groups[static_cast<std::size_t>(i)],
+                                               sink.address(), totalRequests / kThreads, mix,
+                                               1234u + static_cast<std::uint32_t>(i)));
+  }
+  const auto start = Clock::now();
+  const auto deadline = start + scaled(std::chrono::milliseconds(50'000));
+  std::vector<std::thread> threads;
+  for (auto& worker : workers) {
+    threads.emplace_back([&worker, deadline] { worker->run(deadline); });
+  }
+  for (std::thread& thread : threads) {
+    thread.join();
+  }
+  sink.drainAndStop(defaultTimeout());
+
+  WorkerTally total;
+  for (const auto& worker : workers) {
+    total.accepted += worker->tally().accepted;
+    total.requests += worker->tally().requests;
+    total.returned += worker->tally().returned;
+    total.closes += worker->tally().closes;
+    total.refusals += worker->tally().refusals;
+  }
+  const EngineCounters a = clients.ampe().counters();
+  const EngineCounters b = sink.ampe().counters();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf(
+      "[ stress   ] %.2f s: %llu requests, %llu accepted posts, %llu written, %llu returned, "
+      "%llu closes, %llu refusals (B6); sink read %llu frames\n",
+      seconds, static_cast<unsigned long long>(total.requests),
+      static_cast<unsigned long long>(total.accepted), static_cast<unsigned long long>(a.framesWritten),
+      static_cast<unsigned long long>(a.messagesReturned), static_cast<unsigned long long>(total.closes),
+      static_cast<unsigned long long>(total.refusals), static_cast<unsigned long long>(b.framesRead));
+
+  EXPECT_GE(total.requests, totalRequests / kThreads * kThreads) << "the run did not finish in time";
+  EXPECT_EQ(a.framesWritten + a.messagesReturned, total.accepted) << "written + returned == posted (B1)";
+  EXPECT_EQ(a.messagesReturned, total.returned) << "every returned message reached its group";
+  EXPECT_EQ(a.channelsOpened, a.channelsClosed) << "every client channel closed";
+  EXPECT_EQ(total.closes, a.channelsClosed) << "one final Signal per channel";
+  EXPECT_LE(b.framesRead, a.framesWritten) << "received <= written";
+  EXPECT_EQ(sink.framesSeen(), b.framesRead) << "every frame the sink read reached its group";
+  if (expectEveryFrameReceived) {
+    EXPECT_EQ(b.framesRead, a.framesWritten) << "graceful closes lose nothing (B3)";
+    EXPECT_EQ(a.messagesReturned, static_cast<std::uint64_t>(kThreads)) << "only the fences come back";
+  }
+}
+
+TEST(NothingLostStress, B1_RandomClosesUnderLoadLoseNothing) {
+  runAndAccount(Mix{}, scaledRequests(kBaseRequests), false);
+}
+
+TEST(NothingLostStress, B1_GracefulClosesUnderLoadDeliverEverything) {
+  Mix graceful;
+  graceful.abortLocally = false;
+  graceful.killRemotely = false;
+  graceful.postAfterBye = false;
+  runAndAccount(graceful, scaledRequests(kBaseRequests / 4), true);
+}
+
+}  // namespace
+}  // namespace tofu::test

@@ -1,0 +1,338 @@
+// Acceptance 7 / DECISIONS.md B7: safe teardown. Destroying a group wakes its blocked
+// receiver with shutdown_started, closes its channels (peers see the close) and gives its
+// messages back; destroying the Reactor does that for every live group and returns promptly.
+// Leaks are caught by LeakSanitizer in the asan build.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tofu/tofu.h"
+
+#include "engine_harness.h"
+#include "raw_peer.h"
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+namespace tofu::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Destroying an engine must be quick (B7: no multi-second waits), even in sanitizer builds.
+constexpr auto kPromptly = std::chrono::seconds(2);
+
+// A thread blocked in waitReceive(kWaitReceiveInfiniteTimeout) on `group`.
+class BlockedReceiver {
+ public:
+  explicit BlockedReceiver(ChannelGroup& group)
+      : thread_([this, &group] {
+          tid_.store(static_cast<int>(::gettid()));
+          auto received = group.waitReceive(kWaitReceiveInfiniteTimeout);
+          status_ = received.status();
+          message_ = std::move(received).value();
+          returned_.set_value(Clock::now());
+        }),
+        returnedAt_(returned_.get_future()) {}
+
+  ~BlockedReceiver() {
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+  BlockedReceiver(const BlockedReceiver&) = delete;
+  BlockedReceiver& operator=(const BlockedReceiver&) = delete;
+
+  // Waits until the thread sleeps (state S in /proc), which it only does inside waitReceive:
+  // only then may the group go away under it.
+  bool waitUntilBlocked() {
+    const auto deadline = Clock::now() + defaultTimeout();
+    while (Clock::now() < deadline) {
+      const int tid = tid_.load();
+      if (tid != 0) {
+        std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
+        std::string line;
+        std::getline(stat, line);
+        const auto close = line.rfind(')');
+        if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'S') {
+          return true;
+        }
+      }
+      std::this_thread::yield();
+    }
+    ADD_FAILURE() << "the receiver thread never blocked";
+    return false;
+  }
+
+  // When the thread returned from waitReceive. A thread that never returns cannot be joined,
+  // so the test process is ended with a message instead of hanging.
+  Clock::time_point returnedAt(std::chrono::milliseconds bound) {
+    if (returnedAt_.wait_for(bound) != std::future_status::ready) {
+      std::fprintf(stderr, "FATAL: waitReceive(infinite) was not woken within %lld ms\n",
+                   static_cast<long long>(bound.count()));
+      std::fflush(stderr);
+      std::abort();
+    }
+    thread_.join();
+    return returnedAt_.get();
+  }
+
+  Status status() const noexcept { return status_; }
+  const MessagePtr& message() const noexcept { return message_; }
+
+ private:
+  std::atomic<int> tid_{0};
+  Status status_ = Status::success;
+  MessagePtr message_;
+  std::promise<Clock::time_point> returned_;
+  std::thread thread_;
+  std::future<Clock::time_point> returnedAt_;
+};
+
+// True when a plain client can connect to `address` right now.
+bool canConnect(const Address& address) {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  if (address.kind() == AddressKind::tcp) {
+    auto* in4 = reinterpret_cast<sockaddr_in*>(&storage);
+    in4->sin_family = AF_INET;
+    in4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    in4->sin_port = htons(address.port());
+    length = sizeof(sockaddr_in);
+  } else {
+    auto* un = reinterpret_cast<sockaddr_un*>(&storage);
+    un->sun_family = AF_UNIX;
+    std::snprintf(un->sun_path, sizeof(un->sun_path), "%s", address.path().c_str());
+    length = sizeof(sockaddr_un);
+  }
+  const int fd = ::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const bool connected = ::connect(fd, reinterpret_cast<const sockaddr*>(&storage), length) == 0;
+  ::close(fd);
+  return connected;
+}
+
+// How many idle messages the pool holds: take them all, then give them back.
+std::size_t idleInPool(Ampe& ampe) {
+  std::vector<MessagePtr> taken;
+  for (;;) {
+    auto got = ampe.get(AllocationStrategy::poolOnly);
+    if (!got.ok() || !got.value()) {
+      break;
+    }
+    taken.push_back(std::move(got).value());
+  }
+  for (auto& message : taken) {
+    ampe.put(message);
+  }
+  return taken.size();
+}
+
+std::unique_ptr<Reactor> makeReactor() {
+  auto created = Reactor::create(roomyOptions());
+  EXPECT_TRUE(created.ok()) << toString(created.status());
+  return std::move(created).value();
+}
+
+ChannelGroup& makeGroup(Ampe& ampe) {
+  auto created = ampe.create();
+  EXPECT_TRUE(created.ok() && created.value() != nullptr) << toString(created.status());
+  return *created.value();
+}
+
+class Teardown : public ::testing::TestWithParam<Transport> {};
+INSTANTIATE_TEST_SUITE_P(Transports, Teardown, kAllTransports, TransportName());
+
+// ---------------------------------------------------------------------------------------------
+
+TEST(TeardownGroup, B7_GroupDestroyWakesBlockedReceiverWithShutdownStarted) {
+  Engine engine(roomyOptions());
+  ChannelGroup& group = engine.group();
+  BlockedReceiver receiver(group);
+  ASSERT_TRUE(receiver.waitUntilBlocked());
+  const auto start = Clock::now();
+  engine.destroy(group);
+  const auto woke = receiver.returnedAt(scaled(std::chrono::milliseconds(5000)));
+  EXPECT_EQ(receiver.status(), Status::shutdown_started);
+  EXPECT_EQ(receiver.message(), nullptr);
+  EXPECT_LT(woke - start, kPromptly);
+}
+
+TEST(TeardownGroup, B7_DestroyNullGroupIsInvalidAddress) {
+  Engine engine(roomyOptions());
+  EXPECT_EQ(engine.ampe().destroy(nullptr), Status::invalid_address);
+}
+
+TEST(TeardownReactor, B7_ReactorDestroyWakesBlockedReceiversOfEveryGroup) {
+  auto reactor = makeReactor();
+  ASSERT_NE(reactor, nullptr);
+  std::vector<std::unique_ptr<BlockedReceiver>> receivers;
+  for (int i = 0; i < 3; ++i) {
+    receivers.push_back(std::make_unique<BlockedReceiver>(makeGroup(reactor->ampe())));
+  }
+  for (auto& receiver : receivers) {
+    ASSERT_TRUE(receiver->waitUntilBlocked());
+  }
+  const auto start = Clock::now();
+  reactor.reset();
+  EXPECT_LT(Clock::now() - start, kPromptly) << "Reactor destruction";
+  for (auto& receiver : receivers) {
+    const auto woke = receiver->returnedAt(scaled(std::chrono::milliseconds(5000)));
+    EXPECT_EQ(receiver->status(), Status::shutdown_started);
+    EXPECT_LT(woke - start, kPromptly);
+  }
+}
+
+// Live groups, open channels (client, server and listener), messages queued in both
+// directions and unread in group queues: the Reactor still goes away promptly, the peer sees
+// every channel close, the listener is gone, and nothing leaks.
+TEST_P(Teardown, B7_ReactorDestroyWithTrafficInFlightIsPromptAndPeersSeeTheClose) {
+  Engine peer(roomyOptions());
+  ChannelGroup& peerGroup = peer.group();
+  const Listening peerListener = listen(peer.ampe(), peerGroup, listenAddress(GetParam()));
+  ASSERT_NE(peerListener.channel, 0u);
+
+  auto reactor = makeReactor();
+  ASSERT_NE(reactor, nullptr);
+  Ampe& ampe = reactor->ampe();
+  std::vector<ChannelGroup*> groups;
+  std::vector<Connection> connections;
+  for (int i = 0; i < 3; ++i) {
+    groups.push_back(&makeGroup(ampe));
+    connections.push_back(connectPair(ampe, *groups.back(), peer.ampe(), peerGroup, peerListener.bound));
+    ASSERT_TRUE(connections.back().ok());
+  }
+  const Listening ownListener = listen(ampe, *groups.front(), listenAddress(GetParam()));
+  ASSERT_NE(ownListener.channel, 0u);
+  // Unread messages in every group's queue, and requests still on their way out.
+  for (std::size_t i = 0; i < connections.size(); ++i) {
+    for (int j = 0; j < 5; ++j) {
+      post(peerGroup, request(peer.ampe(), connections[i].serverChannel, "unread", OpCode::Signal));
+    }
+  }
+  // Wait until they sit in the groups' queues, so the peer has nothing pending at the end.
+  const std::uint64_t expectedRead = connections.size() * (1 + 5);  // HelloResponse + 5 Signals
+  const auto deadline = Clock::now() + defaultTimeout();
+  while (ampe.counters().framesRead < expectedRead && Clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  ASSERT_EQ(ampe.counters().framesRead, expectedRead);
+  for (std::size_t i = 0; i < connections.size(); ++i) {
+    for (int j = 0; j < 200; ++j) {
+      post(*groups[i], request(ampe, connections[i].clientChannel, std::string(512, 'q')));
+    }
+  }
+
+  const auto start = Clock::now();
+  reactor.reset();
+  EXPECT_LT(Clock::now() - start, kPromptly) << "Reactor destruction with traffic in flight";
+
+  // The peer sees each channel close (requests that made it may arrive first). Messages are
+  // given back at once: a peer that held them would starve and stop reading (B5).
+  std::vector<std::size_t> closedCount(connections.size(), 0);
+  std::size_t requests = 0;
+  std::size_t closedTotal = 0;
+  while (closedTotal < connections.size()) {
+    auto message = receive(peerGroup);
+    ASSERT_NE(message, nullptr) << closedTotal << " of " << connections.size() << " channels closed";
+    bool known = false;
+    for (std::size_t i = 0; i < connections.size(); ++i) {
+      if (closedSignal(connections[i].serverChannel)(*message)) {
+        ++closedCount[i];
+        ++closedTotal;
+        known = true;
+      }
+    }
+    const bool starved = message->isFromEngine() && message->status() == Status::pool_empty;
+    if (!known && !starved) {
+      EXPECT_TRUE(message->isFromApplication() && message->opCode() == OpCode::Request)
+          << "the peer had nothing pending: only requests, pool_empty and final Signals, got "
+          << describe(message);
+      ++requests;
+    }
+    peer.ampe().put(message);
+  }
+  for (std::size_t i = 0; i < connections.size(); ++i) {
+    EXPECT_EQ(closedCount[i], 1u) << "server channel " << connections[i].serverChannel;
+  }
+  EXPECT_LE(requests, 600u);
+  EXPECT_FALSE(canConnect(ownListener.bound)) << "the destroyed engine's listener must be closed";
+}
+
+TEST_P(Teardown, B7_GroupDestroyClosesItsChannelsAndGivesMessagesBack) {
+  Engine peer(roomyOptions());
+  Engine engine(roomyOptions());
+  ChannelGroup& peerGroup = peer.group();
+  ChannelGroup& doomed = engine.group();
+  ChannelGroup& survivor = engine.group();
+  const Listening peerListener = listen(peer.ampe(), peerGroup, listenAddress(GetParam()));
+  ASSERT_NE(peerListener.channel, 0u);
+  const Connection lost = connectPair(engine.ampe(), doomed, peer.ampe(), peerGroup, peerListener.bound);
+  const Connection kept = connectPair(engine.ampe(), survivor, peer.ampe(), peerGroup, peerListener.bound);
+  ASSERT_TRUE(lost.ok() && kept.ok());
+  const Listening ownListener = listen(engine.ampe(), doomed, listenAddress(GetParam()));
+  ASSERT_NE(ownListener.channel, 0u);
+
+  // Ten frames land in the doomed group's queue and stay unread.
+  const std::size_t idleBefore = idleInPool(engine.ampe());
+  const std::uint64_t readBefore = engine.ampe().counters().framesRead;
+  for (int i = 0; i < 10; ++i) {
+    post(peerGroup, request(peer.ampe(), lost.serverChannel, "unread", OpCode::Signal));
+  }
+  const auto deadline = Clock::now() + defaultTimeout();
+  while (engine.ampe().counters().framesRead < readBefore + 10 && Clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  ASSERT_EQ(engine.ampe().counters().framesRead, readBefore + 10);
+
+  engine.destroy(doomed);
+  EXPECT_EQ(idleInPool(engine.ampe()), idleBefore) << "the queued messages go back to the pool";
+  auto closed = receive(peerGroup);
+  EXPECT_TRUE(closed && closedSignal(lost.serverChannel)(*closed)) << describe(closed);
+  EXPECT_FALSE(canConnect(ownListener.bound)) << "the destroyed group's listener must be closed";
+  // Other groups are untouched.
+  EXPECT_TRUE(echo(engine.ampe(), survivor, kept.clientChannel, peer.ampe(), peerGroup, kept.serverChannel,
+                   "survivor"));
+  EXPECT_EQ(expectNothing(survivor), nullptr);
+}
+
+// A group destroyed while its channel has frames waiting to be written: they are dropped
+// with the group (no notifications; LeakSanitizer checks they are freed), the peer sees the
+// connection end, and the group's listener is gone.
+TEST_P(Teardown, B7_GroupDestroyWithPendingSendsClosesThePeer) {
+  Engine engine(limitedOptions());
+  ChannelGroup& group = engine.group();
+  const Listening listening = listen(engine.ampe(), group, listenAddress(GetParam()));
+  ASSERT_NE(listening.channel, 0u);
+  auto raw = RawPeer::connectTo(listening.bound, kSmallReceiveBuffer);
+  ASSERT_NE(raw, nullptr);
+  auto hello = newMessage(engine.ampe());
+  ASSERT_EQ(prepareHelloRequest(*hello, listening.bound), Status::success);
+  hello->setMessageId(7001);
+  ASSERT_TRUE(raw->sendFrame(*hello));
+  engine.ampe().put(hello);
+  auto arrived = receive(group);
+  ASSERT_TRUE(arrived && arrived->opCode() == OpCode::HelloRequest) << describe(arrived);
+  pinEngineSendBuffer(*raw);
+  const FillResult fill = fillSendQueue(engine.ampe(), group, arrived->channelNumber(), kFillBodyBytes);
+  EXPECT_TRUE(fill.full);
+  engine.ampe().put(arrived);
+  engine.destroy(group);
+  const ReadEnd end = raw->readUntilClosed(nullptr);
+  EXPECT_TRUE(end == ReadEnd::eof || end == ReadEnd::reset)
+      << "the peer sees the channel close: " << toString(end);
+  EXPECT_FALSE(canConnect(listening.bound));
+}
+
+}  // namespace
+}  // namespace tofu::test
