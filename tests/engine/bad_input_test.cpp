@@ -6,6 +6,7 @@
 // clean under ASan as well.
 #include <cstdint>
 #include <memory>
+#include <ostream>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,6 +30,9 @@ struct BadInput {
   bool thenEof;   // the victim then half-closes (FIN), leaving the frame unfinished
   Status reason;  // the status the victim's pending messages come back with
 };
+
+// GoogleTest would otherwise print the struct's bytes, padding included (valgrind objects).
+void PrintTo(const BadInput& input, std::ostream* out) { *out << input.name; }
 
 std::vector<std::uint8_t> headerBytes(const BinaryHeader& header, std::uint8_t proto) {
   std::vector<std::uint8_t> bytes(kBinaryHeaderSize);
