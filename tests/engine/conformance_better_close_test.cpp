@@ -73,21 +73,6 @@ class BetterCloseRaw : public ::testing::TestWithParam<Transport> {
 
 INSTANTIATE_TEST_SUITE_P(Transports, BetterCloseRaw, kAllTransports, TransportName());
 
-// Receives on `group` until the final Signal of `channel`; everything before it is returned
-// in `before` (the Signal itself is checked and dropped).
-std::vector<MessagePtr> receiveUntilClosed(ChannelGroup& group, std::uint16_t channel) {
-  Recorder recorder(group);
-  std::vector<MessagePtr> before;
-  if (!recorder.until(closedSignal(channel))) {
-    return before;
-  }
-  for (auto& message : recorder.messages()) {
-    before.push_back(std::move(message));
-  }
-  before.pop_back();
-  return before;
-}
-
 // ---------------------------------------------------------------------------------------------
 // B1: nothing is lost silently
 

@@ -31,59 +31,6 @@ std::uint64_t remainingNs(Clock::time_point deadline) {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(left).count());
 }
 
-int millisecondsLeft(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-  return left <= 0 ? 0 : static_cast<int>(left);
-}
-
-// Waits until `fd` has `events`; false on timeout.
-bool pollFor(int fd, short events, Clock::time_point deadline) {
-  for (;;) {
-    pollfd entry{fd, events, 0};
-    const int ready = ::poll(&entry, 1, millisecondsLeft(deadline));
-    if (ready > 0) {
-      return true;
-    }
-    if (ready == 0) {
-      return false;
-    }
-    if (errno != EINTR) {
-      return false;
-    }
-  }
-}
-
-// Fills a sockaddr for `address`; returns its length, 0 when the address cannot be expressed.
-socklen_t toSockaddr(const Address& address, sockaddr_storage& storage) {
-  std::memset(&storage, 0, sizeof(storage));
-  if (address.kind() == AddressKind::uds) {
-    auto* un = reinterpret_cast<sockaddr_un*>(&storage);
-    un->sun_family = AF_UNIX;
-    if (address.path().size() >= sizeof(un->sun_path)) {
-      return 0;
-    }
-    std::memcpy(un->sun_path, address.path().data(), address.path().size());
-    return static_cast<socklen_t>(sizeof(sockaddr_un));
-  }
-  auto* in4 = reinterpret_cast<sockaddr_in*>(&storage);
-  if (::inet_pton(AF_INET, address.host().c_str(), &in4->sin_addr) == 1) {
-    in4->sin_family = AF_INET;
-    in4->sin_port = htons(address.port());
-    return static_cast<socklen_t>(sizeof(sockaddr_in));
-  }
-  auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
-  if (::inet_pton(AF_INET6, address.host().c_str(), &in6->sin6_addr) == 1) {
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons(address.port());
-    return static_cast<socklen_t>(sizeof(sockaddr_in6));
-  }
-  return 0;
-}
-
-std::uint16_t readBigEndian16(const std::uint8_t* bytes) {
-  return static_cast<std::uint16_t>((static_cast<unsigned>(bytes[0]) << 8) | bytes[1]);
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -534,167 +481,56 @@ Connection connectPair(Ampe& clientAmpe, ChannelGroup& client, Ampe& serverAmpe,
   return connection;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Raw sockets
-
-RawSocket::RawSocket(RawSocket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-
-RawSocket& RawSocket::operator=(RawSocket&& other) noexcept {
-  if (this != &other) {
-    close();
-    fd_ = std::exchange(other.fd_, -1);
-  }
-  return *this;
+// Expects a peer's application message: `op`, origin application, status success.
+void expectPeerMessage(const MessagePtr& message, OpCode op, std::uint16_t channel, std::uint64_t id) {
+  ASSERT_TRUE(message) << "expected " << toString(op);
+  EXPECT_EQ(message->opCode(), op) << describe(message);
+  EXPECT_EQ(message->origin(), Origin::application) << describe(message);
+  EXPECT_EQ(message->status(), Status::success) << describe(message);
+  EXPECT_EQ(message->channelNumber(), channel) << describe(message);
+  EXPECT_EQ(message->messageId(), id) << describe(message);
 }
 
-RawSocket::~RawSocket() { close(); }
-
-RawSocket RawSocket::connectTo(const Address& address) {
-  sockaddr_storage storage{};
-  const socklen_t length = toSockaddr(address, storage);
-  if (length == 0) {
-    ADD_FAILURE() << "RawSocket: cannot express " << address.toString();
-    return RawSocket();
+std::vector<MessagePtr> receiveUntilClosed(ChannelGroup& group, std::uint16_t channel, MessagePtr* signal,
+                                           std::chrono::milliseconds timeout) {
+  Recorder recorder(group);
+  std::vector<MessagePtr> before;
+  if (!recorder.until(closedSignal(channel), timeout)) {
+    return before;
   }
-  const int fd = ::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    ADD_FAILURE() << "socket: " << std::strerror(errno);
-    return RawSocket();
+  for (auto& message : recorder.messages()) {
+    before.push_back(std::move(message));
   }
-  RawSocket socket(fd);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&storage), length) != 0) {
-    ADD_FAILURE() << "connect(" << address.toString() << "): " << std::strerror(errno);
-    return RawSocket();
+  if (signal != nullptr) {
+    *signal = std::move(before.back());
   }
-  return socket;
+  before.pop_back();
+  return before;
 }
 
-bool RawSocket::writeAll(const std::vector<std::uint8_t>& bytes) {
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t written = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
-    if (written < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return false;
-    }
-    done += static_cast<std::size_t>(written);
-  }
-  return true;
+Options poolOptions(std::uint16_t initial, std::uint16_t max) {
+  Options options;
+  options.initialPoolMsgs = initial;
+  options.maxPoolMsgs = max;
+  return options;
 }
 
-bool RawSocket::writeAll(std::string_view bytes) {
-  return writeAll(std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
+void expectNotification(const MessagePtr& message, OpCode op, Status status, std::uint16_t channel,
+                        std::uint64_t id) {
+  ASSERT_TRUE(message) << "expected " << toString(op) << "(" << toString(status) << ")";
+  EXPECT_EQ(message->opCode(), op) << describe(message);
+  EXPECT_EQ(message->origin(), Origin::engine) << describe(message);
+  EXPECT_EQ(message->status(), status) << describe(message);
+  EXPECT_EQ(message->channelNumber(), channel) << describe(message);
+  EXPECT_EQ(message->messageId(), id) << describe(message);
 }
 
-std::optional<std::vector<std::uint8_t>> RawSocket::readExactly(std::size_t size,
-                                                                std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  std::vector<std::uint8_t> bytes(size);
-  std::size_t done = 0;
-  while (done < size) {
-    if (!pollFor(fd_, POLLIN, deadline)) {
-      return std::nullopt;
-    }
-    const ssize_t got = ::recv(fd_, bytes.data() + done, size - done, 0);
-    if (got < 0 && errno == EINTR) {
-      continue;
-    }
-    if (got <= 0) {
-      return std::nullopt;
-    }
-    done += static_cast<std::size_t>(got);
+void expectClosedSignal(const MessagePtr& message, std::uint16_t channel, std::uint64_t id) {
+  expectNotification(message, OpCode::Signal, Status::channel_closed, channel, id);
+  if (message) {
+    EXPECT_TRUE(message->headers().empty()) << describe(message);
+    EXPECT_TRUE(message->body().empty()) << describe(message);
   }
-  return bytes;
-}
-
-std::optional<std::vector<std::uint8_t>> RawSocket::readFrame(std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  auto header = readExactly(kBinaryHeaderSize, timeout);
-  if (!header) {
-    return std::nullopt;
-  }
-  const std::size_t rest =
-      std::size_t{readBigEndian16(header->data() + 12)} + std::size_t{readBigEndian16(header->data() + 14)};
-  auto payload = readExactly(rest, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       std::max(deadline - Clock::now(), Clock::duration::zero())));
-  if (!payload) {
-    return std::nullopt;
-  }
-  header->insert(header->end(), payload->begin(), payload->end());
-  return header;
-}
-
-bool RawSocket::waitClosed(std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  std::uint8_t scratch[4096];
-  for (;;) {
-    if (!pollFor(fd_, POLLIN, deadline)) {
-      return false;
-    }
-    const ssize_t got = ::recv(fd_, scratch, sizeof(scratch), 0);
-    if (got == 0) {
-      return true;
-    }
-    if (got < 0 && errno != EINTR && errno != EAGAIN) {
-      return true;
-    }
-  }
-}
-
-void RawSocket::abort() {
-  if (fd_ >= 0) {
-    const linger option{1, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &option, sizeof(option));
-    close();
-  }
-}
-
-void RawSocket::close() {
-  if (fd_ >= 0) {
-    ::close(fd_);
-    fd_ = -1;
-  }
-}
-
-RawListener::RawListener(Transport transport) {
-  address_ = transport == Transport::tcp ? Address::tcp("127.0.0.1", 0) : listenAddress(Transport::uds);
-  sockaddr_storage storage{};
-  const socklen_t length = toSockaddr(address_, storage);
-  fd_ = ::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) {
-    ADD_FAILURE() << "socket: " << std::strerror(errno);
-    return;
-  }
-  if (::bind(fd_, reinterpret_cast<const sockaddr*>(&storage), length) != 0 || ::listen(fd_, 16) != 0) {
-    ADD_FAILURE() << "RawListener on " << address_.toString() << ": " << std::strerror(errno);
-    ::close(fd_);
-    fd_ = -1;
-    return;
-  }
-  if (transport == Transport::tcp) {
-    sockaddr_in bound{};
-    socklen_t boundLength = sizeof(bound);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &boundLength);
-    address_ = Address::tcp("127.0.0.1", ntohs(bound.sin_port));
-  }
-}
-
-RawListener::~RawListener() {
-  if (fd_ >= 0) {
-    ::close(fd_);
-  }
-  if (address_.kind() == AddressKind::uds && !address_.path().empty()) {
-    ::unlink(address_.path().c_str());
-  }
-}
-
-RawSocket RawListener::accept(std::chrono::milliseconds timeout) {
-  if (fd_ < 0 || !pollFor(fd_, POLLIN, Clock::now() + timeout)) {
-    return RawSocket();
-  }
-  return RawSocket(::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC));
 }
 
 ReservedTcpPort::ReservedTcpPort() {

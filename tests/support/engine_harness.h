@@ -233,67 +233,28 @@ struct Connection {
 Connection connectPair(Ampe& clientAmpe, ChannelGroup& client, Ampe& serverAmpe, ChannelGroup& server,
                        const Address& peer);
 
+// Expects a peer's application message: `op`, origin application, status success.
+void expectPeerMessage(const MessagePtr& message, OpCode op, std::uint16_t channel, std::uint64_t id);
+
+// Receives on `group` until the final Signal of `channel` (checked by closedSignal) within
+// `timeout`; returns everything before it, and the Signal itself in `*signal` when not null.
+std::vector<MessagePtr> receiveUntilClosed(ChannelGroup& group, std::uint16_t channel,
+                                           MessagePtr* signal = nullptr,
+                                           std::chrono::milliseconds timeout = defaultTimeout());
+
+// Pool options as the reference scenarios state them ({initial, max}).
+Options poolOptions(std::uint16_t initial, std::uint16_t max);
+
+// Expects `message` to be exactly: `op`, origin engine, `status`, on `channel` with `id`.
+void expectNotification(const MessagePtr& message, OpCode op, Status status, std::uint16_t channel,
+                        std::uint64_t id);
+
+// Expects the final notification of `channel`: Signal, origin engine, channel_closed, with the
+// channel's recorded id (first frame received, else the creating request's id, else 0).
+void expectClosedSignal(const MessagePtr& message, std::uint16_t channel, std::uint64_t id);
+
 // ---------------------------------------------------------------------------------------------
-// Raw sockets: a hand-written peer on the wire (K1, B2 tests).
-
-// A connected stream socket (TCP or UDS); owns its fd. One thread at a time.
-class RawSocket {
- public:
-  RawSocket() = default;
-  explicit RawSocket(int fd) : fd_(fd) {}
-  RawSocket(RawSocket&& other) noexcept;
-  RawSocket& operator=(RawSocket&& other) noexcept;
-  RawSocket(const RawSocket&) = delete;
-  RawSocket& operator=(const RawSocket&) = delete;
-  ~RawSocket();
-
-  // Connects to a listening engine (blocking, with the OS's loopback speed). Invalid on error.
-  static RawSocket connectTo(const Address& address);
-
-  bool valid() const noexcept { return fd_ >= 0; }
-  int fd() const noexcept { return fd_; }
-
-  // Writes all bytes; false on error.
-  bool writeAll(const std::vector<std::uint8_t>& bytes);
-  bool writeAll(std::string_view bytes);
-
-  // Reads exactly `size` bytes within `timeout`; nullopt on timeout, EOF or error.
-  std::optional<std::vector<std::uint8_t>> readExactly(std::size_t size,
-                                                       std::chrono::milliseconds timeout = defaultTimeout());
-
-  // Reads one whole frame (header, text headers, body) within `timeout`; nullopt otherwise.
-  std::optional<std::vector<std::uint8_t>> readFrame(std::chrono::milliseconds timeout = defaultTimeout());
-
-  // True when the peer closed (EOF or reset) within `timeout`; bytes arriving first are discarded.
-  bool waitClosed(std::chrono::milliseconds timeout = defaultTimeout());
-
-  // Closes with an RST (SO_LINGER 0) instead of a FIN.
-  void abort();
-  void close();
-
- private:
-  int fd_ = -1;
-};
-
-// A listening socket a client engine can connect to: tcp|127.0.0.1|<ephemeral> or a temp UDS
-// path (unlinked on destruction).
-class RawListener {
- public:
-  explicit RawListener(Transport transport);
-  ~RawListener();
-  RawListener(const RawListener&) = delete;
-  RawListener& operator=(const RawListener&) = delete;
-
-  bool valid() const noexcept { return fd_ >= 0; }
-  const Address& address() const noexcept { return address_; }
-
-  // Accepts one connection within `timeout`; invalid on timeout.
-  RawSocket accept(std::chrono::milliseconds timeout = defaultTimeout());
-
- private:
-  int fd_ = -1;
-  Address address_;
-};
+// Raw sockets: the hand-written peers on the wire (RawPeer, RawServer) are in raw_peer.h.
 
 // A TCP port on 127.0.0.1 that is bound but not listening: connects to it are refused, and no
 // other socket can take the port until release(). For "no server yet" phases (R5, R6) without

@@ -42,7 +42,7 @@ bool pollFor(int fd, short events, Clock::time_point deadline) {
   }
 }
 
-// sockaddr for a numeric TCP host or a UDS path; 0 when it cannot be expressed.
+// sockaddr for a numeric TCP host (IPv4 or IPv6) or a UDS path; 0 when it cannot be expressed.
 socklen_t toSockaddr(const Address& address, sockaddr_storage& storage) {
   std::memset(&storage, 0, sizeof(storage));
   if (address.kind() == AddressKind::uds) {
@@ -55,12 +55,18 @@ socklen_t toSockaddr(const Address& address, sockaddr_storage& storage) {
     return static_cast<socklen_t>(sizeof(sockaddr_un));
   }
   auto* in4 = reinterpret_cast<sockaddr_in*>(&storage);
-  if (::inet_pton(AF_INET, address.host().c_str(), &in4->sin_addr) != 1) {
-    return 0;
+  if (::inet_pton(AF_INET, address.host().c_str(), &in4->sin_addr) == 1) {
+    in4->sin_family = AF_INET;
+    in4->sin_port = htons(address.port());
+    return static_cast<socklen_t>(sizeof(sockaddr_in));
   }
-  in4->sin_family = AF_INET;
-  in4->sin_port = htons(address.port());
-  return static_cast<socklen_t>(sizeof(sockaddr_in));
+  auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
+  if (::inet_pton(AF_INET6, address.host().c_str(), &in6->sin6_addr) == 1) {
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(address.port());
+    return static_cast<socklen_t>(sizeof(sockaddr_in6));
+  }
+  return 0;
 }
 
 std::uint16_t boundPort(int fd) {
@@ -182,16 +188,23 @@ ReadEnd RawPeer::receiveSome(Clock::time_point deadline) {
   }
 }
 
-bool RawPeer::takeFrame(RawFrame& frame) {
+std::size_t RawPeer::bufferedFrameSize() const {
   if (buffer_.size() < kBinaryHeaderSize) {
-    return false;
+    return 0;
   }
   const BinaryHeader header =
       decodeBinaryHeader(std::span<const std::uint8_t, kBinaryHeaderSize>(buffer_.data(), kBinaryHeaderSize));
   const std::size_t total = kBinaryHeaderSize + header.textHeadersLen + header.bodyLen;
-  if (buffer_.size() < total) {
+  return buffer_.size() < total ? 0 : total;
+}
+
+bool RawPeer::takeFrame(RawFrame& frame) {
+  const std::size_t total = bufferedFrameSize();
+  if (total == 0) {
     return false;
   }
+  const BinaryHeader header =
+      decodeBinaryHeader(std::span<const std::uint8_t, kBinaryHeaderSize>(buffer_.data(), kBinaryHeaderSize));
   frame.header = header;
   frame.protoByte = buffer_[2];
   const char* bytes = reinterpret_cast<const char*>(buffer_.data());
@@ -210,6 +223,21 @@ ReadEnd RawPeer::readFrame(RawFrame& frame, std::chrono::milliseconds timeout) {
     }
   }
   return ReadEnd::frame;
+}
+
+std::optional<std::vector<std::uint8_t>> RawPeer::readFrameBytes(std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (const std::size_t total = bufferedFrameSize(); total != 0) {
+      const auto end = buffer_.begin() + static_cast<std::ptrdiff_t>(total);
+      std::vector<std::uint8_t> bytes(buffer_.begin(), end);
+      buffer_.erase(buffer_.begin(), end);
+      return bytes;
+    }
+    if (receiveSome(deadline) != ReadEnd::frame) {
+      return std::nullopt;
+    }
+  }
 }
 
 ReadEnd RawPeer::readUntilClosed(std::vector<RawFrame>* frames, std::chrono::milliseconds timeout) {
@@ -369,56 +397,42 @@ std::unique_ptr<RawPeer> HangingTcpServer::releaseNext(std::chrono::milliseconds
 }
 
 // ---------------------------------------------------------------------------------------------
-// Engine drivers
+// Engine sockets seen from inside the process
 
-std::string fillBody(std::uint64_t id, std::size_t bytes) {
-  std::string body(bytes, '\0');
-  for (std::size_t i = 0; i < bytes; ++i) {
-    body[i] = static_cast<char>('a' + (id + i) % 26);
+namespace {
+
+std::uint16_t portOf(const sockaddr_storage& address) {
+  if (address.ss_family == AF_INET) {
+    return ntohs(reinterpret_cast<const sockaddr_in*>(&address)->sin_port);
   }
-  return body;
+  if (address.ss_family == AF_INET6) {
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(&address)->sin6_port);
+  }
+  return 0;
 }
 
-FillResult fillSendQueue(Ampe& ampe, ChannelGroup& group, std::uint16_t channel, std::size_t bodyBytes,
-                         std::chrono::milliseconds timeout) {
-  FillResult result;
-  result.bodyBytes = bodyBytes;
-  const auto deadline = Clock::now() + timeout;
-  // The id is chosen here (not by the engine) so the body can depend on it.
-  static std::uint64_t nextId = 0x7000'0000'0000'0000ULL;
-  while (Clock::now() < deadline) {
-    const std::uint64_t id = ++nextId;
-    auto message = request(ampe, channel, fillBody(id, bodyBytes), OpCode::Request, id);
-    auto posted = group.enqueueToPeer(message);
-    if (posted.ok()) {
-      result.ids.push_back(id);
-      continue;
-    }
-    if (posted.status() != Status::notification_failed) {
-      ADD_FAILURE() << "fillSendQueue: enqueueToPeer failed with " << toString(posted.status());
-      ampe.put(message);
-      return result;
-    }
-    EXPECT_NE(message, nullptr) << "a refused message stays with the caller (K5, B6)";
-    ampe.put(message);
-    // Full for now. It is full for good once the engine cannot write any more: the peer's
-    // buffers are full. Watch the written byte count for a while to tell the two apart.
-    // The window is generous because a loaded machine may not run the engine thread for a
-    // while; a queue taken for full too early would leave nothing pending later.
-    const std::uint64_t before = ampe.counters().bytesWritten;
-    bool moved = false;
-    for (int step = 0; step < 40 && !moved; ++step) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5) * timeoutScale());
-      moved = ampe.counters().bytesWritten != before;
-    }
-    if (!moved) {
-      result.full = true;
-      return result;
+}  // namespace
+
+std::uint16_t localPort(int fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  return ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0 ? portOf(address) : 0;
+}
+
+std::uint16_t peerPort(int fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  return ::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0 ? portOf(address) : 0;
+}
+
+int findConnectedTcpSocket(std::uint16_t local, std::uint16_t peer) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::atoi(entry.path().filename().c_str());
+    if (localPort(fd) == local && peerPort(fd) == peer) {
+      return fd;
     }
   }
-  ADD_FAILURE() << "fillSendQueue: the send queue of channel " << channel << " did not fill within "
-                << timeout.count() << " ms (" << result.ids.size() << " accepted)";
-  return result;
+  return -1;
 }
 
 void pinEngineSendBuffer(const RawPeer& peer) {
@@ -455,223 +469,84 @@ void pinEngineSendBuffer(const RawPeer& peer) {
                 << peerLocal << " was not found";
 }
 
-void waitForFramesWritten(Ampe& ampe, std::uint64_t frames) {
-  const auto deadline = Clock::now() + defaultTimeout();
-  while (ampe.counters().framesWritten < frames && Clock::now() < deadline) {
-    std::this_thread::yield();
-  }
-}
-
-BinaryHeader rawHeader(OpCode op, std::uint16_t channel, std::uint64_t id, std::uint16_t headersLen,
-                       std::uint16_t bodyLen) {
-  BinaryHeader header = BinaryHeader::forOpCode(op);
-  header.channelNumber = channel;
-  header.messageId = id;
-  header.textHeadersLen = headersLen;
-  header.bodyLen = bodyLen;
-  return header;
-}
-
-std::uint8_t protoByte(std::uint8_t opCode, bool originEngine, bool more, std::uint8_t highBits) {
-  return static_cast<std::uint8_t>((opCode & 0x0Fu) | (originEngine ? 0x10u : 0u) | (more ? 0x20u : 0u) |
-                                   ((highBits & 0x3u) << 6));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Engine set-ups
-
-Options roomyOptions() {
-  Options options;
-  options.initialPoolMsgs = 256;
-  options.maxPoolMsgs = 1024;
-  return options;
-}
-
-Options limitedOptions() {
-  Options options = roomyOptions();
-  options.sendQueueLimitBytes = 64 * 1024;
-  return options;
-}
-
-std::size_t expectReturnedTail(const std::vector<MessagePtr>& returned, const FillResult& fill,
-                               std::uint16_t channel, Status reason) {
-  EXPECT_LE(returned.size(), fill.ids.size()) << "more messages returned than posted";
-  if (returned.size() > fill.ids.size()) {
-    return returned.size();
-  }
-  // Frames are written in posting order, so the ones that come back are the last posted.
-  const std::size_t firstReturned = fill.ids.size() - returned.size();
-  for (std::size_t i = 0; i < returned.size(); ++i) {
-    const Message& message = *returned[i];
-    const std::uint64_t id = fill.ids[firstReturned + i];
-    EXPECT_EQ(message.opCode(), OpCode::Request) << "returned #" << i << ": " << describe(message);
-    EXPECT_TRUE(message.isFromEngine()) << "returned #" << i << ": " << describe(message);
-    EXPECT_EQ(message.status(), reason) << "returned #" << i << ": " << describe(message);
-    EXPECT_EQ(message.channelNumber(), channel) << "returned #" << i << ": " << describe(message);
-    EXPECT_EQ(message.messageId(), id) << "returned #" << i << " out of order or corrupted";
-    EXPECT_FALSE(message.hasMore()) << "returned #" << i;
-    EXPECT_EQ(message.body().size(), fill.bodyBytes) << "returned #" << i;
-    EXPECT_TRUE(message.body().view() == fillBody(id, fill.bodyBytes))
-        << "returned #" << i << ": body corrupted";
-  }
-  return returned.size();
-}
-
-bool echo(Ampe& clientAmpe, ChannelGroup& client, std::uint16_t clientChannel, Ampe& serverAmpe,
-          ChannelGroup& server, std::uint16_t serverChannel, std::string_view body) {
-  const BinaryHeader sent = post(client, request(clientAmpe, clientChannel, body));
-  if (sent.channelNumber == 0) {
-    return false;
-  }
-  auto arrived = receive(server);
-  if (!arrived || arrived->opCode() != OpCode::Request || arrived->channelNumber() != serverChannel ||
-      arrived->messageId() != sent.messageId || arrived->body().view() != body ||
-      !arrived->isFromApplication()) {
-    ADD_FAILURE() << "echo: expected Request ch=" << serverChannel << " id=" << sent.messageId << " body='"
-                  << body << "', got " << describe(arrived);
-    return false;
-  }
-  arrived->setOpCode(OpCode::Response);
-  if (post(server, std::move(arrived)).channelNumber == 0) {
-    return false;
-  }
-  auto answer = receive(client);
-  if (!answer || answer->opCode() != OpCode::Response || answer->channelNumber() != clientChannel ||
-      answer->messageId() != sent.messageId || answer->body().view() != body ||
-      !answer->isFromApplication()) {
-    ADD_FAILURE() << "echo: expected Response ch=" << clientChannel << " id=" << sent.messageId << ", got "
-                  << describe(answer);
-    return false;
-  }
-  clientAmpe.put(answer);
-  const BinaryHeader signal = post(server, request(serverAmpe, serverChannel, body, OpCode::Signal));
-  auto notice = receive(client);
-  if (!notice || notice->opCode() != OpCode::Signal || notice->channelNumber() != clientChannel ||
-      notice->messageId() != signal.messageId || notice->status() != Status::success) {
-    ADD_FAILURE() << "echo: expected Signal ch=" << clientChannel << " id=" << signal.messageId << ", got "
-                  << describe(notice);
-    return false;
-  }
-  clientAmpe.put(notice);
-  return true;
-}
-
-// ---------------------------------------------------------------------------------------------
-// ViolationBench
-
-ViolationBench::ViolationBench(Transport transport, const Options& serverOptions)
-    : transport_(transport), server_(serverOptions), client_(roomyOptions()) {
-  serverGroup_ = &server_.group();
-  clientGroup_ = &client_.group();
-  listening_ = listen(server_.ampe(), *serverGroup_, listenAddress(transport));
-  if (listening_.channel == 0) {
-    return;
-  }
-  bystander_ = connectPair(client_.ampe(), *clientGroup_, server_.ampe(), *serverGroup_, listening_.bound);
-}
-
-std::unique_ptr<RawPeer> ViolationBench::connectVictim(bool sayHello) {
-  beforeVictim_ = server_.ampe().counters();
-  auto victim = RawPeer::connectTo(listening_.bound, kSmallReceiveBuffer);
-  victimPeer_ = victim.get();
-  if (!victim || !sayHello) {
-    return victim;
-  }
-  auto hello = newMessage(server_.ampe());
+bool sayHello(RawPeer& peer, Ampe& ampe, std::uint16_t channel, std::uint64_t id) {
+  auto hello = newMessage(ampe);
   EXPECT_EQ(prepareHelloRequest(*hello, Address::tcp("127.0.0.1", 1)), Status::success);
-  hello->setChannelNumber(0x0BAD);
-  // Ids of our own choosing (far from the process-wide counter) identify the victim's frames.
-  static std::uint64_t nextVictimId = 0x5EED'0000'0000'0000ULL;
-  hello->setMessageId(++nextVictimId);
-  victimHelloId_ = hello->messageId();
-  EXPECT_TRUE(victim->sendFrame(*hello));
-  server_.ampe().put(hello);
-  auto arrived = receive(*serverGroup_);
-  if (!arrived || arrived->opCode() != OpCode::HelloRequest || !arrived->isFromApplication() ||
-      arrived->messageId() != victimHelloId_ || arrived->channelNumber() == 0 ||
-      arrived->channelNumber() == listening_.channel ||
-      arrived->channelNumber() == bystander_.serverChannel) {
-    ADD_FAILURE() << "the victim's HelloRequest did not arrive as such: " << describe(arrived);
-    victim_ = 0;
-    return victim;
-  }
-  victim_ = arrived->channelNumber();
-  server_.ampe().put(arrived);
-  return victim;
+  hello->setChannelNumber(channel);
+  hello->setMessageId(id);
+  const bool sent = peer.sendFrame(*hello);
+  ampe.put(hello);
+  return sent;
 }
 
-FillResult ViolationBench::fillVictim() {
-  if (victimPeer_ != nullptr) {
-    pinEngineSendBuffer(*victimPeer_);
+// ---------------------------------------------------------------------------------------------
+// Wire bytes written by hand
+
+// "00 05 20 ..." (as printed in WIRE-VECTORS.md) to bytes.
+std::vector<std::uint8_t> fromHex(std::string_view text) {
+  std::vector<std::uint8_t> bytes;
+  unsigned value = 0;
+  int digits = 0;
+  for (const char c : text) {
+    const int nibble = (c >= '0' && c <= '9')   ? c - '0'
+                       : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                       : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                                : -1;
+    if (nibble < 0) {
+      continue;
+    }
+    value = (value << 4) | static_cast<unsigned>(nibble);
+    if (++digits == 2) {
+      bytes.push_back(static_cast<std::uint8_t>(value));
+      value = 0;
+      digits = 0;
+    }
   }
-  beforeFill_ = server_.ampe().counters();
-  FillResult fill = fillSendQueue(server_.ampe(), *serverGroup_, victim_, kFillBodyBytes);
-  EXPECT_TRUE(fill.full) << "the victim's send queue did not fill";
-  return fill;
+  return bytes;
 }
 
-void ViolationBench::expectVictimClosed(Status reason, const FillResult& fill) {
-  Recorder recorder(*serverGroup_);
-  if (!recorder.until(closedSignal(victim_))) {
-    return;
+// A frame packed by hand as WIRE-VECTORS.md describes it (">HBBQHH" then headers and body), so
+// the expectation does not come from the engine's own encoder.
+std::vector<std::uint8_t> packFrame(std::uint16_t channel, std::uint8_t proto, std::uint8_t status,
+                                    std::uint64_t id, std::string_view headers, std::string_view body) {
+  std::vector<std::uint8_t> bytes;
+  bytes.push_back(static_cast<std::uint8_t>(channel >> 8));
+  bytes.push_back(static_cast<std::uint8_t>(channel & 0xFF));
+  bytes.push_back(proto);
+  bytes.push_back(status);
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    bytes.push_back(static_cast<std::uint8_t>((id >> shift) & 0xFF));
   }
-  std::vector<MessagePtr> returned;
-  for (auto& message : recorder.messages()) {
-    returned.push_back(std::move(message));
-  }
-  MessagePtr closed = std::move(returned.back());
-  returned.pop_back();
-  EXPECT_EQ(closed->messageId(), victimHelloId_)
-      << "the final Signal carries the id of the first frame received on the channel";
-  const std::size_t count = expectReturnedTail(returned, fill, victim_, reason);
-  EXPECT_GE(count, 1u) << "messages were pending when the victim channel closed; they must come back with "
-                       << toString(reason);
-  const EngineCounters after = server_.ampe().counters();
-  const std::uint64_t written = after.framesWritten - beforeFill_.framesWritten;
-  const std::uint64_t back = after.messagesReturned - beforeFill_.messagesReturned;
-  EXPECT_EQ(back, count) << "EngineCounters::messagesReturned";
-  EXPECT_EQ(written + back, fill.ids.size()) << "written + returned == posted (B1)";
+  bytes.push_back(static_cast<std::uint8_t>(headers.size() >> 8));
+  bytes.push_back(static_cast<std::uint8_t>(headers.size() & 0xFF));
+  bytes.push_back(static_cast<std::uint8_t>(body.size() >> 8));
+  bytes.push_back(static_cast<std::uint8_t>(body.size() & 0xFF));
+  bytes.insert(bytes.end(), headers.begin(), headers.end());
+  bytes.insert(bytes.end(), body.begin(), body.end());
+  return bytes;
 }
 
-void ViolationBench::expectSilentClose() {
-  // The engine counts the close even when it announces nothing.
-  const auto deadline = std::chrono::steady_clock::now() + defaultTimeout();
-  while (server_.ampe().counters().channelsClosed == beforeVictim_.channelsClosed &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  const EngineCounters after = server_.ampe().counters();
-  EXPECT_EQ(after.channelsOpened, beforeVictim_.channelsOpened + 1) << "the victim's connection was accepted";
-  EXPECT_EQ(after.channelsClosed, beforeVictim_.channelsClosed + 1) << "and closed";
-  EXPECT_EQ(expectNothing(*serverGroup_), nullptr) << "an unannounced channel closes silently";
+// A WIRE-VECTORS literal with bytes 0-1 replaced by `channel` (the sender's own number, which a
+// test cannot choose in advance).
+std::vector<std::uint8_t> withChannel(std::vector<std::uint8_t> bytes, std::uint16_t channel) {
+  bytes[0] = static_cast<std::uint8_t>(channel >> 8);
+  bytes[1] = static_cast<std::uint8_t>(channel & 0xFF);
+  return bytes;
 }
 
-void ViolationBench::expectOthersWork() {
-  ASSERT_TRUE(bystander_.ok());
-  EXPECT_TRUE(echo(client_.ampe(), *clientGroup_, bystander_.clientChannel, server_.ampe(), *serverGroup_,
-                   bystander_.serverChannel, "still here"))
-      << "the bystander channel must keep working";
-  auto newcomer = RawPeer::connectTo(listening_.bound);
-  ASSERT_NE(newcomer, nullptr) << "the listener must keep accepting";
-  auto hello = newMessage(server_.ampe());
-  ASSERT_EQ(prepareHelloRequest(*hello, listening_.bound), Status::success);
-  hello->setChannelNumber(77);
-  hello->setMessageId(4242);
-  ASSERT_TRUE(newcomer->sendFrame(*hello));
-  server_.ampe().put(hello);
-  std::uint64_t helloId = 0;
-  const std::uint16_t channel = acceptHello(server_.ampe(), *serverGroup_, defaultTimeout(), &helloId);
-  ASSERT_NE(channel, 0u);
-  EXPECT_EQ(helloId, 4242u);
-  RawFrame answer;
-  ASSERT_EQ(newcomer->readFrame(answer), ReadEnd::frame);
-  EXPECT_EQ(answer.header.proto.opCode, OpCode::HelloResponse);
-  EXPECT_EQ(answer.header.messageId, 4242u);
-  // An orderly close with nothing pending: only the final Signal.
-  newcomer->close();
-  auto closed = receive(*serverGroup_);
-  EXPECT_TRUE(closed && closedSignal(channel)(*closed)) << describe(closed);
-  EXPECT_EQ(closed ? closed->messageId() : 0u, 4242u);
+// Same, for the message id at bytes 4-11.
+std::vector<std::uint8_t> withId(std::vector<std::uint8_t> bytes, std::uint64_t id) {
+  for (int i = 0; i < 8; ++i) {
+    bytes[static_cast<std::size_t>(4 + i)] = static_cast<std::uint8_t>((id >> (56 - 8 * i)) & 0xFF);
+  }
+  return bytes;
+}
+
+// Reads one frame from `peer` and expects exactly `expected`.
+void expectFrame(RawPeer& peer, const std::vector<std::uint8_t>& expected) {
+  const auto frame = peer.readFrameBytes();
+  ASSERT_TRUE(frame) << "no frame; expected:\n" << hex(expected);
+  EXPECT_EQ(*frame, expected) << "got:\n" << hex(*frame) << "\nexpected:\n" << hex(expected);
 }
 
 }  // namespace tofu::test

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +69,14 @@ class RawPeer {
   // ended (eof, reset, error, or timeout when it did not end in time).
   ReadEnd readUntilClosed(std::vector<RawFrame>* frames,
                           std::chrono::milliseconds timeout = defaultTimeout());
+  // Reads one whole frame (header, text headers, body) as the bytes on the wire within
+  // `timeout`; nullopt on timeout, EOF or error. For byte-exact wire checks (K1).
+  std::optional<std::vector<std::uint8_t>> readFrameBytes(
+      std::chrono::milliseconds timeout = defaultTimeout());
+  // True when the peer closed (EOF or reset) within `timeout`; frames arriving first are discarded.
+  bool waitClosed(std::chrono::milliseconds timeout = defaultTimeout()) {
+    return readUntilClosed(nullptr, timeout) != ReadEnd::timeout;
+  }
 
   // FIN: the engine reads EOF while this side can still read.
   void shutdownWrite();
@@ -84,6 +93,8 @@ class RawPeer {
   ReadEnd receiveSome(std::chrono::steady_clock::time_point deadline);
   // A whole frame from buffer_, if it holds one.
   bool takeFrame(RawFrame& frame);
+  // Size of the whole frame at the front of the buffer; 0 while it is incomplete.
+  std::size_t bufferedFrameSize() const;
 
   int fd_ = -1;
   std::vector<std::uint8_t> buffer_;
@@ -246,5 +257,40 @@ class ViolationBench {
   EngineCounters beforeFill_;
   EngineCounters beforeVictim_;
 };
+
+// ---------------------------------------------------------------------------------------------
+// Engine sockets seen from inside the process
+
+// The local / peer port of socket `fd` (TCP over IPv4 or IPv6); 0 when it has none.
+std::uint16_t localPort(int fd);
+std::uint16_t peerPort(int fd);
+
+// The engine's socket in this process for the TCP connection local:peer (B10 inspects it
+// directly, since TCP_NODELAY cannot be seen from the other end). -1 when not found.
+int findConnectedTcpSocket(std::uint16_t local, std::uint16_t peer);
+
+// A raw peer's HelloRequest frame on `channel` with `id`.
+bool sayHello(RawPeer& peer, Ampe& ampe, std::uint16_t channel, std::uint64_t id);
+
+// ---------------------------------------------------------------------------------------------
+// Wire bytes written by hand (K1, K7, K8): frames as WIRE-VECTORS.md prints them.
+
+// "00 05 20 ..." (as printed in WIRE-VECTORS.md) to bytes.
+std::vector<std::uint8_t> fromHex(std::string_view text);
+
+// A frame packed by hand as WIRE-VECTORS.md describes it (">HBBQHH" then headers and body), so
+// the expectation does not come from the engine's own encoder.
+std::vector<std::uint8_t> packFrame(std::uint16_t channel, std::uint8_t proto, std::uint8_t status,
+                                    std::uint64_t id, std::string_view headers, std::string_view body);
+
+// A WIRE-VECTORS literal with bytes 0-1 replaced by `channel` (the sender's own number, which a
+// test cannot choose in advance).
+std::vector<std::uint8_t> withChannel(std::vector<std::uint8_t> bytes, std::uint16_t channel);
+
+// Same, for the message id at bytes 4-11.
+std::vector<std::uint8_t> withId(std::vector<std::uint8_t> bytes, std::uint64_t id);
+
+// Reads one frame from `peer` and expects exactly `expected`.
+void expectFrame(RawPeer& peer, const std::vector<std::uint8_t>& expected);
 
 }  // namespace tofu::test

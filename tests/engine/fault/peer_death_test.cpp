@@ -45,24 +45,6 @@ using std::chrono::milliseconds;
 class FaultPeerDeath : public ::testing::TestWithParam<Transport> {};
 INSTANTIATE_TEST_SUITE_P(Transports, FaultPeerDeath, kAllTransports, TransportName());
 
-// Receives on `group` until the final Signal of `channel`; returns everything before it.
-std::vector<MessagePtr> receiveUntilClosed(ChannelGroup& group, std::uint16_t channel,
-                                           MessagePtr* signal = nullptr) {
-  Recorder recorder(group);
-  std::vector<MessagePtr> before;
-  if (!recorder.until(closedSignal(channel))) {
-    return before;
-  }
-  for (auto& message : recorder.messages()) {
-    before.push_back(std::move(message));
-  }
-  if (signal != nullptr) {
-    *signal = std::move(before.back());
-  }
-  before.pop_back();
-  return before;
-}
-
 std::vector<std::uint8_t> headerBytes(const BinaryHeader& header) {
   std::vector<std::uint8_t> bytes(kBinaryHeaderSize);
   encodeBinaryHeader(header, std::span<std::uint8_t, kBinaryHeaderSize>(bytes.data(), kBinaryHeaderSize));

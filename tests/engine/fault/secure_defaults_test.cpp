@@ -35,35 +35,6 @@ ReadEnd abortiveEnd(Transport transport) {
   return transport == Transport::tcp ? ReadEnd::reset : ReadEnd::eof;
 }
 
-// A raw peer's HelloRequest frame.
-bool sayHello(RawPeer& peer, Ampe& ampe, std::uint16_t channel, std::uint64_t id) {
-  auto hello = newMessage(ampe);
-  EXPECT_EQ(prepareHelloRequest(*hello, Address::tcp("127.0.0.1", 1)), Status::success);
-  hello->setChannelNumber(channel);
-  hello->setMessageId(id);
-  const bool sent = peer.sendFrame(*hello);
-  ampe.put(hello);
-  return sent;
-}
-
-// Receives on `group` until the final Signal of `channel`; returns everything before it.
-std::vector<MessagePtr> receiveUntilClosed(ChannelGroup& group, std::uint16_t channel,
-                                           MessagePtr* signal = nullptr) {
-  Recorder recorder(group);
-  std::vector<MessagePtr> before;
-  if (!recorder.until(closedSignal(channel))) {
-    return before;
-  }
-  for (auto& message : recorder.messages()) {
-    before.push_back(std::move(message));
-  }
-  if (signal != nullptr) {
-    *signal = std::move(before.back());
-  }
-  before.pop_back();
-  return before;
-}
-
 // A server engine with one listener; the transport is the test parameter.
 class ServerBench {
  public:

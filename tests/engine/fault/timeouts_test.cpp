@@ -54,32 +54,6 @@ ReadEnd abortiveEnd(Transport transport) {
   return transport == Transport::tcp ? ReadEnd::reset : ReadEnd::eof;
 }
 
-// Receives on `group` until the final Signal of `channel`; returns everything before it.
-std::vector<MessagePtr> receiveUntilClosed(ChannelGroup& group, std::uint16_t channel,
-                                           milliseconds timeout = defaultTimeout()) {
-  Recorder recorder(group);
-  std::vector<MessagePtr> before;
-  if (!recorder.until(closedSignal(channel), timeout)) {
-    return before;
-  }
-  for (auto& message : recorder.messages()) {
-    before.push_back(std::move(message));
-  }
-  before.pop_back();
-  return before;
-}
-
-// A raw peer's HelloRequest frame.
-bool sayHello(RawPeer& peer, Ampe& ampe, std::uint16_t channel, std::uint64_t id) {
-  auto hello = newMessage(ampe);
-  EXPECT_EQ(prepareHelloRequest(*hello, Address::tcp("127.0.0.1", 1)), Status::success);
-  hello->setChannelNumber(channel);
-  hello->setMessageId(id);
-  const bool sent = peer.sendFrame(*hello);
-  ampe.put(hello);
-  return sent;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Connect refused
 
@@ -239,7 +213,8 @@ TEST(FaultConnect, TimeoutReturnsEverythingQueuedInOrder) {
   for (int i = 0; i < kQueued; ++i) {
     ids.push_back(post(group, request(engine.ampe(), hello.channelNumber, "queued")).messageId);
   }
-  std::vector<MessagePtr> before = receiveUntilClosed(group, hello.channelNumber, timeout + defaultTimeout());
+  std::vector<MessagePtr> before =
+      receiveUntilClosed(group, hello.channelNumber, nullptr, timeout + defaultTimeout());
   const auto elapsed = Clock::now() - start;
   EXPECT_GE(elapsed, timeout - milliseconds(10)) << "failed before the timeout";
   ASSERT_EQ(before.size(), 1u + kQueued);
@@ -380,7 +355,8 @@ TEST_P(FaultIdle, ClientSideChannelToSilentServerIsClosed) {
   ASSERT_NE(peer, nullptr);
   const FillResult fill = fillSendQueue(engine.ampe(), group, hello.channelNumber, kFillBodyBytes);
   ASSERT_TRUE(fill.full);
-  std::vector<MessagePtr> before = receiveUntilClosed(group, hello.channelNumber, idle + defaultTimeout());
+  std::vector<MessagePtr> before =
+      receiveUntilClosed(group, hello.channelNumber, nullptr, idle + defaultTimeout());
   EXPECT_GE(Clock::now() - start, idle) << "closed before the idle timeout";
   EXPECT_GE(expectReturnedTail(before, fill, hello.channelNumber, Status::peer_disconnected), 1u);
   EXPECT_EQ(delta.written() + delta.returned(), 1 + fill.ids.size()) << "written + returned == posted (B1)";
@@ -454,36 +430,6 @@ TEST_P(FaultIdle, TrafficInTheOtherDirectionDoesNotKeepAChannelAlive) {
 
 // ---------------------------------------------------------------------------------------------
 // TCP keep-alive, observed on the engine's sockets
-
-std::uint16_t portOf(const sockaddr_storage& address) {
-  if (address.ss_family == AF_INET) {
-    return ntohs(reinterpret_cast<const sockaddr_in*>(&address)->sin_port);
-  }
-  return 0;
-}
-
-std::uint16_t localPort(int fd) {
-  sockaddr_storage address{};
-  socklen_t length = sizeof(address);
-  return ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0 ? portOf(address) : 0;
-}
-
-std::uint16_t peerPort(int fd) {
-  sockaddr_storage address{};
-  socklen_t length = sizeof(address);
-  return ::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0 ? portOf(address) : 0;
-}
-
-// The engine's socket in this process for the TCP connection local:peer; -1 when not found.
-int findConnectedTcpSocket(std::uint16_t local, std::uint16_t peer) {
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-    const int fd = std::atoi(entry.path().filename().c_str());
-    if (localPort(fd) == local && peerPort(fd) == peer) {
-      return fd;
-    }
-  }
-  return -1;
-}
 
 int intOption(int fd, int level, int option) {
   int value = -1;
