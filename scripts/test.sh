@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start, step 2: builds and runs every test, including the `fault` and `stress` labels,
-# in the dev, asan (address + undefined, leak detection on) and tsan presets, then runs each
-# libFuzzer target for 60 s. Exits non-zero on the first failure.
+# in the dev, asan (address + undefined, leak detection on) and tsan presets (plus a
+# `tofu-bench --quick` smoke run in dev), then runs each libFuzzer target for 60 s. Exits non-zero on the first failure.
 # TOFU_STAGES narrows the run while developing, e.g. TOFU_STAGES=dev (stages: dev asan tsan fuzz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,5 +25,9 @@ for stage in $stages; do
     *) export TOFU_STRESS_SCALE=0.25 ;;
   esac
   ctest --preset "$stage"
+  if [ "$stage" = dev ]; then
+    echo "=== stage dev: benchmark smoke run (checks that every scenario runs, not its speed)"
+    build/bin/tofu-bench --quick >/dev/null
+  fi
 done
 echo "=== all stages passed: $stages"

@@ -7,6 +7,7 @@ namespace tofu::detail {
 
 std::shared_ptr<EventStream> ObserverHub::start(const ObserverOptions& options) {
   auto ring = std::make_shared<EventRing>(options);
+  previewBytes_.store(ring->previewBytes(), std::memory_order_relaxed);
   ring_.store(ring);
   observing_.store(true, std::memory_order_relaxed);
   return ring;
@@ -48,8 +49,7 @@ Event ObserverHub::messageEvent(EventKind kind, const Message& message, std::uin
   event.headersLen = static_cast<std::uint16_t>(message.headers().size());
   event.bodyLen = static_cast<std::uint16_t>(message.body().size());
   event.atNs = monotonicNowNs();
-  const std::shared_ptr<EventRing> ring = ring_.load();
-  const std::size_t budget = ring ? ring->previewBytes() : 0;
+  const std::size_t budget = previewBytes_.load(std::memory_order_relaxed);
   const std::size_t headers = std::min(budget, message.headers().size());
   const std::size_t body = std::min(budget - headers, message.body().size());
   if (headers > 0) std::memcpy(event.preview.data(), message.headers().buffer().data(), headers);

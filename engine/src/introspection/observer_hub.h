@@ -33,6 +33,7 @@ class ObserverHub {
  private:
   const std::uint64_t engineId_;
   std::atomic<bool> observing_{false};
+  std::atomic<std::size_t> previewBytes_{0};  // of the active ring, read without taking it
   // Producers take a reference for the push, so a ring replaced meanwhile stays alive.
   std::atomic<std::shared_ptr<EventRing>> ring_;
 };

@@ -1,0 +1,19 @@
+// Allocation counting: alloc_counter.cpp replaces the global operator new/delete for the
+// whole bench process and keeps two process-wide totals, so a run can report how many heap
+// allocations happened between two points (allocations per million messages in steady
+// state) and how much heap a set of channels holds. Only C++ allocations are seen (not
+// malloc() called directly, as ZeroMQ and the kernel do). Thread-safe.
+#pragma once
+
+#include <cstdint>
+
+namespace bench {
+
+struct AllocStats {
+  std::uint64_t allocations = 0;  // operator new calls since start
+  std::int64_t liveBytes = 0;     // bytes currently held through operator new
+};
+
+AllocStats allocStats() noexcept;
+
+}  // namespace bench

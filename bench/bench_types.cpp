@@ -1,0 +1,46 @@
+#include "bench_types.h"
+
+namespace bench {
+
+const char* toString(Transport transport) noexcept { return transport == Transport::tcp ? "tcp" : "uds"; }
+
+const char* toString(Kind kind) noexcept {
+  switch (kind) {
+    case Kind::throughput:
+      return "throughput";
+    case Kind::roundTrip:
+      return "roundtrip";
+    case Kind::setup:
+      return "setup";
+    case Kind::scaling:
+      return "scaling";
+  }
+  return "?";
+}
+
+const char* toString(Impl impl) noexcept {
+  switch (impl) {
+    case Impl::tofu:
+      return "tofu";
+    case Impl::tofuObserved:
+      return "tofu-observed";
+    case Impl::rawBatched:
+      return "raw-batched";
+    case Impl::rawPerFrame:
+      return "raw-per-frame";
+    case Impl::raw:
+      return "raw";
+    case Impl::zmq:
+      return "zmq";
+  }
+  return "?";
+}
+
+std::string Case::label() const {
+  std::string text = std::string(toString(key.kind)) + "/" + toString(impl) + "/" + toString(key.transport);
+  if (key.kind == Kind::setup) return text;
+  if (key.kind != Kind::roundTrip) text += "/" + std::to_string(key.channels) + "ch";
+  return text + "/" + std::to_string(key.body) + "B";
+}
+
+}  // namespace bench
