@@ -251,18 +251,8 @@ TEST_P(Better, B5_StarvedChannelResumesWithAnEmptyFrame) {
   server.ampe().put(hello);
 
   // Leave exactly one idle message in the pool: enough for the first frame only.
-  std::vector<MessagePtr> held;
-  for (;;) {
-    auto got = server.ampe().get(AllocationStrategy::poolOnly);
-    ASSERT_TRUE(got.ok());
-    if (!got.value()) {
-      break;
-    }
-    held.push_back(std::move(got).value());
-  }
-  ASSERT_FALSE(held.empty());
-  server.ampe().put(held.back());
-  held.pop_back();
+  std::vector<MessagePtr> held = holdAllButOnePoolMessage(server.ampe());
+  ASSERT_FALSE(::testing::Test::HasFailure());
 
   // Both frames in one write; the ByeRequest header is the last byte the engine reads.
   auto frame = Message::create();  // not from the pool: it must keep its one message

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -570,6 +571,41 @@ std::string hex(const std::vector<std::uint8_t>& bytes) {
     text += cell;
   }
   return text;
+}
+
+std::vector<MessagePtr> holdAllButOnePoolMessage(Ampe& ampe) {
+  std::vector<MessagePtr> held;
+  for (;;) {
+    auto got = ampe.get(AllocationStrategy::poolOnly);
+    EXPECT_TRUE(got.ok());
+    if (!got.ok() || !got.value()) break;
+    held.push_back(std::move(got).value());
+  }
+  EXPECT_FALSE(held.empty()) << "the pool was already empty";
+  if (!held.empty()) {
+    ampe.put(held.back());
+    held.pop_back();
+  }
+  return held;
+}
+
+std::size_t residentBytes() {
+  const int fd = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    ADD_FAILURE() << "cannot open /proc/self/statm";
+    return 0;
+  }
+  char text[128] = {};
+  const ssize_t got = ::read(fd, text, sizeof(text) - 1);
+  ::close(fd);
+  if (got <= 0) {
+    ADD_FAILURE() << "cannot read /proc/self/statm";
+    return 0;
+  }
+  char* rest = nullptr;
+  std::strtoul(text, &rest, 10);                                // total program size
+  const unsigned long pages = std::strtoul(rest, nullptr, 10);  // resident
+  return static_cast<std::size_t>(pages) * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 }
 
 }  // namespace tofu::test

@@ -283,4 +283,12 @@ std::vector<std::uint8_t> frameBytes(const Message& message);
 // "00 05 20 00 ..." for failure output.
 std::string hex(const std::vector<std::uint8_t>& bytes);
 
+// Takes every idle message out of `ampe`'s pool and gives one back, so the engine can receive
+// exactly one frame before it starves (B5). The rest stay in the returned vector.
+std::vector<MessagePtr> holdAllButOnePoolMessage(Ampe& ampe);
+
+// Resident set size of this process, in bytes. Reads /proc/self/statm without stdio, so that
+// sampling allocates nothing (under ASan freed blocks stay resident in its quarantine).
+std::size_t residentBytes();
+
 }  // namespace tofu::test

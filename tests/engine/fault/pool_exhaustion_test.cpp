@@ -299,18 +299,8 @@ TEST_P(FaultPoolFrame, WithoutPayloadWaitingForAMessageIsDeliveredWhenThePoolRef
   const Listening listening = listen(server.ampe(), group, listenAddress(GetParam()));
   ASSERT_NE(listening.channel, 0u);
   // Leave exactly one message in the pool.
-  std::vector<MessagePtr> held;
-  for (;;) {
-    auto got = server.ampe().get(AllocationStrategy::poolOnly);
-    ASSERT_TRUE(got.ok());
-    if (!got.value()) {
-      break;
-    }
-    held.push_back(std::move(got).value());
-  }
-  ASSERT_FALSE(held.empty());
-  server.ampe().put(held.back());
-  held.pop_back();
+  std::vector<MessagePtr> held = holdAllButOnePoolMessage(server.ampe());
+  ASSERT_FALSE(::testing::Test::HasFailure());
 
   auto peer = RawPeer::connectTo(listening.bound);
   ASSERT_NE(peer, nullptr);

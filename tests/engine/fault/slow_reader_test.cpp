@@ -46,27 +46,6 @@ constexpr std::size_t kMiB = 1024 * 1024;
 constexpr std::size_t kBodyBytes = 60'000;
 constexpr std::size_t kFrameBytes = kBinaryHeaderSize + kBodyBytes;
 
-// Resident set size of this process, in bytes. Reads /proc/self/statm without stdio, so that
-// sampling allocates nothing (under ASan freed blocks stay resident in its quarantine).
-std::size_t residentBytes() {
-  const int fd = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    ADD_FAILURE() << "cannot open /proc/self/statm";
-    return 0;
-  }
-  char text[128] = {};
-  const ssize_t got = ::read(fd, text, sizeof(text) - 1);
-  ::close(fd);
-  if (got <= 0) {
-    ADD_FAILURE() << "cannot read /proc/self/statm";
-    return 0;
-  }
-  char* rest = nullptr;
-  std::strtoul(text, &rest, 10);                                // total program size
-  const unsigned long pages = std::strtoul(rest, nullptr, 10);  // resident
-  return static_cast<std::size_t>(pages) * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-}
-
 // The body of Request `id`: the id in the first 8 bytes, then a fixed pattern.
 const std::string& pattern() {
   static const std::string bytes = [] {

@@ -97,28 +97,13 @@ std::size_t openDescriptors() {
 }
 
 // Resident memory after giving free memory back, in bytes.
-std::size_t residentBytes() {
+// Resident bytes once freed memory has been handed back, so only live memory counts.
+std::size_t trimmedResidentBytes() {
 #if defined(TOFU_SOAK_ASAN)
   __sanitizer_purge_allocator();
 #endif
   ::malloc_trim(0);
-  // Read without stdio, which would allocate (and, under ASan, keep the freed buffer resident).
-  const int fd = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    ADD_FAILURE() << "cannot open /proc/self/statm";
-    return 0;
-  }
-  char text[128] = {};
-  const ssize_t got = ::read(fd, text, sizeof(text) - 1);
-  ::close(fd);
-  if (got <= 0) {
-    ADD_FAILURE() << "cannot read /proc/self/statm";
-    return 0;
-  }
-  char* rest = nullptr;
-  std::strtoul(text, &rest, 10);                                // total program size
-  const unsigned long pages = std::strtoul(rest, nullptr, 10);  // resident
-  return static_cast<std::size_t>(pages) * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return residentBytes();
 }
 
 bool isPoolEmpty(const Message& m) {
@@ -521,14 +506,14 @@ TEST(Soak, EightThreadsOpenAndCloseTenThousandChannelsWithoutLeaks) {
     ASSERT_EQ(warmUp.channels, kWarmUpChannels);
     ASSERT_TRUE(server.waitSettled(settleTimeout)) << "the server did not close every channel";
     const std::size_t descriptorsWarm = openDescriptors();
-    const std::size_t residentWarm = residentBytes();
+    const std::size_t residentWarm = trimmedResidentBytes();
 
     const WorkerTotals main = runRound(client, groups, server, channels, seed + 1000);
     ASSERT_FALSE(main.failed);
     EXPECT_EQ(main.channels, channels);
     ASSERT_TRUE(server.waitSettled(settleTimeout)) << "the server did not close every channel";
     const std::size_t descriptorsAfter = openDescriptors();
-    const std::size_t residentAfter = residentBytes();
+    const std::size_t residentAfter = trimmedResidentBytes();
     const auto elapsed = std::chrono::duration<double>(Clock::now() - started).count();
     std::printf(
         "[ soak     ] %llu graceful, %llu aborted; descriptors %zu / %zu / %zu; RSS %zu -> %zu KiB; %.1f s\n",
