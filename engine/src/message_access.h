@@ -18,6 +18,7 @@ class MessageAccess {
   static std::int64_t& readNs(Message& message) noexcept { return message.readNs_; }
   static std::uint64_t& incarnation(Message& message) noexcept { return message.incarnation_; }
   static bool& pooled(Message& message) noexcept { return message.pooled_; }
+  static bool& notice(Message& message) noexcept { return message.notice_; }
   static std::int64_t readNsOf(const Message& message) noexcept { return message.readNs_; }
   static std::uint64_t incarnationOf(const Message& message) noexcept { return message.incarnation_; }
   static std::array<std::uint8_t, 16>& wire(Message& message) noexcept { return message.wire_; }

@@ -151,6 +151,7 @@ class Message {
   std::int64_t readNs_ = 0;
   std::uint64_t incarnation_ = 0;           // introspection: the channel it was read from
   bool pooled_ = false;                     // counted by a pool (kept across reset())
+  bool notice_ = false;                     // a pool_empty notice, kept apart by the pool
   std::array<std::uint8_t, 16> wire_{};     // encoded header while the frame is being sent
 };
 

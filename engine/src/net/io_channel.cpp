@@ -226,10 +226,9 @@ bool IoChannel::consumeStash() {
   // Fed even when empty: a frame without payload completes as soon as it has a message,
   // and no further byte may ever come to finish it.
   if (!consume(stash_.data() + stashUsed_, stash_.size() - stashUsed_, true)) return false;
-  if (!stash_.empty()) {
-    stash_.clear();
-    stash_.shrink_to_fit();  // starvation is rare: do not keep the memory per channel
-  }
+  // Starvation is rare: the buffer goes back to the loop, not kept per channel.
+  if (stash_.capacity() != 0) loop_.stashReserve().giveBack(std::move(stash_));
+  stash_.clear();
   stashUsed_ = 0;
   return true;
 }
@@ -251,6 +250,9 @@ bool IoChannel::consume(const std::uint8_t* data, std::size_t size, bool fromSta
         if (fromStash) {
           stashUsed_ = static_cast<std::size_t>(data - stash_.data());
         } else {
+          // Sized for any remainder of a read at once, so a reused stash never grows again.
+          stash_ = loop_.stashReserve().take();
+          stash_.reserve(loop_.readBuffer().size());
           stash_.assign(data, data + size);
           stashUsed_ = 0;
         }
@@ -327,8 +329,8 @@ void IoChannel::releaseHeld(Status reason) {
   MessageQueue unsent = sendQueue_.takeAll();
   while (MessagePtr message = unsent.popFront()) loop_.returnMessage(std::move(message), reason);
   if (MessagePtr partial = decoder_.releaseMessage()) loop_.engine().pool().put(std::move(partial));
+  if (stash_.capacity() != 0) loop_.stashReserve().giveBack(std::move(stash_));
   stash_.clear();
-  stash_.shrink_to_fit();
   stashUsed_ = 0;
   if (starving_) {
     starving_ = false;

@@ -251,7 +251,7 @@ void EventLoop::startStarving(IoChannel& channel) {
   if (group.poolEmptyReported) return;
   group.poolEmptyReported = true;  // B5: once per episode per group
   EngineCounterSet::add(engine_.counterSet().poolEmptyEpisodes);
-  MessagePtr notice = Message::create();  // not from the pool: it is empty
+  MessagePtr notice = engine_.pool().takeNotice();
   notice->setOpCode(OpCode::Signal);
   notice->header().proto.origin = Origin::engine;
   notice->header().status = Status::pool_empty;

@@ -20,6 +20,7 @@
 #include "net/socket_ops.h"
 #include "reactor/epoll_poller.h"
 #include "reactor/inbox.h"
+#include "reactor/stash_reserve.h"
 #include "tofu/introspection.h"
 #include "tofu/status.h"
 #include "util/message_queue.h"
@@ -69,6 +70,7 @@ class EventLoop {
   MessagePtr takeReceiveMessage();
   void startStarving(IoChannel& channel);
   void stopStarving(IoChannel& channel);
+  StashReserve& stashReserve() noexcept { return stashes_; }
 
   void scheduleFlush(IoChannel& channel);
   void scheduleClose(Channel& channel);
@@ -120,6 +122,7 @@ class EventLoop {
   MessageQueue recycled_;
 
   std::vector<IoChannel*> starving_;
+  StashReserve stashes_;
   std::deque<ChannelInfo> recentlyClosed_;  // newest first, at most kRecentlyClosed
   static constexpr std::size_t kRecentlyClosed = 64;
   std::multimap<Clock::time_point, std::pair<std::uint16_t, std::uint64_t>> deadlines_;

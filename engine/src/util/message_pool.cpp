@@ -34,6 +34,16 @@ MessagePtr MessagePool::get(AllocationStrategy strategy) {
   return makePooled();
 }
 
+MessagePtr MessagePool::takeNotice() {
+  {
+    MutexLock lock(mutex_);
+    if (MessagePtr notice = spareNotices_.popFront()) return notice;
+  }
+  MessagePtr notice = MessageAccess::make();
+  MessageAccess::notice(*notice) = true;
+  return notice;
+}
+
 MessagePtr MessagePool::takeForReceive() {
   MutexLock lock(mutex_);
   MessagePtr message = idle_.popFront();
@@ -65,6 +75,12 @@ void MessagePool::keep(MessageQueue& resetMessages) {
     MutexLock lock(mutex_);
     while (MessagePtr message = resetMessages.popFront()) {
       bool& pooled = MessageAccess::pooled(*message);
+      bool& notice = MessageAccess::notice(*message);
+      if (notice && spareNotices_.size() < kMaxSpareNotices) {
+        spareNotices_.pushFront(std::move(message));
+        continue;
+      }
+      notice = false;  // an extra notice becomes an ordinary message
       if (idle_.size() < maxIdle_) {
         if (!pooled) ++made_;  // adopted
         pooled = true;

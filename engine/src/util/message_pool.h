@@ -32,6 +32,11 @@ class MessagePool {
   // A pool message for receiving, or null; a null result arms the refill handler.
   MessagePtr takeForReceive();
 
+  // A reset message for a pool_empty notice (B5), which the engine must send exactly when the
+  // pool is empty. Notices are kept apart when the application puts them back, so in steady
+  // state this allocates nothing. Never blocks (short lock).
+  MessagePtr takeNotice();
+
   // Resets and keeps the message, or frees it when maxIdle are already idle.
   void put(MessagePtr message);
   // The same for a whole queue, under one lock.
@@ -53,6 +58,10 @@ class MessagePool {
 
   mutable Mutex mutex_;
   MessageQueue idle_ GUARDED_BY(mutex_);  // used as a stack: pushFront / popFront
+  // Notices put back, for the next episodes; not pool messages (not in PoolInfo). Several
+  // can be in flight at once (queued behind traffic the application has not taken yet).
+  static constexpr std::size_t kMaxSpareNotices = 64;
+  MessageQueue spareNotices_ GUARDED_BY(mutex_);
   bool refillWanted_ GUARDED_BY(mutex_) = false;
   std::size_t made_ GUARDED_BY(mutex_) = 0;   // pool messages created or adopted
   std::size_t freed_ GUARDED_BY(mutex_) = 0;  // pool messages freed (over maxIdle)
