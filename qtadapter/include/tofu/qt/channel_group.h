@@ -1,0 +1,117 @@
+// tofu::qt::ChannelGroup: one tofu ChannelGroup for Qt code. Owns the group and a worker
+// QThread that loops on waitReceive() and hands what it receives to this object's thread in
+// batches, where it is emitted as signals in waitReceive() order. Sending is a non-blocking
+// call. Lives in (and is used from) one thread with an event loop, usually the GUI thread;
+// the Engine it borrows must outlive it.
+#pragma once
+
+#include <QList>
+#include <QObject>
+#include <QPair>
+#include <QString>
+
+#include <memory>
+
+#include "tofu/channel_group.h"
+#include "tofu/qt/delivery.h"
+#include "tofu/qt/message_envelope.h"
+
+namespace tofu::qt {
+
+class Engine;
+class DeliveryQueue;
+class ReceiveThread;
+
+using HeaderList = QList<QPair<QByteArray, QByteArray>>;
+
+class ChannelGroup : public QObject {
+  Q_OBJECT
+
+ public:
+  // Creates the group on `engine` and starts receiving at once. If the group cannot be created,
+  // isValid() is false and error()/errorString() say why; sends then fail the same way.
+  explicit ChannelGroup(Engine& engine, const DeliveryOptions& options = {}, QObject* parent = nullptr);
+  // Stops the worker (waking it if it is blocked in waitReceive or on a full queue), destroys
+  // the group (its channels are aborted) and drops undelivered messages. Returns promptly.
+  ~ChannelGroup() override;
+
+  bool isValid() const noexcept;
+  const DeliveryOptions& deliveryOptions() const noexcept { return options_; }
+  // Counters of the receive path; see DeliveryStats. Never blocks (a short lock).
+  DeliveryStats stats() const;
+
+  // ---- Sending: none of these blocks; failures return 0/false and emit errorOccurred ----
+
+  // Starts listening on `address` ("tcp|127.0.0.1|0", "uds|/tmp/x.sock"). Returns the new
+  // channel number; listening() or listenFailed() follows.
+  quint16 listenOn(const QString& address);
+  // Connects to `address`, sending `headers` with the HelloRequest. Returns the new channel
+  // number; connected() or connectFailed() follows.
+  quint16 connectTo(const QString& address, const HeaderList& headers = {});
+  // Sends one message on `channel`. A messageId of 0 takes the next process-wide id.
+  // Returns the id used.
+  quint64 send(quint16 channel, OpCode opCode, const QByteArray& body, const HeaderList& headers = {},
+               bool more = false, quint64 messageId = 0);
+  // A Response to `request` (same channel and message id).
+  quint64 reply(const MessageEnvelope& request, const QByteArray& body, const HeaderList& headers = {},
+                bool more = false);
+  // Graceful close (ByeRequest); channelClosed() follows.
+  bool close(quint16 channel);
+  // Abort (ByeSignal): nothing more is sent, the peer sees a reset; channelClosed() follows.
+  bool abort(quint16 channel);
+  // The general form: hands `message` to enqueueToPeer. On success `message` is cleared and
+  // the header has the channel number and id; on failure the caller keeps it.
+  Result<BinaryHeader> enqueue(MessagePtr& message);
+  // Adds an item to this group's receive queue; receiverUpdated() delivers it in order.
+  bool updateReceiver(MessagePtr& message);
+
+  // The last failure of a call on this object, QLocalSocket style.
+  Status error() const noexcept { return error_; }
+  QString errorString() const { return errorString_; }
+
+ signals:
+  // Every message, in waitReceive() order, to exactly one of these three:
+  void messageReceived(const tofu::qt::MessageEnvelope& message);       // from a peer
+  void notificationReceived(const tofu::qt::MessageEnvelope& message);  // origin engine
+  void receiverUpdated(const tofu::qt::MessageEnvelope& message);       // updateReceiver() items
+
+  // Then, derived from the same message and emitted right after it:
+  void listening(quint16 channel, const QString& boundAddress);  // WelcomeResponse, success
+  void listenFailed(quint16 channel, tofu::Status status);
+  void connected(quint16 channel);                   // the peer's HelloResponse
+  void connectFailed(quint16 channel, tofu::Status status);
+  void channelOpened(quint16 channel);               // a peer's HelloRequest opened a server channel
+  void channelReady(quint16 channel);                // after listening, connected or channelOpened
+  void channelClosed(quint16 channel);               // Signal(channel_closed): the number is released
+  void messageReturned(const tofu::qt::MessageEnvelope& message);  // a posted message came back unsent
+  void poolEmpty(quint16 channel);
+
+  // DropOldest only: `count` more messages were dropped; `total` since the start.
+  void messagesDropped(quint64 count, quint64 total);
+  // A call failed, or a listen/connect failure arrived.
+  void errorOccurred(tofu::Status status, const QString& description);
+
+ protected:
+  bool event(QEvent* event) override;  // runs calls posted by the worker thread
+
+ private:
+  void deliverPending();  // runs on this object's thread, posted by the worker
+  void emitFor(const MessageEnvelope& message);
+  // Records the failure for error()/errorString(), emits errorOccurred; always false.
+  bool fail(Status status, const QString& what);
+  MessagePtr newMessage();
+  // enqueueToPeer; on failure the message goes back to the pool and fail() reports `what`.
+  Result<BinaryHeader> post(MessagePtr& message, const QString& what);
+  bool appendHeaders(Message& message, const HeaderList& headers, const QString& what);
+  quint16 openChannel(const QString& address, bool listen, const HeaderList& headers);
+
+  Engine& engine_;
+  DeliveryOptions options_;
+  tofu::ChannelGroup* group_ = nullptr;
+  std::unique_ptr<DeliveryQueue> queue_;
+  std::unique_ptr<ReceiveThread> thread_;
+  Status error_ = Status::success;
+  QString errorString_;
+};
+
+}  // namespace tofu::qt

@@ -1,0 +1,52 @@
+// Helpers shared by the adapter's Qt Test suites: a flooding peer on a plain engine, and
+// addresses that fail in known ways. Each helper owns what it starts; see each class.
+#pragma once
+
+#include <QString>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include "tofu/reactor.h"
+
+namespace tofu::qt::test {
+
+// A peer on its own plain engine and thread: connects to `address` and sends `count` Requests
+// (header `seq:N`, a 64-byte body starting with N), retrying while the send queue is full.
+// It keeps the channel open until destroyed, which stops the thread and the engine.
+class FloodSender {
+ public:
+  FloodSender(const QString& address, std::uint64_t count);
+  ~FloodSender();
+  FloodSender(const FloodSender&) = delete;
+  FloodSender& operator=(const FloodSender&) = delete;
+
+  std::uint64_t sent() const { return sent_.load(std::memory_order_acquire); }
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+
+ private:
+  void run(const QString& address, std::uint64_t count);
+
+  std::unique_ptr<Reactor> reactor_;
+  std::atomic<std::uint64_t> sent_{0};
+  std::atomic<bool> failed_{false};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// Runs an event loop (as an application's exec() would) until `done()` or `timeoutMs`; returns
+// done(). QTRY_* would do here but sleeps 10 ms between event batches, which starves a
+// delivery that needs one event-loop turn per message (maxPending 1).
+bool runUntil(const std::function<bool()>& done, int timeoutMs);
+
+// A free TCP port on 127.0.0.1 nobody listens on (bound and released).
+quint16 unusedTcpPort();
+// Creates a Unix socket file at `path` with no listener behind it.
+bool makeDeadSocketFile(const QString& path);
+// Pool-made messages of `ampe`'s engine that are out of its pool now (from a snapshot).
+std::size_t poolInUse(Ampe& ampe);
+
+}  // namespace tofu::qt::test
