@@ -1,0 +1,69 @@
+#include "command_line.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+
+namespace tofu::monitor {
+
+ParseResult parseCommandLine(const QStringList& arguments, MonitorOptions& out, QString& message) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral("Live channels, messages, latencies and rates of tofu engines."));
+  const QCommandLineOption help = parser.addHelpOption();
+  const QCommandLineOption version = parser.addVersionOption();
+  const QCommandLineOption demo(QStringLiteral("demo"), QStringLiteral("Show the built-in live demo scene."));
+  const QCommandLineOption attach(QStringLiteral("attach"),
+                                  QStringLiteral("Attach to a telemetry endpoint (repeatable), e.g. 'uds|/tmp/app.telemetry'."),
+                                  QStringLiteral("ADDRESS"));
+  const QCommandLineOption open(QStringLiteral("open"), QStringLiteral("Replay a capture file."), QStringLiteral("FILE"));
+  const QCommandLineOption record(QStringLiteral("record"), QStringLiteral("Record everything shown to a capture file (JSON Lines)."),
+                                  QStringLiteral("FILE"));
+  const QCommandLineOption screenshot(QStringLiteral("screenshot"),
+                                      QStringLiteral("Write the main window to a PNG when --quit-after elapses (default 5 s), then exit."),
+                                      QStringLiteral("FILE"));
+  const QCommandLineOption quitAfter(QStringLiteral("quit-after"), QStringLiteral("Exit after this many seconds."),
+                                     QStringLiteral("SECONDS"));
+  const QCommandLineOption flood(QStringLiteral("flood"), QStringLiteral("With --demo: add a sender of RATE messages per second."),
+                                 QStringLiteral("RATE"));
+  parser.addOptions({demo, attach, open, record, screenshot, quitAfter, flood});
+
+  if (!parser.parse(arguments)) {
+    message = parser.errorText();
+    return ParseResult::error;
+  }
+  if (parser.isSet(help)) {
+    message = parser.helpText();
+    return ParseResult::exitOk;
+  }
+  if (parser.isSet(version)) {
+    message = QCoreApplication::applicationName() + QLatin1Char(' ') + QCoreApplication::applicationVersion();
+    return ParseResult::exitOk;
+  }
+  if (!parser.positionalArguments().isEmpty()) {
+    message = QStringLiteral("unexpected argument: %1").arg(parser.positionalArguments().front());
+    return ParseResult::error;
+  }
+  out.demo = parser.isSet(demo);
+  out.attach = parser.values(attach);
+  out.open = parser.value(open);
+  out.record = parser.value(record);
+  out.screenshot = parser.value(screenshot);
+  bool ok = true;
+  if (parser.isSet(quitAfter)) {
+    out.quitAfter = parser.value(quitAfter).toDouble(&ok);
+    if (!ok || out.quitAfter <= 0) {
+      message = QStringLiteral("--quit-after needs a positive number of seconds");
+      return ParseResult::error;
+    }
+  }
+  if (parser.isSet(flood)) {
+    out.floodRate = parser.value(flood).toInt(&ok);
+    if (!ok || out.floodRate < 0) {
+      message = QStringLiteral("--flood needs a rate in messages per second");
+      return ParseResult::error;
+    }
+    out.demo = true;
+  }
+  return ParseResult::ok;
+}
+
+}  // namespace tofu::monitor

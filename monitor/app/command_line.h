@@ -1,0 +1,26 @@
+// The monitor's command line: sources to show, capture files, and the headless screenshot run.
+// Parsed with QCommandLineParser; pure (no side effects beyond filling MonitorOptions).
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+namespace tofu::monitor {
+
+struct MonitorOptions {
+  bool demo = false;
+  QStringList attach;       // telemetry addresses, in order
+  QString open;             // capture file to replay
+  QString record;           // capture file to write
+  QString screenshot;       // PNG to write, then exit
+  double quitAfter = 0;     // seconds; 0: run until closed
+  int floodRate = 0;        // demo flood, messages per second
+};
+
+enum class ParseResult { ok, exitOk /* --help, --version */, error };
+
+// Parses `arguments` (argv, program name first). On exitOk, `message` has the help or version
+// text; on error, the reason.
+ParseResult parseCommandLine(const QStringList& arguments, MonitorOptions& out, QString& message);
+
+}  // namespace tofu::monitor

@@ -1,0 +1,63 @@
+// Capture files: JSON Lines of snapshots, events and content records with their source
+// (docs/capture-format.md). CaptureWriter appends; CaptureSource replays a file as an offline
+// Source with every view populated. GUI thread only.
+#pragma once
+
+#include <QFile>
+#include <QHash>
+#include <QJsonObject>
+#include <QPair>
+#include <QString>
+
+#include "source.h"
+
+namespace tofu::monitor {
+
+inline constexpr char kCaptureFormat[] = "tofu-monitor-capture";
+inline constexpr int kCaptureVersion = 1;
+
+class CaptureWriter {
+ public:
+  // False with `error` set when the file cannot be created. Writes the header line.
+  bool open(const QString& path, QString* error);
+  void writeSnapshot(const QString& sourceName, const tofu::EngineSnapshot& snapshot);
+  void writeEvents(const QString& sourceName, const QList<tofu::Event>& events);
+  void writeContent(const QString& sourceName, const QList<tofu::qt::TrafficRecord>& records);
+  void close();
+  qint64 linesWritten() const noexcept { return lines_; }
+
+ private:
+  void write(const QJsonObject& line);
+
+  QFile file_;
+  qint64 lines_ = 0;
+};
+
+class CaptureSource : public Source {
+  Q_OBJECT
+
+ public:
+  explicit CaptureSource(const QString& path, QObject* parent = nullptr);
+  QString name() const override;
+  QString kindName() const override;
+  // The name of the source an engine came from when it was recorded.
+  QString engineName(std::uint64_t engineId) const override;
+  // Reads the whole file and emits its contents (add the source to a Session first); false with
+  // `error` (line number and reason) when the file is missing or a line is malformed.
+  bool load(QString* error);
+
+ private:
+  bool readLine(const QByteArray& line, QString* error);
+  // Engines of different recorded sources may share an id: each (source, id) gets its own.
+  std::uint64_t engineIdFor(const QString& sourceName, std::uint64_t recordedId);
+
+  QString path_;
+  QHash<QPair<QString, std::uint64_t>, std::uint64_t> engineIds_;
+  QHash<std::uint64_t, QString> engineNames_;
+};
+
+// The JSON of one content record, and back (false with `error` when malformed).
+QJsonObject recordToJson(const tofu::qt::TrafficRecord& record);
+bool recordFromJson(const QJsonObject& object, tofu::qt::TrafficRecord& out, QString* error);
+
+}  // namespace tofu::monitor

@@ -1,0 +1,40 @@
+#include "local_engine.h"
+
+#include "local_source.h"
+#include "session.h"
+
+namespace tofu::monitor {
+namespace {
+
+tofu::Options localOptions() {
+  tofu::Options options;
+  // TOFU_TELEMETRY is for the application being monitored: a telemetry server here would
+  // take the event stream from this engine's LocalSource (docs/telemetry.md).
+  options.telemetryFromEnvironment = false;
+  return options;
+}
+
+}  // namespace
+
+LocalEngine::LocalEngine(Session& session, const QString& name)
+    : session_(&session), engine_(std::make_unique<tofu::qt::Engine>(localOptions())) {
+  source_ = new LocalSource(*engine_, name);
+  session.addSource(source_);
+}
+
+quint64 answerHandshake(tofu::qt::ChannelGroup& group, const tofu::qt::MessageEnvelope& message) {
+  OpCode reply = OpCode::Request;
+  if ((message.opCode() != OpCode::HelloRequest && message.opCode() != OpCode::ByeRequest) ||
+      !echoOf(message.opCode(), reply)) {
+    return 0;
+  }
+  return group.send(message.channelNumber(), reply, {}, {}, false, message.messageId());
+}
+
+LocalEngine::~LocalEngine() {
+  if (session_ && source_) {
+    session_->removeSource(source_);
+  }
+}
+
+}  // namespace tofu::monitor

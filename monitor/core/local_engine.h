@@ -1,0 +1,42 @@
+// LocalEngine: an in-process engine shown in a Session (the demo's, the workbench's). Owns the
+// tofu::qt::Engine (groups are its QObject children) and registers a LocalSource for it,
+// which it takes out of the Session again before the engine goes. Internal to monitor/core.
+// GUI thread only.
+#pragma once
+
+#include <QPointer>
+#include <QString>
+
+#include <memory>
+
+#include "tofu/qt/channel_group.h"
+#include "tofu/qt/engine.h"
+
+namespace tofu::monitor {
+
+class LocalSource;
+class Session;
+
+class LocalEngine {
+ public:
+  LocalEngine(Session& session, const QString& name);
+  ~LocalEngine();
+  LocalEngine(const LocalEngine&) = delete;
+  LocalEngine& operator=(const LocalEngine&) = delete;
+
+  tofu::qt::Engine& engine() noexcept { return *engine_; }
+  // Null once the Session has dropped the source (or is gone).
+  LocalSource* source() const noexcept { return source_.data(); }
+
+ private:
+  QPointer<Session> session_;
+  std::unique_ptr<tofu::qt::Engine> engine_;
+  QPointer<LocalSource> source_;
+};
+
+// The protocol's part of a listening application: a peer's HelloRequest gets its
+// HelloResponse and a ByeRequest its ByeResponse (same id). Returns the id sent, 0 when
+// `message` needs no answer or the send failed.
+quint64 answerHandshake(tofu::qt::ChannelGroup& group, const tofu::qt::MessageEnvelope& message);
+
+}  // namespace tofu::monitor

@@ -1,0 +1,118 @@
+#include "message_filter.h"
+
+#include "tofu/qt/model_roles.h"
+#include "content_store.h"
+
+namespace tofu::monitor {
+
+using tofu::qt::TrafficRecord;
+
+MessageFilterProxy::MessageFilterProxy(const ContentStore* content, QObject* parent)
+    : QSortFilterProxyModel(parent), content_(content) {
+  setSortRole(tofu::qt::SortRole);
+}
+
+void MessageFilterProxy::setOpCodes(const QSet<OpCode>& opCodes) {
+  opCodes_ = opCodes;
+  invalidateRowsFilter();
+}
+
+void MessageFilterProxy::setChannel(std::optional<quint16> channel) {
+  channel_ = channel;
+  invalidateRowsFilter();
+}
+
+void MessageFilterProxy::setStatus(std::optional<Status> status) {
+  status_ = status;
+  invalidateRowsFilter();
+}
+
+void MessageFilterProxy::setOrigin(std::optional<Origin> origin) {
+  origin_ = origin;
+  invalidateRowsFilter();
+}
+
+void MessageFilterProxy::setDirection(std::optional<tofu::qt::Direction> direction) {
+  direction_ = direction;
+  invalidateRowsFilter();
+}
+
+void MessageFilterProxy::setHeaderMatch(const QString& text) {
+  const qsizetype colon = text.indexOf(QLatin1Char(':'));
+  headerByName_ = colon > 0;
+  headerName_ = headerByName_ ? text.left(colon).trimmed() : text;
+  headerValue_ = headerByName_ ? text.mid(colon + 1).trimmed() : QString();
+  invalidateRowsFilter();
+}
+
+bool MessageFilterProxy::setBodyPattern(const QString& pattern) {
+  QRegularExpression compiled(pattern);
+  if (!compiled.isValid()) {
+    error_ = QStringLiteral("body pattern: %1 at offset %2").arg(compiled.errorString()).arg(compiled.patternErrorOffset());
+    return false;
+  }
+  error_.clear();
+  bodyPattern_ = compiled;
+  invalidateRowsFilter();
+  return true;
+}
+
+void MessageFilterProxy::setSearchText(const QString& text) {
+  search_ = text;
+  invalidateRowsFilter();
+}
+
+bool MessageFilterProxy::headersMatch(const QByteArray& textHeaders) const {
+  const QString section = QString::fromUtf8(textHeaders);
+  if (!headerByName_) {
+    return section.contains(headerName_, Qt::CaseInsensitive);
+  }
+  for (const QString& line : section.split(QStringLiteral("\r\n"), Qt::SkipEmptyParts)) {
+    const qsizetype colon = line.indexOf(QLatin1Char(':'));
+    if (colon > 0 && line.left(colon).trimmed().compare(headerName_, Qt::CaseInsensitive) == 0 &&
+        line.mid(colon + 1).contains(headerValue_, Qt::CaseInsensitive)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool MessageFilterProxy::searchMatches(int sourceRow, const QModelIndex& sourceParent) const {
+  const QAbstractItemModel* model = sourceModel();
+  for (int column = 0; column < model->columnCount(sourceParent); ++column) {
+    if (model->index(sourceRow, column, sourceParent).data().toString().contains(search_, Qt::CaseInsensitive)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool MessageFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const {
+  const QVariant value = sourceModel()->index(sourceRow, 0, sourceParent).data(tofu::qt::RecordRole);
+  if (!value.canConvert<TrafficRecord>()) {
+    return true;  // not a message log: nothing to filter on
+  }
+  const TrafficRecord preview = value.value<TrafficRecord>();
+  const BinaryHeader& header = preview.header;
+  if ((!opCodes_.isEmpty() && !opCodes_.contains(header.proto.opCode)) ||
+      (channel_ && *channel_ != preview.channelNumber) || (status_ && *status_ != header.status) ||
+      (origin_ && *origin_ != header.proto.origin) || (direction_ && *direction_ != preview.direction)) {
+    return false;
+  }
+  if (headerName_.isEmpty() && bodyPattern_.pattern().isEmpty() && search_.isEmpty()) {
+    return true;
+  }
+  // Text criteria look at the whole message when the store still has it.
+  const std::optional<TrafficRecord> whole =
+      preview.contentComplete || content_ == nullptr ? std::nullopt : content_->find(preview);
+  const TrafficRecord& record = whole ? *whole : preview;
+  if (!headerName_.isEmpty() && !headersMatch(record.textHeaders)) {
+    return false;
+  }
+  if (!bodyPattern_.pattern().isEmpty() && !bodyPattern_.match(QString::fromUtf8(record.body)).hasMatch()) {
+    return false;
+  }
+  return search_.isEmpty() || searchMatches(sourceRow, sourceParent);
+}
+
+}  // namespace tofu::monitor

@@ -1,0 +1,58 @@
+// MessageFilterProxy: the message log's filter over a TrafficModel: opcode, channel, status,
+// origin (application/engine), direction, a text-header match ("name:value" or a substring) and a
+// body regex (on the whole content when the ContentStore has it, else on the preview).
+// An empty criterion matches everything. GUI thread only.
+#pragma once
+
+#include <QRegularExpression>
+#include <QSet>
+#include <QSortFilterProxyModel>
+
+#include <optional>
+
+#include "tofu/message.h"
+#include "tofu/qt/traffic_record.h"
+
+namespace tofu::monitor {
+
+class ContentStore;
+
+class MessageFilterProxy : public QSortFilterProxyModel {
+  Q_OBJECT
+
+ public:
+  explicit MessageFilterProxy(const ContentStore* content = nullptr, QObject* parent = nullptr);
+
+  void setOpCodes(const QSet<tofu::OpCode>& opCodes);          // empty: any
+  void setChannel(std::optional<quint16> channel);
+  void setStatus(std::optional<tofu::Status> status);
+  void setOrigin(std::optional<tofu::Origin> origin);
+  void setDirection(std::optional<tofu::qt::Direction> direction);
+  void setHeaderMatch(const QString& text);                    // "name:value", "name:" or any substring
+  // False (and the filter unchanged) when the pattern does not compile; see errorString().
+  bool setBodyPattern(const QString& pattern);
+  void setSearchText(const QString& text);                     // any column's display text
+  QString errorString() const { return error_; }
+
+ protected:
+  bool filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const override;
+
+ private:
+  bool headersMatch(const QByteArray& textHeaders) const;
+  bool searchMatches(int sourceRow, const QModelIndex& sourceParent) const;
+
+  const ContentStore* content_;
+  QSet<tofu::OpCode> opCodes_;
+  std::optional<quint16> channel_;
+  std::optional<tofu::Status> status_;
+  std::optional<tofu::Origin> origin_;
+  std::optional<tofu::qt::Direction> direction_;
+  QString headerName_;   // "name:value" and "name:" match by name (case-insensitive) ...
+  QString headerValue_;  // ... and a value substring; anything else is a raw substring
+  bool headerByName_ = false;
+  QRegularExpression bodyPattern_;
+  QString search_;
+  QString error_;
+};
+
+}  // namespace tofu::monitor

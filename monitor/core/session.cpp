@@ -1,0 +1,141 @@
+#include "session.h"
+
+#include "capture.h"
+
+namespace tofu::monitor {
+
+Session::Session(QObject* parent) : QObject(parent) {}
+
+// Sources go first: they may still deliver to the models while they stop.
+Session::~Session() {
+  stopRecording();
+  for (Source* source : std::exchange(sources_, {})) {
+    disconnect(source, nullptr, this, nullptr);
+    delete source;
+  }
+}
+
+void Session::addSource(Source* source) {
+  if (source == nullptr || sources_.contains(source)) {
+    return;
+  }
+  source->setParent(this);
+  sources_.append(source);
+  engines_.addSource(source);
+  connect(source, &Source::snapshotReady, this, [this, source](const EngineSnapshot& s) { onSnapshot(source, s); });
+  connect(source, &Source::eventsReady, this, [this, source](const QList<Event>& e) { onEvents(source, e); });
+  connect(source, &Source::contentReady, this,
+          [this, source](const QList<tofu::qt::TrafficRecord>& r) { onContent(source, r); });
+  connect(source, &Source::stateChanged, this, [this, source](Source::State state) { onStateChanged(source, state); });
+  onStateChanged(source, source->state());
+  emit sourcesChanged();
+}
+
+void Session::removeSource(Source* source) {
+  if (!sources_.removeOne(source)) {
+    return;
+  }
+  disconnect(source, nullptr, this, nullptr);
+  forgetEngines(source);
+  engines_.removeSource(source);
+  engineIds_.remove(source);
+  delete source;
+  onStateChanged(nullptr, Source::State::offline);
+  emit sourcesChanged();
+}
+
+QList<Source*> Session::sources() const { return sources_; }
+
+bool Session::startRecording(const QString& path, QString* error) {
+  auto recorder = std::make_unique<CaptureWriter>();
+  if (!recorder->open(path, error)) {
+    return false;
+  }
+  recorder_ = std::move(recorder);
+  emit recordingChanged(true);
+  return true;
+}
+
+void Session::stopRecording() {
+  if (recorder_) {
+    recorder_->close();
+    recorder_.reset();
+    emit recordingChanged(false);
+  }
+}
+
+bool Session::isRecording() const noexcept { return recorder_ != nullptr; }
+
+std::uint64_t Session::sessionEngineId(Source* source, std::uint64_t engineId) {
+  QHash<std::uint64_t, std::uint64_t>& ids = engineIds_[source];
+  auto it = ids.find(engineId);
+  if (it == ids.end()) {
+    it = ids.insert(engineId, nextEngineId_++);
+    const QString name = source->engineName(engineId);
+    channels_.setEngineName(*it, name);
+    traffic_.setEngineName(*it, name);
+    correlation_.setEngineName(*it, name);
+    engines_.setEngineName(*it, name);
+  }
+  return *it;
+}
+
+// A source that connects again may serve a new process: its old engines leave the views
+// then (they stay, with their last state, while it is disconnected).
+void Session::forgetEngines(Source* source) {
+  for (const std::uint64_t id : engineIds_.value(source)) {
+    channels_.removeEngine(id);
+    engines_.removeEngine(source, id);
+  }
+  engineIds_.remove(source);
+}
+
+void Session::onStateChanged(Source* source, Source::State state) {
+  if (source != nullptr && state == Source::State::connected) {
+    forgetEngines(source);
+  }
+  bool live = false;
+  for (const Source* each : std::as_const(sources_)) {
+    live = live || each->state() != Source::State::offline;
+  }
+  rates_.setLive(live);
+}
+
+void Session::onSnapshot(Source* source, const EngineSnapshot& snapshot) {
+  if (recorder_) {
+    recorder_->writeSnapshot(source->name(), snapshot);
+  }
+  EngineSnapshot mapped = snapshot;
+  mapped.engineId = sessionEngineId(source, snapshot.engineId);
+  for (ChannelInfo& channel : mapped.channels) {
+    channel.engineId = mapped.engineId;
+  }
+  channels_.applySnapshot(mapped);
+  engines_.applySnapshot(source, mapped);
+}
+
+void Session::onEvents(Source* source, const QList<Event>& events) {
+  if (recorder_) {
+    recorder_->writeEvents(source->name(), events);
+  }
+  QList<Event> mapped = events;
+  for (Event& event : mapped) {
+    event.engineId = sessionEngineId(source, event.engineId);
+  }
+  traffic_.appendEvents(mapped);
+  timeline_.addEvents(mapped);
+  correlation_.addEvents(mapped);
+  rates_.addEvents(mapped);
+}
+
+void Session::onContent(Source* source, const QList<tofu::qt::TrafficRecord>& records) {
+  if (recorder_) {
+    recorder_->writeContent(source->name(), records);
+  }
+  for (tofu::qt::TrafficRecord record : records) {
+    record.engineId = sessionEngineId(source, record.engineId);
+    content_.add(record);
+  }
+}
+
+}  // namespace tofu::monitor

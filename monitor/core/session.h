@@ -1,0 +1,81 @@
+// Session: everything the monitor shows, fed by any number of sources. Owns the sources and
+// the models (channels, traffic, timeline, correlation, rates, engines); views only read the
+// models. Optionally records everything it receives to a capture file. Engine ids are only
+// unique within a process, so each (source, engine id) gets a session-wide id before the
+// models see it; a source that reconnects (a restarted process) gets new ids. GUI thread only.
+#pragma once
+
+#include <QHash>
+#include <QList>
+#include <QObject>
+#include <QString>
+
+#include <memory>
+
+#include "tofu/qt/channel_table_model.h"
+#include "tofu/qt/traffic_model.h"
+
+#include "content_store.h"
+#include "correlation_model.h"
+#include "engine_list_model.h"
+#include "rate_series.h"
+#include "source.h"
+#include "timeline_model.h"
+
+namespace tofu::monitor {
+
+class CaptureWriter;
+
+class Session : public QObject {
+  Q_OBJECT
+
+ public:
+  explicit Session(QObject* parent = nullptr);
+  ~Session() override;
+
+  // Takes ownership and starts showing what `source` reports.
+  void addSource(Source* source);
+  // Removes and deletes `source`, with its engines' rows.
+  void removeSource(Source* source);
+  QList<Source*> sources() const;
+
+  // Starts writing every snapshot, event and content record to `path` (JSON Lines,
+  // docs/capture-format.md); false with `error` set if the file cannot be opened.
+  bool startRecording(const QString& path, QString* error);
+  void stopRecording();
+  bool isRecording() const noexcept;
+
+  tofu::qt::ChannelTableModel& channels() noexcept { return channels_; }
+  tofu::qt::TrafficModel& traffic() noexcept { return traffic_; }
+  TimelineModel& timeline() noexcept { return timeline_; }
+  CorrelationModel& correlation() noexcept { return correlation_; }
+  RateSeries& rates() noexcept { return rates_; }
+  EngineListModel& engines() noexcept { return engines_; }
+  ContentStore& content() noexcept { return content_; }
+
+ signals:
+  void sourcesChanged();
+  void recordingChanged(bool recording);
+
+ private:
+  void onSnapshot(Source* source, const tofu::EngineSnapshot& snapshot);
+  void onEvents(Source* source, const QList<tofu::Event>& events);
+  void onContent(Source* source, const QList<tofu::qt::TrafficRecord>& records);
+  void onStateChanged(Source* source, Source::State state);
+  std::uint64_t sessionEngineId(Source* source, std::uint64_t engineId);
+  void forgetEngines(Source* source);
+
+  tofu::qt::ChannelTableModel channels_;
+  tofu::qt::TrafficModel traffic_;
+  TimelineModel timeline_;
+  CorrelationModel correlation_;
+  RateSeries rates_;
+  EngineListModel engines_;
+  ContentStore content_;
+  QList<Source*> sources_;
+  std::unique_ptr<CaptureWriter> recorder_;
+  QHash<Source*, QHash<std::uint64_t, std::uint64_t>> engineIds_;  // source's id -> session id
+  std::uint64_t nextEngineId_ = 1;
+};
+
+}  // namespace tofu::monitor

@@ -1,0 +1,28 @@
+// Reading telemetry JSON (docs/telemetry.md) into engine values, and writing the same objects
+// (for capture files). Pure functions, any thread.
+#pragma once
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+
+#include "tofu/introspection.h"
+
+namespace tofu::monitor {
+
+// A snapshot object; false with `error` set when it is not one.
+bool parseSnapshot(const QByteArray& json, tofu::EngineSnapshot& out, QString* error);
+// JSON Lines of event objects; unknown kinds are skipped; false on a malformed line.
+bool parseEvents(const QByteArray& jsonLines, QList<tofu::Event>& out, QString* error);
+
+// The object forms used by parseSnapshot/parseEvents, for embedding in other documents.
+bool snapshotFromJson(const QJsonObject& object, tofu::EngineSnapshot& out, QString* error);
+// False when `object` is not an event of a known kind (`error` set only when malformed).
+bool eventFromJson(const QJsonObject& object, tofu::Event& out, QString* error);
+
+// The telemetry objects for `snapshot` and `event` (previews included when taken).
+QJsonObject snapshotToJson(const tofu::EngineSnapshot& snapshot);
+QJsonObject eventToJson(const tofu::Event& event);
+
+}  // namespace tofu::monitor

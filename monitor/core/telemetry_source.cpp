@@ -1,0 +1,135 @@
+#include "telemetry_source.h"
+
+#include "tofu/qt/channel_group.h"
+#include "tofu/qt/engine.h"
+
+#include "telemetry_json.h"
+
+namespace tofu::monitor {
+namespace {
+
+using tofu::qt::MessageEnvelope;
+
+const QByteArray kVersionHeader = QByteArrayLiteral("telemetry-version");
+const QByteArray kKindHeader = QByteArrayLiteral("telemetry");
+const QByteArray kVersion = QByteArrayLiteral("1");
+
+tofu::Options monitorOptions() {
+  tofu::Options options;
+  options.telemetryFromEnvironment = false;  // a monitor serves no telemetry itself
+  return options;
+}
+
+}  // namespace
+
+TelemetrySource::TelemetrySource(const QString& address, int retryMs, QObject* parent)
+    : Source(parent), address_(address), engine_(std::make_unique<tofu::qt::Engine>(monitorOptions())) {
+  retry_.setSingleShot(true);
+  retry_.setInterval(retryMs);
+  connect(&retry_, &QTimer::timeout, this, &TelemetrySource::connectNow);
+  if (!engine_->isValid()) {
+    setState(State::disconnected, engine_->errorString());
+    return;
+  }
+  group_ = new tofu::qt::ChannelGroup(*engine_, {}, engine_.get());
+  connect(group_, &tofu::qt::ChannelGroup::messageReceived, this, &TelemetrySource::onMessage);
+  connect(group_, &tofu::qt::ChannelGroup::connectFailed, this, [this](quint16 channel, Status status) {
+    if (channel == channel_) {
+      lost(QStringLiteral("cannot connect: %1").arg(tofu::qt::statusDescription(status)));
+    }
+  });
+  connect(group_, &tofu::qt::ChannelGroup::channelClosed, this, [this](quint16 channel) {
+    if (channel == channel_) {
+      lost(QStringLiteral("connection lost"));
+    }
+  });
+  QTimer::singleShot(0, this, &TelemetrySource::connectNow);
+}
+
+// The engine (and with it the group and the channel) goes with engine_; the endpoint sees a
+// reset and ends the subscription.
+TelemetrySource::~TelemetrySource() = default;
+
+QString TelemetrySource::name() const { return address_; }
+
+QString TelemetrySource::kindName() const { return QStringLiteral("attached"); }
+
+void TelemetrySource::connectNow() {
+  setState(State::connecting, QStringLiteral("connecting to %1").arg(address_));
+  partial_.clear();
+  channel_ = group_->connectTo(address_);
+  if (channel_ == 0) {
+    lost(group_->errorString());
+  }
+}
+
+void TelemetrySource::onMessage(const MessageEnvelope& message) {
+  if (message.channelNumber() != channel_) {
+    return;
+  }
+  const QString what = message.headerValue(QString::fromLatin1(kKindHeader));
+  if (message.opCode() == OpCode::HelloResponse) {
+    onWelcome(message);
+  } else if (!message.headerValue(QStringLiteral("telemetry-error")).isNull()) {
+    const quint16 refused = channel_;
+    lost(QStringLiteral("the endpoint refused %1: %2").arg(what, message.headerValue(QStringLiteral("telemetry-error"))));
+    group_->abort(refused);
+  } else if (message.opCode() == OpCode::Signal || message.opCode() == OpCode::Response) {
+    onData(message, what);
+  }
+}
+
+void TelemetrySource::onWelcome(const MessageEnvelope& message) {
+  if (message.headerValue(QString::fromLatin1(kVersionHeader)) != QString::fromLatin1(kVersion)) {
+    const QString reason = message.headerValue(QString::fromLatin1(kVersionHeader)).isNull()
+                               ? QStringLiteral("%1 is not a telemetry endpoint").arg(address_)
+                               : QStringLiteral("unsupported telemetry version");
+    group_->close(channel_);
+    lost(reason);
+    return;
+  }
+  const tofu::qt::HeaderList subscribe{{kVersionHeader, kVersion}, {kKindHeader, QByteArrayLiteral("subscribe")}};
+  if (group_->send(channel_, OpCode::Request, {}, subscribe) == 0) {
+    lost(group_->errorString());
+    return;
+  }
+  dropped_ = 0;
+  setState(State::connected, QStringLiteral("subscribed to %1").arg(address_));
+}
+
+void TelemetrySource::onData(const MessageEnvelope& message, const QString& what) {
+  QByteArray& body = partial_[message.messageId()];
+  body += message.body;
+  if (message.hasMore()) {
+    return;
+  }
+  const QByteArray whole = partial_.take(message.messageId());
+  QString error;
+  if (what == QLatin1String("snapshot")) {
+    EngineSnapshot snapshot;
+    if (parseSnapshot(whole, snapshot, &error)) {
+      emit snapshotReady(snapshot);
+    } else {
+      qWarning("tofu-monitor: %s: bad snapshot: %s", qPrintable(address_), qPrintable(error));
+    }
+  } else if (what == QLatin1String("events")) {
+    dropped_ = message.headerValue(QStringLiteral("dropped")).toULongLong();
+    QList<Event> events;
+    if (parseEvents(whole, events, &error)) {
+      emit eventsReady(events);
+    } else {
+      qWarning("tofu-monitor: %s: bad events: %s", qPrintable(address_), qPrintable(error));
+    }
+  }
+}
+
+void TelemetrySource::lost(const QString& reason) {
+  channel_ = 0;
+  partial_.clear();
+  setState(State::disconnected, reason);
+  if (!retry_.isActive()) {
+    retry_.start();
+  }
+}
+
+}  // namespace tofu::monitor

@@ -1,0 +1,95 @@
+#include "channel_view.h"
+
+#include <QHeaderView>
+#include <QLineEdit>
+#include <QMenu>
+#include <QSortFilterProxyModel>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include "state_delegate.h"
+#include "tofu/qt/channel_table_model.h"
+
+namespace tofu::monitor {
+
+using tofu::qt::ChannelColumn;
+
+namespace {
+constexpr int col(ChannelColumn column) { return static_cast<int>(column); }
+}  // namespace
+
+ChannelView::ChannelView(tofu::qt::ChannelTableModel& model, QWidget* parent) : QWidget(parent) {
+  setObjectName(QStringLiteral("channelView"));
+  filter_ = new QLineEdit(this);
+  filter_->setObjectName(QStringLiteral("channelFilter"));
+  filter_->setPlaceholderText(tr("Filter channels (any column: address, state, kind, close reason...)"));
+  filter_->setClearButtonEnabled(true);
+
+  proxy_ = new QSortFilterProxyModel(this);
+  proxy_->setObjectName(QStringLiteral("channelProxy"));
+  proxy_->setSourceModel(&model);
+  proxy_->setSortRole(tofu::qt::SortRole);
+  proxy_->setFilterKeyColumn(-1);
+  proxy_->setFilterCaseSensitivity(Qt::CaseInsensitive);
+  connect(filter_, &QLineEdit::textChanged, proxy_, &QSortFilterProxyModel::setFilterFixedString);
+
+  table_ = new QTableView(this);
+  table_->setObjectName(QStringLiteral("channelTable"));
+  table_->setModel(proxy_);
+  table_->setSortingEnabled(true);
+  table_->sortByColumn(col(ChannelColumn::channel), Qt::AscendingOrder);
+  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  table_->setSelectionMode(QAbstractItemView::SingleSelection);
+  table_->setAlternatingRowColors(true);
+  table_->setWordWrap(false);
+  table_->verticalHeader()->hide();
+  table_->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+  table_->verticalHeader()->setDefaultSectionSize(table_->fontMetrics().height() + 8);
+  table_->horizontalHeader()->setStretchLastSection(true);
+  table_->horizontalHeader()->setDefaultSectionSize(70);
+  table_->setItemDelegateForColumn(col(ChannelColumn::state), new StateDelegate(table_));
+  table_->setColumnWidth(col(ChannelColumn::engine), 80);
+  table_->setColumnWidth(col(ChannelColumn::channel), 64);
+  table_->setColumnWidth(col(ChannelColumn::incarnation), 80);
+  table_->setColumnWidth(col(ChannelColumn::state), 86);
+  table_->setColumnWidth(col(ChannelColumn::peerAddress), 150);
+  table_->setColumnWidth(col(ChannelColumn::lastActivity), 90);
+  // Rarely needed columns start hidden; the header menu brings them back.
+  table_->setColumnHidden(col(ChannelColumn::group), true);
+  table_->setColumnHidden(col(ChannelColumn::localAddress), true);
+  table_->horizontalHeader()->setContextMenuPolicy(Qt::CustomContextMenu);
+  connect(table_->horizontalHeader(), &QWidget::customContextMenuRequested, this, &ChannelView::showColumnMenu);
+  connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+          [this](const QModelIndex& current) { onCurrentChanged(current); });
+  connect(proxy_, &QAbstractItemModel::dataChanged, this,
+          [this](const QModelIndex& topLeft, const QModelIndex& bottomRight) {
+            const QModelIndex current = table_->currentIndex();
+            if (current.isValid() && current.row() >= topLeft.row() && current.row() <= bottomRight.row())
+              onCurrentChanged(current);
+          });
+
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->setSpacing(2);
+  layout->addWidget(filter_);
+  layout->addWidget(table_);
+}
+
+void ChannelView::onCurrentChanged(const QModelIndex& current) {
+  if (!current.isValid()) return;
+  const QVariant info = current.siblingAtColumn(0).data(tofu::qt::ChannelInfoRole);
+  if (info.canConvert<tofu::ChannelInfo>()) emit channelSelected(info.value<tofu::ChannelInfo>());
+}
+
+void ChannelView::showColumnMenu(const QPoint& at) {
+  QMenu menu(this);
+  for (int column = 0; column < proxy_->columnCount(); ++column) {
+    QAction* action = menu.addAction(proxy_->headerData(column, Qt::Horizontal).toString());
+    action->setCheckable(true);
+    action->setChecked(!table_->isColumnHidden(column));
+    connect(action, &QAction::toggled, table_, [this, column](bool shown) { table_->setColumnHidden(column, !shown); });
+  }
+  menu.exec(table_->horizontalHeader()->mapToGlobal(at));
+}
+
+}  // namespace tofu::monitor

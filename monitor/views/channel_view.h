@@ -1,0 +1,42 @@
+// ChannelView: the channel table (one row per channel of every engine) with a filter box,
+// sortable columns, state badges and a header menu to show or hide columns. Reads the
+// Session's ChannelTableModel through its own sort/filter proxy. GUI thread only.
+#pragma once
+
+#include <QWidget>
+
+#include "tofu/introspection.h"
+
+class QLineEdit;
+class QSortFilterProxyModel;
+class QTableView;
+
+namespace tofu::qt {
+class ChannelTableModel;
+}
+
+namespace tofu::monitor {
+
+class ChannelView : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit ChannelView(tofu::qt::ChannelTableModel& model, QWidget* parent = nullptr);
+
+  QTableView* table() const noexcept { return table_; }
+  QSortFilterProxyModel* proxy() const noexcept { return proxy_; }
+
+ signals:
+  // The current row changed, or its channel's fields did.
+  void channelSelected(const tofu::ChannelInfo& channel);
+
+ private:
+  void onCurrentChanged(const QModelIndex& current);
+  void showColumnMenu(const QPoint& at);
+
+  QLineEdit* filter_ = nullptr;
+  QSortFilterProxyModel* proxy_ = nullptr;
+  QTableView* table_ = nullptr;
+};
+
+}  // namespace tofu::monitor

@@ -1,0 +1,206 @@
+#include "log_view.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QIntValidator>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QTableView>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include "content_store.h"
+#include "message_filter.h"
+#include "tofu/qt/traffic_model.h"
+
+namespace tofu::monitor {
+
+using tofu::qt::TrafficColumn;
+
+namespace {
+
+constexpr int kCountsIntervalMs = 250;
+
+QComboBox* makeCombo(const QString& name, const QString& any, int count, const char* (*label)(int), QWidget* parent) {
+  auto* combo = new QComboBox(parent);
+  combo->setObjectName(name);
+  combo->addItem(any, -1);
+  for (int value = 0; value < count; ++value) combo->addItem(QString::fromLatin1(label(value)), value);
+  return combo;
+}
+
+QLineEdit* makeEdit(const QString& name, const QString& placeholder, QWidget* parent) {
+  auto* edit = new QLineEdit(parent);
+  edit->setObjectName(name);
+  edit->setPlaceholderText(placeholder);
+  edit->setClearButtonEnabled(true);
+  return edit;
+}
+
+template <typename Enum>
+const char* enumName(int value) {
+  return tofu::toString(static_cast<Enum>(value));
+}
+
+}  // namespace
+
+LogView::LogView(tofu::qt::TrafficModel& model, const ContentStore& content, QWidget* parent)
+    : QWidget(parent), model_(model), content_(content) {
+  setObjectName(QStringLiteral("logView"));
+  proxy_ = new MessageFilterProxy(&content, this);
+  proxy_->setObjectName(QStringLiteral("logProxy"));
+  proxy_->setSourceModel(&model);
+
+  table_ = new QTableView(this);
+  table_->setObjectName(QStringLiteral("logTable"));
+  table_->setModel(proxy_);
+  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  table_->setSelectionMode(QAbstractItemView::SingleSelection);
+  table_->setAlternatingRowColors(true);
+  table_->setWordWrap(false);
+  // Fixed row heights keep a 100,000-row log virtual: nothing measures rows off screen.
+  table_->verticalHeader()->hide();
+  table_->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+  table_->verticalHeader()->setDefaultSectionSize(table_->fontMetrics().height() + 4);
+  table_->horizontalHeader()->setDefaultSectionSize(64);
+  table_->horizontalHeader()->setStretchLastSection(true);
+  table_->setColumnWidth(static_cast<int>(TrafficColumn::time), 96);
+  table_->setColumnWidth(static_cast<int>(TrafficColumn::engine), 90);
+  table_->setColumnWidth(static_cast<int>(TrafficColumn::opCode), 110);
+  table_->setColumnWidth(static_cast<int>(TrafficColumn::status), 110);
+  table_->setColumnWidth(static_cast<int>(TrafficColumn::more), 40);
+  connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+          [this](const QModelIndex& current) { onCurrentChanged(current); });
+  connect(proxy_, &QAbstractItemModel::rowsInserted, this, [this] {
+    if (follow_->isChecked()) table_->scrollToBottom();
+  });
+
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->setSpacing(2);
+  layout->addWidget(buildFilterBar());
+  layout->addWidget(table_, 1);
+
+  auto* timer = new QTimer(this);
+  connect(timer, &QTimer::timeout, this, &LogView::updateCounts);
+  connect(&model, &tofu::qt::TrafficModel::evictedRowsChanged, this, &LogView::updateCounts);
+  timer->start(kCountsIntervalMs);
+  updateCounts();
+}
+
+QWidget* LogView::buildFilterBar() {
+  auto* bar = new QWidget(this);
+  search_ = makeEdit(QStringLiteral("logSearch"), tr("Search any column"), bar);
+  opCode_ = makeCombo(QStringLiteral("logOpCodeFilter"), tr("any opcode"), tofu::kMaxValidOpCode + 1,
+                      &enumName<tofu::OpCode>, bar);
+  channel_ = makeEdit(QStringLiteral("logChannelFilter"), tr("channel"), bar);
+  channel_->setValidator(new QIntValidator(0, 65535, channel_));
+  channel_->setFixedWidth(90);
+  status_ = makeCombo(QStringLiteral("logStatusFilter"), tr("any status"), tofu::kStatusCount,
+                      &enumName<tofu::Status>, bar);
+  origin_ = makeCombo(QStringLiteral("logOriginFilter"), tr("any origin"), 2, &enumName<tofu::Origin>, bar);
+  header_ = makeEdit(QStringLiteral("logHeaderFilter"), tr("header name:value"), bar);
+  body_ = makeEdit(QStringLiteral("logBodyFilter"), tr("body regex"), bar);
+
+  pause_ = new QToolButton(bar);
+  pause_->setObjectName(QStringLiteral("logPauseButton"));
+  pause_->setCheckable(true);
+  pause_->setText(tr("Pause"));
+  pause_->setToolTip(tr("Stop inserting rows; what arrives meanwhile is held (up to the log's bound) and shown on resume"));
+  follow_ = new QToolButton(bar);
+  follow_->setObjectName(QStringLiteral("logFollowButton"));
+  follow_->setCheckable(true);
+  follow_->setChecked(true);
+  follow_->setText(tr("Follow"));
+  follow_->setToolTip(tr("Keep the newest row in view"));
+  counts_ = new QLabel(bar);
+  counts_->setObjectName(QStringLiteral("logEvictedLabel"));
+
+  connect(search_, &QLineEdit::textChanged, proxy_, &MessageFilterProxy::setSearchText);
+  connect(header_, &QLineEdit::textChanged, proxy_, &MessageFilterProxy::setHeaderMatch);
+  connect(body_, &QLineEdit::textChanged, this, &LogView::applyBodyPattern);
+  connect(channel_, &QLineEdit::textChanged, this, &LogView::applyChannel);
+  for (QComboBox* combo : {opCode_, status_, origin_})
+    connect(combo, &QComboBox::currentIndexChanged, this, &LogView::applyCombos);
+  connect(pause_, &QToolButton::toggled, this, &LogView::setPaused);
+
+  // Two rows: what to match on top, how to match and the log's controls below, so every box
+  // keeps a usable width next to the channel table.
+  auto* top = new QHBoxLayout;
+  top->addWidget(search_, 2);
+  top->addWidget(opCode_);
+  top->addWidget(status_);
+  top->addWidget(origin_);
+  top->addWidget(channel_);
+  auto* bottom = new QHBoxLayout;
+  bottom->addWidget(header_, 1);
+  bottom->addWidget(body_, 1);
+  bottom->addWidget(pause_);
+  bottom->addWidget(follow_);
+  bottom->addWidget(counts_);
+  auto* layout = new QVBoxLayout(bar);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->setSpacing(2);
+  layout->addLayout(top);
+  layout->addLayout(bottom);
+  return bar;
+}
+
+void LogView::setPaused(bool paused) {
+  model_.setPaused(paused);
+  const QSignalBlocker blocker(pause_);
+  pause_->setChecked(paused);
+  pause_->setText(paused ? tr("Resume") : tr("Pause"));
+  updateCounts();
+}
+
+void LogView::selectRow(int proxyRow) { table_->setCurrentIndex(proxy_->index(proxyRow, 0)); }
+
+void LogView::applyCombos() {
+  QSet<tofu::OpCode> opCodes;
+  if (const int op = opCode_->currentData().toInt(); op >= 0) opCodes.insert(static_cast<tofu::OpCode>(op));
+  proxy_->setOpCodes(opCodes);
+  const int status = status_->currentData().toInt();
+  proxy_->setStatus(status >= 0 ? std::optional(static_cast<tofu::Status>(status)) : std::nullopt);
+  const int origin = origin_->currentData().toInt();
+  proxy_->setOrigin(origin >= 0 ? std::optional(static_cast<tofu::Origin>(origin)) : std::nullopt);
+}
+
+void LogView::applyChannel(const QString& text) {
+  bool ok = false;
+  const uint channel = text.toUInt(&ok);
+  proxy_->setChannel(ok ? std::optional(static_cast<quint16>(channel)) : std::nullopt);
+}
+
+void LogView::applyBodyPattern(const QString& pattern) {
+  const bool ok = proxy_->setBodyPattern(pattern);
+  body_->setStyleSheet(ok ? QString() : QStringLiteral("QLineEdit { border: 1px solid #c0392b; }"));
+  body_->setToolTip(ok ? tr("Regular expression on the body") : proxy_->errorString());
+}
+
+void LogView::onCurrentChanged(const QModelIndex& current) {
+  if (!current.isValid()) return;
+  const QModelIndex source = proxy_->mapToSource(current);
+  const tofu::qt::TrafficRecord& record = model_.recordAt(source.row());
+  if (!record.contentComplete) {
+    if (const auto whole = content_.find(record)) {
+      emit recordSelected(*whole);
+      return;
+    }
+  }
+  emit recordSelected(record);
+}
+
+void LogView::updateCounts() {
+  const QLocale locale;
+  QString text = tr("%1 of %2 rows · evicted %3")
+                     .arg(locale.toString(proxy_->rowCount()), locale.toString(model_.rowCount()),
+                          locale.toString(model_.evictedRows()));
+  if (model_.isPaused()) text += tr(" · held %1").arg(locale.toString(model_.pendingRows()));
+  counts_->setText(text);
+}
+
+}  // namespace tofu::monitor

@@ -1,0 +1,296 @@
+#include "main_window.h"
+
+#include <QApplication>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTableView>
+#include <QTimer>
+#include <QTreeView>
+
+#include "attach_dialog.h"
+#include "capture.h"
+#include "channel_view.h"
+#include "correlation_view.h"
+#include "engine_list_model.h"
+#include "gauge_panel.h"
+#include "log_view.h"
+#include "message_detail.h"
+#include "message_filter.h"
+#include "tofu/qt/model_roles.h"
+#include "rate_chart.h"
+#include "session.h"
+#include "telemetry_source.h"
+#include "timeline_view.h"
+#include "workbench.h"
+#include "workbench_panel.h"
+
+namespace tofu::monitor {
+
+namespace {
+constexpr int kStatusIntervalMs = 500;
+constexpr int kInterestingScan = 2000;  // rows looked at, newest first, for a message worth showing
+}  // namespace
+
+MainWindow::MainWindow(Session& session, QWidget* parent) : QMainWindow(parent), session_(session) {
+  setObjectName(QStringLiteral("mainWindow"));
+  setWindowTitle(tr("tofu monitor"));
+  setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
+  workbench_ = new Workbench(session, this);
+  buildViews();
+  buildMenus();
+
+  sourcesLabel_ = new QLabel(this);
+  sourcesLabel_->setObjectName(QStringLiteral("statusSources"));
+  recordingLabel_ = new QLabel(this);
+  recordingLabel_->setObjectName(QStringLiteral("statusRecording"));
+  statusBar()->addWidget(sourcesLabel_, 1);
+  statusBar()->addPermanentWidget(recordingLabel_);
+  auto* timer = new QTimer(this);
+  connect(timer, &QTimer::timeout, this, &MainWindow::updateStatus);
+  connect(timer, &QTimer::timeout, this, &MainWindow::selectInterestingMessage);
+  connect(timer, &QTimer::timeout, this, &MainWindow::selectInterestingChannel);
+  timer->start(kStatusIntervalMs);
+  connect(&session, &Session::recordingChanged, this, &MainWindow::updateStatus);
+  updateStatus();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildViews() {
+  engineTree_ = new QTreeView(this);
+  engineTree_->setObjectName(QStringLiteral("engineTree"));
+  engineTree_->setModel(&session_.engines());
+  engineTree_->setAlternatingRowColors(true);
+  engineTree_->header()->setStretchLastSection(false);
+  engineTree_->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  // The gauges below show the pool columns; the tree keeps what identifies an engine.
+  for (int column : {EngineListModel::poolIdle, EngineListModel::poolInUse, EngineListModel::poolAllocated,
+                     EngineListModel::poolEmptyEpisodes})
+    engineTree_->setColumnHidden(column, true);
+  connect(&session_.engines(), &QAbstractItemModel::rowsInserted, engineTree_, &QTreeView::expandAll);
+  engineTree_->setContextMenuPolicy(Qt::CustomContextMenu);
+  connect(engineTree_, &QWidget::customContextMenuRequested, this, &MainWindow::showSourceMenu);
+  gauges_ = new GaugePanel(session_.engines(), this);
+
+  channels_ = new ChannelView(session_.channels(), this);
+  log_ = new LogView(session_.traffic(), session_.content(), this);
+  auto* centre = new QSplitter(Qt::Vertical, this);
+  centre->setObjectName(QStringLiteral("centreSplitter"));
+  centre->addWidget(channels_);
+  centre->addWidget(log_);
+  centre->setStretchFactor(0, 2);
+  centre->setStretchFactor(1, 3);
+  setCentralWidget(centre);
+
+  detail_ = new MessageDetail(this);
+  timeline_ = new TimelineView(session_.timeline(), this);
+  correlation_ = new CorrelationView(session_.correlation(), this);
+  rates_ = new RateChart(session_.rates(), this);
+  workbenchPanel_ = new WorkbenchPanel(*workbench_, this);
+
+  leftDocks_ << addDock(QStringLiteral("enginesDock"), tr("Engines"), engineTree_, Qt::LeftDockWidgetArea)
+             << addDock(QStringLiteral("gaugesDock"), tr("Pools and queues"), gauges_, Qt::LeftDockWidgetArea);
+  QDockWidget* workbenchDock =
+      addDock(QStringLiteral("workbenchDock"), tr("Workbench"), workbenchPanel_, Qt::LeftDockWidgetArea);
+  tabifyDockWidget(leftDocks_.back(), workbenchDock);
+  leftDocks_.back()->raise();
+  rightDocks_ << addDock(QStringLiteral("detailDock"), tr("Message"), detail_, Qt::RightDockWidgetArea)
+              << addDock(QStringLiteral("timelineDock"), tr("Channel life cycle"), timeline_, Qt::RightDockWidgetArea)
+              << addDock(QStringLiteral("correlationDock"), tr("Requests and responses"), correlation_, Qt::RightDockWidgetArea)
+              << addDock(QStringLiteral("ratesDock"), tr("Rates"), rates_, Qt::RightDockWidgetArea);
+
+  connect(channels_, &ChannelView::channelSelected, this, &MainWindow::onChannelSelected);
+  connect(channels_->table()->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this] {
+    if (!autoSelecting_) userPickedChannel_ = true;
+  });
+  connect(log_, &LogView::recordSelected, detail_, &MessageDetail::showRecord);
+}
+
+QDockWidget* MainWindow::addDock(const QString& name, const QString& title, QWidget* widget, Qt::DockWidgetArea area) {
+  auto* dock = new QDockWidget(title, this);
+  dock->setObjectName(name);
+  dock->setWidget(widget);
+  dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable | QDockWidget::DockWidgetClosable);
+  addDockWidget(area, dock);
+  return dock;
+}
+
+void MainWindow::buildMenus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(tr("&Open capture..."), QKeySequence::Open, this, &MainWindow::chooseCapture);
+  recordAction_ = file->addAction(tr("&Record to file..."), QKeySequence(tr("Ctrl+R")), this, &MainWindow::toggleRecording);
+  file->addAction(tr("Save &screenshot..."), this, &MainWindow::saveScreenshot);
+  file->addSeparator();
+  file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
+
+  QMenu* sources = menuBar()->addMenu(tr("&Sources"));
+  sources->addAction(tr("&Attach to telemetry..."), QKeySequence(tr("Ctrl+T")), this, &MainWindow::chooseAttach);
+  sources->addAction(tr("Start &demo scene"), this, [this] { startDemo(); });
+
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  QAction* pause = view->addAction(tr("&Pause log"), QKeySequence(tr("Ctrl+P")));
+  pause->setCheckable(true);
+  connect(pause, &QAction::toggled, log_, &LogView::setPaused);
+  view->addAction(tr("&Clear log"), this, [this] { session_.traffic().clear(); });
+  view->addSeparator();
+  for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+
+  menuBar()->addMenu(tr("&Help"))->addAction(tr("&About"), this, [this] {
+    QMessageBox::about(this, tr("About tofu monitor"),
+                       tr("<b>tofu monitor</b><p>Live channels, messages, latencies and rates of tofu engines: "
+                          "in this process, attached over telemetry, or from a capture file.</p>"));
+  });
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+  QMainWindow::showEvent(event);
+  if (!laidOut_) {
+    laidOut_ = true;
+    applyDefaultLayout();
+  }
+}
+
+// Sized so that every view shows real rows at 1600x1000, the size of the README screenshot.
+void MainWindow::applyDefaultLayout() {
+  resizeDocks(leftDocks_, {300, 300}, Qt::Horizontal);
+  resizeDocks(leftDocks_, {height() / 3, height() * 2 / 3}, Qt::Vertical);
+  resizeDocks(rightDocks_, {560, 560, 560, 560}, Qt::Horizontal);
+  const int h = height();
+  resizeDocks(rightDocks_, {h * 44 / 100, h * 16 / 100, h * 18 / 100, h * 22 / 100}, Qt::Vertical);
+}
+
+void MainWindow::startDemo(const DemoOptions& options) {
+  if (demo_) return;
+  demo_ = new DemoScene(session_, options, this);
+  demo_->start();
+}
+
+void MainWindow::attach(const QString& address) { session_.addSource(new TelemetrySource(address)); }
+
+bool MainWindow::openCapture(const QString& path, QString* error) {
+  auto* source = new CaptureSource(path);
+  session_.addSource(source);  // first, so the session sees everything load() emits
+  if (!source->load(error)) {
+    session_.removeSource(source);
+    return false;
+  }
+  return true;
+}
+
+bool MainWindow::startRecording(const QString& path, QString* error) { return session_.startRecording(path, error); }
+
+// Until the user picks a message, show one worth looking at: the newest with a whole,
+// non-empty body if there is one, else the newest with any body, so the detail view
+// demonstrates itself.
+void MainWindow::selectInterestingMessage() {
+  if (detail_->hasRecord()) return;
+  auto& traffic = session_.traffic();
+  const int rows = log_->proxy()->rowCount();
+  int fallback = -1;
+  for (int row = rows - 1; row >= std::max(0, rows - kInterestingScan); --row) {
+    const auto& record = traffic.recordAt(log_->proxy()->mapToSource(log_->proxy()->index(row, 0)).row());
+    if (record.body.isEmpty()) continue;
+    if (record.contentComplete) {
+      log_->selectRow(row);
+      return;
+    }
+    if (fallback < 0) fallback = row;
+  }
+  if (fallback >= 0) log_->selectRow(fallback);
+}
+
+// Until the user picks a channel, the timeline shows the one with the fullest life cycle so
+// far (a channel that connected, talked and closed), not just the first row.
+void MainWindow::selectInterestingChannel() {
+  if (userPickedChannel_) return;
+  QAbstractItemModel* model = channels_->table()->model();
+  const auto score = [&](int row) {
+    const auto info = model->index(row, 0).data(tofu::qt::ChannelInfoRole).value<tofu::ChannelInfo>();
+    return session_.timeline().entries({info.engineId, info.incarnation}).size();
+  };
+  const QModelIndex current = channels_->table()->currentIndex();
+  int best = current.isValid() ? current.row() : -1;
+  qsizetype bestScore = best >= 0 ? score(best) : -1;
+  for (int row = 0; row < std::min(model->rowCount(), kInterestingScan); ++row) {
+    if (const qsizetype rowScore = score(row); rowScore > bestScore) {
+      best = row;
+      bestScore = rowScore;
+    }
+  }
+  if (best >= 0 && best != current.row()) {
+    autoSelecting_ = true;
+    channels_->table()->setCurrentIndex(model->index(best, 0));
+    autoSelecting_ = false;
+  }
+}
+
+// Attached and replayed sources can be dropped; in-process ones belong to the demo or workbench.
+void MainWindow::showSourceMenu(const QPoint& at) {
+  Source* source = session_.engines().sourceAt(engineTree_->indexAt(at).siblingAtColumn(0));
+  if (!source || source->kindName() == QLatin1String("in process")) return;
+  QMenu menu(this);
+  menu.addAction(tr("Remove %1").arg(source->name()), this, [this, source] { session_.removeSource(source); });
+  menu.exec(engineTree_->viewport()->mapToGlobal(at));
+}
+
+void MainWindow::onChannelSelected(const tofu::ChannelInfo& channel) {
+  const ChannelKey key{channel.engineId, channel.incarnation};
+  const QString title = tr("channel %1 (%2%3)")
+                            .arg(channel.channelNumber)
+                            .arg(QString::fromLatin1(tofu::toString(channel.kind)))
+                            .arg(channel.peerAddress.empty() ? QString() : QStringLiteral(", ") + QString::fromStdString(channel.peerAddress));
+  timeline_->setChannel(key, title);
+  rates_->setChannel(key, tr("ch %1").arg(channel.channelNumber));
+}
+
+void MainWindow::updateStatus() {
+  int engines = 0;
+  for (int row = 0; row < session_.engines().rowCount(); ++row)
+    engines += session_.engines().rowCount(session_.engines().index(row, 0));
+  sourcesLabel_->setText(tr("%1 sources · %2 engines · %3 channels · %4 outstanding requests")
+                             .arg(session_.sources().size())
+                             .arg(engines)
+                             .arg(session_.channels().rowCount())
+                             .arg(session_.correlation().outstandingCount()));
+  recordingLabel_->setText(session_.isRecording() ? tr("<span style='color:#c0392b'>&#9679; recording</span>") : QString());
+  recordAction_->setText(session_.isRecording() ? tr("Stop &recording") : tr("&Record to file..."));
+}
+
+void MainWindow::chooseCapture() {
+  const QString path = QFileDialog::getOpenFileName(this, tr("Open capture"), {}, tr("Captures (*.jsonl);;All files (*)"));
+  QString error;
+  if (!path.isEmpty() && !openCapture(path, &error))
+    QMessageBox::warning(this, tr("Open capture"), tr("Cannot open %1:\n%2").arg(path, error));
+}
+
+void MainWindow::toggleRecording() {
+  if (session_.isRecording()) {
+    session_.stopRecording();
+    return;
+  }
+  const QString path = QFileDialog::getSaveFileName(this, tr("Record to"), QStringLiteral("capture.jsonl"),
+                                                    tr("Captures (*.jsonl)"));
+  QString error;
+  if (!path.isEmpty() && !startRecording(path, &error))
+    QMessageBox::warning(this, tr("Record"), tr("Cannot record to %1:\n%2").arg(path, error));
+}
+
+void MainWindow::chooseAttach() {
+  AttachDialog dialog(this);
+  if (dialog.exec() == QDialog::Accepted) attach(dialog.address());
+}
+
+void MainWindow::saveScreenshot() {
+  const QString path = QFileDialog::getSaveFileName(this, tr("Save screenshot"), QStringLiteral("tofu-monitor.png"),
+                                                    tr("PNG images (*.png)"));
+  if (!path.isEmpty() && !grab().save(path))
+    QMessageBox::warning(this, tr("Save screenshot"), tr("Cannot write %1").arg(path));
+}
+
+}  // namespace tofu::monitor

@@ -1,0 +1,88 @@
+// MainWindow: the monitor's window. Lays out every view at once (engines and gauges on the
+// left, channels over the message log in the centre, message detail, timeline, correlation and
+// rates on the right, all dockable), wires selections between them, and offers sources,
+// capture and the workbench from the menus. Borrows the Session, owns the demo and the
+// workbench. GUI thread only.
+#pragma once
+
+#include <QMainWindow>
+
+#include "demo_scene.h"
+#include "tofu/introspection.h"
+
+class QDockWidget;
+class QLabel;
+class QTreeView;
+
+namespace tofu::monitor {
+
+class ChannelView;
+class CorrelationView;
+class GaugePanel;
+class LogView;
+class MessageDetail;
+class RateChart;
+class Session;
+class TimelineView;
+class Workbench;
+class WorkbenchPanel;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+
+ public:
+  explicit MainWindow(Session& session, QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  Session& session() noexcept { return session_; }
+  Workbench& workbench() noexcept { return *workbench_; }
+  // Starts the built-in demo scene (once; later calls do nothing).
+  void startDemo(const DemoOptions& options = {});
+  DemoScene* demo() const noexcept { return demo_; }
+  // Adds a telemetry source for `address`; it reconnects by itself when the endpoint is lost.
+  void attach(const QString& address);
+  // Replays a capture file as an offline source; false with `error` set when it cannot be read.
+  bool openCapture(const QString& path, QString* error);
+  bool startRecording(const QString& path, QString* error);
+
+ protected:
+  void showEvent(QShowEvent* event) override;
+
+ private:
+  void buildViews();
+  void buildMenus();
+  QDockWidget* addDock(const QString& name, const QString& title, QWidget* widget, Qt::DockWidgetArea area);
+  void applyDefaultLayout();
+  void selectInterestingMessage();
+  void selectInterestingChannel();
+  void showSourceMenu(const QPoint& at);
+  void onChannelSelected(const tofu::ChannelInfo& channel);
+  void updateStatus();
+  void chooseCapture();
+  void toggleRecording();
+  void chooseAttach();
+  void saveScreenshot();
+
+  Session& session_;
+  Workbench* workbench_ = nullptr;
+  DemoScene* demo_ = nullptr;
+  QTreeView* engineTree_ = nullptr;
+  GaugePanel* gauges_ = nullptr;
+  ChannelView* channels_ = nullptr;
+  LogView* log_ = nullptr;
+  MessageDetail* detail_ = nullptr;
+  TimelineView* timeline_ = nullptr;
+  CorrelationView* correlation_ = nullptr;
+  RateChart* rates_ = nullptr;
+  WorkbenchPanel* workbenchPanel_ = nullptr;
+  QList<QDockWidget*> leftDocks_;
+  QList<QDockWidget*> rightDocks_;
+  QLabel* sourcesLabel_ = nullptr;
+  QLabel* recordingLabel_ = nullptr;
+  QAction* recordAction_ = nullptr;
+  bool laidOut_ = false;
+  bool userPickedChannel_ = false;  // by mouse or keyboard: the automatic choice stops
+  bool autoSelecting_ = false;
+};
+
+}  // namespace tofu::monitor

@@ -1,0 +1,134 @@
+#include "rate_chart.h"
+
+#include <QLineSeries>
+#include <QTimer>
+#include <QValueAxis>
+
+#include <algorithm>
+
+#include "palette.h"
+#include "rate_series.h"
+
+namespace tofu::monitor {
+
+namespace {
+
+constexpr int kRefreshMs = 1000;
+constexpr double kNsPerSecond = 1e9;
+
+// The axis top: the data's maximum rounded up to 1, 2 or 5 times a power of ten.
+double niceCeiling(double value) {
+  double step = 1;
+  while (step * 10 <= value) step *= 10;
+  for (double factor : {1.0, 2.0, 5.0, 10.0})
+    if (value <= step * factor) return step * factor;
+  return value;
+}
+
+void plot(QLineSeries* series, const QList<RatePoint>& points, std::int64_t newestNs, double RatePoint::*field,
+          double& maximum) {
+  QList<QPointF> xy;
+  xy.reserve(points.size());
+  for (const RatePoint& point : points) {
+    const double value = point.*field;
+    xy.append({static_cast<double>(point.bucketStartNs - newestNs) / kNsPerSecond, value});
+    maximum = std::max(maximum, value);
+  }
+  series->replace(xy);
+}
+
+}  // namespace
+
+// The chart is passed to the base constructor: QChartView(QWidget*) would make a default
+// chart that setChart() then releases without deleting.
+RateChart::RateChart(RateSeries& rates, QWidget* parent) : QChartView(new QChart(), parent), rates_(rates) {
+  setObjectName(QStringLiteral("rateChart"));
+  setRenderHint(QPainter::Antialiasing);
+  QChart* chart = this->chart();
+  chart->setMargins(QMargins(2, 2, 2, 2));
+  chart->legend()->setAlignment(Qt::AlignBottom);
+  QFont small = font();
+  small.setPointSizeF(small.pointSizeF() * 0.85);
+  chart->legend()->setFont(small);
+  chart->setTitleFont(small);
+
+  time_ = new QValueAxis(chart);
+  time_->setTitleText(tr("seconds"));
+  time_->setLabelFormat(QStringLiteral("%d"));
+  messages_ = new QValueAxis(chart);
+  messages_->setLabelFormat(QStringLiteral("%.0f"));
+  messages_->setTitleText(tr("msg/s"));
+  bytes_ = new QValueAxis(chart);
+  bytes_->setLabelFormat(QStringLiteral("%.0f"));
+  bytes_->setTitleText(tr("bytes/s"));
+  for (QValueAxis* axis : {time_, messages_, bytes_}) {
+    axis->setLabelsFont(small);
+    axis->setTitleFont(small);
+  }
+  chart->addAxis(time_, Qt::AlignBottom);
+  chart->addAxis(messages_, Qt::AlignLeft);
+  chart->addAxis(bytes_, Qt::AlignRight);
+
+  const QColor blue(0x1f, 0x77, 0xb4);
+  const QColor orange(0xff, 0x7f, 0x0e);
+  totalMessages_ = addSeries(tr("msg/s total"), blue, false, messages_);
+  totalBytes_ = addSeries(tr("bytes/s total"), orange, false, bytes_);
+  channelMessages_ = addSeries(tr("msg/s channel"), blue, true, messages_);
+  channelBytes_ = addSeries(tr("bytes/s channel"), orange, true, bytes_);
+
+  connect(&rates, &RateSeries::updated, this, [this] { dirty_ = true; });
+  auto* timer = new QTimer(this);
+  connect(timer, &QTimer::timeout, this, [this] {
+    if (dirty_) refresh();
+  });
+  timer->start(kRefreshMs);
+  refresh();
+}
+
+QLineSeries* RateChart::addSeries(const QString& name, const QColor& color, bool dashed, QValueAxis* axis) {
+  auto* series = new QLineSeries(chart());
+  series->setName(name);
+  QPen pen(color, dashed ? 1.5 : 2.0);
+  if (dashed) pen.setStyle(Qt::DashLine);
+  series->setPen(pen);
+  chart()->addSeries(series);
+  series->attachAxis(time_);
+  series->attachAxis(axis);
+  return series;
+}
+
+void RateChart::setChannel(const ChannelKey& channel, const QString& title) {
+  channel_ = channel;
+  hasChannel_ = true;
+  channelMessages_->setName(tr("msg/s %1").arg(title));
+  channelBytes_->setName(tr("bytes/s %1").arg(title));
+  refresh();
+}
+
+void RateChart::refresh() {
+  dirty_ = false;
+  const QList<RatePoint> total = rates_.total();
+  const QList<RatePoint> channel = hasChannel_ ? rates_.forChannel(channel_) : QList<RatePoint>{};
+  const std::int64_t newest = total.isEmpty() ? 0 : total.back().bucketStartNs;
+  double maxMessages = 1;
+  double maxBytes = 1;
+  plot(totalMessages_, total, newest, &RatePoint::messagesPerSecond, maxMessages);
+  plot(totalBytes_, total, newest, &RatePoint::bytesPerSecond, maxBytes);
+  plot(channelMessages_, channel, newest, &RatePoint::messagesPerSecond, maxMessages);
+  plot(channelBytes_, channel, newest, &RatePoint::bytesPerSecond, maxBytes);
+  const double oldest = total.isEmpty() ? -60 : static_cast<double>(total.front().bucketStartNs - newest) / kNsPerSecond;
+  time_->setRange(std::min(oldest, -1.0), 0);
+  messages_->setRange(0, niceCeiling(maxMessages));
+  bytes_->setRange(0, niceCeiling(maxBytes));
+  chart()->setTitle(total.isEmpty() ? tr("no traffic yet")
+                                    : tr("now: %1 msg/s · %2 B/s").arg(compactNumber(total.back().messagesPerSecond),
+                                                                      compactNumber(total.back().bytesPerSecond)));
+}
+
+double RateChart::peakMessagesPerSecond() const {
+  double peak = 0;
+  for (const QPointF& point : totalMessages_->points()) peak = std::max(peak, point.y());
+  return peak;
+}
+
+}  // namespace tofu::monitor

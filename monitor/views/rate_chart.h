@@ -1,0 +1,45 @@
+// RateChart: messages/s and bytes/s over the RateSeries' sliding window, in total and for the
+// selected channel (Qt Charts). Redrawn at most once a second however fast events arrive.
+// GUI thread only.
+#pragma once
+
+#include <QChartView>
+
+#include "timeline_model.h"
+
+class QLineSeries;
+class QValueAxis;
+
+namespace tofu::monitor {
+
+class RateSeries;
+
+class RateChart : public QChartView {
+  Q_OBJECT
+
+ public:
+  explicit RateChart(RateSeries& rates, QWidget* parent = nullptr);
+
+  void setChannel(const ChannelKey& channel, const QString& title);
+  // Redraws now from the series (the timer calls it; tests may too).
+  void refresh();
+  // The highest total messages/s currently plotted (0 before any traffic).
+  double peakMessagesPerSecond() const;
+
+ private:
+  QLineSeries* addSeries(const QString& name, const QColor& color, bool dashed, QValueAxis* axis);
+
+  RateSeries& rates_;
+  QValueAxis* time_ = nullptr;
+  QValueAxis* messages_ = nullptr;
+  QValueAxis* bytes_ = nullptr;
+  QLineSeries* totalMessages_ = nullptr;
+  QLineSeries* totalBytes_ = nullptr;
+  QLineSeries* channelMessages_ = nullptr;
+  QLineSeries* channelBytes_ = nullptr;
+  ChannelKey channel_;
+  bool hasChannel_ = false;
+  bool dirty_ = true;
+};
+
+}  // namespace tofu::monitor

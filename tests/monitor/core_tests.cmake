@@ -1,0 +1,15 @@
+# Monitor core tests (tofu_monitor_core): models and filters driven with known traffic, capture
+# round trips, and the live sources against a real tofu-cli.
+set(MONITOR_CORE_TESTS
+  telemetry_json content_store timeline_model rate_series correlation_model engine_list_model
+  message_filter capture session demo_scene)
+foreach(test IN LISTS MONITOR_CORE_TESTS)
+  tofu_add_qtest(tst_${test} SOURCES tst_${test}.cpp core_test_events.h LABEL monitor TIMEOUT 60 LIBS tofu_monitor_core)
+endforeach()
+
+# These two start tofu-cli processes.
+foreach(test IN ITEMS telemetry_source workbench)
+  tofu_add_qtest(tst_${test} SOURCES tst_${test}.cpp LABEL monitor TIMEOUT 90 LIBS tofu_monitor_core)
+  add_dependencies(tst_${test} tofu-cli)
+  target_compile_definitions(tst_${test} PRIVATE TOFU_CLI_PATH="$<TARGET_FILE:tofu-cli>")
+endforeach()

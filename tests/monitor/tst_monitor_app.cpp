@@ -1,0 +1,95 @@
+// The tofu-monitor executable: its command line, a `--screenshot` run producing a PNG of the
+// window's size with exit 0, and the no-display run that goes offscreen by itself and says
+// where it wrote its screenshot.
+#include <QImage>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "command_line.h"
+
+using namespace tofu::monitor;
+
+namespace {
+
+// Distinct colours in a coarse grid: a blank or single-colour image has very few.
+int distinctColours(const QImage& image) {
+  QSet<QRgb> colours;
+  for (int y = 0; y < image.height(); y += 7)
+    for (int x = 0; x < image.width(); x += 7) colours.insert(image.pixel(x, y));
+  return static_cast<int>(colours.size());
+}
+
+}  // namespace
+
+class TestMonitorApp : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void parsesEveryOption() {
+    MonitorOptions options;
+    QString message;
+    const QStringList args{QStringLiteral("tofu-monitor"), QStringLiteral("--attach"), QStringLiteral("uds|/tmp/a"),
+                           QStringLiteral("--attach"), QStringLiteral("tcp|127.0.0.1|7000"), QStringLiteral("--open"),
+                           QStringLiteral("in.jsonl"), QStringLiteral("--record"), QStringLiteral("out.jsonl"),
+                           QStringLiteral("--screenshot"), QStringLiteral("s.png"), QStringLiteral("--quit-after"),
+                           QStringLiteral("2.5"), QStringLiteral("--flood"), QStringLiteral("200000")};
+    QCOMPARE(parseCommandLine(args, options, message), ParseResult::ok);
+    QCOMPARE(options.attach, (QStringList{QStringLiteral("uds|/tmp/a"), QStringLiteral("tcp|127.0.0.1|7000")}));
+    QCOMPARE(options.open, QStringLiteral("in.jsonl"));
+    QCOMPARE(options.record, QStringLiteral("out.jsonl"));
+    QCOMPARE(options.screenshot, QStringLiteral("s.png"));
+    QCOMPARE(options.quitAfter, 2.5);
+    QCOMPARE(options.floodRate, 200000);
+    QVERIFY(options.demo);  // --flood implies the demo
+  }
+
+  void refusesBadValues_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::newRow("quit-after text") << QStringList{QStringLiteral("--quit-after"), QStringLiteral("soon")};
+    QTest::newRow("negative flood") << QStringList{QStringLiteral("--flood"), QStringLiteral("-5")};
+    QTest::newRow("unknown option") << QStringList{QStringLiteral("--bogus")};
+    QTest::newRow("positional") << QStringList{QStringLiteral("stray")};
+  }
+  void refusesBadValues() {
+    QFETCH(QStringList, args);
+    MonitorOptions options;
+    QString message;
+    QCOMPARE(parseCommandLine(QStringList{QStringLiteral("tofu-monitor")} + args, options, message), ParseResult::error);
+    QVERIFY(!message.isEmpty());
+  }
+
+  void screenshotOfTheDemo() {
+    QTemporaryDir dir;
+    const QString png = dir.filePath(QStringLiteral("shot.png"));
+    QProcess monitor;
+    monitor.start(QStringLiteral(TOFU_MONITOR_PATH), {QStringLiteral("--demo"), QStringLiteral("--screenshot"), png,
+                                                      QStringLiteral("--quit-after"), QStringLiteral("3")});
+    QVERIFY(monitor.waitForFinished(60000));
+    QCOMPARE(monitor.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(monitor.exitCode(), 0);
+    const QImage image(png);
+    QVERIFY2(!image.isNull(), qPrintable(QString::fromUtf8(monitor.readAllStandardError())));
+    QCOMPARE(image.size(), QSize(1600, 1000));
+    QVERIFY(distinctColours(image) > 20);
+    QVERIFY(QString::fromUtf8(monitor.readAllStandardOutput()).contains(png));
+  }
+
+  void withoutADisplayItGoesOffscreenAndSaysWhere() {
+    QTemporaryDir dir;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const char* name : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"}) env.remove(QString::fromLatin1(name));
+    QProcess monitor;
+    monitor.setProcessEnvironment(env);
+    monitor.setWorkingDirectory(dir.path());
+    monitor.start(QStringLiteral(TOFU_MONITOR_PATH), {QStringLiteral("--quit-after"), QStringLiteral("1")});
+    QVERIFY(monitor.waitForFinished(60000));
+    QCOMPARE(monitor.exitCode(), 0);
+    const QString out = QString::fromUtf8(monitor.readAllStandardOutput());
+    QVERIFY2(out.contains(QStringLiteral("tofu-monitor-screenshot.png")), qPrintable(out));
+    QVERIFY(!QImage(dir.filePath(QStringLiteral("tofu-monitor-screenshot.png"))).isNull());
+  }
+};
+
+QTEST_MAIN(TestMonitorApp)
+#include "tst_monitor_app.moc"
