@@ -175,7 +175,7 @@ std::variant<CommandLine, UsageError> parseCommand(std::string_view commandName,
     }
     auto address = parseAddress(arg);
     if (auto* error = std::get_if<UsageError>(&address)) {
-      return *std::move(error);
+      return std::move(*error);
     }
     command.address = std::get<Address>(std::move(address));
     haveAddress = true;

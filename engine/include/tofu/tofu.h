@@ -13,4 +13,5 @@
 #include "tofu/status.h"
 #include "tofu/test_helpers.h"
 #include "tofu/text_headers.h"
+#include "tofu/version.h"
 #include "tofu/wire_format.h"

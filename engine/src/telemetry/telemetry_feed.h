@@ -37,7 +37,7 @@ class TelemetryFeed {
   TelemetryFeed& operator=(const TelemetryFeed&) = delete;
 
   bool empty() const noexcept { return subscribers_.empty(); }
-  bool subscribed(std::uint16_t channel) const { return subscribers_.count(channel) != 0; }
+  bool subscribed(std::uint16_t channel) const { return subscribers_.contains(channel); }
 
   // Adds `channel` (no-op when already there) and sends it a first snapshot at once.
   void add(std::uint16_t channel);

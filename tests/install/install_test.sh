@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# install_test.sh BUILD_DIR SOURCE_DIR MODE: installs BUILD_DIR into a temporary prefix and
+# builds tests/install/consumer against it with find_package(Tofu), then runs the programs.
+# MODE engine: the engine alone, with Qt hidden from the consumer (CMAKE_DISABLE_FIND_PACKAGE_Qt6)
+#              plus a plain compiler line from pkg-config;
+# MODE qt:     the engine and Tofu::qt.
+set -euo pipefail
+build=$1 source=$2 mode=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+prefix=$work/prefix
+
+cmake --install "$build" --prefix "$prefix" >"$work/install.log"
+echo "installed into $prefix: $(find "$prefix" -type f | wc -l) files"
+
+consumer_flags=(-DCMAKE_PREFIX_PATH="$prefix")
+if [ "$mode" = qt ]; then
+  consumer_flags+=(-DCONSUMER_WITH_QT=ON)
+else
+  consumer_flags+=(-DCMAKE_DISABLE_FIND_PACKAGE_Qt6=ON)
+fi
+cmake -S "$source/tests/install/consumer" -B "$work/consumer" -G Ninja --no-warn-unused-cli "${consumer_flags[@]}" >"$work/configure.log" ||
+  { cat "$work/configure.log"; exit 1; }
+cmake --build "$work/consumer" >"$work/build.log" || { cat "$work/build.log"; exit 1; }
+
+output=$("$work/consumer/engine_consumer")
+echo "$output"
+[[ $output == "tofu "*": connected to tcp|127.0.0.1|"* ]] || { echo "unexpected engine_consumer output"; exit 1; }
+
+if [ "$mode" = qt ]; then
+  output=$(QT_QPA_PLATFORM=offscreen "$work/consumer/qt_consumer")
+  echo "$output"
+  [[ $output == "connected on channel "* ]] || { echo "unexpected qt_consumer output"; exit 1; }
+else
+  export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+  version=$(pkg-config --modversion tofu-engine)
+  # shellcheck disable=SC2046  # pkg-config output is meant to be split into flags
+  c++ "$source/tests/install/consumer/engine_consumer.cpp" $(pkg-config --cflags --libs tofu-engine) -o "$work/pc_consumer"
+  output=$("$work/pc_consumer")
+  echo "pkg-config tofu-engine $version: $output"
+  [[ $output == "tofu $version: connected to "* ]] || { echo "pkg-config consumer reports another version"; exit 1; }
+fi
