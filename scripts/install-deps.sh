@@ -2,8 +2,12 @@
 # Installs the Debian packages the build and tests need, only those missing.
 set -euo pipefail
 
-# clang and its runtime are for the libFuzzer targets (scripts/fuzz.sh).
-packages=(cmake ninja-build g++ libgtest-dev libgmock-dev clang libclang-rt-14-dev)
+# clang and its runtime are for the libFuzzer targets (scripts/fuzz.sh). Qt 6 (with Charts,
+# which needs the Qt OpenGL module's CMake files) is for the adapter and the monitor; tshark for
+# the Wireshark dissector test; libzmq3-dev gives tofu-bench its ZeroMQ baselines; pkg-config
+# for the install test and for finding libzmq; clang-tidy for scripts/clang-tidy.sh.
+packages=(cmake ninja-build g++ pkg-config libgtest-dev libgmock-dev clang libclang-rt-14-dev
+  qt6-base-dev qt6-charts-dev libqt6opengl6-dev libxkbcommon-dev tshark libzmq3-dev clang-tidy)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -17,4 +21,5 @@ sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 echo "Installing: ${missing[*]}"
 $sudo apt-get update -qq
+# tshark asks whether non-root users may capture; noninteractive keeps the default (no).
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
 # Quick start, step 2: builds and runs every test, including the `fault` and `stress` labels,
-# in the dev, asan (address + undefined, leak detection on) and tsan presets (plus a
-# `tofu-bench --quick` smoke run in dev), then runs each libFuzzer target for 60 s. Exits non-zero on the first failure.
-# TOFU_STAGES narrows the run while developing, e.g. TOFU_STAGES=dev (stages: dev asan tsan fuzz).
+# in the dev, asan (address + undefined, leak detection on) and tsan presets (plus smoke runs
+# of the benchmarks in dev), then the engine alone without Qt (engine-only preset), then
+# clang-tidy on the engine and tools, then each libFuzzer target for 60 s. Exits non-zero on
+# the first failure. TOFU_STAGES narrows the run while developing, e.g. TOFU_STAGES=dev
+# (stages: dev asan tsan engine-only tidy fuzz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 
-stages=${TOFU_STAGES:-"dev asan tsan fuzz"}
+stages=${TOFU_STAGES:-"dev asan tsan engine-only tidy fuzz"}
 for stage in $stages; do
   if [ "$stage" = fuzz ]; then
     echo "=== stage fuzz"
     scripts/fuzz.sh
+    continue
+  fi
+  if [ "$stage" = tidy ]; then
+    echo "=== stage tidy"
+    cmake --preset engine-only >/dev/null
+    scripts/clang-tidy.sh build-engine-only
     continue
   fi
   echo "=== stage $stage: configure and build"
@@ -21,13 +29,15 @@ for stage in $stages; do
   echo "=== stage $stage: test"
   # Sanitizers slow everything down; stress tests scale their load by this factor.
   case "$stage" in
-    dev) export TOFU_STRESS_SCALE=1.0 ;;
+    dev | engine-only) export TOFU_STRESS_SCALE=1.0 ;;
     *) export TOFU_STRESS_SCALE=0.25 ;;
   esac
   ctest --preset "$stage"
   if [ "$stage" = dev ]; then
-    echo "=== stage dev: benchmark smoke run (checks that every scenario runs, not its speed)"
+    echo "=== stage dev: benchmark smoke runs (check that every scenario runs, not its speed)"
     build/bin/tofu-bench --quick >/dev/null
+    QT_QPA_PLATFORM=offscreen build/bin/tofu-qt-bench --quick >/dev/null
+    QT_QPA_PLATFORM=offscreen build/bin/tofu-monitor-bench --quick >/dev/null
   fi
 done
 echo "=== all stages passed: $stages"
