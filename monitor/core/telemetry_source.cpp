@@ -3,7 +3,7 @@
 #include "tofu/qt/channel_group.h"
 #include "tofu/qt/engine.h"
 
-#include "telemetry_json.h"
+#include "telemetry_parser.h"
 
 namespace tofu::monitor {
 namespace {
@@ -27,6 +27,13 @@ TelemetrySource::TelemetrySource(const QString& address, int retryMs, QObject* p
   retry_.setSingleShot(true);
   retry_.setInterval(retryMs);
   connect(&retry_, &QTimer::timeout, this, &TelemetrySource::connectNow);
+  parser_ = new TelemetryParser(address_);
+  parser_->moveToThread(&parserThread_);
+  connect(parser_, &TelemetryParser::snapshotParsed, this, &TelemetrySource::snapshotReady,
+          Qt::QueuedConnection);
+  connect(parser_, &TelemetryParser::eventsParsed, this, &TelemetrySource::eventsReady, Qt::QueuedConnection);
+  parserThread_.setObjectName(QStringLiteral("tofu-telemetry-parser"));
+  parserThread_.start();
   if (!engine_->isValid()) {
     setState(State::disconnected, engine_->errorString());
     return;
@@ -46,9 +53,15 @@ TelemetrySource::TelemetrySource(const QString& address, int retryMs, QObject* p
   QTimer::singleShot(0, this, &TelemetrySource::connectNow);
 }
 
-// The engine (and with it the group and the channel) goes with engine_; the endpoint sees a
-// reset and ends the subscription.
-TelemetrySource::~TelemetrySource() = default;
+// The parser forgets its backlog and its thread ends after the body in hand (results still
+// queued for this object go with it). The engine (and with it the group and the channel) goes
+// with engine_; the endpoint sees a reset and ends the subscription.
+TelemetrySource::~TelemetrySource() {
+  parser_->stop();
+  parserThread_.quit();
+  parserThread_.wait();
+  delete parser_;
+}
 
 QString TelemetrySource::name() const { return address_; }
 
@@ -94,6 +107,7 @@ void TelemetrySource::onWelcome(const MessageEnvelope& message) {
     return;
   }
   dropped_ = 0;
+  droppedUnparsed_ = 0;
   setState(State::connected, QStringLiteral("subscribed to %1").arg(address_));
 }
 
@@ -104,22 +118,11 @@ void TelemetrySource::onData(const MessageEnvelope& message, const QString& what
     return;
   }
   const QByteArray whole = partial_.take(message.messageId());
-  QString error;
   if (what == QLatin1String("snapshot")) {
-    EngineSnapshot snapshot;
-    if (parseSnapshot(whole, snapshot, &error)) {
-      emit snapshotReady(snapshot);
-    } else {
-      qWarning("tofu-monitor: %s: bad snapshot: %s", qPrintable(address_), qPrintable(error));
-    }
+    parser_->enqueue(TelemetryParser::Kind::snapshot, whole);
   } else if (what == QLatin1String("events")) {
     dropped_ = message.headerValue(QStringLiteral("dropped")).toULongLong();
-    QList<Event> events;
-    if (parseEvents(whole, events, &error)) {
-      emit eventsReady(events);
-    } else {
-      qWarning("tofu-monitor: %s: bad events: %s", qPrintable(address_), qPrintable(error));
-    }
+    droppedUnparsed_ += parser_->enqueue(TelemetryParser::Kind::events, whole);
   }
 }
 

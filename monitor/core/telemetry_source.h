@@ -1,10 +1,11 @@
 // TelemetrySource: another process's engine, through its telemetry endpoint (docs/telemetry.md).
 // Owns a private tofu::qt::Engine and group that connect, subscribe and parse snapshots and
 // events. A lost endpoint is shown as disconnected and retried every retryMs until it is back.
-// GUI thread only.
+// GUI thread only; the bodies are parsed on a private thread (TelemetryParser), in order.
 #pragma once
 
 #include <QHash>
+#include <QThread>
 #include <QTimer>
 
 #include <memory>
@@ -19,6 +20,8 @@ struct MessageEnvelope;
 
 namespace tofu::monitor {
 
+class TelemetryParser;
+
 class TelemetrySource : public Source {
   Q_OBJECT
 
@@ -29,8 +32,9 @@ class TelemetrySource : public Source {
   QString name() const override;
   QString kindName() const override;
 
-  // The endpoint's `dropped` count: events this monitor lost since it last subscribed.
-  quint64 droppedEvents() const noexcept { return dropped_; }
+  // Events this monitor lost since it last subscribed: the endpoint's `dropped` count plus
+  // those dropped here when parsing fell behind.
+  quint64 droppedEvents() const noexcept { return dropped_ + droppedUnparsed_; }
 
  private:
   void connectNow();
@@ -44,8 +48,11 @@ class TelemetrySource : public Source {
   tofu::qt::ChannelGroup* group_ = nullptr;  // a child of engine_
   quint16 channel_ = 0;                      // 0 while not connected or connecting
   QHash<quint64, QByteArray> partial_;       // bodies of split messages, by message id
-  quint64 dropped_ = 0;
+  quint64 dropped_ = 0;                      // the endpoint's count
+  quint64 droppedUnparsed_ = 0;              // dropped by parser_ for its backlog
   QTimer retry_;
+  QThread parserThread_;
+  TelemetryParser* parser_ = nullptr;  // lives in parserThread_; deleted once it has ended
 };
 
 }  // namespace tofu::monitor

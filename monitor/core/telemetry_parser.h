@@ -1,0 +1,55 @@
+// TelemetryParser: parses TelemetrySource's snapshot and events bodies on its own thread, in
+// arrival order, and posts the results back. At most maxPending bodies wait; beyond that the
+// oldest events bodies are dropped (snapshots never are). enqueue() is thread-safe.
+#pragma once
+
+#include <QByteArray>
+#include <QList>
+#include <QObject>
+#include <QString>
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+
+#include "tofu/introspection.h"
+#include "tofu/qt/engine_watcher.h"
+
+namespace tofu::monitor {
+
+class TelemetryParser : public QObject {
+  Q_OBJECT
+
+ public:
+  enum class Kind { snapshot, events };
+
+  explicit TelemetryParser(const QString& address, qsizetype maxPending = 64, QObject* parent = nullptr);
+
+  // Queues `body` for parsing (any thread). Returns the number of events dropped to keep the
+  // backlog within maxPending (counted as the JSON lines of the dropped bodies).
+  quint64 enqueue(Kind kind, const QByteArray& body);
+  // Forgets the waiting bodies and ignores later ones; the body being parsed still finishes.
+  void stop();
+
+ signals:
+  void snapshotParsed(const tofu::EngineSnapshot& snapshot);
+  void eventsParsed(const QList<tofu::Event>& events);
+
+ private:
+  struct Job {
+    Kind kind = Kind::events;
+    QByteArray body;
+  };
+
+  void drain();  // on the parser's thread
+  void parse(const Job& job);
+
+  const QString address_;
+  const qsizetype maxPending_;
+  std::mutex mutex_;  // std, not QMutex: ThreadSanitizer sees it
+  std::deque<Job> pending_;   // guarded by mutex_
+  bool drainPosted_ = false;  // guarded by mutex_
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace tofu::monitor
