@@ -1,7 +1,9 @@
 #include "group_impl.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <thread>
 
 #include "engine.h"
 #include "message_access.h"
@@ -18,10 +20,10 @@ GroupImpl::GroupImpl(Engine& engine) : engine_(engine), id_(gNextGroupId.fetch_a
 
 std::size_t GroupImpl::queueDepth() {
   MutexLock lock(mutex_);
-  return queue_.size();
+  return queue_.size() + takenDepth_.load(std::memory_order_relaxed);
 }
 
-GroupImpl::~GroupImpl() = default;
+GroupImpl::~GroupImpl() { engine_.pool().putAll(taken_); }
 
 Result<BinaryHeader> GroupImpl::enqueueToPeer(MessagePtr& message) { return engine_.post(*this, message); }
 
@@ -42,6 +44,15 @@ void GroupImpl::publishReceived(const Message& message) {
 }
 
 Result<MessagePtr> GroupImpl::take(std::uint64_t timeoutNs) {
+  // A burst costs the consumer one lock: later calls are served from its own batch.
+  if (!taken_.empty()) {
+    if (closing_.load(std::memory_order_acquire)) return Status::shutdown_started;
+    return popTaken();
+  }
+  if (timeoutNs != 0 && !queued_.load(std::memory_order_acquire)) {
+    const std::int64_t spinNs = std::int64_t{engine_.options().spinMicros} * 1000;
+    if (spinNs != 0) spinUntilQueued(static_cast<std::int64_t>(std::min(timeoutNs, static_cast<std::uint64_t>(spinNs))));
+  }
   MutexLock lock(mutex_);
   if (queue_.empty() && !closed_ && timeoutNs != 0) {
     ++waiters_;
@@ -54,7 +65,23 @@ Result<MessagePtr> GroupImpl::take(std::uint64_t timeoutNs) {
     if (--waiters_ == 0 && closed_) left_.notify_all();
   }
   if (closed_) return Status::shutdown_started;
-  return queue_.popFront();
+  taken_.swap(queue_);
+  queued_.store(false, std::memory_order_relaxed);
+  return popTaken();
+}
+
+void GroupImpl::spinUntilQueued(std::int64_t ns) const {
+  const std::int64_t until = monotonicNowNs() + ns;
+  do {
+    if (queued_.load(std::memory_order_acquire) || closing_.load(std::memory_order_acquire)) return;
+    std::this_thread::yield();  // the thread about to deliver may need this core
+  } while (monotonicNowNs() < until);
+}
+
+MessagePtr GroupImpl::popTaken() {
+  MessagePtr message = taken_.popFront();
+  takenDepth_.store(taken_.size(), std::memory_order_relaxed);
+  return message;
 }
 
 Status GroupImpl::updateReceiver(MessagePtr& message) {
@@ -89,6 +116,7 @@ void GroupImpl::deliver(MessageQueue& batch) {
     MutexLock lock(mutex_);
     if (closed_) return;
     queue_.append(batch);
+    queued_.store(true, std::memory_order_release);
     wake = waiters_ > 0;
   }
   if (wake) arrived_.notify_one();
@@ -97,6 +125,7 @@ void GroupImpl::deliver(MessageQueue& batch) {
 void GroupImpl::close(MessageQueue& leftovers) {
   MutexLock lock(mutex_);
   closed_ = true;
+  closing_.store(true, std::memory_order_release);
   leftovers.append(queue_);
   arrived_.notify_all();
   left_.wait(lock.native(), [this]() REQUIRES(mutex_) { return waiters_ == 0; });

@@ -1,9 +1,11 @@
 // Internal, not part of the API.
 // GroupImpl: a ChannelGroup. Owns its receive queue (locked; the reactor pushes, one
-// application thread waits) and, on the reactor thread only, a batch of messages produced
-// during the current loop pass, flushed with one lock and at most one wake-up.
+// application thread waits), the consumer's batch taken from it with one lock, and, on the
+// reactor thread only, the messages produced during the current loop pass, flushed with one
+// lock and at most one wake-up.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 
@@ -36,7 +38,8 @@ class GroupImpl final : public ChannelGroup {
   void deliver(MessageQueue& batch);
 
   // Any thread: closes the queue, wakes every waiter with shutdown_started, moves queued
-  // messages into `leftovers`, and returns once no thread is inside waitReceive().
+  // messages into `leftovers` (the consumer's batch goes back to the pool in the destructor),
+  // and returns once no thread is inside waitReceive().
   void close(MessageQueue& leftovers);
 
   // Reactor thread only: this pass's messages for the group, and starvation bookkeeping.
@@ -48,6 +51,9 @@ class GroupImpl final : public ChannelGroup {
 
  private:
   Result<MessagePtr> take(std::uint64_t timeoutNs);
+  MessagePtr popTaken();
+  // Polls for up to `ns` until something is queued or the group closes.
+  void spinUntilQueued(std::int64_t ns) const;
   void publishReceived(const Message& message);
 
   Engine& engine_;
@@ -59,6 +65,14 @@ class GroupImpl final : public ChannelGroup {
   MessageQueue queue_ GUARDED_BY(mutex_);
   bool closed_ GUARDED_BY(mutex_) = false;
   int waiters_ GUARDED_BY(mutex_) = 0;
+  std::atomic<bool> closing_{false};  // closed_, readable without the lock
+  std::atomic<bool> queued_{false};   // !queue_.empty(), readable without the lock
+
+  // The waitReceive() thread's batch: everything that was queued when it last took the lock,
+  // handed out in order before the lock is taken again. Consumer thread only (the destructor
+  // returns what is left to the pool); its size is published for queueDepth().
+  MessageQueue taken_;
+  std::atomic<std::size_t> takenDepth_{0};
 
   MessageQueue pending_;  // reactor thread only
 };

@@ -23,6 +23,12 @@ struct Options {
   std::uint32_t connectTimeoutMs = 0;
   // TCP_NODELAY on every TCP channel (B10); frames are already gathered into few writes.
   bool tcpNoDelay = true;
+  // Before going to sleep, the I/O thread and a thread in waitReceive() keep polling, yielding
+  // the CPU between polls, for up to this many microseconds. Work arriving within that time
+  // is taken without a thread wake-up (17-20 us each on a small VM, most of a round trip),
+  // at the cost of up to this much CPU after every burst. 0 sleeps at once
+  // (docs/performance.md).
+  std::uint32_t spinMicros = 50;
 
   // ---- Limits and secure defaults (docs/security.md) ----
   // Most channels (listeners and connections) open at once in this engine; past it a

@@ -15,7 +15,7 @@ namespace tofu::detail {
 namespace {
 // Reads per readiness event: bounds how long one flooding peer holds the loop.
 constexpr int kReadsPerEvent = 16;
-// One sendmsg() gathers up to this many segments (three per frame) and about this many bytes.
+// One sendmsg() gathers up to this many segments and about this many bytes.
 constexpr std::size_t kMaxSegments = 1024;
 constexpr std::size_t kMaxBatchBytes = 256 * 1024;
 }  // namespace
@@ -152,7 +152,7 @@ void IoChannel::flush() {
   if (closing() || phase_ != Phase::open) return;
   iovec segments[kMaxSegments];
   while (!sendQueue_.empty()) {
-    const std::size_t count = sendQueue_.gather(segments, kMaxBatchBytes);
+    const std::size_t count = sendQueue_.gather(segments, loop_.sendStaging(), kMaxBatchBytes);
     std::size_t offered = 0;
     for (std::size_t i = 0; i < count; ++i) offered += segments[i].iov_len;
     msghdr batch{};
@@ -182,7 +182,7 @@ void IoChannel::afterWritten(MessageQueue& written) {
   const std::size_t frames = written.size();
   std::size_t bytes = 0;
   bool shutDownWrites = false;
-  while (MessagePtr frame = written.popFront()) {
+  for (Message* frame = written.front(); frame != nullptr; frame = MessageQueue::nextOf(frame)) {
     bytes += SendQueue::frameSize(*frame);
     if (frame->opCode() == OpCode::ByeRequest) byeRequestWritten_ = true;
     if (frame->opCode() == OpCode::ByeResponse) byeResponseWritten_ = shutDownWrites = true;
@@ -192,8 +192,8 @@ void IoChannel::afterWritten(MessageQueue& written) {
       sent.writtenNs = nowNs;
       observers.publish(sent);
     }
-    loop_.recycle(std::move(frame));
   }
+  loop_.recycleWritten(number(), written);
   EngineCounterSet::add(counters.framesWritten, frames);
   EngineCounterSet::add(counters.bytesWritten, bytes);
   countSent(frames, bytes, nowNs);

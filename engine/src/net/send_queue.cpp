@@ -1,6 +1,7 @@
 #include "net/send_queue.h"
 
 #include <array>
+#include <cstring>
 
 #include "tofu/wire_format.h"
 
@@ -23,22 +24,36 @@ std::size_t SendQueue::frameSize(const Message& message) noexcept {
   return kBinaryHeaderSize + message.headers().size() + message.body().size();
 }
 
-std::size_t SendQueue::gather(std::span<iovec> segments, std::size_t maxBytes) const {
+std::size_t SendQueue::gather(std::span<iovec> segments, std::span<std::uint8_t> staging,
+                              std::size_t maxBytes) const {
   std::size_t used = 0;
   std::size_t bytes = 0;
+  std::size_t staged = 0;
+  bool lastIsStaging = false;  // segments[used - 1] ends where the staged bytes end
   std::size_t skip = headWritten_;
   for (Message* m = queue_.front(); m != nullptr; m = MessageQueue::nextOf(m)) {
     if (used + 3 > segments.size() || (used > 0 && bytes >= maxBytes)) break;
+    const std::size_t unsent = frameSize(*m) - skip;
+    const bool copy = unsent <= kCopyBelowBytes && staged + unsent <= staging.size();
+    if (copy && !lastIsStaging) segments[used++] = {staging.data() + staged, 0};
     for (const Segment& segment : segmentsOf(*m)) {
       if (skip >= segment.size) {
         skip -= segment.size;
         continue;
       }
       const auto* start = static_cast<const std::uint8_t*>(segment.data) + skip;
-      segments[used++] = {const_cast<std::uint8_t*>(start), segment.size - skip};  // NOLINT: iovec is not const
-      bytes += segment.size - skip;
+      const std::size_t length = segment.size - skip;
       skip = 0;
+      if (copy) {
+        std::memcpy(staging.data() + staged, start, length);
+        staged += length;
+        segments[used - 1].iov_len += length;
+      } else {
+        segments[used++] = {const_cast<std::uint8_t*>(start), length};  // NOLINT: iovec is not const
+      }
     }
+    lastIsStaging = copy;
+    bytes += unsent;
   }
   return used;
 }

@@ -1,8 +1,10 @@
 // Internal, not part of the API.
 // SendQueue: the frames a channel has yet to write, gathered into iovecs so many frames go
-// out in one sendmsg() (B10). Each frame is three segments: the encoded header (kept apart
-// from the message header, so a partly written frame is returned intact, B1), text
-// headers and body. Owned by one IoChannel; loop thread only.
+// out in one sendmsg() (B10). A frame is three sections: the encoded header (kept apart from
+// the message header, so a partly written frame is returned intact, B1), text headers and
+// body. Small frames are copied back to back into a staging buffer, because the kernel's
+// cost per iovec exceeds a copy of a few hundred bytes; large sections go out from the
+// message itself. Owned by one IoChannel; loop thread only.
 #pragma once
 
 #include <sys/uio.h>
@@ -28,9 +30,15 @@ class SendQueue {
   // True when part of the head frame is already on the socket.
   bool midFrame() const noexcept { return headWritten_ > 0; }
 
+  // Frames up to this size are copied into the staging buffer rather than referenced.
+  static constexpr std::size_t kCopyBelowBytes = 2048;
+
   // Fills `segments` with what is unsent, from the head, stopping before `maxBytes` is
-  // passed (but always taking at least the head frame). Returns the number of segments used.
-  std::size_t gather(std::span<iovec> segments, std::size_t maxBytes) const;
+  // passed (but always taking at least the head frame); small frames are copied into
+  // `staging`, which must stay untouched until the segments are written. Returns the number
+  // of segments used. The messages stay the source of truth: after a partial write the next
+  // gather copies again from where the socket stopped.
+  std::size_t gather(std::span<iovec> segments, std::span<std::uint8_t> staging, std::size_t maxBytes) const;
 
   // Records `bytes` as written; moves each frame completed by them into `written`, in order.
   void consume(std::size_t bytes, MessageQueue& written);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <system_error>
+#include <utility>
 
 #include "engine.h"
 #include "group_impl.h"
@@ -27,7 +28,8 @@ void reportBoundAddress(Message& welcome, const Address& bound) {
 }
 }  // namespace
 
-EventLoop::EventLoop(Engine& engine) : engine_(engine), readBuffer_(new std::uint8_t[kReadBufferSize]) {}
+EventLoop::EventLoop(Engine& engine)
+    : engine_(engine), readBuffer_(new std::uint8_t[kReadBufferSize]), sendStaging_(new std::uint8_t[kSendStagingSize]) {}
 
 EventLoop::~EventLoop() { stop(); }
 
@@ -55,9 +57,21 @@ void EventLoop::run() {
   closeEverything();
 }
 
+std::span<const epoll_event> EventLoop::waitForEvents() {
+  const std::int64_t spinNs = std::int64_t{engine_.options().spinMicros} * 1000;
+  if (spinNs != 0 && pollTimeoutMs() != 0) {
+    const std::int64_t until = monotonicNowNs() + spinNs;
+    do {
+      if (std::span<const epoll_event> ready = poller_.wait(0); !ready.empty()) return ready;
+      std::this_thread::yield();  // whoever has the work may need this core
+    } while (monotonicNowNs() < until);
+  }
+  return poller_.wait(pollTimeoutMs());
+}
+
 void EventLoop::runPass() {
   bool inboxReady = false;
-  for (const epoll_event& event : poller_.wait(pollTimeoutMs())) {
+  for (const epoll_event& event : waitForEvents()) {
     if (event.data.ptr == &inbox_) {
       inboxReady = true;
       continue;
@@ -76,6 +90,8 @@ void EventLoop::runPass() {
   runDeadlines();
   flushWrites();
   reapClosed();
+  // Before the deliveries: an application that saw this pass's messages sees the pool whole.
+  returnReceiveSpares();
   flushDeliveries();
   if (!recycled_.empty()) engine_.pool().putAll(recycled_);
   for (auto& done : afterPass_) done();
@@ -237,12 +253,24 @@ void EventLoop::returnMessage(MessagePtr message, Status status) {
   deliver(owner, std::move(message));
 }
 
-void EventLoop::recycle(MessagePtr message) {
-  uncharge(*message);
-  recycled_.pushBack(std::move(message));
+void EventLoop::recycleWritten(std::uint16_t channel, MessageQueue& written) {
+  // One atomic update per flush, not per frame: the table's counter is shared with posters.
+  std::uint64_t charged = 0;
+  for (Message* m = written.front(); m != nullptr; m = MessageQueue::nextOf(m)) {
+    charged += std::exchange(MessageAccess::charged(*m), 0);
+  }
+  if (charged != 0) engine_.table().uncharge(channel, static_cast<std::uint32_t>(charged));
+  recycled_.append(written);
 }
 
-MessagePtr EventLoop::takeReceiveMessage() { return engine_.pool().takeForReceive(); }
+MessagePtr EventLoop::takeReceiveMessage() {
+  if (receiveSpares_.empty()) engine_.pool().takeForReceive(receiveSpares_, kReceiveBatch);
+  return receiveSpares_.popFront();
+}
+
+void EventLoop::returnReceiveSpares() {
+  if (!receiveSpares_.empty()) engine_.pool().giveBackUnused(receiveSpares_);
+}
 
 void EventLoop::startStarving(IoChannel& channel) {
   starving_.push_back(&channel);
@@ -344,6 +372,7 @@ void EventLoop::closeEverything() {
   for (auto& [number, channel] : channels_) channel->close(Status::shutdown_started, true);
   reapClosed();
   flushDeliveries();
+  returnReceiveSpares();
   engine_.pool().putAll(recycled_);
   for (auto& done : afterPass_) done();
   afterPass_.clear();

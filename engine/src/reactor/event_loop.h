@@ -59,14 +59,18 @@ class EventLoop {
   Engine& engine() noexcept { return engine_; }
   EpollPoller& poller() noexcept { return poller_; }
   std::span<std::uint8_t> readBuffer() noexcept { return {readBuffer_.get(), kReadBufferSize}; }
+  // Where a flush copies small frames together (SendQueue::gather); free between flushes.
+  std::span<std::uint8_t> sendStaging() noexcept { return {sendStaging_.get(), kSendStagingSize}; }
 
   // Queues `message` for `group`'s receive queue (flushed at the end of the pass).
   void deliver(GroupImpl& group, MessagePtr message);
   // Hands a posted message back to the group that posted it: origin engine, `status` (B1).
   void returnMessage(MessagePtr message, Status status);
-  // A posted message whose frame was written completely: back to the pool.
-  void recycle(MessagePtr message);
+  // Frames `channel` wrote completely: their send-queue charge is given back at once and
+  // the messages go back to the pool at the end of the pass.
+  void recycleWritten(std::uint16_t channel, MessageQueue& written);
   // A pool message to receive into, or null: the channel then starves until refilled (B5).
+  // Taken from the pool in batches; what a pass leaves unused goes back at its end.
   MessagePtr takeReceiveMessage();
   void startStarving(IoChannel& channel);
   void stopStarving(IoChannel& channel);
@@ -84,9 +88,14 @@ class EventLoop {
 
  private:
   static constexpr std::size_t kReadBufferSize = 256 * 1024;
+  static constexpr std::size_t kSendStagingSize = 256 * 1024;
+  // Pool messages taken under one pool lock when receiving (one lock per frame otherwise).
+  static constexpr std::size_t kReceiveBatch = 32;
 
   void run();
   void runPass();
+  // The ready events: polls (Options::spinMicros) before sleeping until the next deadline.
+  std::span<const epoll_event> waitForEvents();
   int pollTimeoutMs() const;
   void dispatch(MessagePtr posted);
   void openListener(MessagePtr welcome);
@@ -98,6 +107,7 @@ class EventLoop {
   void flushWrites();
   void reapClosed();
   void flushDeliveries();
+  void returnReceiveSpares();
   void closeEverything();
   void uncharge(Message& message);
 
@@ -109,6 +119,7 @@ class EventLoop {
   bool discardDeliveries_ = false;   // engine teardown: no notifications (B7)
 
   std::unique_ptr<std::uint8_t[]> readBuffer_;
+  std::unique_ptr<std::uint8_t[]> sendStaging_;
   std::unordered_map<std::uint16_t, std::unique_ptr<Channel>> channels_;
   std::uint64_t lastIncarnation_ = 0;
 
@@ -120,6 +131,7 @@ class EventLoop {
   std::vector<GroupImpl*> deliveryList_;
   std::vector<std::function<void()>> afterPass_;
   MessageQueue recycled_;
+  MessageQueue receiveSpares_;  // taken for receiving, not used yet; back to the pool each pass
 
   std::vector<IoChannel*> starving_;
   StashReserve stashes_;

@@ -44,11 +44,13 @@ MessagePtr MessagePool::takeNotice() {
   return notice;
 }
 
-MessagePtr MessagePool::takeForReceive() {
+void MessagePool::takeForReceive(MessageQueue& out, std::size_t count) {
   MutexLock lock(mutex_);
-  MessagePtr message = idle_.popFront();
-  if (!message) refillWanted_ = true;
-  return message;
+  if (idle_.empty()) {
+    refillWanted_ = true;
+    return;
+  }
+  for (std::size_t i = 0; i < count && !idle_.empty(); ++i) out.pushBack(idle_.popFront());
 }
 
 void MessagePool::put(MessagePtr message) {

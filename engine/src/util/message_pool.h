@@ -29,8 +29,12 @@ class MessagePool {
   // A reset message, or null when empty with poolOnly. Never blocks (short lock).
   MessagePtr get(AllocationStrategy strategy);
 
-  // A pool message for receiving, or null; a null result arms the refill handler.
-  MessagePtr takeForReceive();
+  // Moves up to `count` pool messages for receiving to the back of `out`, under one lock;
+  // finding none arms the refill handler.
+  void takeForReceive(MessageQueue& out, std::size_t count);
+  // Messages takeForReceive() gave but the reactor did not use, back on top of the pool
+  // (they are still reset).
+  void giveBackUnused(MessageQueue& unused) { keep(unused); }
 
   // A reset message for a pool_empty notice (B5), which the engine must send exactly when the
   // pool is empty. Notices are kept apart when the application puts them back, so in steady
