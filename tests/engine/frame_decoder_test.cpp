@@ -3,6 +3,8 @@
 #include "net/frame_decoder.h"
 
 #include <cstdint>
+#include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -192,6 +194,35 @@ TEST(FrameDecoder, MaximumSectionsArriveIntact) {
   expectSameFrames(got, sent);
   EXPECT_EQ(got[1]->body().view(), body);
   EXPECT_EQ(got[1]->body().capacity(), 65536u);
+}
+
+TEST(FrameDecoder, BodyTailTakesTheRestOfABodyWrittenInPlace) {
+  // The engine reads a large body's missing part straight into the message (no copy).
+  const std::string body(40000, 'b');
+  const MessagePtr sent = makeMessage(OpCode::Request, 3, 9, "k:v\r\n", body);
+  const Bytes stream = encodeFrame(*sent);
+  constexpr std::size_t kFirstPart = 1000;  // header, text headers, the start of the body
+  FrameDecoder decoder;
+  EXPECT_TRUE(decoder.bodyTail().empty());  // nothing attached yet
+
+  std::size_t used = 0;
+  ASSERT_EQ(decoder.feed(stream.data(), kFirstPart, used), Event::needMessage);
+  decoder.attachMessage(Message::create());
+  std::size_t more = 0;
+  ASSERT_EQ(decoder.feed(stream.data() + used, kFirstPart - used, more), Event::needBytes);
+  const std::span<std::uint8_t> tail = decoder.bodyTail();
+  ASSERT_EQ(tail.size(), stream.size() - kFirstPart);
+
+  std::memcpy(tail.data(), stream.data() + kFirstPart, tail.size() - 1);
+  decoder.bodyFilled(tail.size() - 1);
+  EXPECT_EQ(decoder.bodyTail().size(), 1u);
+  ASSERT_EQ(decoder.feed(stream.data() + stream.size() - 1, 1, more), Event::frameComplete);
+  EXPECT_EQ(more, 1u);
+  const MessagePtr frame = decoder.takeFrame();
+  ASSERT_TRUE(frame);
+  EXPECT_EQ(frame->body().view(), body);
+  EXPECT_EQ(frame->headers().buffer().view(), "k:v\r\n");
+  EXPECT_TRUE(decoder.bodyTail().empty());  // the next frame has no message yet
 }
 
 TEST(FrameDecoder, AttachedMessageIsResetAndKeepsItsStorage) {

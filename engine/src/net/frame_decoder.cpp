@@ -60,6 +60,12 @@ FrameDecoder::Event FrameDecoder::feed(const std::uint8_t* data, std::size_t siz
   return complete ? Event::frameComplete : Event::needBytes;
 }
 
+std::span<std::uint8_t> FrameDecoder::bodyTail() noexcept {
+  if (!hasMessage_ || headersFill_ != header_.textHeadersLen) return {};
+  ByteBuffer& body = message_->body();
+  return {body.data() + bodyFill_, body.size() - bodyFill_};
+}
+
 void FrameDecoder::attachMessage(MessagePtr message) {
   assert(headerReady_ && !hasMessage_ && message);
   message->reset();

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "tofu/message.h"
 #include "tofu/status.h"
@@ -49,6 +50,13 @@ class FrameDecoder {
   // invalid_more_usage (more on a non-regular opcode), invalid_headers_len or
   // invalid_body_len (a section over the limits).
   Status error() const noexcept { return error_; }
+
+  // The part of the current frame's body not received yet, once a message is attached and its
+  // text headers are complete (else empty): a large body can be read into it directly,
+  // without passing through the read buffer. Report what was written with bodyFilled();
+  // the next feed() then completes the frame when it is whole.
+  std::span<std::uint8_t> bodyTail() noexcept;
+  void bodyFilled(std::size_t bytes) noexcept { bodyFill_ += bytes; }
 
   // True when part of a frame has been consumed (the stream ended mid-frame if EOF now).
   bool midFrame() const noexcept { return headerFill_ > 0 || hasMessage_; }

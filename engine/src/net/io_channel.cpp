@@ -1,7 +1,9 @@
 #include "net/io_channel.h"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 
@@ -15,6 +17,11 @@ namespace tofu::detail {
 namespace {
 // Reads per readiness event: bounds how long one flooding peer holds the loop.
 constexpr int kReadsPerEvent = 16;
+// A body still missing at least this much is read straight into its message, together with
+// at most kReadAfterBody bytes of what follows (the next header and the start of its body),
+// so large bodies skip the copy out of the read buffer.
+constexpr std::size_t kDirectReadBytes = 16 * 1024;
+constexpr std::size_t kReadAfterBody = 4 * 1024;
 // One sendmsg() gathers up to this many segments and about this many bytes.
 constexpr std::size_t kMaxSegments = 1024;
 constexpr std::size_t kMaxBatchBytes = 256 * 1024;
@@ -206,12 +213,19 @@ void IoChannel::readAvailable() {
   if (readDone_ || starving_ || !consumeStash()) return;
   const std::span<std::uint8_t> buffer = loop_.readBuffer();
   for (int round = 0; round < kReadsPerEvent; ++round) {
-    const ssize_t got = ::recv(socket(), buffer.data(), buffer.size(), 0);
+    const std::span<std::uint8_t> tail = decoder_.bodyTail();
+    const bool direct = tail.size() >= kDirectReadBytes;
+    iovec parts[2] = {{tail.data(), tail.size()}, {buffer.data(), kReadAfterBody}};
+    if (!direct) parts[0] = {buffer.data(), loop_.readLimit()};
+    const std::size_t wanted = parts[0].iov_len + (direct ? parts[1].iov_len : 0);
+    const ssize_t got = ::readv(socket(), parts, direct ? 2 : 1);
     if (got > 0) {
       readAtNs_ = monotonicNowNs();  // one clock read per read(), not per frame
       if (idleCheckAt_ != EventLoop::Clock::time_point{}) lastReceive_ = EventLoop::Clock::now();
       const auto size = static_cast<std::size_t>(got);
-      if (!consume(buffer.data(), size, false) || size < buffer.size()) return;
+      const std::size_t intoBody = direct ? std::min(size, tail.size()) : 0;
+      decoder_.bodyFilled(intoBody);
+      if (!consume(buffer.data(), size - intoBody, false) || size < wanted) return;
     } else if (got == 0) {
       onEndOfStream();
       return;
@@ -250,9 +264,7 @@ bool IoChannel::consume(const std::uint8_t* data, std::size_t size, bool fromSta
         if (fromStash) {
           stashUsed_ = static_cast<std::size_t>(data - stash_.data());
         } else {
-          // Sized for any remainder of a read at once, so a reused stash never grows again.
-          stash_ = loop_.stashReserve().take();
-          stash_.reserve(loop_.readBuffer().size());
+          if (size != 0) stash_ = loop_.stashReserve().take(size);
           stash_.assign(data, data + size);
           stashUsed_ = 0;
         }

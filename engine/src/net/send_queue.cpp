@@ -32,9 +32,11 @@ std::size_t SendQueue::gather(std::span<iovec> segments, std::span<std::uint8_t>
   bool lastIsStaging = false;  // segments[used - 1] ends where the staged bytes end
   std::size_t skip = headWritten_;
   for (Message* m = queue_.front(); m != nullptr; m = MessageQueue::nextOf(m)) {
-    if (used + 3 > segments.size() || (used > 0 && bytes >= maxBytes)) break;
+    if (used > 0 && bytes >= maxBytes) break;
     const std::size_t unsent = frameSize(*m) - skip;
     const bool copy = unsent <= kCopyBelowBytes && staged + unsent <= staging.size();
+    const std::size_t newSegments = copy ? (lastIsStaging ? 0 : 1) : 3;
+    if (used + newSegments > segments.size()) break;
     if (copy && !lastIsStaging) segments[used++] = {staging.data() + staged, 0};
     for (const Segment& segment : segmentsOf(*m)) {
       if (skip >= segment.size) {

@@ -33,8 +33,8 @@ class SendQueue {
   // Frames up to this size are copied into the staging buffer rather than referenced.
   static constexpr std::size_t kCopyBelowBytes = 2048;
 
-  // Fills `segments` with what is unsent, from the head, stopping before `maxBytes` is
-  // passed (but always taking at least the head frame); small frames are copied into
+  // Fills `segments` with what is unsent, from the head, until `maxBytes` is reached (the
+  // last frame may pass it) or `segments` is full; small frames are copied into
   // `staging`, which must stay untouched until the segments are written. Returns the number
   // of segments used. The messages stay the source of truth: after a partial write the next
   // gather copies again from where the socket stopped.

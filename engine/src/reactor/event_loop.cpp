@@ -272,6 +272,11 @@ void EventLoop::returnReceiveSpares() {
   if (!receiveSpares_.empty()) engine_.pool().giveBackUnused(receiveSpares_);
 }
 
+std::size_t EventLoop::readLimit() {
+  if (receiveSpares_.size() < kFewReceiveMessages) engine_.pool().takeForReceive(receiveSpares_, kReceiveBatch);
+  return receiveSpares_.size() < kFewReceiveMessages ? kShortReadBytes : kReadBufferSize;
+}
+
 void EventLoop::startStarving(IoChannel& channel) {
   starving_.push_back(&channel);
   GroupImpl& group = channel.group();

@@ -72,6 +72,9 @@ class EventLoop {
   // A pool message to receive into, or null: the channel then starves until refilled (B5).
   // Taken from the pool in batches; what a pass leaves unused goes back at its end.
   MessagePtr takeReceiveMessage();
+  // How many bytes the next read may take: the whole read buffer, or only a little when few
+  // pool messages are left, so that a channel starving after the read sets little aside.
+  std::size_t readLimit();
   void startStarving(IoChannel& channel);
   void stopStarving(IoChannel& channel);
   StashReserve& stashReserve() noexcept { return stashes_; }
@@ -87,10 +90,16 @@ class EventLoop {
   FrameDecoder::Limits frameLimits() const noexcept;
 
  private:
-  static constexpr std::size_t kReadBufferSize = 256 * 1024;
+  // Hundreds of small frames per read; bounded because a channel that starves (B5) keeps the
+  // rest of its read until the pool refills, once per starving channel.
+  static constexpr std::size_t kReadBufferSize = 64 * 1024;
+  static_assert(kReadBufferSize <= StashReserve::kLargestBytes, "a stash holds the rest of any read");
   static constexpr std::size_t kSendStagingSize = 256 * 1024;
   // Pool messages taken under one pool lock when receiving (one lock per frame otherwise).
   static constexpr std::size_t kReceiveBatch = 32;
+  // Fewer spare receive messages than this, even after asking the pool: reads are kept small.
+  static constexpr std::size_t kFewReceiveMessages = 8;
+  static constexpr std::size_t kShortReadBytes = 4 * 1024;
 
   void run();
   void runPass();

@@ -1,10 +1,11 @@
 // Internal, not part of the API.
 // StashReserve: buffers for bytes a starving channel has read but cannot decode yet (B5),
-// kept between starvation episodes so that starving in steady state allocates nothing,
-// and not per channel, because few channels starve at once. Owns the spare buffers; loop
-// thread only.
+// kept between starvation episodes so that starving in steady state allocates nothing, even
+// with thousands of channels starving at once. Three size classes (1, 8 and 64 KiB): a few
+// frames, many frames, a whole read. Owns the spare buffers; loop thread only.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -13,19 +14,28 @@ namespace tofu::detail {
 
 class StashReserve {
  public:
-  // Spare buffers kept (each the size of the loop's read buffer, 256 KiB); more channels
-  // starving at once allocate their own.
-  static constexpr std::size_t kMaxSpare = 8;
+  static constexpr std::array<std::size_t, 3> kClassBytes{1024, 8 * 1024, 64 * 1024};
+  static constexpr std::size_t kLargestBytes = kClassBytes.back();  // at least one read
+  // Spare capacity kept in all (every class full for 256 starving channels fits); past it,
+  // returned buffers are freed.
+  static constexpr std::size_t kMaxKeptBytes = 32 * 1024 * 1024;
 
-  StashReserve() { spare_.reserve(kMaxSpare); }
-
-  // An empty buffer, with the capacity of an earlier stash when one is spare.
-  std::vector<std::uint8_t> take();
-  // Keeps `stash`'s capacity for the next starving channel (up to kMaxSpare buffers).
+  // An empty buffer with room for `bytes` (at most kLargestBytes): a spare one of the
+  // smallest class that fits when there is one, else a new one of that class. A need over
+  // kLargestBytes gets an empty vector, which its user grows.
+  std::vector<std::uint8_t> take(std::size_t bytes);
+  // Keeps `stash` for a later take() when its capacity is a class size and the reserve is
+  // under kMaxKeptBytes, else frees it; `stash` is left empty either way.
   void giveBack(std::vector<std::uint8_t>&& stash);
 
+  std::size_t keptBytes() const noexcept { return keptBytes_; }
+
  private:
-  std::vector<std::vector<std::uint8_t>> spare_;
+  // The smallest class holding `bytes`, or kClassBytes.size() when none does.
+  static std::size_t classOf(std::size_t bytes) noexcept;
+
+  std::array<std::vector<std::vector<std::uint8_t>>, kClassBytes.size()> spare_;
+  std::size_t keptBytes_ = 0;
 };
 
 }  // namespace tofu::detail

@@ -15,6 +15,14 @@ MessagePool::MessagePool(std::uint16_t initialMessages, std::uint16_t maxIdleMes
   const std::size_t initial = initialMessages == 0 ? kDefaultInitial : initialMessages;
   MutexLock lock(mutex_);
   for (std::size_t i = 0; i < initial; ++i) idle_.pushFront(makePooled());
+  // Several notices are in flight at once under a flood, behind traffic not taken yet.
+  for (std::size_t i = 0; i < kPreparedNotices; ++i) spareNotices_.pushFront(makeNotice());
+}
+
+MessagePtr MessagePool::makeNotice() {
+  MessagePtr notice = MessageAccess::make();
+  MessageAccess::notice(*notice) = true;
+  return notice;
 }
 
 MessagePtr MessagePool::makePooled() {
@@ -39,9 +47,7 @@ MessagePtr MessagePool::takeNotice() {
     MutexLock lock(mutex_);
     if (MessagePtr notice = spareNotices_.popFront()) return notice;
   }
-  MessagePtr notice = MessageAccess::make();
-  MessageAccess::notice(*notice) = true;
-  return notice;
+  return makeNotice();
 }
 
 void MessagePool::takeForReceive(MessageQueue& out, std::size_t count) {

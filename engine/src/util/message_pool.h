@@ -56,6 +56,7 @@ class MessagePool {
  private:
   void keep(MessageQueue& resetMessages);
   MessagePtr makePooled() REQUIRES(mutex_);
+  static MessagePtr makeNotice();
 
   const std::size_t maxIdle_;
   std::function<void()> refillHandler_;
@@ -64,7 +65,8 @@ class MessagePool {
   MessageQueue idle_ GUARDED_BY(mutex_);  // used as a stack: pushFront / popFront
   // Notices put back, for the next episodes; not pool messages (not in PoolInfo). Several
   // can be in flight at once (queued behind traffic the application has not taken yet).
-  static constexpr std::size_t kMaxSpareNotices = 64;
+  static constexpr std::size_t kMaxSpareNotices = 256;
+  static constexpr std::size_t kPreparedNotices = 32;  // made with the pool
   MessageQueue spareNotices_ GUARDED_BY(mutex_);
   bool refillWanted_ GUARDED_BY(mutex_) = false;
   std::size_t made_ GUARDED_BY(mutex_) = 0;   // pool messages created or adopted
