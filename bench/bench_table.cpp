@@ -84,6 +84,8 @@ std::string scenarioName(Kind kind, Impl impl) {
       return "tofu Signal";
     case Impl::tofuObserved:
       return "tofu Signal, observed";
+    case Impl::tofuNoSpin:
+      return kind == Kind::roundTrip ? "tofu Request/Response, no spin" : "tofu Signal, no spin";
     case Impl::zmq:
       return kind == Kind::roundTrip ? "ZeroMQ req/rep" : "ZeroMQ push/pull";
     case Impl::rawBatched:
@@ -92,6 +94,8 @@ std::string scenarioName(Kind kind, Impl impl) {
       return "raw write per frame";
     case Impl::raw:
       return kind == Kind::setup ? "raw connect + frame + RST" : "raw write/read";
+    case Impl::rawPolling:
+      return "raw write/read, polling";
   }
   return "?";
 }
@@ -204,7 +208,7 @@ void Results::printThroughput(std::ostream& out, const Summaries& all, Kind kind
 }
 
 void Results::printRoundTrip(std::ostream& out, const Summaries& all) const {
-  TextTable table({"scenario", "transport", "body", "median us", "p99 us", "vs raw", "vs ZeroMQ"});
+  TextTable table({"scenario", "transport", "body", "median us", "p99 us", "vs raw", "vs raw polling", "vs ZeroMQ"});
   for (std::size_t i = 0; i < cases_.size(); ++i) {
     const Case& item = cases_[i];
     if (item.key.kind != Kind::roundTrip || samples_[i].empty()) continue;
@@ -215,7 +219,7 @@ void Results::printRoundTrip(std::ostream& out, const Summaries& all) const {
       row.push_back(failureText(summary.failures, summary.error));
     } else {
       row.insert(row.end(), {fixed(summary.medianUs, 1), fixed(summary.p99Us, 1), ratio(all, i, Impl::raw),
-                             ratio(all, i, Impl::zmq)});
+                             ratio(all, i, Impl::rawPolling), ratio(all, i, Impl::zmq)});
     }
     table.add(row);
   }

@@ -24,12 +24,16 @@ const char* toString(Impl impl) noexcept {
       return "tofu";
     case Impl::tofuObserved:
       return "tofu-observed";
+    case Impl::tofuNoSpin:
+      return "tofu-nospin";
     case Impl::rawBatched:
       return "raw-batched";
     case Impl::rawPerFrame:
       return "raw-per-frame";
     case Impl::raw:
       return "raw";
+    case Impl::rawPolling:
+      return "raw-polling";
     case Impl::zmq:
       return "zmq";
   }

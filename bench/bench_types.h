@@ -28,9 +28,11 @@ const char* toString(Kind kind) noexcept;
 enum class Impl : std::uint8_t {
   tofu,
   tofuObserved,  // tofu with an observer polling both engines' event streams (issue 3 cost)
+  tofuNoSpin,    // tofu with Options::spinMicros 0: every idle thread sleeps at once
   rawBatched,   // raw sockets, many frames per write() (throughput baseline)
   rawPerFrame,  // raw sockets, one write() per frame
   raw,          // raw sockets, round trip and set-up baseline
+  rawPolling,   // raw sockets, round trip with non-blocking reads in a yield loop (never sleeps)
   zmq,          // ZeroMQ push/pull (throughput) or req/rep (round trip)
 };
 const char* toString(Impl impl) noexcept;

@@ -8,9 +8,11 @@
 //         zmq           ZeroMQ PUSH sockets (one per channel) into one PULL socket
 //         raw-batched   raw sockets, up to 512 frames (256 KiB) serialized per write()
 //         raw-per-frame raw sockets, one write() per frame
-//   roundtrip/<tofu|zmq|raw>/<tcp|uds>/64B
-//       A 64 B Request answered by a Response (ZeroMQ req/rep; raw write + read), one at a
-//       time: median and p99 in microseconds.
+//       plus tofu-observed and tofu-nospin (Options::spinMicros 0) at 1 channel, 64 B.
+//   roundtrip/<tofu|tofu-nospin|zmq|raw|raw-polling>/<tcp|uds>/64B
+//       A 64 B Request answered by a Response (ZeroMQ req/rep; raw write + read, blocking or
+//       with non-blocking reads in a yield loop), one at a time: median and p99 in
+//       microseconds.
 //   setup/<tofu|raw>/<tcp|uds>
 //       Connection set-up rate: connect + HelloRequest/HelloResponse + ByeSignal (raw: connect,
 //       one frame each way, RST), one connection after the other.
@@ -129,12 +131,15 @@ std::vector<Case> buildCases(const Config& config, std::size_t fileLimit) {
   for (const Transport t : transports) {
     const CaseKey key{Kind::throughput, t, 1, 64};
     add(Impl::tofuObserved, key, [=](const RunParams& p) { return runTofuThroughput(t, 1, 64, p, true); });
+    add(Impl::tofuNoSpin, key, [=](const RunParams& p) { return runTofuThroughput(t, 1, 64, p, false, false); });
   }
   for (const Transport t : transports) {
     const CaseKey key{Kind::roundTrip, t, 1, 64};
     add(Impl::tofu, key, [=](const RunParams& p) { return runTofuRoundTrip(t, 64, p); });
+    add(Impl::tofuNoSpin, key, [=](const RunParams& p) { return runTofuRoundTrip(t, 64, p, false); });
     if (zmq) add(Impl::zmq, key, [=](const RunParams& p) { return runZmqReqRep(t, 64, p); });
     add(Impl::raw, key, [=](const RunParams& p) { return runRawRoundTrip(t, 64, p); });
+    add(Impl::rawPolling, key, [=](const RunParams& p) { return runRawRoundTrip(t, 64, p, true); });
   }
   for (const Transport t : transports) {
     const CaseKey key{Kind::setup, t, 1, 64};

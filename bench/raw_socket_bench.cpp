@@ -179,7 +179,7 @@ Sample runRawThroughput(Transport transport, std::size_t channels, std::size_t b
   return sample;
 }
 
-Sample runRawRoundTrip(Transport transport, std::size_t body, const RunParams& params) {
+Sample runRawRoundTrip(Transport transport, std::size_t body, const RunParams& params, bool polling) {
   Sample sample;
   Listener listener = Listener::open(transport, sample.error);
   std::vector<Fd> clients;
@@ -187,9 +187,10 @@ Sample runRawRoundTrip(Transport transport, std::size_t body, const RunParams& p
   if (!listener.valid() || !connectPairs(listener, 1, clients, servers, sample.error)) return sample;
 
   const FrameBytes frames(body);
+  const auto read = polling ? pollAll : readAll;
   std::thread echo([&] {
     std::vector<std::uint8_t> buffer(frames.whole.size());
-    while (readAll(servers[0].get(), buffer.data(), buffer.size()) &&
+    while (read(servers[0].get(), buffer.data(), buffer.size()) &&
            writeAll(servers[0].get(), buffer.data(), buffer.size())) {
     }
   });
@@ -203,7 +204,7 @@ Sample runRawRoundTrip(Transport transport, std::size_t body, const RunParams& p
   for (Clock::time_point now = start; now < measureUntil;) {
     const Clock::time_point sent = Clock::now();
     if (!writeAll(clients[0].get(), frames.whole.data(), frames.whole.size()) ||
-        !readAll(clients[0].get(), reply.data(), reply.size())) {
+        !read(clients[0].get(), reply.data(), reply.size())) {
       failed = true;
       break;
     }

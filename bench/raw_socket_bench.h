@@ -18,7 +18,8 @@ Sample runRawThroughput(Transport transport, std::size_t channels, std::size_t b
                         const RunParams& params);
 
 // One frame written, echoed back by a server thread, read; sequential. Median and p99.
-Sample runRawRoundTrip(Transport transport, std::size_t body, const RunParams& params);
+// `polling`: both ends read without sleeping (pollAll), as tofu's threads do while they spin.
+Sample runRawRoundTrip(Transport transport, std::size_t body, const RunParams& params, bool polling = false);
 
 // connect + one 64 B frame each way + abortive close, sequentially: connections/s.
 Sample runRawSetup(Transport transport, const RunParams& params);

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 #include <utility>
 
 namespace bench {
@@ -185,6 +186,21 @@ bool readAll(int fd, void* data, std::size_t size) {
   while (size > 0) {
     const ssize_t got = ::read(fd, bytes, size);
     if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    bytes += got;
+    size -= static_cast<std::size_t>(got);
+  }
+  return true;
+}
+
+bool pollAll(int fd, void* data, std::size_t size) {
+  auto* bytes = static_cast<std::uint8_t*>(data);
+  while (size > 0) {
+    const ssize_t got = ::recv(fd, bytes, size, MSG_DONTWAIT);
+    if (got < 0 && (errno == EINTR || errno == EAGAIN)) {
+      std::this_thread::yield();
+      continue;
+    }
     if (got <= 0) return false;
     bytes += got;
     size -= static_cast<std::size_t>(got);

@@ -74,6 +74,8 @@ Fd acceptOne(int listener);
 
 bool writeAll(int fd, const void* data, std::size_t size);
 bool readAll(int fd, void* data, std::size_t size);
+// readAll() that never sleeps: non-blocking reads, yielding the CPU while nothing is there.
+bool pollAll(int fd, void* data, std::size_t size);
 
 void setNonBlocking(int fd);
 // Closing then sends RST, as tofu's ByeSignal does.

@@ -29,10 +29,11 @@ struct Ends {
 
 // A server, a client (both for `body`-byte messages) and `channels` connections between
 // them; false and `error` on failure.
-bool openEnds(Ends& ends, Transport transport, std::size_t channels, std::size_t body, std::string& error) {
-  ends.server = TofuServer::start(transport, body, error);
+bool openEnds(Ends& ends, Transport transport, std::size_t channels, std::size_t body, std::string& error,
+              bool spin = true) {
+  ends.server = TofuServer::start(transport, body, error, {}, spin);
   if (!ends.server) return false;
-  ends.client = TofuClient::start(body, error);
+  ends.client = TofuClient::start(body, error, spin);
   if (!ends.client) return false;
   return ends.client->connect(ends.server->address(), channels, ends.channels, error);
 }
@@ -66,10 +67,10 @@ tofu::MessagePtr awaitReply(TofuClient& client, tofu::OpCode op, std::uint16_t c
 }  // namespace
 
 Sample runTofuThroughput(Transport transport, std::size_t channels, std::size_t body, const RunParams& params,
-                         bool observed) {
+                         bool observed, bool spin) {
   Sample sample;
   Ends ends;
-  if (!openEnds(ends, transport, channels, body, sample.error)) return sample;
+  if (!openEnds(ends, transport, channels, body, sample.error, spin)) return sample;
 
   std::atomic<bool> stopObserver{false};
   std::thread observer;
@@ -132,10 +133,10 @@ Sample runTofuThroughput(Transport transport, std::size_t channels, std::size_t 
   return sample;
 }
 
-Sample runTofuRoundTrip(Transport transport, std::size_t body, const RunParams& params) {
+Sample runTofuRoundTrip(Transport transport, std::size_t body, const RunParams& params, bool spin) {
   Sample sample;
   Ends ends;
-  if (!openEnds(ends, transport, 1, body, sample.error)) return sample;
+  if (!openEnds(ends, transport, 1, body, sample.error, spin)) return sample;
   TofuClient& client = *ends.client;
   const std::uint16_t channel = ends.channels.front();
   const std::vector<std::uint8_t> payload(body, 'x');

@@ -14,12 +14,14 @@ namespace bench {
 // every channel refused); the server's serving thread counts and puts them back. Reports the
 // allocations made in the window and the CPU share of the four busy threads.
 // With `observed`, both engines stream their events (Ampe::startObserving) to a thread that
-// polls them every millisecond: the row then shows what observing costs.
+// polls them every millisecond: the row then shows what observing costs. `spin` false runs
+// both engines with Options::spinMicros 0.
 Sample runTofuThroughput(Transport transport, std::size_t channels, std::size_t body, const RunParams& params,
-                         bool observed = false);
+                         bool observed = false, bool spin = true);
 
 // A `body`-byte Request answered with a Response by the serving thread; sequential.
-Sample runTofuRoundTrip(Transport transport, std::size_t body, const RunParams& params);
+// `spin` false runs both engines with Options::spinMicros 0 (threads sleep when idle).
+Sample runTofuRoundTrip(Transport transport, std::size_t body, const RunParams& params, bool spin = true);
 
 // HelloRequest, the server's HelloResponse, then ByeSignal (abort), one connection after
 // the other: connections/s.

@@ -41,7 +41,7 @@ tofu::MessagePtr newMessage(tofu::Ampe& ampe) {
 
 }  // namespace
 
-tofu::Options benchOptions(std::size_t body) {
+tofu::Options benchOptions(std::size_t body, bool spin) {
   constexpr std::size_t kPoolBodyBytes = 32u * 1024u * 1024u;
   const std::size_t messages = std::clamp(kPoolBodyBytes / std::max<std::size_t>(body, 1), std::size_t{256}, std::size_t{4096});
   tofu::Options options;
@@ -50,6 +50,7 @@ tofu::Options benchOptions(std::size_t body) {
   options.sendQueueLimitBytes = 16u * 1024u * 1024u;
   options.maxChannels = 0;
   options.telemetryFromEnvironment = false;  // measure the engine alone, whatever TOFU_TELEMETRY says
+  if (!spin) options.spinMicros = 0;
   return options;
 }
 
@@ -74,11 +75,11 @@ std::string describe(const tofu::Message& message) {
 // ---- TofuServer ----
 
 std::unique_ptr<TofuServer> TofuServer::start(Transport transport, std::size_t body, std::string& error,
-                                              ServerTotals totals) {
+                                              ServerTotals totals, bool spin) {
   std::unique_ptr<TofuServer> server(new TofuServer());
   server->totals_.received = totals.received != nullptr ? totals.received : &server->ownReceived_;
   server->totals_.accepted = totals.accepted != nullptr ? totals.accepted : &server->ownAccepted_;
-  server->reactor_ = startEngine(benchOptions(body), server->group_, server->ioTid_, error);
+  server->reactor_ = startEngine(benchOptions(body, spin), server->group_, server->ioTid_, error);
   if (!server->reactor_) return nullptr;
 
   tofu::Ampe& ampe = server->reactor_->ampe();
@@ -156,9 +157,9 @@ void TofuServer::serve() {
 
 // ---- TofuClient ----
 
-std::unique_ptr<TofuClient> TofuClient::start(std::size_t body, std::string& error) {
+std::unique_ptr<TofuClient> TofuClient::start(std::size_t body, std::string& error, bool spin) {
   std::unique_ptr<TofuClient> client(new TofuClient());
-  client->reactor_ = startEngine(benchOptions(body), client->group_, client->ioTid_, error);
+  client->reactor_ = startEngine(benchOptions(body, spin), client->group_, client->ioTid_, error);
   if (!client->reactor_) return nullptr;
   prewarmPool(client->ampe(), body);
   return client;

@@ -23,7 +23,8 @@ namespace bench {
 // Options for benchmark engines carrying `body`-byte messages: a preallocated pool of up to
 // 4096 messages (fewer for big bodies: about 32 MiB of bodies per engine), a 16 MiB send
 // queue per channel, no channel limit below the 65534 numbers, and no telemetry.
-tofu::Options benchOptions(std::size_t body);
+// `spin` false sets Options::spinMicros to 0.
+tofu::Options benchOptions(std::size_t body, bool spin = true);
 
 // Grows the body of every idle pool message of `ampe` to `body` bytes once, so that the
 // measured phase does not pay for first-use growth (ByteBuffer keeps its capacity).
@@ -46,7 +47,7 @@ class TofuServer {
   // message), counts Signals and puts every other message back. Null and `error` on failure.
   // The pool is prewarmed for `body`-byte messages.
   static std::unique_ptr<TofuServer> start(Transport transport, std::size_t body, std::string& error,
-                                           ServerTotals totals = {});
+                                           ServerTotals totals = {}, bool spin = true);
   // Stops the serving thread, then destroys the engine (its peers see resets).
   ~TofuServer();
   TofuServer(const TofuServer&) = delete;
@@ -80,7 +81,7 @@ class TofuServer {
 class TofuClient {
  public:
   // The pool is prewarmed for `body`-byte messages.
-  static std::unique_ptr<TofuClient> start(std::size_t body, std::string& error);
+  static std::unique_ptr<TofuClient> start(std::size_t body, std::string& error, bool spin = true);
   ~TofuClient();
   TofuClient(const TofuClient&) = delete;
   TofuClient& operator=(const TofuClient&) = delete;

@@ -30,7 +30,10 @@ class ChannelGroup {
   // Takes the oldest message of this group's queue: peer messages, engine notifications
   // (origin engine) and updateReceiver() items, in one FIFO. Blocks up to `timeoutNs`
   // nanoseconds (0 polls, kWaitReceiveInfiniteTimeout waits forever); a message arriving or
-  // the group being destroyed wakes it. Returns a null message on timeout, shutdown_started
+  // the group being destroyed wakes it. Before sleeping it polls, yielding the CPU, for up to
+  // Options::spinMicros, so that a reply arriving soon costs no thread wake-up; the first
+  // call after a burst takes everything queued under one lock and later calls hand it out
+  // without locking. Returns a null message on timeout, shutdown_started
   // when the group is destroyed (or the engine with it). The caller owns the message and
   // should give it back with Ampe::put(). One consumer thread per group.
   [[nodiscard]] virtual Result<MessagePtr> waitReceive(std::uint64_t timeoutNs) = 0;

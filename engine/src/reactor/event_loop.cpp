@@ -58,13 +58,14 @@ void EventLoop::run() {
 }
 
 std::span<const epoll_event> EventLoop::waitForEvents() {
-  const std::int64_t spinNs = std::int64_t{engine_.options().spinMicros} * 1000;
-  if (spinNs != 0 && pollTimeoutMs() != 0) {
-    const std::int64_t until = monotonicNowNs() + spinNs;
+  const auto spin = std::chrono::microseconds(engine_.options().spinMicros);
+  if (spin.count() != 0 && pollTimeoutMs() != 0) {
+    Clock::time_point until = Clock::now() + spin;
+    if (!deadlines_.empty()) until = std::min(until, deadlines_.begin()->first);  // timers stay on time
     do {
       if (std::span<const epoll_event> ready = poller_.wait(0); !ready.empty()) return ready;
       std::this_thread::yield();  // whoever has the work may need this core
-    } while (monotonicNowNs() < until);
+    } while (Clock::now() < until);
   }
   return poller_.wait(pollTimeoutMs());
 }
