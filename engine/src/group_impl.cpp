@@ -28,8 +28,16 @@ GroupImpl::~GroupImpl() { engine_.pool().putAll(taken_); }
 Result<BinaryHeader> GroupImpl::enqueueToPeer(MessagePtr& message) { return engine_.post(*this, message); }
 
 Result<MessagePtr> GroupImpl::waitReceive(std::uint64_t timeoutNs) {
-  Result<MessagePtr> result = take(timeoutNs);
-  if (result.ok() && result.value() && engine_.observers().observing()) publishReceived(*result.value());
+  // Counted first: close() must not return, and destroy() free the group, while this call
+  // spins or serves its batch without the lock. Nothing touches the group after the count
+  // drops.
+  inside_.fetch_add(1);
+  Result<MessagePtr> result = Status::shutdown_started;
+  if (!closing_.load()) {
+    result = take(timeoutNs);
+    if (result.ok() && result.value() && engine_.observers().observing()) publishReceived(*result.value());
+  }
+  inside_.fetch_sub(1);
   return result;
 }
 
@@ -123,12 +131,16 @@ void GroupImpl::deliver(MessageQueue& batch) {
 }
 
 void GroupImpl::close(MessageQueue& leftovers) {
-  MutexLock lock(mutex_);
-  closed_ = true;
-  closing_.store(true, std::memory_order_release);
-  leftovers.append(queue_);
-  arrived_.notify_all();
-  left_.wait(lock.native(), [this]() REQUIRES(mutex_) { return waiters_ == 0; });
+  {
+    MutexLock lock(mutex_);
+    closed_ = true;
+    closing_.store(true);
+    leftovers.append(queue_);
+    arrived_.notify_all();
+    left_.wait(lock.native(), [this]() REQUIRES(mutex_) { return waiters_ == 0; });
+  }
+  // A caller spinning or serving its batch sees closing_ at its next poll: microseconds.
+  while (inside_.load() != 0) std::this_thread::yield();
 }
 
 }  // namespace tofu::detail

@@ -66,6 +66,7 @@ class GroupImpl final : public ChannelGroup {
   bool closed_ GUARDED_BY(mutex_) = false;
   int waiters_ GUARDED_BY(mutex_) = 0;
   std::atomic<bool> closing_{false};  // closed_, readable without the lock
+  std::atomic<int> inside_{0};        // threads inside waitReceive(), asleep or not
   std::atomic<bool> queued_{false};   // !queue_.empty(), readable without the lock
 
   // The waitReceive() thread's batch: everything that was queued when it last took the lock,

@@ -15,6 +15,16 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// True while frames of `channel` wait in its send queue.
+bool framesWaiting(Ampe& ampe, std::uint16_t channel) {
+  auto snapshot = ampe.snapshot();
+  if (!snapshot.ok()) return false;
+  for (const ChannelInfo& info : snapshot.value().channels) {
+    if (info.channelNumber == channel && info.sendQueueMessages != 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -60,7 +70,9 @@ FillResult fillSendQueue(Ampe& ampe, ChannelGroup& group, std::uint16_t channel,
       std::this_thread::sleep_for(std::chrono::milliseconds(5) * timeoutScale());
       moved = ampe.counters().bytesWritten != before;
     }
-    if (!moved) {
+    // The I/O thread may have emptied the queue between the refusal and `before`: it is
+    // full only if frames are still waiting.
+    if (!moved && framesWaiting(ampe, channel)) {
       result.full = true;
       return result;
     }
