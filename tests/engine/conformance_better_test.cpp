@@ -284,6 +284,64 @@ TEST_P(Better, B5_StarvedChannelResumesWithAnEmptyFrame) {
   }
 }
 
+// Starving stops reading, not writing: the frames a channel still has to send may be what
+// holds the pool's messages (an application that posts from pool messages and waits for the
+// replies). Here the peer reads slowly, so the engine's writes stall on a full socket while
+// the channel starves; they must go on once the peer reads, with the channel still starved.
+TEST_P(Better, B5_StarvedChannelKeepsSending) {
+  Options small;
+  small.initialPoolMsgs = 8;
+  small.maxPoolMsgs = 8;
+  Engine server(small);
+  ChannelGroup& group = server.group();
+  const Listening listening = listen(server.ampe(), group, listenAddress(GetParam()));
+  ASSERT_NE(listening.channel, 0u);
+  auto peer = RawPeer::connectTo(listening.bound, 4096);  // a small receive buffer
+  ASSERT_NE(peer, nullptr);
+  ASSERT_TRUE(sayHello(*peer, server.ampe(), 4, 5201));
+  auto hello = receive(group);
+  ASSERT_TRUE(hello && hello->opCode() == OpCode::HelloRequest) << describe(hello);
+  const std::uint16_t channel = hello->channelNumber();
+  server.ampe().put(hello);
+
+  // More incoming frames than the written ones will give back to the pool: whatever the
+  // writes recycle, the channel takes for these and starves again.
+  std::vector<MessagePtr> held = holdAllButOnePoolMessage(server.ampe());
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  constexpr int kIncoming = 400;
+  auto frame = Message::create();
+  std::vector<std::uint8_t> bytes;
+  for (int i = 0; i < kIncoming; ++i) {
+    frame->header() = rawHeader(OpCode::Request, 4, 5202 + static_cast<std::uint64_t>(i));
+    const std::vector<std::uint8_t> encoded = encodeFrame(*frame);
+    bytes.insert(bytes.end(), encoded.begin(), encoded.end());
+  }
+  ASSERT_TRUE(peer->sendBytes(bytes));
+  auto first = receive(group);
+  ASSERT_TRUE(first && first->messageId() == 5202u) << describe(first);
+  auto starved = receive(group);
+  ASSERT_TRUE(starved && starved->status() == Status::pool_empty) << describe(starved);
+  held.push_back(std::move(first));  // the channel stays starved to the end
+
+  // Far more than the socket buffers hold, so the engine has to wait for room.
+  constexpr int kFrames = 200;  // fewer than kIncoming; 6.4 MB, under the 8 MiB queue limit
+  const std::string body(32 * 1024, 'w');
+  for (int i = 0; i < kFrames; ++i) {
+    post(group, request(server.ampe(), channel, body, OpCode::Signal, 6000 + static_cast<std::uint64_t>(i)));
+  }
+  std::this_thread::sleep_for(quietPeriod());  // the writes stall: the peer has not read yet
+  for (int i = 0; i < kFrames; ++i) {
+    RawFrame got;
+    ASSERT_EQ(peer->readFrame(got), ReadEnd::frame) << "frame " << i << " of " << kFrames << " never came";
+    EXPECT_EQ(got.header.messageId, 6000u + static_cast<std::uint64_t>(i));
+    EXPECT_EQ(got.body.size(), body.size());
+  }
+  for (auto& message : held) {
+    server.ampe().put(message);
+  }
+  server.ampe().put(starved);
+}
+
 // Lowers RLIMIT_NOFILE so that no new descriptor can be created, and restores it.
 class DescriptorsExhausted {
  public:

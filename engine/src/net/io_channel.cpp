@@ -93,8 +93,15 @@ void IoChannel::armIdleCheck() {
 void IoChannel::updateInterest() {
   if (closing()) return;
   if (starving_) {
-    // Not even error events: a hang-up we cannot read yet would wake the loop forever (B5).
-    unwatch();
+    // Reading waits for the pool (B5), writing does not: the frames waiting to go out may be
+    // what holds the pool's messages. With nothing to write, not even error events: a
+    // hang-up we cannot read yet would wake the loop forever. (With frames to write, a
+    // hang-up fails the next write and closes the channel.)
+    if (waitingWritable_) {
+      watch({.read = false, .write = true});
+    } else {
+      unwatch();
+    }
     return;
   }
   watch({.read = phase_ == Phase::open && !readDone_, .write = phase_ == Phase::connecting || waitingWritable_});
