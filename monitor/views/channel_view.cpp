@@ -7,6 +7,7 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include "record_table.h"
 #include "state_delegate.h"
 #include "tofu/qt/channel_table_model.h"
 
@@ -33,20 +34,9 @@ ChannelView::ChannelView(tofu::qt::ChannelTableModel& model, QWidget* parent) : 
   proxy_->setFilterCaseSensitivity(Qt::CaseInsensitive);
   connect(filter_, &QLineEdit::textChanged, proxy_, &QSortFilterProxyModel::setFilterFixedString);
 
-  table_ = new QTableView(this);
-  table_->setObjectName(QStringLiteral("channelTable"));
-  table_->setModel(proxy_);
+  table_ = makeRecordTable(QStringLiteral("channelTable"), proxy_, 8, 70, this);
   table_->setSortingEnabled(true);
   table_->sortByColumn(col(ChannelColumn::channel), Qt::AscendingOrder);
-  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
-  table_->setSelectionMode(QAbstractItemView::SingleSelection);
-  table_->setAlternatingRowColors(true);
-  table_->setWordWrap(false);
-  table_->verticalHeader()->hide();
-  table_->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
-  table_->verticalHeader()->setDefaultSectionSize(table_->fontMetrics().height() + 8);
-  table_->horizontalHeader()->setStretchLastSection(true);
-  table_->horizontalHeader()->setDefaultSectionSize(70);
   table_->setItemDelegateForColumn(col(ChannelColumn::state), new StateDelegate(table_));
   table_->setColumnWidth(col(ChannelColumn::engine), 80);
   table_->setColumnWidth(col(ChannelColumn::channel), 64);

@@ -2,7 +2,6 @@
 
 #include <QComboBox>
 #include <QHBoxLayout>
-#include <QHeaderView>
 #include <QIntValidator>
 #include <QLabel>
 #include <QLineEdit>
@@ -14,6 +13,7 @@
 
 #include "content_store.h"
 #include "message_filter.h"
+#include "record_table.h"
 #include "tofu/qt/traffic_model.h"
 
 namespace tofu::monitor {
@@ -54,19 +54,8 @@ LogView::LogView(tofu::qt::TrafficModel& model, const ContentStore& content, QWi
   proxy_->setObjectName(QStringLiteral("logProxy"));
   proxy_->setSourceModel(&model);
 
-  table_ = new QTableView(this);
-  table_->setObjectName(QStringLiteral("logTable"));
-  table_->setModel(proxy_);
-  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
-  table_->setSelectionMode(QAbstractItemView::SingleSelection);
-  table_->setAlternatingRowColors(true);
-  table_->setWordWrap(false);
-  // Fixed row heights keep a 100,000-row log virtual: nothing measures rows off screen.
-  table_->verticalHeader()->hide();
-  table_->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
-  table_->verticalHeader()->setDefaultSectionSize(table_->fontMetrics().height() + 4);
-  table_->horizontalHeader()->setDefaultSectionSize(64);
-  table_->horizontalHeader()->setStretchLastSection(true);
+  // Fixed row heights (makeRecordTable) keep a 100,000-row log virtual.
+  table_ = makeRecordTable(QStringLiteral("logTable"), proxy_, 4, 64, this);
   table_->setColumnWidth(static_cast<int>(TrafficColumn::time), 96);
   table_->setColumnWidth(static_cast<int>(TrafficColumn::engine), 90);
   table_->setColumnWidth(static_cast<int>(TrafficColumn::opCode), 110);

@@ -19,6 +19,7 @@
 #include "tofu/tofu.h"
 
 #include "engine_harness.h"
+#include "os_probes.h"
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>

@@ -22,6 +22,7 @@
 #include "tofu/tofu.h"
 
 #include "engine_harness.h"
+#include "os_probes.h"
 #include "introspection_harness.h"
 #include "raw_peer.h"
 

@@ -6,23 +6,15 @@
 
 #include "capture.h"
 #include "core_test_events.h"
+#include "fake_source.h"
 #include "session.h"
 
 using namespace tofu;
 using namespace tofu::monitor;
+using tofu::monitor::test::FakeSource;
 using tofu::qt::Direction;
 
 namespace {
-
-class FakeSource : public Source {
- public:
-  explicit FakeSource(const QString& name) : name_(name) { setState(State::connected); }
-  QString name() const override { return name_; }
-  QString kindName() const override { return QStringLiteral("fake"); }
-
- private:
-  QString name_;
-};
 
 EngineSnapshot snapshotOf(std::uint64_t engineId, std::uint16_t channel) {
   EngineSnapshot s;

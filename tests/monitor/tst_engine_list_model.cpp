@@ -4,23 +4,14 @@
 #include <QtTest>
 
 #include "engine_list_model.h"
+#include "fake_source.h"
 #include "tofu/qt/model_roles.h"
 
 using namespace tofu;
 using namespace tofu::monitor;
+using tofu::monitor::test::FakeSource;
 
 namespace {
-
-class FakeSource : public Source {
- public:
-  explicit FakeSource(const QString& name) : name_(name) {}
-  QString name() const override { return name_; }
-  QString kindName() const override { return QStringLiteral("fake"); }
-  void set(State state, const QString& reason) { setState(state, reason); }
-
- private:
-  QString name_;
-};
 
 EngineSnapshot snapshot(std::uint64_t engineId, int openChannels, std::size_t idle) {
   EngineSnapshot s;
@@ -46,8 +37,8 @@ class TstEngineListModel : public QObject {
   void showsSourcesAndEngines() {
     EngineListModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    FakeSource a(QStringLiteral("alpha"));
-    FakeSource b(QStringLiteral("tcp|127.0.0.1|7000"));
+    FakeSource a(QStringLiteral("alpha"), Source::State::connecting);
+    FakeSource b(QStringLiteral("tcp|127.0.0.1|7000"), Source::State::connecting);
     model.addSource(&a);
     model.addSource(&b);
     model.setEngineName(7, QStringLiteral("alpha engine"));

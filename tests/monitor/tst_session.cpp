@@ -3,23 +3,14 @@
 #include <QtTest>
 
 #include "core_test_events.h"
+#include "fake_source.h"
 #include "session.h"
 
 using namespace tofu;
 using namespace tofu::monitor;
+using tofu::monitor::test::FakeSource;
 
 namespace {
-
-class FakeSource : public Source {
- public:
-  explicit FakeSource(const QString& name) : name_(name) { setState(State::connected); }
-  QString name() const override { return name_; }
-  QString kindName() const override { return QStringLiteral("fake"); }
-  void set(State state) { setState(state); }
-
- private:
-  QString name_;
-};
 
 EngineSnapshot snapshotOf(std::uint64_t engineId, int channels) {
   EngineSnapshot s;

@@ -254,28 +254,8 @@ void expectNotification(const MessagePtr& message, OpCode op, Status status, std
 void expectClosedSignal(const MessagePtr& message, std::uint16_t channel, std::uint64_t id);
 
 // ---------------------------------------------------------------------------------------------
-// Raw sockets: the hand-written peers on the wire (RawPeer, RawServer) are in raw_peer.h.
-
-// A TCP port on 127.0.0.1 that is bound but not listening: connects to it are refused, and no
-// other socket can take the port until release(). For "no server yet" phases (R5, R6) without
-// racing other listeners for a port that findFreeTcpPort() only says was free.
-class ReservedTcpPort {
- public:
-  ReservedTcpPort();
-  ~ReservedTcpPort();
-  ReservedTcpPort(const ReservedTcpPort&) = delete;
-  ReservedTcpPort& operator=(const ReservedTcpPort&) = delete;
-
-  std::uint16_t port() const noexcept { return port_; }
-  // tcp|127.0.0.1|port().
-  Address address() const { return Address::tcp("127.0.0.1", port_); }
-  // Closes the socket so a listener can bind the port; idempotent.
-  void release();
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-};
+// Raw sockets: the hand-written peers on the wire (RawPeer, RawServer) are in raw_peer.h;
+// a reserved TCP port and the resident-size probe in os_probes.h.
 
 // The frame bytes for `message` as the wire format defines them (tofu::encodeFrame).
 std::vector<std::uint8_t> frameBytes(const Message& message);
@@ -286,9 +266,5 @@ std::string hex(const std::vector<std::uint8_t>& bytes);
 // Takes every idle message out of `ampe`'s pool and gives one back, so the engine can receive
 // exactly one frame before it starves (B5). The rest stay in the returned vector.
 std::vector<MessagePtr> holdAllButOnePoolMessage(Ampe& ampe);
-
-// Resident set size of this process, in bytes. Reads /proc/self/statm without stdio, so that
-// sampling allocates nothing (under ASan freed blocks stay resident in its quarantine).
-std::size_t residentBytes();
 
 }  // namespace tofu::test

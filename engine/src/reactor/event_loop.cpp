@@ -377,8 +377,8 @@ void EventLoop::closeEverything() {
   tasks_.clear();
   for (auto& [number, channel] : channels_) channel->close(Status::shutdown_started, true);
   reapClosed();
-  flushDeliveries();
   returnReceiveSpares();
+  flushDeliveries();
   engine_.pool().putAll(recycled_);
   for (auto& done : afterPass_) done();
   afterPass_.clear();

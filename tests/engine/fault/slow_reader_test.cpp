@@ -30,6 +30,7 @@
 #include "tofu/tofu.h"
 
 #include "engine_harness.h"
+#include "os_probes.h"
 #include "raw_peer.h"
 #include <fcntl.h>
 #include <poll.h>

@@ -20,6 +20,7 @@
 #include "tofu/tofu.h"
 
 #include "engine_harness.h"
+#include "os_probes.h"
 #include "raw_peer.h"
 #include <netinet/in.h>
 #include <netinet/tcp.h>

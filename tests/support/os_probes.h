@@ -1,0 +1,37 @@
+// Probes of the operating system for tests: a TCP port held without listening, and this
+// process's resident size. Any thread; each object has one owner.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "tofu/address.h"
+
+namespace tofu::test {
+
+// A TCP port on 127.0.0.1 that is bound but not listening: connects to it are refused, and no
+// other socket can take the port until release(). For "no server yet" phases (R5, R6) without
+// racing other listeners for a port that findFreeTcpPort() only says was free.
+class ReservedTcpPort {
+ public:
+  ReservedTcpPort();
+  ~ReservedTcpPort();
+  ReservedTcpPort(const ReservedTcpPort&) = delete;
+  ReservedTcpPort& operator=(const ReservedTcpPort&) = delete;
+
+  std::uint16_t port() const noexcept { return port_; }
+  // tcp|127.0.0.1|port().
+  Address address() const { return Address::tcp("127.0.0.1", port_); }
+  // Closes the socket so a listener can bind the port; idempotent.
+  void release();
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+// Resident set size of this process, in bytes. Reads /proc/self/statm without stdio, so that
+// sampling allocates nothing (under ASan freed blocks stay resident in its quarantine).
+std::size_t residentBytes();
+
+}  // namespace tofu::test
