@@ -223,7 +223,9 @@ void IoChannel::readAvailable() {
     const std::span<std::uint8_t> tail = decoder_.bodyTail();
     const bool direct = tail.size() >= kDirectReadBytes;
     iovec parts[2] = {{tail.data(), tail.size()}, {buffer.data(), kReadAfterBody}};
-    if (!direct) parts[0] = {buffer.data(), loop_.readLimit()};
+    // Between frames of a peer that sends large bodies, read just enough for the next header
+    // and the start of its body: the rest of the body then goes straight into its message.
+    if (!direct) parts[0] = {buffer.data(), largeBodies_ ? std::min(kReadAfterBody, loop_.readLimit()) : loop_.readLimit()};
     const std::size_t wanted = parts[0].iov_len + (direct ? parts[1].iov_len : 0);
     const ssize_t got = ::readv(socket(), parts, direct ? 2 : 1);
     if (got > 0) {
@@ -311,6 +313,7 @@ void IoChannel::deliverFrame(MessagePtr frame) {
     MessageAccess::readNs(*frame) = readAtNs_;
     MessageAccess::incarnation(*frame) = incarnation();
   }
+  largeBodies_ = frame->body().size() >= kDirectReadBytes;
   const OpCode op = frame->opCode();
   helloReceived_ = helloReceived_ || op == OpCode::HelloRequest;
   if (op == OpCode::ByeRequest) setState(ChannelState::closing);

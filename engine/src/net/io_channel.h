@@ -70,6 +70,7 @@ class IoChannel final : public Channel {
   bool starving_ = false;
   bool waitingWritable_ = false;  // the socket took less than offered: wait for EPOLLOUT
   bool receivedAny_ = false;
+  bool largeBodies_ = false;  // the last frame received had a body worth reading directly
   // Bye state (B3): what was queued limits later posts; what was written limits the socket.
   bool byeRequestQueued_ = false;
   bool byeResponseQueued_ = false;
