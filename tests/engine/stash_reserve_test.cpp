@@ -51,14 +51,16 @@ TEST(StashReserve, AllocationCounterSeesNew) {
 
 TEST(StashReserve, TakeGivesAnEmptyBufferOfTheSmallestClassThatFits) {
   StashReserve reserve;
-  const std::array<std::pair<std::size_t, std::size_t>, 8> cases{{{0, 1024},
-                                                                  {1, 1024},
-                                                                  {100, 1024},
-                                                                  {1024, 1024},
-                                                                  {1025, 8192},
-                                                                  {8192, 8192},
-                                                                  {8193, 65536},
-                                                                  {StashReserve::kLargestBytes, 65536}}};
+  const std::array<std::pair<std::size_t, std::size_t>, 10> cases{{{0, 1024},
+                                                                   {1, 1024},
+                                                                   {100, 1024},
+                                                                   {1024, 1024},
+                                                                   {1025, 4096},
+                                                                   {4096, 4096},
+                                                                   {4097, 16384},
+                                                                   {16384, 16384},
+                                                                   {16385, 65536},
+                                                                   {StashReserve::kLargestBytes, 65536}}};
   for (const auto& [bytes, capacity] : cases) {
     const Buffer buffer = reserve.take(bytes);
     EXPECT_TRUE(buffer.empty()) << bytes;
@@ -89,8 +91,8 @@ TEST(StashReserve, ASmallerSpareNeverServesALargerNeed) {
   Buffer small = reserve.take(1024);
   const std::uint8_t* smallData = small.data();
   reserve.giveBack(std::move(small));
-  const Buffer middle = reserve.take(3000);  // 8 KiB: the 1 KiB spare cannot hold it
-  EXPECT_EQ(middle.capacity(), 8192u);
+  const Buffer middle = reserve.take(3000);  // 4 KiB: the 1 KiB spare cannot hold it
+  EXPECT_EQ(middle.capacity(), 4096u);
   EXPECT_NE(middle.data(), smallData);
   EXPECT_EQ(reserve.keptBytes(), 1024u);
   EXPECT_EQ(reserve.take(1).data(), smallData);
@@ -114,7 +116,7 @@ TEST(StashReserve, ANeedIsServedFromItsOwnClassOnly) {
 
 TEST(StashReserve, BuffersWhoseCapacityIsNotAClassSizeAreNotKept) {
   StashReserve reserve;
-  for (const std::size_t capacity : {std::size_t{0}, std::size_t{512}, std::size_t{1500}, std::size_t{4096},
+  for (const std::size_t capacity : {std::size_t{0}, std::size_t{512}, std::size_t{1500}, std::size_t{8192},
                                      2 * StashReserve::kLargestBytes}) {
     Buffer buffer;
     buffer.reserve(capacity);
@@ -123,17 +125,17 @@ TEST(StashReserve, BuffersWhoseCapacityIsNotAClassSizeAreNotKept) {
     EXPECT_EQ(buffer.capacity(), 0u) << capacity;  // freed, not left with the caller
     EXPECT_EQ(reserve.keptBytes(), 0u) << capacity;
   }
-  EXPECT_EQ(reserve.take(1500).capacity(), 8192u);  // not the 1500-byte one
+  EXPECT_EQ(reserve.take(1500).capacity(), 4096u);  // not the 1500-byte one
 }
 
 TEST(StashReserve, ABufferThatGrewIsKeptInItsNewClass) {
   StashReserve reserve;
   Buffer buffer = reserve.take(100);
-  buffer.reserve(8192);
+  buffer.reserve(4096);
   buffer.assign(1500, 1);
   const std::uint8_t* data = buffer.data();
   reserve.giveBack(std::move(buffer));
-  EXPECT_EQ(reserve.keptBytes(), 8192u);
+  EXPECT_EQ(reserve.keptBytes(), 4096u);
   const Buffer again = reserve.take(2000);
   EXPECT_EQ(again.data(), data);
   EXPECT_TRUE(again.empty());

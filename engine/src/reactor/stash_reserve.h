@@ -1,8 +1,9 @@
 // Internal, not part of the API.
 // StashReserve: buffers for bytes a starving channel has read but cannot decode yet (B5),
 // kept between starvation episodes so that starving in steady state allocates nothing, even
-// with thousands of channels starving at once. Three size classes (1, 8 and 64 KiB): a few
-// frames, many frames, a whole read. Owns the spare buffers; loop thread only.
+// with thousands of channels starving at once. Four size classes (1, 4, 16 and 64 KiB): a
+// few frames, a short read (the loop's reads near pool exhaustion), part of a read, a whole
+// read. Owns the spare buffers; loop thread only.
 #pragma once
 
 #include <array>
@@ -14,7 +15,7 @@ namespace tofu::detail {
 
 class StashReserve {
  public:
-  static constexpr std::array<std::size_t, 3> kClassBytes{1024, 8 * 1024, 64 * 1024};
+  static constexpr std::array<std::size_t, 4> kClassBytes{1024, 4 * 1024, 16 * 1024, 64 * 1024};
   static constexpr std::size_t kLargestBytes = kClassBytes.back();  // at least one read
   // Spare capacity kept in all (every class full for 256 starving channels fits); past it,
   // returned buffers are freed.
