@@ -58,6 +58,9 @@ class FrameDecoder {
   std::span<std::uint8_t> bodyTail() noexcept;
   void bodyFilled(std::size_t bytes) noexcept { bodyFill_ += bytes; }
 
+  // True when a header is decoded and the frame waits for attachMessage().
+  bool awaitingMessage() const noexcept { return headerReady_ && !hasMessage_; }
+
   // True when part of a frame has been consumed (the stream ended mid-frame if EOF now).
   bool midFrame() const noexcept { return headerFill_ > 0 || hasMessage_; }
 

@@ -218,6 +218,11 @@ void IoChannel::afterWritten(MessageQueue& written) {
 
 void IoChannel::readAvailable() {
   if (readDone_ || starving_ || !consumeStash()) return;
+  // Mid-frame, a message may already be attached and the read would need no other.
+  if (!decoder_.midFrame() && loop_.starveBeforeReading()) {
+    starve();
+    return;
+  }
   const std::span<std::uint8_t> buffer = loop_.readBuffer();
   for (int round = 0; round < kReadsPerEvent; ++round) {
     const std::span<std::uint8_t> tail = decoder_.bodyTail();
@@ -277,9 +282,7 @@ bool IoChannel::consume(const std::uint8_t* data, std::size_t size, bool fromSta
           stash_.assign(data, data + size);
           stashUsed_ = 0;
         }
-        starving_ = true;
-        loop_.startStarving(*this);
-        updateInterest();
+        starve();
         return false;
       case FrameDecoder::Event::frameComplete:
         deliverFrame(decoder_.takeFrame());
@@ -292,8 +295,19 @@ bool IoChannel::consume(const std::uint8_t* data, std::size_t size, bool fromSta
   }
 }
 
+void IoChannel::starve() {
+  starving_ = true;
+  loop_.startStarving(*this);
+  updateInterest();
+}
+
 void IoChannel::resume(MessagePtr message) {
   starving_ = false;
+  if (!message) {
+    updateInterest();
+    readAvailable();
+    return;
+  }
   decoder_.attachMessage(std::move(message));
   if (consumeStash()) updateInterest();
 }

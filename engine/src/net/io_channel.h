@@ -38,7 +38,11 @@ class IoChannel final : public Channel {
 
   // Writes what is queued, as far as the socket takes it.
   void flush();
-  // The pool has a message again: continue decoding and reading.
+  // True while starving with a decoded header that waits for a pool message; false when it
+  // starved before reading (EventLoop::starveBeforeReading).
+  bool awaitingMessage() const noexcept { return decoder_.awaitingMessage(); }
+  // The pool has messages again: continue decoding with `message` (null when the channel
+  // starved before reading: it reads now, from the loop's spare messages).
   void resume(MessagePtr message);
 
   bool flushScheduled = false;  // listed in the loop's flush list for this pass
@@ -56,6 +60,7 @@ class IoChannel final : public Channel {
   // Decodes `size` bytes; false when reading must stop (starved, closed, or read side done).
   bool consume(const std::uint8_t* data, std::size_t size, bool fromStash);
   bool consumeStash();
+  void starve();
   void deliverFrame(MessagePtr frame);
   void onEndOfStream();
   void onSocketError(int error, Status otherwise);

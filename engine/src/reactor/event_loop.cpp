@@ -278,6 +278,12 @@ std::size_t EventLoop::readLimit() {
   return receiveSpares_.size() < kFewReceiveMessages ? kShortReadBytes : kReadBufferSize;
 }
 
+bool EventLoop::starveBeforeReading() {
+  if (starving_.size() < kStarvingWithStash) return false;
+  if (receiveSpares_.empty()) engine_.pool().takeForReceive(receiveSpares_, kReceiveBatch);
+  return receiveSpares_.empty();
+}
+
 void EventLoop::startStarving(IoChannel& channel) {
   starving_.push_back(&channel);
   GroupImpl& group = channel.group();
@@ -305,6 +311,11 @@ void EventLoop::resumeStarving() {
     if (!storage) return;
     IoChannel& channel = *starving_.front();
     stopStarving(channel);
+    if (!channel.awaitingMessage()) {
+      // It starved before reading: the message stays a spare, for its read right now.
+      receiveSpares_.pushFront(std::move(storage));
+      storage = nullptr;
+    }
     channel.resume(std::move(storage));
   }
 }

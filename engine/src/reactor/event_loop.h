@@ -75,6 +75,10 @@ class EventLoop {
   // How many bytes the next read may take: the whole read buffer, or only a little when few
   // pool messages are left, so that a channel starving after the read sets little aside.
   std::size_t readLimit();
+  // True when the pool is dry and many channels already starve with bytes set aside: a
+  // channel should then starve before reading, leaving its bytes in the socket, so the
+  // bytes set aside stay bounded however many channels starve at once.
+  bool starveBeforeReading();
   void startStarving(IoChannel& channel);
   void stopStarving(IoChannel& channel);
   StashReserve& stashReserve() noexcept { return stashes_; }
@@ -100,6 +104,9 @@ class EventLoop {
   // Fewer spare receive messages than this, even after asking the pool: reads are kept small.
   static constexpr std::size_t kFewReceiveMessages = 8;
   static constexpr std::size_t kShortReadBytes = 4 * 1024;
+  // Starving channels that may hold read bytes (a stash each); past them, channels starve
+  // before reading.
+  static constexpr std::size_t kStarvingWithStash = 64;
 
   void run();
   void runPass();

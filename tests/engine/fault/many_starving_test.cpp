@@ -1,0 +1,149 @@
+// Fault injection: far more channels starve at once than the engine sets read bytes aside for
+// (DECISIONS.md B5). 150 raw peers each write a HelloRequest and 8 Requests to a server whose
+// 16-message pool runs dry because its application receives nothing yet. Checked: past the
+// channels that starve holding bytes already read (at most 64, EventLoop::kStarvingWithStash),
+// a channel starves before reading and its bytes stay in its socket, so the memory set aside
+// is bounded however many channels starve; once the application receives, every frame of
+// every channel arrives, once and in order.
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tofu/tofu.h"
+
+#include "engine_harness.h"
+#include "raw_peer.h"
+
+namespace tofu::test {
+namespace {
+
+constexpr int kPeers = 150;
+constexpr int kRequestsPerPeer = 8;
+constexpr std::uint64_t kFirstRequestId = 100;
+// What the engine may hold read but undecoded: one stash per starving channel, for at most
+// this many channels; every other channel leaves its bytes unread.
+constexpr int kStarvingWithStash = 64;
+constexpr int kPoolMessages = 16;
+
+// The bytes `peer` wrote that the engine has not read yet. UDS: the peer's own send queue (a
+// Unix stream socket charges its buffers, overhead included, to the sender until read).
+// TCP: the engine's socket for this connection, found in this process by its ports.
+int unreadBytes(Transport transport, const RawPeer& peer) {
+  int bytes = -1;
+  if (transport == Transport::uds) {
+    if (::ioctl(peer.fd(), SIOCOUTQ, &bytes) != 0) return -1;
+    return bytes;
+  }
+  const int engineSide = findConnectedTcpSocket(peerPort(peer.fd()), localPort(peer.fd()));
+  if (engineSide < 0 || ::ioctl(engineSide, FIONREAD, &bytes) != 0) return -1;
+  return bytes;
+}
+
+std::vector<std::uint8_t> helloAndRequests(int peer) {
+  auto frame = Message::create();
+  EXPECT_EQ(prepareHelloRequest(*frame, Address::tcp("127.0.0.1", 1)), Status::success);
+  frame->setChannelNumber(1);
+  frame->setMessageId(1);
+  std::vector<std::uint8_t> bytes = frameBytes(*frame);
+  for (int i = 0; i < kRequestsPerPeer; ++i) {
+    const std::string body = "peer " + std::to_string(peer) + " request " + std::to_string(i);
+    frame->header() = rawHeader(OpCode::Request, 1, kFirstRequestId + static_cast<std::uint64_t>(i), 0,
+                                static_cast<std::uint16_t>(body.size()));
+    frame->headers().reset();
+    frame->body().assign(body);
+    const std::vector<std::uint8_t> request = frameBytes(*frame);
+    bytes.insert(bytes.end(), request.begin(), request.end());
+  }
+  return bytes;
+}
+
+class FaultManyStarving : public ::testing::TestWithParam<Transport> {};
+
+INSTANTIATE_TEST_SUITE_P(Transports, FaultManyStarving, kAllTransports, TransportName());
+
+TEST_P(FaultManyStarving, PastTheStashedChannelsBytesStayInTheSocketAndNothingIsLost) {
+  Options small;
+  small.initialPoolMsgs = kPoolMessages;
+  small.maxPoolMsgs = kPoolMessages;
+  Engine server(small);
+  ChannelGroup& group = server.group();
+  const Listening listening = listen(server.ampe(), group, listenAddress(GetParam()));
+  ASSERT_NE(listening.channel, 0u);
+
+  std::vector<std::unique_ptr<RawPeer>> peers;
+  std::vector<int> written;
+  for (int i = 0; i < kPeers; ++i) {
+    peers.push_back(RawPeer::connectTo(listening.bound));
+    ASSERT_NE(peers.back(), nullptr) << "peer " << i;
+    const std::vector<std::uint8_t> bytes = helloAndRequests(i);
+    ASSERT_TRUE(peers.back()->sendBytes(bytes)) << "peer " << i;
+    written.push_back(static_cast<int>(bytes.size()));
+  }
+
+  // The application has received nothing, so the pool is dry: wait until the engine has seen
+  // every peer's bytes (bounded), then count the peers whose bytes it left unread.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  int untouched = 0;
+  int readInPart = 0;
+  int stable = 0;
+  while (std::chrono::steady_clock::now() < deadline && stable < 5) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    int nowUntouched = 0;
+    readInPart = 0;
+    for (std::size_t i = 0; i < peers.size(); ++i) {
+      const int unread = unreadBytes(GetParam(), *peers[i]);
+      ASSERT_GE(unread, 0) << "cannot see the unread bytes of peer " << i;
+      if (unread >= written[i]) {  // UDS counts the buffers' overhead too
+        ++nowUntouched;
+      } else if (unread != 0) {
+        ++readInPart;
+      }
+    }
+    stable = nowUntouched == untouched ? stable + 1 : 0;
+    untouched = nowUntouched;
+  }
+  EXPECT_GE(server.ampe().counters().poolEmptyEpisodes, 1u);
+  // At most kPoolMessages frames were decoded and at most kStarvingWithStash channels hold read
+  // bytes; each peer's bytes fit in one read, so every other channel never read.
+  EXPECT_GE(untouched, kPeers - kStarvingWithStash - kPoolMessages)
+      << "channels read bytes they could not decode: memory set aside grows with the channels";
+  EXPECT_EQ(readInPart, 0);
+
+  // Now receive: every frame arrives once, in order per channel.
+  std::map<std::uint16_t, std::vector<std::uint64_t>> requests;
+  int hellos = 0;
+  int requestCount = 0;
+  while (hellos < kPeers || requestCount < kPeers * kRequestsPerPeer) {
+    auto got = receive(group);
+    ASSERT_NE(got, nullptr) << hellos << " HelloRequests and " << requestCount << " Requests arrived";
+    if (got->opCode() == OpCode::HelloRequest) {
+      ++hellos;
+      EXPECT_TRUE(requests.emplace(got->channelNumber(), std::vector<std::uint64_t>{}).second)
+          << "two HelloRequests on " << describe(got);
+    } else if (got->opCode() == OpCode::Request) {
+      ++requestCount;
+      requests[got->channelNumber()].push_back(got->messageId());
+    } else {
+      EXPECT_EQ(got->status(), Status::pool_empty) << describe(got);
+    }
+    server.ampe().put(got);
+  }
+  EXPECT_EQ(hellos, kPeers);
+  ASSERT_EQ(requests.size(), static_cast<std::size_t>(kPeers));
+  std::vector<std::uint64_t> expected;
+  for (int i = 0; i < kRequestsPerPeer; ++i) expected.push_back(kFirstRequestId + static_cast<std::uint64_t>(i));
+  for (const auto& [channel, ids] : requests) EXPECT_EQ(ids, expected) << "channel " << channel;
+  EXPECT_EQ(expectNothing(group), nullptr);
+}
+
+}  // namespace
+}  // namespace tofu::test
