@@ -230,7 +230,10 @@ void IoChannel::readAvailable() {
     iovec parts[2] = {{tail.data(), tail.size()}, {buffer.data(), kReadAfterBody}};
     // Between frames of a peer that sends large bodies, read just enough for the next header
     // and the start of its body: the rest of the body then goes straight into its message.
-    if (!direct) parts[0] = {buffer.data(), largeBodies_ ? std::min(kReadAfterBody, loop_.readLimit()) : loop_.readLimit()};
+    if (!direct) {
+      const std::size_t limit = loop_.readLimit();
+      parts[0] = {buffer.data(), largeBodies_ ? std::min(kReadAfterBody, limit) : limit};
+    }
     const std::size_t wanted = parts[0].iov_len + (direct ? parts[1].iov_len : 0);
     const ssize_t got = ::readv(socket(), parts, direct ? 2 : 1);
     if (got > 0) {
@@ -303,13 +306,14 @@ void IoChannel::starve() {
 
 void IoChannel::resume(MessagePtr message) {
   starving_ = false;
-  if (!message) {
-    updateInterest();
-    readAvailable();
-    return;
-  }
   decoder_.attachMessage(std::move(message));
   if (consumeStash()) updateInterest();
+}
+
+void IoChannel::resumeReading() {
+  starving_ = false;
+  updateInterest();
+  readAvailable();
 }
 
 void IoChannel::deliverFrame(MessagePtr frame) {

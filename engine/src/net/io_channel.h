@@ -41,9 +41,11 @@ class IoChannel final : public Channel {
   // True while starving with a decoded header that waits for a pool message; false when it
   // starved before reading (EventLoop::starveBeforeReading).
   bool awaitingMessage() const noexcept { return decoder_.awaitingMessage(); }
-  // The pool has messages again: continue decoding with `message` (null when the channel
-  // starved before reading: it reads now, from the loop's spare messages).
+  // The pool has a message again: continue decoding into it, then reading.
   void resume(MessagePtr message);
+  // The pool has messages again for a channel that starved before reading: it reads now,
+  // taking the loop's spare receive messages.
+  void resumeReading();
 
   bool flushScheduled = false;  // listed in the loop's flush list for this pass
 

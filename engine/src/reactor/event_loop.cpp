@@ -311,12 +311,13 @@ void EventLoop::resumeStarving() {
     if (!storage) return;
     IoChannel& channel = *starving_.front();
     stopStarving(channel);
-    if (!channel.awaitingMessage()) {
+    if (channel.awaitingMessage()) {
+      channel.resume(std::move(storage));
+    } else {
       // It starved before reading: the message stays a spare, for its read right now.
       receiveSpares_.pushFront(std::move(storage));
-      storage = nullptr;
+      channel.resumeReading();
     }
-    channel.resume(std::move(storage));
   }
 }
 
