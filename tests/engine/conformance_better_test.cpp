@@ -44,6 +44,29 @@ double processCpuSeconds() {
 }
 
 class Better : public ::testing::TestWithParam<Transport> {};
+
+// Listens on `group` and connects a raw peer (with `receiveBufferBytes`, see RawPeer) that
+// sends a HelloRequest with `helloId` on its channel 4; `channel` gets the server's number for
+// it. Null, with a failure, when any step fails.
+std::unique_ptr<RawPeer> listenAndSayHello(Engine& server, ChannelGroup& group, Transport transport,
+                                           std::uint64_t helloId, std::uint16_t& channel,
+                                           int receiveBufferBytes = 0) {
+  const Listening listening = listen(server.ampe(), group, listenAddress(transport));
+  if (listening.channel == 0) return nullptr;
+  auto peer = RawPeer::connectTo(listening.bound, receiveBufferBytes);
+  if (!peer || !sayHello(*peer, server.ampe(), 4, helloId)) {
+    ADD_FAILURE() << "no raw peer said hello";
+    return nullptr;
+  }
+  auto hello = receive(group);
+  if (!hello || hello->opCode() != OpCode::HelloRequest) {
+    ADD_FAILURE() << "expected the HelloRequest, got " << describe(hello);
+    return nullptr;
+  }
+  channel = hello->channelNumber();
+  server.ampe().put(hello);
+  return peer;
+}
 INSTANTIATE_TEST_SUITE_P(Transports, Better, kAllTransports, TransportName());
 
 // ---------------------------------------------------------------------------------------------
@@ -152,10 +175,7 @@ TEST_P(BetterMore, B2_MoreOnNonRegularOpCodeClosesOnlyThatChannel) {
 // B5: no busy loops
 
 TEST_P(Better, B5_PoolEmptyOncePerEpisodeAndNoBusyLoop) {
-  Options tiny;
-  tiny.initialPoolMsgs = 2;
-  tiny.maxPoolMsgs = 2;
-  Engine server(tiny);
+  Engine server(fixedPoolOptions(2));
   Engine client(roomyOptions());
   ChannelGroup& serverGroup = server.group();
   ChannelGroup& clientGroup = client.group();
@@ -235,20 +255,11 @@ TEST_P(Better, B5_PoolEmptyOncePerEpisodeAndNoBusyLoop) {
 // message is attached to it, with no more bytes to come. If it were not delivered then, a
 // graceful close would wait forever for the ByeResponse.
 TEST_P(Better, B5_StarvedChannelResumesWithAnEmptyFrame) {
-  Options small;
-  small.initialPoolMsgs = 8;
-  small.maxPoolMsgs = 8;
-  Engine server(small);
+  Engine server(fixedPoolOptions(8));
   ChannelGroup& group = server.group();
-  const Listening listening = listen(server.ampe(), group, listenAddress(GetParam()));
-  ASSERT_NE(listening.channel, 0u);
-  auto peer = RawPeer::connectTo(listening.bound);
+  std::uint16_t channel = 0;
+  auto peer = listenAndSayHello(server, group, GetParam(), 5101, channel);
   ASSERT_NE(peer, nullptr);
-  ASSERT_TRUE(sayHello(*peer, server.ampe(), 4, 5101));
-  auto hello = receive(group);
-  ASSERT_TRUE(hello && hello->opCode() == OpCode::HelloRequest) << describe(hello);
-  const std::uint16_t channel = hello->channelNumber();
-  server.ampe().put(hello);
 
   // Leave exactly one idle message in the pool: enough for the first frame only.
   std::vector<MessagePtr> held = holdAllButOnePoolMessage(server.ampe());
@@ -289,20 +300,11 @@ TEST_P(Better, B5_StarvedChannelResumesWithAnEmptyFrame) {
 // replies). Here the peer reads slowly, so the engine's writes stall on a full socket while
 // the channel starves; they must go on once the peer reads, with the channel still starved.
 TEST_P(Better, B5_StarvedChannelKeepsSending) {
-  Options small;
-  small.initialPoolMsgs = 8;
-  small.maxPoolMsgs = 8;
-  Engine server(small);
+  Engine server(fixedPoolOptions(8));
   ChannelGroup& group = server.group();
-  const Listening listening = listen(server.ampe(), group, listenAddress(GetParam()));
-  ASSERT_NE(listening.channel, 0u);
-  auto peer = RawPeer::connectTo(listening.bound, 4096);  // a small receive buffer
+  std::uint16_t channel = 0;
+  auto peer = listenAndSayHello(server, group, GetParam(), 5201, channel, 4096);  // a small receive buffer
   ASSERT_NE(peer, nullptr);
-  ASSERT_TRUE(sayHello(*peer, server.ampe(), 4, 5201));
-  auto hello = receive(group);
-  ASSERT_TRUE(hello && hello->opCode() == OpCode::HelloRequest) << describe(hello);
-  const std::uint16_t channel = hello->channelNumber();
-  server.ampe().put(hello);
 
   // More incoming frames than the written ones will give back to the pool: whatever the
   // writes recycle, the channel takes for these and starves again.

@@ -114,6 +114,13 @@ Options roomyOptions() {
   return options;
 }
 
+Options fixedPoolOptions(std::uint16_t messages) {
+  Options options;
+  options.initialPoolMsgs = messages;
+  options.maxPoolMsgs = messages;
+  return options;
+}
+
 Options limitedOptions() {
   Options options = roomyOptions();
   options.sendQueueLimitBytes = 64 * 1024;

@@ -71,10 +71,7 @@ class FaultManyStarving : public ::testing::TestWithParam<Transport> {};
 INSTANTIATE_TEST_SUITE_P(Transports, FaultManyStarving, kAllTransports, TransportName());
 
 TEST_P(FaultManyStarving, PastTheStashedChannelsBytesStayInTheSocketAndNothingIsLost) {
-  Options small;
-  small.initialPoolMsgs = kPoolMessages;
-  small.maxPoolMsgs = kPoolMessages;
-  Engine server(small);
+  Engine server(fixedPoolOptions(kPoolMessages));
   ChannelGroup& group = server.group();
   const Listening listening = listen(server.ampe(), group, listenAddress(GetParam()));
   ASSERT_NE(listening.channel, 0u);
@@ -140,7 +137,9 @@ TEST_P(FaultManyStarving, PastTheStashedChannelsBytesStayInTheSocketAndNothingIs
   EXPECT_EQ(hellos, kPeers);
   ASSERT_EQ(requests.size(), static_cast<std::size_t>(kPeers));
   std::vector<std::uint64_t> expected;
-  for (int i = 0; i < kRequestsPerPeer; ++i) expected.push_back(kFirstRequestId + static_cast<std::uint64_t>(i));
+  for (int i = 0; i < kRequestsPerPeer; ++i) {
+    expected.push_back(kFirstRequestId + static_cast<std::uint64_t>(i));
+  }
   for (const auto& [channel, ids] : requests) EXPECT_EQ(ids, expected) << "channel " << channel;
   EXPECT_EQ(expectNothing(group), nullptr);
 }

@@ -39,13 +39,6 @@ bool isPoolEmpty(const Message& m) {
 
 constexpr int kRequestsPerRound = 30;  // well over the pool, so every channel starves
 
-Options tinyPool() {
-  Options options;
-  options.initialPoolMsgs = 4;
-  options.maxPoolMsgs = 4;
-  return options;
-}
-
 class FaultPool : public ::testing::TestWithParam<Transport> {
  protected:
   struct ClientChannel {
@@ -198,7 +191,7 @@ class FaultPool : public ::testing::TestWithParam<Transport> {
     EXPECT_EQ(g2_.requests.size(), 1u);
   }
 
-  Engine server_{tinyPool()};
+  Engine server_{fixedPoolOptions(4)};
   Engine client_{roomyOptions()};
   ChannelGroup& clientGroup_ = client_.group();
   ServerSide g1_;
@@ -294,7 +287,7 @@ TEST_P(FaultPoolFrame, WithoutPayloadWaitingForAMessageIsDeliveredWhenThePoolRef
   // and a message is attached to it. When those bytes are the last the peer sends and the pool
   // is empty at that moment, the frame must still be delivered once a message comes back: no
   // further bytes will arrive to push it through (a graceful close's ByeRequest is such a frame).
-  Engine server(tinyPool());
+  Engine server(fixedPoolOptions(4));
   ChannelGroup& group = server.group();
   const Listening listening = listen(server.ampe(), group, listenAddress(GetParam()));
   ASSERT_NE(listening.channel, 0u);

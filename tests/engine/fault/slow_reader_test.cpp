@@ -236,10 +236,7 @@ bool sendSome(int fd, const std::vector<std::uint8_t>& bytes, std::size_t& offse
 }
 
 TEST_P(FaultSlowReader, ApplicationThatStopsReadingStopsTheSenderAtTheEngineLimit) {
-  Options options;
-  options.initialPoolMsgs = 16;
-  options.maxPoolMsgs = 16;
-  Engine engine(options);
+  Engine engine(fixedPoolOptions(16));
   ChannelGroup& group = engine.group();
   Ampe& ampe = engine.ampe();
   const Listening listening = listen(ampe, group, listenAddress(GetParam()));
