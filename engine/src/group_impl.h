@@ -46,6 +46,9 @@ class GroupImpl final : public ChannelGroup {
   MessageQueue& pendingBatch() noexcept { return pending_; }
   bool pendingScheduled = false;     // already listed for this pass's flush
   bool poolEmptyReported = false;    // a pool_empty was sent for the current episode (B5)
+  // Any thread: the group's last pool_empty is queued and not yet received. Set by the
+  // reactor, cleared by waitReceive() when it hands the notice out.
+  std::atomic<bool> poolEmptyUnread{false};
   std::size_t starvingChannels = 0;  // channels of this group waiting for a pool message
   bool destroyed = false;            // destroy() began: deliveries go back to the pool
 

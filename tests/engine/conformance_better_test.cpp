@@ -295,6 +295,66 @@ TEST_P(Better, B5_StarvedChannelResumesWithAnEmptyFrame) {
   }
 }
 
+// A pool_empty the application has not received yet already tells it that the pool ran dry:
+// the group starving again before it is read continues that episode, and no second notice
+// piles up behind the traffic (under a flood there would be one per refill). Once it is read,
+// the next episode is reported again.
+TEST_P(Better, B5_AnUnreadPoolEmptyCoversTheGroupStarvingAgain) {
+  Engine server(fixedPoolOptions(8));
+  ChannelGroup& group = server.group();
+  std::uint16_t channel = 0;
+  auto peer = listenAndSayHello(server, group, GetParam(), 5201, channel);
+  ASSERT_NE(peer, nullptr);
+  std::vector<MessagePtr> held = holdAllButOnePoolMessage(server.ampe());
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  const std::uint64_t framesBefore = server.ampe().counters().framesRead;
+
+  auto frame = Message::create();  // not from the pool
+  std::vector<std::uint8_t> bytes;
+  for (std::uint64_t id = 5202; id <= 5204; ++id) {
+    frame->header() = rawHeader(OpCode::Request, 4, id);
+    frame->body().assign("flood");
+    const std::vector<std::uint8_t> encoded = encodeFrame(*frame);
+    bytes.insert(bytes.end(), encoded.begin(), encoded.end());
+  }
+  ASSERT_TRUE(peer->sendBytes(bytes));
+
+  // The one message takes the first frame; the second starves the channel: [5202, pool_empty].
+  auto first = receive(group);
+  ASSERT_TRUE(first && first->messageId() == 5202u) << describe(first);
+  // Given back before the notice is read: the second frame arrives and the third starves the
+  // channel again, while the notice still waits in the queue.
+  server.ampe().put(first);
+  const auto deadline = Clock::now() + defaultTimeout();
+  while (server.ampe().counters().framesRead < framesBefore + 2) {
+    ASSERT_LT(Clock::now(), deadline) << "the second frame was never read";
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  auto notice = receive(group);
+  ASSERT_TRUE(notice && notice->isFromEngine() && notice->status() == Status::pool_empty) << describe(notice);
+  auto second = receive(group);
+  ASSERT_TRUE(second && second->messageId() == 5203u) << describe(second);
+  auto extra = tryReceive(group, std::chrono::milliseconds(200));
+  EXPECT_TRUE(extra == nullptr) << "a second pool_empty while the first was unread: " << describe(extra);
+  EXPECT_EQ(server.ampe().counters().poolEmptyEpisodes, 1u);
+
+  // The notice was read: the channel starving again (the fourth frame) is a new episode.
+  server.ampe().put(second);
+  auto third = receive(group);
+  ASSERT_TRUE(third && third->messageId() == 5204u) << describe(third);
+  frame->header() = rawHeader(OpCode::Request, 4, 5205);
+  ASSERT_TRUE(peer->sendBytes(encodeFrame(*frame)));
+  auto again = receive(group);
+  EXPECT_TRUE(again && again->isFromEngine() && again->status() == Status::pool_empty) << describe(again);
+  EXPECT_EQ(server.ampe().counters().poolEmptyEpisodes, 2u);
+
+  held.push_back(std::move(frame));
+  for (MessagePtr* message : {&notice, &third, &again, &extra}) {
+    if (*message) held.push_back(std::move(*message));
+  }
+  for (auto& message : held) server.ampe().put(message);
+}
+
 // Starving stops reading, not writing: the frames a channel still has to send may be what
 // holds the pool's messages (an application that posts from pool messages and waits for the
 // replies). Here the peer reads slowly, so the engine's writes stall on a full socket while

@@ -288,8 +288,12 @@ void EventLoop::startStarving(IoChannel& channel) {
   starving_.push_back(&channel);
   GroupImpl& group = channel.group();
   ++group.starvingChannels;
-  if (group.poolEmptyReported) return;
-  group.poolEmptyReported = true;  // B5: once per episode per group
+  // B5: once per episode per group. While the group's last notice is still unread, the
+  // application has not seen that episode end, and the group starving again continues it:
+  // under a flood, notices do not pile up behind the traffic (each would need a message).
+  if (group.poolEmptyReported || group.poolEmptyUnread.load(std::memory_order_relaxed)) return;
+  group.poolEmptyReported = true;
+  group.poolEmptyUnread.store(true, std::memory_order_relaxed);
   EngineCounterSet::add(engine_.counterSet().poolEmptyEpisodes);
   MessagePtr notice = engine_.pool().takeNotice();
   notice->setOpCode(OpCode::Signal);
