@@ -332,6 +332,33 @@ TEST(FrameDecoder, MidFrameTracksPartialFrames) {
   EXPECT_FALSE(decoder.midFrame());
 }
 
+// What a starving channel may read without needing a second message: the rest of the binary
+// header, then (with a message) the rest of the text headers and body, and nothing while a
+// decoded header waits for its message.
+TEST(FrameDecoder, RestOfFrameIsWhatTheFrameStillNeeds) {
+  const Bytes frame = encodeFrame(*makeMessage(OpCode::Request, 5, 1, "a:b\r\n", "body"));
+  ASSERT_EQ(frame.size(), kBinaryHeaderSize + 5 + 4);
+  FrameDecoder decoder;
+  std::size_t consumed = 0;
+  EXPECT_EQ(decoder.restOfFrame(), kBinaryHeaderSize);
+  EXPECT_FALSE(decoder.hasMessage());
+  EXPECT_EQ(decoder.feed(frame.data(), 6, consumed), Event::needBytes);
+  EXPECT_EQ(decoder.restOfFrame(), kBinaryHeaderSize - 6);
+  EXPECT_EQ(decoder.feed(frame.data() + 6, frame.size() - 6, consumed), Event::needMessage);
+  EXPECT_EQ(decoder.restOfFrame(), 0u);
+  decoder.attachMessage(Message::create());
+  EXPECT_TRUE(decoder.hasMessage());
+  EXPECT_EQ(decoder.restOfFrame(), 9u);
+  EXPECT_EQ(decoder.feed(frame.data() + 16, 2, consumed), Event::needBytes);
+  EXPECT_EQ(decoder.restOfFrame(), 7u);
+  EXPECT_EQ(decoder.feed(frame.data() + 18, 3, consumed), Event::needBytes);
+  EXPECT_EQ(decoder.restOfFrame(), 4u);  // into the body now
+  EXPECT_EQ(decoder.feed(frame.data() + 21, 4, consumed), Event::frameComplete);
+  EXPECT_NE(decoder.takeFrame(), nullptr);
+  EXPECT_FALSE(decoder.hasMessage());
+  EXPECT_EQ(decoder.restOfFrame(), kBinaryHeaderSize);
+}
+
 TEST(FrameDecoder, ReleaseMessageHandsBackAPartialFrame) {
   FrameDecoder decoder;
   EXPECT_EQ(decoder.releaseMessage(), nullptr);

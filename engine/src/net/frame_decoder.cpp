@@ -60,6 +60,12 @@ FrameDecoder::Event FrameDecoder::feed(const std::uint8_t* data, std::size_t siz
   return complete ? Event::frameComplete : Event::needBytes;
 }
 
+std::size_t FrameDecoder::restOfFrame() const noexcept {
+  if (!headerReady_) return kBinaryHeaderSize - headerFill_;
+  if (!hasMessage_) return 0;
+  return (header_.textHeadersLen - headersFill_) + (header_.bodyLen - bodyFill_);
+}
+
 std::span<std::uint8_t> FrameDecoder::bodyTail() noexcept {
   if (!hasMessage_ || headersFill_ != header_.textHeadersLen) return {};
   ByteBuffer& body = message_->body();

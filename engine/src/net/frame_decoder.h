@@ -61,6 +61,14 @@ class FrameDecoder {
   // True when a header is decoded and the frame waits for attachMessage().
   bool awaitingMessage() const noexcept { return headerReady_ && !hasMessage_; }
 
+  // Bytes that would take the current frame as far as it can go without another message: to
+  // its end once a message is attached, else to the end of its binary header. 0 while a
+  // decoded header waits for its message.
+  std::size_t restOfFrame() const noexcept;
+
+  // True when a message is attached to the current frame.
+  bool hasMessage() const noexcept { return hasMessage_; }
+
   // True when part of a frame has been consumed (the stream ended mid-frame if EOF now).
   bool midFrame() const noexcept { return headerFill_ > 0 || hasMessage_; }
 

@@ -218,22 +218,30 @@ void IoChannel::afterWritten(MessageQueue& written) {
 
 void IoChannel::readAvailable() {
   if (readDone_ || starving_ || !consumeStash()) return;
-  // Mid-frame, a message may already be attached and the read would need no other.
-  if (!decoder_.midFrame() && loop_.starveBeforeReading()) {
-    starve();
-    return;
-  }
   const std::span<std::uint8_t> buffer = loop_.readBuffer();
   for (int round = 0; round < kReadsPerEvent; ++round) {
+    // Past the starving channels that may hold a stash, with the pool dry, a channel starts
+    // no new frame: it starves before reading, or finishes the frame it is in (below).
+    const bool poolDry = loop_.starveBeforeReading();
+    if (poolDry && (!decoder_.midFrame() || decoder_.restOfFrame() == 0)) {
+      starve();
+      return;
+    }
     const std::span<std::uint8_t> tail = decoder_.bodyTail();
-    const bool direct = tail.size() >= kDirectReadBytes;
-    iovec parts[2] = {{tail.data(), tail.size()}, {buffer.data(), kReadAfterBody}};
+    // Reading past that frame would need a stash, and the many channels in that state one each.
+    const bool direct = tail.size() >= kDirectReadBytes || (poolDry && !tail.empty());
+    // Into the read buffer: after the body tail when direct, else everything.
+    std::size_t limit = 0;
+    if (poolDry) {
+      limit = direct ? 0 : std::min(decoder_.restOfFrame(), buffer.size());
+    } else {
+      limit = loop_.readLimit(direct || !decoder_.hasMessage() ? 0 : decoder_.restOfFrame());
+    }
     // Between frames of a peer that sends large bodies, read just enough for the next header
     // and the start of its body: the rest of the body then goes straight into its message.
-    if (!direct) {
-      const std::size_t limit = loop_.readLimit();
-      parts[0] = {buffer.data(), largeBodies_ ? std::min(kReadAfterBody, limit) : limit};
-    }
+    if (direct || largeBodies_) limit = std::min(limit, kReadAfterBody);
+    iovec parts[2] = {{tail.data(), tail.size()}, {buffer.data(), limit}};
+    if (!direct) parts[0] = parts[1];
     const std::size_t wanted = parts[0].iov_len + (direct ? parts[1].iov_len : 0);
     const ssize_t got = ::readv(socket(), parts, direct ? 2 : 1);
     if (got > 0) {

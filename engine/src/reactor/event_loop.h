@@ -74,7 +74,10 @@ class EventLoop {
   MessagePtr takeReceiveMessage();
   // How many bytes the next read may take: the whole read buffer, or only a little when few
   // pool messages are left, so that a channel starving after the read sets little aside.
-  std::size_t readLimit();
+  // Past kStarvingWithStash starving channels, no more than the spare messages can take, so
+  // that the read sets nothing aside: `restOfAttachedFrame` bytes that need no new message
+  // (the rest of a frame that has one), then a binary header at least per spare message.
+  std::size_t readLimit(std::size_t restOfAttachedFrame);
   // True when the pool is dry and many channels already starve with bytes set aside: a
   // channel should then starve before reading, leaving its bytes in the socket, so the
   // bytes set aside stay bounded however many channels starve at once.
@@ -105,7 +108,8 @@ class EventLoop {
   static constexpr std::size_t kFewReceiveMessages = 8;
   static constexpr std::size_t kShortReadBytes = 4 * 1024;
   // Starving channels that may hold read bytes (a stash each); past them, channels starve
-  // before reading.
+  // before reading, or read only the rest of the body they are in. Also the stash reserve's
+  // spares per size class.
   static constexpr std::size_t kStarvingWithStash = 64;
 
   void run();
