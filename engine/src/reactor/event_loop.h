@@ -108,7 +108,7 @@ class EventLoop {
   static constexpr std::size_t kFewReceiveMessages = 8;
   static constexpr std::size_t kShortReadBytes = 4 * 1024;
   // Starving channels that may hold read bytes (a stash each); past them, channels starve
-  // before reading, or read only the rest of the body they are in. Also the stash reserve's
+  // before reading, or read only what the spare messages can take. Also the stash reserve's
   // spares per size class.
   static constexpr std::size_t kStarvingWithStash = 64;
 
@@ -154,7 +154,7 @@ class EventLoop {
   MessageQueue receiveSpares_;  // taken for receiving, not used yet; back to the pool each pass
 
   std::vector<IoChannel*> starving_;
-  StashReserve stashes_;
+  StashReserve stashes_{kStarvingWithStash};
   std::deque<ChannelInfo> recentlyClosed_;  // newest first, at most kRecentlyClosed
   static constexpr std::size_t kRecentlyClosed = 64;
   std::multimap<Clock::time_point, std::pair<std::uint16_t, std::uint64_t>> deadlines_;
