@@ -8,7 +8,9 @@
 namespace tofu::detail {
 
 namespace {
-constexpr std::size_t kInitialEvents = 64;
+// 6 KiB: a few hundred busy channels are served by one epoll_wait() from the start, and the
+// list grows (doubling) only past that.
+constexpr std::size_t kInitialEvents = 512;
 
 std::uint32_t toEpoll(Interest interest) {
   return (interest.read ? std::uint32_t{EPOLLIN} : 0u) | (interest.write ? std::uint32_t{EPOLLOUT} : 0u);
