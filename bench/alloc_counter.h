@@ -5,7 +5,9 @@
 // malloc() called directly, as ZeroMQ and the kernel do). Thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <ostream>
 
 namespace bench {
 
@@ -15,5 +17,13 @@ struct AllocStats {
 };
 
 AllocStats allocStats() noexcept;
+
+// --trace-allocations: while armed, the first `capacity` allocations record their call
+// stack into fixed storage (no allocation of their own), so the source of a steady-state
+// allocation can be found without a debugger changing the timing. Not thread-safe against
+// each other: call from the main thread, outside measured windows.
+void enableAllocationTraces(std::size_t capacity);
+void armAllocationTraces(bool armed) noexcept;  // thread-safe, cheap when traces are off
+void printAllocationTraces(std::ostream& out);  // identical stacks once, with their count
 
 }  // namespace bench

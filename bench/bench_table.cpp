@@ -142,6 +142,8 @@ Results::Summaries Results::summarizeAll() const {
       if (sample.messages > 0) cpu.push_back(static_cast<double>(sample.cpuNs) / static_cast<double>(sample.messages));
       summary.messages += sample.messages;
       summary.allocations += sample.allocations;
+      summary.warmupAllocations += sample.warmupAllocations;
+      summary.longestWarmup = std::max(summary.longestWarmup, sample.warmupSeconds);
       for (const ThreadLoad& load : sample.threads) threads[load.name].push_back(load.busy);
     }
     summary.rate = median(rates);
@@ -280,16 +282,23 @@ void Results::printThreadLoads(std::ostream& out, const Summaries& all) const {
 
 void Results::printAllocations(std::ostream& out, const Summaries& all) const {
   out << "\n### Heap allocations in the tofu steady state\n\n"
-      << "operator new calls of the whole process between warm-up end and measurement end:\n\n";
+      << "operator new calls of the whole process between warm-up end and measurement end. The warm-up "
+         "goes on until operator new has been quiet for "
+      << fixed(WindowHooks::kQuietSpan.count(), 2) << " s (at most " << fixed(WindowHooks::kLongestWarmup.count(), 1)
+      << " s; not with --quick), so one-time high-water marks (pool and reserve spares) fall before the window:\n\n";
   for (const Kind kind : {Kind::throughput, Kind::roundTrip, Kind::scaling}) {
     std::uint64_t allocations = 0;
     std::uint64_t messages = 0;
+    std::uint64_t warmupAllocations = 0;
+    double longestWarmup = 0;
     double worst = -1;
     std::string worstLabel;
     for (std::size_t i = 0; i < cases_.size(); ++i) {
       if (cases_[i].impl != Impl::tofu || cases_[i].key.kind != kind || all[i].runs == 0) continue;
       allocations += all[i].allocations;
       messages += all[i].messages;
+      warmupAllocations += all[i].warmupAllocations;
+      longestWarmup = std::max(longestWarmup, all[i].longestWarmup);
       const double perMillion = all[i].messages == 0 ? 0 : 1e6 * static_cast<double>(all[i].allocations) /
                                                                static_cast<double>(all[i].messages);
       if (perMillion > worst) {
@@ -300,8 +309,12 @@ void Results::printAllocations(std::ostream& out, const Summaries& all) const {
     if (messages == 0) continue;
     out << "- " << toString(kind) << ": " << fixed(1e6 * static_cast<double>(allocations) / static_cast<double>(messages), 2)
         << " allocations per million messages (" << grouped(static_cast<double>(allocations)) << " over "
-        << grouped(static_cast<double>(messages)) << " messages); highest: " << worstLabel << " " << fixed(worst, 2)
-        << "\n";
+        << grouped(static_cast<double>(messages)) << " messages); highest: " << worstLabel << " " << fixed(worst, 2);
+    if (kind != Kind::roundTrip) {
+      out << "; warm-ups: " << grouped(static_cast<double>(warmupAllocations)) << " allocations, longest "
+          << fixed(longestWarmup, 2) << " s";
+    }
+    out << "\n";
   }
 }
 

@@ -40,6 +40,8 @@ class Results {
     double p99Us = 0;
     std::uint64_t messages = 0;     // summed over runs
     std::uint64_t allocations = 0;  // summed over runs
+    std::uint64_t warmupAllocations = 0;  // summed over runs
+    double longestWarmup = 0;             // seconds, over runs
     double rssPerChannel = 0;
     double heapPerChannel = 0;
     double setupSeconds = 0;

@@ -66,6 +66,8 @@ struct Sample {
   double p99Us = 0;     // round trip
   std::uint64_t messages = 0;     // messages counted in the window
   std::uint64_t allocations = 0;  // operator new calls in the window (tofu rows)
+  std::uint64_t warmupAllocations = 0;  // operator new calls in the warm-up before it (tofu rows)
+  double warmupSeconds = 0;             // how long that warm-up lasted
   double rssPerChannel = 0;       // scaling: resident bytes per connection, both ends
   double heapPerChannel = 0;      // scaling: live operator-new bytes per connection, both ends
   double setupSeconds = 0;        // scaling: time to open every connection

@@ -27,6 +27,7 @@
 // Method and a results table: docs/performance.md.
 //
 // Usage: tofu-bench [--quick] [--rounds N] [--seconds S] [--filter SUBSTRING]... [--json FILE] [--list]
+//                   [--trace-allocations N]
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -38,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "alloc_counter.h"
 #include "bench_table.h"
 #include "bench_types.h"
 #include "measure.h"
@@ -57,16 +59,20 @@ struct Config {
   double seconds = 1.0;
   std::vector<std::string> filters;
   std::string jsonPath;
+  std::size_t allocationTraces = 0;
 };
 
 void usage(std::ostream& out) {
   out << "usage: tofu-bench [--quick] [--rounds N] [--seconds S] [--filter SUBSTRING]... [--json FILE] [--list]\n"
+         "                  [--trace-allocations N]\n"
          "  --quick      smoke run (1 round, 0.1 s windows, 200-channel scaling), for CI\n"
          "  --rounds N   interleaved rounds; tables show medians (default 3)\n"
          "  --seconds S  measurement window per run (default 1)\n"
          "  --filter S   run only scenarios whose label contains S (repeatable: any match)\n"
          "  --json FILE  also write the summary as JSON\n"
-         "  --list       print the scenario labels and exit\n";
+         "  --list       print the scenario labels and exit\n"
+         "  --trace-allocations N  print the call stacks of the first N allocations in measured\n"
+         "               windows (finds the source of steady-state allocations)\n";
 }
 
 bool parse(int argc, char** argv, Config& config) {
@@ -89,6 +95,10 @@ bool parse(int argc, char** argv, Config& config) {
       config.filters.emplace_back(argv[++i]);
     } else if (arg == "--json" && hasValue) {
       config.jsonPath = argv[++i];
+    } else if (arg == "--trace-allocations" && hasValue) {
+      const long traces = std::atol(argv[++i]);
+      if (traces <= 0) return false;
+      config.allocationTraces = static_cast<std::size_t>(traces);
     } else {
       return false;
     }
@@ -217,6 +227,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (config.allocationTraces > 0) enableAllocationTraces(config.allocationTraces);
   RunParams params;
   params.quick = config.quick;
   params.measure = std::chrono::duration<double>(config.seconds);
@@ -239,6 +250,7 @@ int main(int argc, char** argv) {
             << config.rounds << " rounds, " << config.seconds << " s windows, " << fixedSeconds(secondsSince(start))
             << " s in all; load average " << loadBefore << " before, " << loadAverage() << " after\n";
   results.print(std::cout);
+  if (config.allocationTraces > 0) printAllocationTraces(std::cout);
   if (!config.jsonPath.empty() && !results.writeJson(config.jsonPath)) {
     std::cerr << "cannot write " << config.jsonPath << "\n";
     return 1;

@@ -139,11 +139,24 @@ Window measureWindow(const std::function<std::uint64_t()>& count, const RunParam
   // The warm-up starts with the first message: connecting may be asynchronous (ZeroMQ).
   const Clock::time_point giveUp = Clock::now() + kFirstMessageTimeout;
   while (count() == 0 && Clock::now() < giveUp) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  sleepFor(params.warmup);
   Window window;
+  const Clock::time_point warmupStart = Clock::now();
+  const std::uint64_t warmupStartAllocations = allocStats().allocations;
+  sleepFor(params.warmup);
+  if (hooks.settleAllocations && !params.quick) {
+    for (;;) {
+      const std::uint64_t before = allocStats().allocations;
+      sleepFor(WindowHooks::kQuietSpan);
+      if (allocStats().allocations == before) break;
+      if (Clock::now() - warmupStart >= WindowHooks::kLongestWarmup) break;
+    }
+  }
+  window.warmupSeconds = secondsSince(warmupStart);
+  window.warmupAllocations = allocStats().allocations - warmupStartAllocations;
   // Reading /proc allocates: do it outside the counted span.
   if (hooks.threads != nullptr) hooks.threads->start();
   const std::uint64_t startAllocations = allocStats().allocations;
+  armAllocationTraces(true);
   const std::uint64_t startCpu = processCpuNs();
   if (hooks.atStart) hooks.atStart();
   const std::uint64_t startCount = count();
@@ -154,6 +167,7 @@ Window measureWindow(const std::function<std::uint64_t()>& count, const RunParam
   if (hooks.atEnd) hooks.atEnd();
   window.cpuNs = processCpuNs() - startCpu;
   window.allocations = allocStats().allocations - startAllocations;
+  armAllocationTraces(false);
   window.count = endCount - startCount;
   if (hooks.threads != nullptr) window.threads = hooks.threads->stop(window.seconds);
   return window;

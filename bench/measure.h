@@ -75,6 +75,8 @@ struct Window {
   std::uint64_t allocations = 0;  // operator new calls by the whole process
   std::uint64_t cpuNs = 0;        // CPU time of the whole process
   std::vector<ThreadLoad> threads;
+  double warmupSeconds = 0;             // from the first message to the window's start
+  std::uint64_t warmupAllocations = 0;  // operator new calls in that span
 };
 
 // Optional extras of a window: per-thread CPU, and callbacks run right at its start and end
@@ -83,9 +85,16 @@ struct WindowHooks {
   ThreadClock* threads = nullptr;
   std::function<void()> atStart;
   std::function<void()> atEnd;
+  // Warm up on past params.warmup until operator new has been quiet for kQuietSpan (at most
+  // kLongestWarmup in all): the window then sees the steady state, not the high-water marks
+  // an engine reaches once (its reserves filling). What the warm-up allocated is reported.
+  bool settleAllocations = false;
+  static constexpr std::chrono::duration<double> kQuietSpan{0.5};
+  static constexpr std::chrono::duration<double> kLongestWarmup{5.0};
 };
 
-// Waits for the first message (count() > 0, at most 10 s), then params.warmup, then measures
+// Waits for the first message (count() > 0, at most 10 s), then warms up (params.warmup, or
+// longer with hooks.settleAllocations), then measures
 // how far `count()` (a monotonic total, e.g. messages received) advances during
 // params.measure. Blocks the calling thread throughout.
 Window measureWindow(const std::function<std::uint64_t()>& count, const RunParams& params,

@@ -104,6 +104,7 @@ Sample runTofuThroughput(Transport transport, std::size_t channels, std::size_t 
   std::uint64_t waitsAtStart[2] = {0, 0};
   WindowHooks hooks;
   hooks.threads = &clock;
+  hooks.settleAllocations = true;
   hooks.atStart = [&] {
     poolEmptyAtStart = ends.server->counters().poolEmptyEpisodes;
     waitsAtStart[0] = waits[0].load();
@@ -127,6 +128,8 @@ Sample runTofuThroughput(Transport transport, std::size_t channels, std::size_t 
   if (!sample.ok) sample.error = "nothing received";
   sample.messages = window.count;
   sample.allocations = window.allocations;
+  sample.warmupAllocations = window.warmupAllocations;
+  sample.warmupSeconds = window.warmupSeconds;
   sample.rate = static_cast<double>(window.count) / window.seconds;
   sample.cpuNs = window.cpuNs;
   sample.threads = window.threads;

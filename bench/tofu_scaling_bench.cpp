@@ -98,6 +98,7 @@ Sample runTofuScaling(Transport transport, std::size_t channels, std::size_t bod
   std::uint64_t poolEmptyAtStart = 0;
   std::uint64_t childCpuAtStart = 0;
   WindowHooks hooks;
+  hooks.settleAllocations = true;
   hooks.atStart = [&] {
     childAllocationsAtStart = child->shared().allocations.load();
     poolEmptyAtStart = child->shared().poolEmpty.load();
@@ -121,6 +122,8 @@ Sample runTofuScaling(Transport transport, std::size_t channels, std::size_t bod
   if (!sample.ok) sample.error = "nothing received";
   sample.messages = window.count;
   sample.allocations += window.allocations;
+  sample.warmupAllocations = window.warmupAllocations;
+  sample.warmupSeconds = window.warmupSeconds;
   sample.rate = static_cast<double>(window.count) / window.seconds;
   sample.cpuNs += window.cpuNs;
   return sample;
