@@ -66,9 +66,6 @@ class FrameDecoder {
   // decoded header waits for its message.
   std::size_t restOfFrame() const noexcept;
 
-  // True when a message is attached to the current frame.
-  bool hasMessage() const noexcept { return hasMessage_; }
-
   // True when part of a frame has been consumed (the stream ended mid-frame if EOF now).
   bool midFrame() const noexcept { return headerFill_ > 0 || hasMessage_; }
 

@@ -235,7 +235,7 @@ void IoChannel::readAvailable() {
     if (poolDry) {
       limit = direct ? 0 : std::min(decoder_.restOfFrame(), buffer.size());
     } else {
-      limit = loop_.readLimit(direct || !decoder_.hasMessage() ? 0 : decoder_.restOfFrame());
+      limit = loop_.readLimit();
     }
     // Between frames of a peer that sends large bodies, read just enough for the next header
     // and the start of its body: the rest of the body then goes straight into its message.

@@ -273,11 +273,8 @@ void EventLoop::returnReceiveSpares() {
   if (!receiveSpares_.empty()) engine_.pool().giveBackUnused(receiveSpares_);
 }
 
-std::size_t EventLoop::readLimit(std::size_t restOfAttachedFrame) {
+std::size_t EventLoop::readLimit() {
   if (receiveSpares_.size() < kFewReceiveMessages) engine_.pool().takeForReceive(receiveSpares_, kReceiveBatch);
-  if (starving_.size() >= kStarvingWithStash) {
-    return std::min(kReadBufferSize, restOfAttachedFrame + receiveSpares_.size() * kBinaryHeaderSize);
-  }
   return receiveSpares_.size() < kFewReceiveMessages ? kShortReadBytes : kReadBufferSize;
 }
 
