@@ -71,8 +71,8 @@ void usage(std::ostream& out) {
          "  --filter S   run only scenarios whose label contains S (repeatable: any match)\n"
          "  --json FILE  also write the summary as JSON\n"
          "  --list       print the scenario labels and exit\n"
-         "  --trace-allocations N  print the call stacks of the first N allocations in measured\n"
-         "               windows (finds the source of steady-state allocations)\n";
+         "  --trace-allocations N  print the call stacks of the first N allocations in tofu rows'\n"
+         "               measured windows (finds the source of steady-state allocations)\n";
 }
 
 bool parse(int argc, char** argv, Config& config) {

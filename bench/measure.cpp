@@ -140,23 +140,26 @@ Window measureWindow(const std::function<std::uint64_t()>& count, const RunParam
   const Clock::time_point giveUp = Clock::now() + kFirstMessageTimeout;
   while (count() == 0 && Clock::now() < giveUp) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   Window window;
+  const auto allocationsSoFar = [&hooks] {
+    return allocStats().allocations + (hooks.childAllocations ? hooks.childAllocations() : 0);
+  };
   const Clock::time_point warmupStart = Clock::now();
-  const std::uint64_t warmupStartAllocations = allocStats().allocations;
+  const std::uint64_t warmupStartAllocations = allocationsSoFar();
   sleepFor(params.warmup);
   if (hooks.settleAllocations && !params.quick) {
     for (;;) {
-      const std::uint64_t before = allocStats().allocations;
+      const std::uint64_t before = allocationsSoFar();
       sleepFor(WindowHooks::kQuietSpan);
-      if (allocStats().allocations == before) break;
+      if (allocationsSoFar() == before) break;
       if (Clock::now() - warmupStart >= WindowHooks::kLongestWarmup) break;
     }
   }
   window.warmupSeconds = secondsSince(warmupStart);
-  window.warmupAllocations = allocStats().allocations - warmupStartAllocations;
+  window.warmupAllocations = allocationsSoFar() - warmupStartAllocations;
   // Reading /proc allocates: do it outside the counted span.
   if (hooks.threads != nullptr) hooks.threads->start();
   const std::uint64_t startAllocations = allocStats().allocations;
-  armAllocationTraces(true);
+  armAllocationTraces(hooks.settleAllocations);
   const std::uint64_t startCpu = processCpuNs();
   if (hooks.atStart) hooks.atStart();
   const std::uint64_t startCount = count();

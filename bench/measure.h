@@ -88,7 +88,11 @@ struct WindowHooks {
   // Warm up on past params.warmup until operator new has been quiet for kQuietSpan (at most
   // kLongestWarmup in all): the window then sees the steady state, not the high-water marks
   // an engine reaches once (its reserves filling). What the warm-up allocated is reported.
+  // Set for the rows whose allocations are reported (tofu); only their windows are traced.
   bool settleAllocations = false;
+  // Allocations made outside this process (a child serving the other end), for the warm-up
+  // to wait on and report too; null when there are none.
+  std::function<std::uint64_t()> childAllocations;
   static constexpr std::chrono::duration<double> kQuietSpan{0.5};
   static constexpr std::chrono::duration<double> kLongestWarmup{5.0};
 };

@@ -99,6 +99,7 @@ Sample runTofuScaling(Transport transport, std::size_t channels, std::size_t bod
   std::uint64_t childCpuAtStart = 0;
   WindowHooks hooks;
   hooks.settleAllocations = true;
+  hooks.childAllocations = [&] { return child->shared().allocations.load(); };
   hooks.atStart = [&] {
     childAllocationsAtStart = child->shared().allocations.load();
     poolEmptyAtStart = child->shared().poolEmpty.load();
