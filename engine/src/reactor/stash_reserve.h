@@ -36,7 +36,6 @@ class StashReserve {
   void giveBack(std::vector<std::uint8_t>&& stash);
 
   std::size_t keptBytes() const noexcept { return keptBytes_; }
-  std::size_t buffersPerClass() const noexcept { return buffersPerClass_; }
 
  private:
   // The smallest class holding `bytes`, or kClassBytes.size() when none does.
