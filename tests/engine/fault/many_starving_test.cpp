@@ -4,7 +4,8 @@
 // channels that starve holding bytes already read (at most 64, EventLoop::kStarvingWithStash),
 // a channel starves before reading and its bytes stay in its socket, so the memory set aside
 // is bounded however many channels starve; once the application receives, every frame of
-// every channel arrives, once and in order.
+// every channel arrives, once and in order. And a channel in the middle of a frame when that
+// happens reads only the rest of its frame, not the frames behind it.
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
 
@@ -48,22 +49,69 @@ int unreadBytes(Transport transport, const RawPeer& peer) {
   return bytes;
 }
 
-std::vector<std::uint8_t> helloAndRequests(int peer) {
+std::vector<std::uint8_t> hello() {
   auto frame = Message::create();
   EXPECT_EQ(prepareHelloRequest(*frame, Address::tcp("127.0.0.1", 1)), Status::success);
   frame->setChannelNumber(1);
   frame->setMessageId(1);
-  std::vector<std::uint8_t> bytes = frameBytes(*frame);
-  for (int i = 0; i < kRequestsPerPeer; ++i) {
+  return frameBytes(*frame);
+}
+
+// Requests `first` up to kRequestsPerPeer - 1 of `peer`, back to back.
+std::vector<std::uint8_t> requests(int peer, int first = 0) {
+  auto frame = Message::create();
+  std::vector<std::uint8_t> bytes;
+  for (int i = first; i < kRequestsPerPeer; ++i) {
     const std::string body = "peer " + std::to_string(peer) + " request " + std::to_string(i);
     frame->header() = rawHeader(OpCode::Request, 1, kFirstRequestId + static_cast<std::uint64_t>(i), 0,
                                 static_cast<std::uint16_t>(body.size()));
-    frame->headers().reset();
     frame->body().assign(body);
     const std::vector<std::uint8_t> request = frameBytes(*frame);
     bytes.insert(bytes.end(), request.begin(), request.end());
   }
   return bytes;
+}
+
+std::vector<std::uint8_t> helloAndRequests(int peer) {
+  std::vector<std::uint8_t> bytes = hello();
+  const std::vector<std::uint8_t> more = requests(peer);
+  bytes.insert(bytes.end(), more.begin(), more.end());
+  return bytes;
+}
+
+// Receives until every peer's HelloRequest and kRequestsPerPeer Requests arrived, giving each
+// message back, and checks that each channel's Requests came once and in order.
+void expectEveryFrameInOrder(Engine& server, ChannelGroup& group, std::vector<MessagePtr> alreadyReceived) {
+  std::map<std::uint16_t, std::vector<std::uint64_t>> requestIds;
+  int hellos = 0;
+  int requestCount = 0;
+  const auto count = [&](MessagePtr got) {
+    if (got->opCode() == OpCode::HelloRequest) {
+      ++hellos;
+      EXPECT_TRUE(requestIds.emplace(got->channelNumber(), std::vector<std::uint64_t>{}).second)
+          << "two HelloRequests on " << describe(got);
+    } else if (got->opCode() == OpCode::Request) {
+      ++requestCount;
+      requestIds[got->channelNumber()].push_back(got->messageId());
+    } else {
+      EXPECT_EQ(got->status(), Status::pool_empty) << describe(got);
+    }
+    server.ampe().put(got);
+  };
+  for (MessagePtr& got : alreadyReceived) count(std::move(got));
+  while (hellos < kPeers || requestCount < kPeers * kRequestsPerPeer) {
+    auto got = receive(group);
+    ASSERT_NE(got, nullptr) << hellos << " HelloRequests and " << requestCount << " Requests arrived";
+    count(std::move(got));
+  }
+  EXPECT_EQ(hellos, kPeers);
+  ASSERT_EQ(requestIds.size(), static_cast<std::size_t>(kPeers));
+  std::vector<std::uint64_t> expected;
+  for (int i = 0; i < kRequestsPerPeer; ++i) {
+    expected.push_back(kFirstRequestId + static_cast<std::uint64_t>(i));
+  }
+  for (const auto& [channel, ids] : requestIds) EXPECT_EQ(ids, expected) << "channel " << channel;
+  EXPECT_EQ(expectNothing(group), nullptr);
 }
 
 class FaultManyStarving : public ::testing::TestWithParam<Transport> {};
@@ -116,32 +164,82 @@ TEST_P(FaultManyStarving, PastTheStashedChannelsBytesStayInTheSocketAndNothingIs
   EXPECT_EQ(readInPart, 0);
 
   // Now receive: every frame arrives once, in order per channel.
-  std::map<std::uint16_t, std::vector<std::uint64_t>> requests;
-  int hellos = 0;
-  int requestCount = 0;
-  while (hellos < kPeers || requestCount < kPeers * kRequestsPerPeer) {
+  expectEveryFrameInOrder(server, group, {});
+}
+
+TEST_P(FaultManyStarving, PastTheStashedChannelsAChannelMidFrameReadsOnlyTheRestOfItsFrame) {
+  Engine server(fixedPoolOptions(kPoolMessages));
+  ChannelGroup& group = server.group();
+  const Listening listening = listen(server.ampe(), group, listenAddress(GetParam()));
+  ASSERT_NE(listening.channel, 0u);
+
+  // Mid-frame peers: a HelloRequest and the first half of their first Request, two pool
+  // messages per peer, so together they take the whole pool and the engine waits for the rest.
+  auto snapshot = server.ampe().snapshot();
+  ASSERT_TRUE(snapshot.ok());
+  const int midFrame = static_cast<int>(snapshot.value().pool.idle / 2);
+  ASSERT_GE(midFrame, 4) << "the listener kept too many pool messages";
+  std::vector<std::unique_ptr<RawPeer>> peers;
+  std::vector<std::vector<std::uint8_t>> rests;  // the rest of each one's first Request
+  for (int i = 0; i < midFrame; ++i) {
+    peers.push_back(RawPeer::connectTo(listening.bound));
+    ASSERT_NE(peers.back(), nullptr) << "peer " << i;
+    const std::vector<std::uint8_t> all = requests(i);
+    const std::size_t firstSize = all.size() - requests(i, 1).size();
+    const std::size_t half = kBinaryHeaderSize + (firstSize - kBinaryHeaderSize) / 2;
+    std::vector<std::uint8_t> bytes = hello();
+    bytes.insert(bytes.end(), all.begin(), all.begin() + static_cast<std::ptrdiff_t>(half));
+    ASSERT_TRUE(peers.back()->sendBytes(bytes)) << "peer " << i;
+    rests.emplace_back(all.begin() + static_cast<std::ptrdiff_t>(half),
+                       all.begin() + static_cast<std::ptrdiff_t>(firstSize));
+  }
+  std::vector<MessagePtr> held;  // nothing goes back to the pool until the end
+  while (held.size() < static_cast<std::size_t>(midFrame)) {
     auto got = receive(group);
-    ASSERT_NE(got, nullptr) << hellos << " HelloRequests and " << requestCount << " Requests arrived";
-    if (got->opCode() == OpCode::HelloRequest) {
-      ++hellos;
-      EXPECT_TRUE(requests.emplace(got->channelNumber(), std::vector<std::uint64_t>{}).second)
-          << "two HelloRequests on " << describe(got);
-    } else if (got->opCode() == OpCode::Request) {
-      ++requestCount;
-      requests[got->channelNumber()].push_back(got->messageId());
-    } else {
-      EXPECT_EQ(got->status(), Status::pool_empty) << describe(got);
+    ASSERT_NE(got, nullptr) << held.size() << " of " << midFrame << " HelloRequests arrived";
+    ASSERT_EQ(got->opCode(), OpCode::HelloRequest) << describe(got);
+    held.push_back(std::move(got));
+  }
+
+  // Every other peer starves: far more than the channels that may set bytes aside.
+  for (int i = midFrame; i < kPeers; ++i) {
+    peers.push_back(RawPeer::connectTo(listening.bound));
+    ASSERT_NE(peers.back(), nullptr) << "peer " << i;
+    ASSERT_TRUE(peers.back()->sendBytes(helloAndRequests(i))) << "peer " << i;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (server.ampe().counters().poolEmptyEpisodes == 0) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the pool never ran dry";
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the engine sees every peer
+
+  // The mid-frame peers send the rest of their frame and the Requests behind it: each channel
+  // completes its frame with the message it holds, then starves before reading further.
+  for (int i = 0; i < midFrame; ++i) {
+    std::vector<std::uint8_t> bytes = rests[static_cast<std::size_t>(i)];
+    const std::vector<std::uint8_t> behind = requests(i, 1);
+    bytes.insert(bytes.end(), behind.begin(), behind.end());
+    ASSERT_TRUE(peers[static_cast<std::size_t>(i)]->sendBytes(bytes)) << "peer " << i;
+  }
+  int completed = 0;
+  while (completed < midFrame) {
+    auto got = receive(group);
+    ASSERT_NE(got, nullptr) << completed << " of " << midFrame << " half-sent Requests were completed";
+    if (got->opCode() == OpCode::Request) {
+      EXPECT_EQ(got->messageId(), kFirstRequestId) << describe(got);
+      ++completed;
     }
-    server.ampe().put(got);
+    held.push_back(std::move(got));
   }
-  EXPECT_EQ(hellos, kPeers);
-  ASSERT_EQ(requests.size(), static_cast<std::size_t>(kPeers));
-  std::vector<std::uint64_t> expected;
-  for (int i = 0; i < kRequestsPerPeer; ++i) {
-    expected.push_back(kFirstRequestId + static_cast<std::uint64_t>(i));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < midFrame; ++i) {
+    const int unread = unreadBytes(GetParam(), *peers[static_cast<std::size_t>(i)]);
+    EXPECT_GE(unread, static_cast<int>(requests(i, 1).size()))
+        << "peer " << i << ": the channel read past the frame it was in, with the pool dry";
   }
-  for (const auto& [channel, ids] : requests) EXPECT_EQ(ids, expected) << "channel " << channel;
-  EXPECT_EQ(expectNothing(group), nullptr);
+
+  expectEveryFrameInOrder(server, group, std::move(held));
 }
 
 }  // namespace
