@@ -135,27 +135,36 @@ void sleepFor(std::chrono::duration<double> span) {
   while (Clock::now() < until) std::this_thread::sleep_until(until);
 }
 
-Window measureWindow(const std::function<std::uint64_t()>& count, const RunParams& params, const WindowHooks& hooks) {
-  // The warm-up starts with the first message: connecting may be asynchronous (ZeroMQ).
-  const Clock::time_point giveUp = Clock::now() + kFirstMessageTimeout;
-  while (count() == 0 && Clock::now() < giveUp) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  Window window;
+namespace {
+
+// params.warmup, then (hooks.settleAllocations) on until no allocation for kQuietSpan; records
+// its length and allocations in `window`.
+void warmUp(const RunParams& params, const WindowHooks& hooks, Window& window) {
   const auto allocationsSoFar = [&hooks] {
     return allocStats().allocations + (hooks.childAllocations ? hooks.childAllocations() : 0);
   };
-  const Clock::time_point warmupStart = Clock::now();
-  const std::uint64_t warmupStartAllocations = allocationsSoFar();
+  const Clock::time_point start = Clock::now();
+  const std::uint64_t startAllocations = allocationsSoFar();
   sleepFor(params.warmup);
   if (hooks.settleAllocations && !params.quick) {
     for (;;) {
       const std::uint64_t before = allocationsSoFar();
       sleepFor(WindowHooks::kQuietSpan);
-      if (allocationsSoFar() == before) break;
-      if (Clock::now() - warmupStart >= WindowHooks::kLongestWarmup) break;
+      if (allocationsSoFar() == before || Clock::now() - start >= WindowHooks::kLongestWarmup) break;
     }
   }
-  window.warmupSeconds = secondsSince(warmupStart);
-  window.warmupAllocations = allocationsSoFar() - warmupStartAllocations;
+  window.warmupSeconds = secondsSince(start);
+  window.warmupAllocations = allocationsSoFar() - startAllocations;
+}
+
+}  // namespace
+
+Window measureWindow(const std::function<std::uint64_t()>& count, const RunParams& params, const WindowHooks& hooks) {
+  // The warm-up starts with the first message: connecting may be asynchronous (ZeroMQ).
+  const Clock::time_point giveUp = Clock::now() + kFirstMessageTimeout;
+  while (count() == 0 && Clock::now() < giveUp) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  Window window;
+  warmUp(params, hooks, window);
   // Reading /proc allocates: do it outside the counted span.
   if (hooks.threads != nullptr) hooks.threads->start();
   const std::uint64_t startAllocations = allocStats().allocations;
