@@ -14,6 +14,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -433,6 +435,17 @@ int findConnectedTcpSocket(std::uint16_t local, std::uint16_t peer) {
     }
   }
   return -1;
+}
+
+int unreadBytes(Transport transport, const RawPeer& peer) {
+  int bytes = -1;
+  if (transport == Transport::uds) {
+    if (::ioctl(peer.fd(), SIOCOUTQ, &bytes) != 0) return -1;
+    return bytes;
+  }
+  const int engineSide = findConnectedTcpSocket(peerPort(peer.fd()), localPort(peer.fd()));
+  if (engineSide < 0 || ::ioctl(engineSide, FIONREAD, &bytes) != 0) return -1;
+  return bytes;
 }
 
 void pinEngineSendBuffer(const RawPeer& peer) {

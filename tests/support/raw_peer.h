@@ -271,6 +271,11 @@ std::uint16_t peerPort(int fd);
 // directly, since TCP_NODELAY cannot be seen from the other end). -1 when not found.
 int findConnectedTcpSocket(std::uint16_t local, std::uint16_t peer);
 
+// The bytes `peer` wrote that the engine in this process has not read yet, or -1 when they
+// cannot be seen. TCP: exact, from the engine's socket (found by its ports). UDS: the peer's own
+// send queue, which charges each buffer whole, overhead included, until it is read to its end.
+int unreadBytes(Transport transport, const RawPeer& peer);
+
 // A raw peer's HelloRequest frame on `channel` with `id`.
 bool sayHello(RawPeer& peer, Ampe& ampe, std::uint16_t channel, std::uint64_t id);
 

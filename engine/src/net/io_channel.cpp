@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <utility>
 
 #include "engine.h"
 #include "message_access.h"
@@ -235,7 +236,10 @@ void IoChannel::readAvailable() {
     if (poolDry) {
       limit = direct ? 0 : std::min(decoder_.restOfFrame(), buffer.size());
     } else {
-      limit = loop_.readLimit();
+      if (smallestFrameSinceRead_ != SIZE_MAX) {
+        smallestRecentFrame_ = std::exchange(smallestFrameSinceRead_, SIZE_MAX);
+      }
+      limit = loop_.readLimit(smallestRecentFrame_);
     }
     // Between frames of a peer that sends large bodies, read just enough for the next header
     // and the start of its body: the rest of the body then goes straight into its message.
@@ -340,6 +344,7 @@ void IoChannel::deliverFrame(MessagePtr frame) {
     MessageAccess::incarnation(*frame) = incarnation();
   }
   largeBodies_ = frame->body().size() >= kDirectReadBytes;
+  smallestFrameSinceRead_ = std::min(smallestFrameSinceRead_, bytes);
   const OpCode op = frame->opCode();
   helloReceived_ = helloReceived_ || op == OpCode::HelloRequest;
   if (op == OpCode::ByeRequest) setState(ChannelState::closing);

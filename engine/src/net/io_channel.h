@@ -78,6 +78,10 @@ class IoChannel final : public Channel {
   bool waitingWritable_ = false;  // the socket took less than offered: wait for EPOLLOUT
   bool receivedAny_ = false;
   bool largeBodies_ = false;  // the last frame received had a body worth reading directly
+  // The smallest frame received since the previous read, and the one before that: how many
+  // frames the next read may hold (EventLoop::readLimit). A bare binary header at first.
+  std::size_t smallestFrameSinceRead_ = SIZE_MAX;
+  std::size_t smallestRecentFrame_ = kBinaryHeaderSize;
   // Bye state (B3): what was queued limits later posts; what was written limits the socket.
   bool byeRequestQueued_ = false;
   bool byeResponseQueued_ = false;

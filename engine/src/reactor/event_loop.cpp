@@ -273,9 +273,13 @@ void EventLoop::returnReceiveSpares() {
   if (!receiveSpares_.empty()) engine_.pool().giveBackUnused(receiveSpares_);
 }
 
-std::size_t EventLoop::readLimit() {
-  if (receiveSpares_.size() < kFewReceiveMessages) engine_.pool().takeForReceive(receiveSpares_, kReceiveBatch);
-  return receiveSpares_.size() < kFewReceiveMessages ? kShortReadBytes : kReadBufferSize;
+std::size_t EventLoop::readLimit(std::size_t smallestFrameBytes) {
+  const std::size_t frameBytes = std::max<std::size_t>(smallestFrameBytes, 1);
+  const std::size_t fullRead = std::min(kMostReadSpares, (kReadBufferSize + frameBytes - 1) / frameBytes);
+  if (receiveSpares_.size() < fullRead) {
+    engine_.pool().takeForReceive(receiveSpares_, fullRead - receiveSpares_.size());
+  }
+  return std::clamp(receiveSpares_.size() * frameBytes, kShortReadBytes, kReadBufferSize);
 }
 
 bool EventLoop::starveBeforeReading() {

@@ -72,11 +72,14 @@ class EventLoop {
   // A pool message to receive into, or null: the channel then starves until refilled (B5).
   // Taken from the pool in batches; what a pass leaves unused goes back at its end.
   MessagePtr takeReceiveMessage();
-  // How many bytes the next read may take: the whole read buffer, or only a little when few
-  // pool messages are left, so that a channel starving after the read sets little aside.
-  // (Reading no more than the spare messages can take, a binary header each, sets nothing
-  // aside, but cut UDS 256-channel 64 B throughput from 4.9 M to 1.0 M msgs/s.)
-  std::size_t readLimit();
+  // How many bytes the next read of a channel may take, when its frames are at least
+  // `smallestFrameBytes`: as many as the spare messages can receive, after topping the spares
+  // up from the pool for a full read. The bytes the pool cannot take stay in the socket,
+  // pushing back on the peer, instead of being read and set aside. At least kShortReadBytes:
+  // a channel resumed with a message or two still reads a useful amount. (A binary header
+  // per spare message was tried as the bound: it cut UDS 256-channel 64 B throughput from
+  // 4.9 M to 1.0 M msgs/s, resumed channels reading a frame per read.)
+  std::size_t readLimit(std::size_t smallestFrameBytes);
   // True when the pool is dry and many channels already starve with bytes set aside: a
   // channel should then starve before reading, leaving its bytes in the socket, so the
   // bytes set aside stay bounded however many channels starve at once.
@@ -103,9 +106,10 @@ class EventLoop {
   static constexpr std::size_t kSendStagingSize = 256 * 1024;
   // Pool messages taken under one pool lock when receiving (one lock per frame otherwise).
   static constexpr std::size_t kReceiveBatch = 32;
-  // Fewer spare receive messages than this, even after asking the pool: reads are kept small.
-  static constexpr std::size_t kFewReceiveMessages = 8;
-  static constexpr std::size_t kShortReadBytes = 4 * 1024;
+  // Spare messages a read may reserve: a full read of 64-byte frames, not the whole pool.
+  static constexpr std::size_t kMostReadSpares = 1024;
+  // A stash of a short read fits a size class the stash reserve makes up front.
+  static constexpr std::size_t kShortReadBytes = StashReserve::kFilledClassBytes;
   // Starving channels past which a channel with the pool dry starves before reading, or, in
   // the middle of a frame, reads only the rest of it: neither sets bytes aside. Also the
   // stash reserve's spares per size class.

@@ -6,9 +6,6 @@
 // is bounded however many channels starve; once the application receives, every frame of
 // every channel arrives, once and in order. And a channel in the middle of a frame when that
 // happens reads only the rest of its frame, not the frames behind it.
-#include <sys/ioctl.h>
-#include <linux/sockios.h>
-
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -34,20 +31,6 @@ constexpr std::uint64_t kFirstRequestId = 100;
 // this many channels; every other channel leaves its bytes unread.
 constexpr int kStarvingWithStash = 64;
 constexpr int kPoolMessages = 16;
-
-// The bytes `peer` wrote that the engine has not read yet. UDS: the peer's own send queue (a
-// Unix stream socket charges its buffers, overhead included, to the sender until read).
-// TCP: the engine's socket for this connection, found in this process by its ports.
-int unreadBytes(Transport transport, const RawPeer& peer) {
-  int bytes = -1;
-  if (transport == Transport::uds) {
-    if (::ioctl(peer.fd(), SIOCOUTQ, &bytes) != 0) return -1;
-    return bytes;
-  }
-  const int engineSide = findConnectedTcpSocket(peerPort(peer.fd()), localPort(peer.fd()));
-  if (engineSide < 0 || ::ioctl(engineSide, FIONREAD, &bytes) != 0) return -1;
-  return bytes;
-}
 
 std::vector<std::uint8_t> hello() {
   auto frame = Message::create();
