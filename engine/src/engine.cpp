@@ -29,6 +29,7 @@ Engine::~Engine() {
   // First: its thread calls snapshot() on this engine, which needs the loop running.
   telemetry_.reset();
   shuttingDown_.store(true);
+  pool_.shutDown();
   resolver_.shutdown();
   loop_.stop();
   std::vector<std::unique_ptr<GroupImpl>> groups;
@@ -107,6 +108,13 @@ std::shared_ptr<EventStream> Engine::startObserving(const ObserverOptions& optio
 }
 
 Result<MessagePtr> Engine::get(AllocationStrategy strategy) { return pool_.get(strategy); }
+
+Result<MessagePtr> Engine::waitGet(std::uint64_t timeoutNs) {
+  MessagePtr message;
+  const std::uint64_t spinNs = std::uint64_t{options_.spinMicros} * 1000;
+  if (!pool_.waitGet(timeoutNs, spinNs, message)) return Status::shutdown_started;
+  return message;
+}
 
 void Engine::put(MessagePtr& message) { pool_.put(std::move(message)); }
 

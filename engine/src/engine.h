@@ -39,6 +39,7 @@ class Engine final : public Ampe {
   Result<ChannelGroup*> create() override;
   Status destroy(ChannelGroup* group) override;
   Result<MessagePtr> get(AllocationStrategy strategy) override;
+  Result<MessagePtr> waitGet(std::uint64_t timeoutNs) override;
   void put(MessagePtr& message) override;
   EngineCounters counters() const override { return counters_.read(); }
   std::uint64_t engineId() const noexcept override { return engineId_; }

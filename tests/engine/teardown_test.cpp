@@ -18,6 +18,7 @@
 
 #include "tofu/tofu.h"
 
+#include "blocked_call.h"
 #include "engine_harness.h"
 #include "raw_peer.h"
 #include <netinet/in.h>
@@ -34,71 +35,9 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kPromptly = std::chrono::seconds(2);
 
 // A thread blocked in waitReceive(kWaitReceiveInfiniteTimeout) on `group`.
-class BlockedReceiver {
- public:
-  explicit BlockedReceiver(ChannelGroup& group)
-      : thread_([this, &group] {
-          tid_.store(static_cast<int>(::gettid()));
-          auto received = group.waitReceive(kWaitReceiveInfiniteTimeout);
-          status_ = received.status();
-          message_ = std::move(received).value();
-          returned_.set_value(Clock::now());
-        }),
-        returnedAt_(returned_.get_future()) {}
-
-  ~BlockedReceiver() {
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-  }
-  BlockedReceiver(const BlockedReceiver&) = delete;
-  BlockedReceiver& operator=(const BlockedReceiver&) = delete;
-
-  // Waits until the thread sleeps (state S in /proc), which it only does inside waitReceive:
-  // only then may the group go away under it.
-  bool waitUntilBlocked() {
-    const auto deadline = Clock::now() + defaultTimeout();
-    while (Clock::now() < deadline) {
-      const int tid = tid_.load();
-      if (tid != 0) {
-        std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
-        std::string line;
-        std::getline(stat, line);
-        const auto close = line.rfind(')');
-        if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'S') {
-          return true;
-        }
-      }
-      std::this_thread::yield();
-    }
-    ADD_FAILURE() << "the receiver thread never blocked";
-    return false;
-  }
-
-  // When the thread returned from waitReceive. A thread that never returns cannot be joined,
-  // so the test process is ended with a message instead of hanging.
-  Clock::time_point returnedAt(std::chrono::milliseconds bound) {
-    if (returnedAt_.wait_for(bound) != std::future_status::ready) {
-      std::fprintf(stderr, "FATAL: waitReceive(infinite) was not woken within %lld ms\n",
-                   static_cast<long long>(bound.count()));
-      std::fflush(stderr);
-      std::abort();
-    }
-    thread_.join();
-    return returnedAt_.get();
-  }
-
-  Status status() const noexcept { return status_; }
-  const MessagePtr& message() const noexcept { return message_; }
-
- private:
-  std::atomic<int> tid_{0};
-  Status status_ = Status::success;
-  MessagePtr message_;
-  std::promise<Clock::time_point> returned_;
-  std::thread thread_;
-  std::future<Clock::time_point> returnedAt_;
-};
+std::unique_ptr<BlockedCall> blockedReceiver(ChannelGroup& group) {
+  return std::make_unique<BlockedCall>([&group] { return group.waitReceive(kWaitReceiveInfiniteTimeout); });
+}
 
 // True when a plain client can connect to `address` right now.
 bool canConnect(const Address& address) {
@@ -158,13 +97,13 @@ INSTANTIATE_TEST_SUITE_P(Transports, Teardown, kAllTransports, TransportName());
 TEST(TeardownGroup, B7_GroupDestroyWakesBlockedReceiverWithShutdownStarted) {
   Engine engine(roomyOptions());
   ChannelGroup& group = engine.group();
-  BlockedReceiver receiver(group);
-  ASSERT_TRUE(receiver.waitUntilBlocked());
+  const auto receiver = blockedReceiver(group);
+  ASSERT_TRUE(receiver->waitUntilBlocked());
   const auto start = Clock::now();
   engine.destroy(group);
-  const auto woke = receiver.returnedAt(scaled(std::chrono::milliseconds(5000)));
-  EXPECT_EQ(receiver.status(), Status::shutdown_started);
-  EXPECT_EQ(receiver.message(), nullptr);
+  const auto woke = receiver->returnedAt(scaled(std::chrono::milliseconds(5000)));
+  EXPECT_EQ(receiver->status(), Status::shutdown_started);
+  EXPECT_EQ(receiver->message(), nullptr);
   EXPECT_LT(woke - start, kPromptly);
 }
 
@@ -176,9 +115,9 @@ TEST(TeardownGroup, B7_DestroyNullGroupIsInvalidAddress) {
 TEST(TeardownReactor, B7_ReactorDestroyWakesBlockedReceiversOfEveryGroup) {
   auto reactor = makeReactor();
   ASSERT_NE(reactor, nullptr);
-  std::vector<std::unique_ptr<BlockedReceiver>> receivers;
+  std::vector<std::unique_ptr<BlockedCall>> receivers;
   for (int i = 0; i < 3; ++i) {
-    receivers.push_back(std::make_unique<BlockedReceiver>(makeGroup(reactor->ampe())));
+    receivers.push_back(blockedReceiver(makeGroup(reactor->ampe())));
   }
   for (auto& receiver : receivers) {
     ASSERT_TRUE(receiver->waitUntilBlocked());

@@ -36,6 +36,13 @@ class Ampe {
   // Never blocks (a short lock).
   [[nodiscard]] virtual Result<MessagePtr> get(AllocationStrategy strategy) = 0;
 
+  // A reset message from the pool, waiting up to `timeoutNs` for one to be put back while the
+  // pool is empty: backpressure for a producer that must not allocate. Like waitReceive() it
+  // polls, yielding the CPU, for up to Options::spinMicros before sleeping. Success with a
+  // null message when none came back in time; shutdown_started when the engine is being
+  // destroyed (a waiting caller is woken). Blocks up to timeoutNs; thread-safe.
+  [[nodiscard]] virtual Result<MessagePtr> waitGet(std::uint64_t timeoutNs) = 0;
+
   // Resets `message` and keeps it in the pool (or frees it when the pool already holds
   // maxPoolMsgs idle messages). A null message is a no-op. Always clears `message`.
   // Never blocks (a short lock).

@@ -1,12 +1,15 @@
 #include "util/message_pool.h"
 
 #include <algorithm>
+#include <thread>
 
 namespace tofu::detail {
 
 namespace {
 constexpr std::uint16_t kDefaultInitial = 16;
 constexpr std::uint16_t kDefaultMaxIdle = 64;
+// Longer waits have no deadline (a steady_clock time point that far ahead would overflow).
+constexpr std::uint64_t kLongestFiniteWaitNs = std::uint64_t{1} << 62;
 }  // namespace
 
 MessagePool::MessagePool(std::uint16_t initialMessages, std::uint16_t maxIdleMessages)
@@ -40,6 +43,44 @@ MessagePtr MessagePool::get(AllocationStrategy strategy) {
   if (strategy != AllocationStrategy::always) return nullptr;
   MutexLock lock(mutex_);
   return makePooled();
+}
+
+bool MessagePool::waitGet(std::uint64_t timeoutNs, std::uint64_t spinNs, MessagePtr& message) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  // A message written soon comes back without a thread wake-up (as ChannelGroup::waitReceive).
+  const Clock::time_point spinUntil = start + std::chrono::nanoseconds(std::min(spinNs, timeoutNs));
+  for (;;) {
+    {
+      MutexLock lock(mutex_);
+      if (shutDown_) return false;
+      if ((message = idle_.popFront())) return true;
+    }
+    if (Clock::now() >= spinUntil) break;
+    std::this_thread::yield();  // the thread about to put one back may need this core
+  }
+  MutexLock lock(mutex_);
+  ++waiters_;
+  auto ready = [this]() REQUIRES(mutex_) { return !idle_.empty() || shutDown_; };
+  if (timeoutNs >= kLongestFiniteWaitNs) {
+    messageKept_.wait(lock.native(), ready);
+  } else {
+    messageKept_.wait_until(lock.native(), start + std::chrono::nanoseconds(timeoutNs), ready);
+  }
+  --waiters_;
+  if (shutDown_) {
+    messageKept_.notify_all();  // shutDown() waits for the last waiter to leave
+    return false;
+  }
+  message = idle_.popFront();
+  return true;
+}
+
+void MessagePool::shutDown() {
+  MutexLock lock(mutex_);
+  shutDown_ = true;
+  messageKept_.notify_all();
+  messageKept_.wait(lock.native(), [this]() REQUIRES(mutex_) { return waiters_ == 0; });
 }
 
 MessagePtr MessagePool::takeNotice() {
@@ -78,6 +119,7 @@ void MessagePool::putAll(MessageQueue& messages) {
 
 void MessagePool::keep(MessageQueue& resetMessages) {
   bool wake = false;
+  bool waitersToWake = false;
   MessageQueue surplus;
   {
     MutexLock lock(mutex_);
@@ -102,7 +144,9 @@ void MessagePool::keep(MessageQueue& resetMessages) {
       refillWanted_ = false;
       wake = true;
     }
+    waitersToWake = waiters_ != 0 && !idle_.empty();
   }
+  if (waitersToWake) messageKept_.notify_all();
   if (wake && refillHandler_) refillHandler_();
   // `surplus` frees its messages here, outside the lock.
 }

@@ -4,6 +4,8 @@
 // receive can continue (B5). Owns its idle messages.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -29,6 +31,13 @@ class MessagePool {
   // A reset message, or null when empty with poolOnly. Never blocks (short lock).
   MessagePtr get(AllocationStrategy strategy);
 
+  // Into `message`, a reset message, waiting up to `timeoutNs` for one to be put back while
+  // the pool is empty (null when none came): first polling, yielding the CPU, for up to
+  // `spinNs`, then asleep. False, at once or woken, after shutDown(). Blocks; any thread.
+  bool waitGet(std::uint64_t timeoutNs, std::uint64_t spinNs, MessagePtr& message);
+  // Wakes every waitGet() caller, makes later ones fail, and returns once none is left
+  // inside the pool. Blocks (briefly); called by the engine's destructor.
+  void shutDown();
   // Moves up to `count` pool messages for receiving to the back of `out`, under one lock;
   // finding none arms the refill handler.
   void takeForReceive(MessageQueue& out, std::size_t count);
@@ -69,6 +78,10 @@ class MessagePool {
   static constexpr std::size_t kPreparedNotices = 32;  // made with the pool
   MessageQueue spareNotices_ GUARDED_BY(mutex_);
   bool refillWanted_ GUARDED_BY(mutex_) = false;
+  // waitGet() callers sleep on `messageKept_`, which keep() signals only while one waits.
+  std::condition_variable messageKept_;
+  std::size_t waiters_ GUARDED_BY(mutex_) = 0;
+  bool shutDown_ GUARDED_BY(mutex_) = false;
   std::size_t made_ GUARDED_BY(mutex_) = 0;   // pool messages created or adopted
   std::size_t freed_ GUARDED_BY(mutex_) = 0;  // pool messages freed (over maxIdle)
 };

@@ -1,0 +1,56 @@
+#include "blocked_call.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "engine_harness.h"
+
+namespace tofu::test {
+
+BlockedCall::BlockedCall(std::function<Result<MessagePtr>()> call)
+    : returnedAt_(returned_.get_future()), thread_([this, call = std::move(call)] {
+        tid_.store(static_cast<int>(::gettid()));
+        Result<MessagePtr> result = call();
+        status_ = result.status();
+        message_ = std::move(result).value();
+        returned_.set_value(Clock::now());
+      }) {}
+
+BlockedCall::~BlockedCall() {
+  if (thread_.joinable()) thread_.join();
+}
+
+bool BlockedCall::waitUntilBlocked() {
+  const auto deadline = Clock::now() + defaultTimeout();
+  while (Clock::now() < deadline) {
+    if (const int tid = tid_.load(); tid != 0) {
+      std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
+      std::string line;
+      std::getline(stat, line);
+      const auto close = line.rfind(')');
+      if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'S') return true;
+    }
+    std::this_thread::yield();
+  }
+  ADD_FAILURE() << "the calling thread never blocked";
+  return false;
+}
+
+BlockedCall::Clock::time_point BlockedCall::returnedAt(std::chrono::milliseconds bound) {
+  if (returnedAt_.wait_for(bound) != std::future_status::ready) {
+    std::fprintf(stderr, "FATAL: the blocked call was not woken within %lld ms\n",
+                 static_cast<long long>(bound.count()));
+    std::fflush(stderr);
+    std::abort();
+  }
+  thread_.join();
+  return returnedAt_.get();
+}
+
+}  // namespace tofu::test
