@@ -253,7 +253,7 @@ void Results::printThreadLoads(std::ostream& out, const Summaries& all) const {
   const std::vector<std::string> names{"sender", "client I/O", "server I/O", "receiver"};
   std::vector<std::string> header{"tofu one-way", "transport", "channels", "body", "msgs/s"};
   for (const std::string& name : names) header.push_back(name);
-  header.insert(header.end(), {"sender yields: pool / queue", "pool_empty episodes"});
+  header.insert(header.end(), {"sender waits: pool / queue", "pool_empty episodes"});
   TextTable table(header);
   for (std::size_t i = 0; i < cases_.size(); ++i) {
     const Case& item = cases_[i];
@@ -275,7 +275,7 @@ void Results::printThreadLoads(std::ostream& out, const Summaries& all) const {
   }
   if (table.empty()) return;
   out << "\n### tofu one-way: CPU per message by thread (busy share of one core; 2 cores in all), sender "
-         "yields per window (its pool empty / every send queue full), receiving engine's pool_empty "
+         "waits per window (its pool empty / every send queue full), receiving engine's pool_empty "
          "episodes per window\n\n";
   table.print(out);
 }

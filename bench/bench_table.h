@@ -47,8 +47,8 @@ class Results {
     double setupSeconds = 0;
     double poolEmpty = 0;  // median pool_empty episodes per window
     double cpuPerMessage = 0;  // median CPU ns per message, every process involved
-    double poolWaits = 0;      // median sender yields per window: pool empty
-    double queueWaits = 0;     // median sender yields per window: send queues full
+    double poolWaits = 0;      // median sender waits per window: pool empty
+    double queueWaits = 0;     // median sender waits per window: send queues full
     std::map<std::string, double> threads;  // median busy share per thread name
   };
 

@@ -73,7 +73,7 @@ struct Sample {
   double setupSeconds = 0;        // scaling: time to open every connection
   std::uint64_t poolEmpty = 0;    // tofu: receiving engine's pool_empty episodes in the window
   std::uint64_t cpuNs = 0;        // CPU time of every process involved, during the window
-  std::uint64_t poolWaits = 0;    // tofu: sender yields because its pool was empty
+  std::uint64_t poolWaits = 0;    // tofu: sender waits (Ampe::waitGet) for an empty pool
   std::uint64_t queueWaits = 0;   // tofu: sender yields because every send queue was full
   std::vector<ThreadLoad> threads;
 };

@@ -9,7 +9,7 @@
 namespace bench {
 
 // One-way Signals of `body` bytes over `channels` connections. A sender thread takes pool
-// messages (poolOnly: it yields while the pool is empty) and posts them round-robin as fast
+// messages (poolOnly; while the pool is empty it waits in Ampe::waitGet) and posts them round-robin as fast
 // as the send queues allow (on notification_failed it tries the next channel and yields once
 // every channel refused); the server's serving thread counts and puts them back. Reports the
 // allocations made in the window and the CPU share of the four busy threads.

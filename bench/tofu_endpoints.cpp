@@ -11,6 +11,7 @@ namespace {
 
 constexpr std::uint64_t kServeSliceNs = 10'000'000;  // how often the serving thread checks stop
 constexpr std::uint64_t kHandshakeWaitNs = 10'000'000'000;
+constexpr std::uint64_t kPoolWaitNs = 10'000'000;    // how often a waiting sender checks stop
 
 // A started engine with one group; `ioTid` is its I/O thread (the one thread it added).
 std::unique_ptr<tofu::Reactor> startEngine(const tofu::Options& options, tofu::ChannelGroup*& group, pid_t& ioTid,
@@ -220,9 +221,12 @@ tofu::Status TofuClient::flood(const std::vector<std::uint16_t>& channels, std::
     auto got = ampe().get(tofu::AllocationStrategy::poolOnly);
     tofu::MessagePtr message = got.ok() ? std::move(got).value() : nullptr;
     if (!message) {
+      // Sleeps until the engine puts a written message back, spinning on nothing.
       waits[0].store(++poolWaits, std::memory_order_relaxed);
-      std::this_thread::yield();
-      continue;
+      got = ampe().waitGet(kPoolWaitNs);
+      if (!got.ok()) return got.status();
+      message = std::move(got).value();
+      if (!message) continue;
     }
     message->setOpCode(tofu::OpCode::Signal);
     message->body().append(payload.data(), payload.size());

@@ -97,10 +97,11 @@ class TofuClient {
                std::string& error, std::size_t window = 256);
 
   // Posts `body`-byte Signals round-robin over `channels` until `stop`, as fast as the
-  // engine takes them: pool messages only (yields while the pool is empty); a channel whose
-  // send queue is full (notification_failed) is skipped, and the thread yields once every
-  // channel in a row refused. Returns success, or the first unexpected refusal. `waits`
-  // counts the yields: [0] pool empty, [1] every send queue full (relaxed; any thread reads).
+  // engine takes them: pool messages only (waiting in Ampe::waitGet while the pool is empty);
+  // a channel whose send queue is full (notification_failed) is skipped, and the thread
+  // yields once every channel in a row refused. Returns success, or the first unexpected
+  // refusal. `waits` counts the waits: [0] pool empty, [1] every send queue full (relaxed;
+  // any thread reads).
   tofu::Status flood(const std::vector<std::uint16_t>& channels, std::size_t body, const std::atomic<bool>& stop,
                      std::atomic<std::uint64_t> (&waits)[2]);
 
