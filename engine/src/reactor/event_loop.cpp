@@ -279,7 +279,9 @@ std::size_t EventLoop::readLimit(std::size_t smallestFrameBytes) {
   if (receiveSpares_.size() < fullRead) {
     engine_.pool().takeForReceive(receiveSpares_, fullRead - receiveSpares_.size());
   }
-  return std::clamp(receiveSpares_.size() * frameBytes, kShortReadBytes, kReadBufferSize);
+  // Past the channels that may set bytes aside, no short read either: only what the spares take.
+  const std::size_t floor = starving_.size() < kStarvingWithStash ? kShortReadBytes : 0;
+  return std::clamp(receiveSpares_.size() * frameBytes, floor, kReadBufferSize);
 }
 
 bool EventLoop::starveBeforeReading() {

@@ -75,8 +75,9 @@ class EventLoop {
   // How many bytes the next read of a channel may take, when its frames are at least
   // `smallestFrameBytes`: as many as the spare messages can receive, after topping the spares
   // up from the pool for a full read. The bytes the pool cannot take stay in the socket,
-  // pushing back on the peer, instead of being read and set aside. At least kShortReadBytes:
-  // a channel resumed with a message or two still reads a useful amount. (A binary header
+  // pushing back on the peer, instead of being read and set aside. At least kShortReadBytes
+  // while fewer than kStarvingWithStash channels starve: a channel resumed with a message or
+  // two still reads a useful amount, and sets at most that aside. (A binary header
   // per spare message was tried as the bound: it cut UDS 256-channel 64 B throughput from
   // 4.9 M to 1.0 M msgs/s, resumed channels reading a frame per read.)
   std::size_t readLimit(std::size_t smallestFrameBytes);
