@@ -1,5 +1,6 @@
 #include "reactor/epoll_poller.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -8,8 +9,7 @@
 namespace tofu::detail {
 
 namespace {
-// 6 KiB: a few hundred busy channels are served by one epoll_wait() from the start, and the
-// list grows (doubling) only past that.
+// 6 KiB: a few hundred channels need no growth at all.
 constexpr std::size_t kInitialEvents = 512;
 
 std::uint32_t toEpoll(Interest interest) {
@@ -40,20 +40,20 @@ void EpollPoller::modify(int fd, Interest interest, void* owner) {
 
 void EpollPoller::remove(int fd) noexcept { ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr); }
 
+void EpollPoller::reserveEvents(std::size_t descriptors) {
+  if (descriptors <= events_.size()) return;
+  wantedEvents_ = std::max({wantedEvents_, descriptors, 2 * events_.size()});  // doubling: few resizes
+}
+
 std::span<const epoll_event> EpollPoller::wait(int timeoutMs) {
   // Grow before waiting, never after: the returned span points into events_.
-  if (growBeforeNextWait_) {
-    events_.resize(events_.size() * 2);
-    growBeforeNextWait_ = false;
-  }
+  if (wantedEvents_ > events_.size()) events_.resize(wantedEvents_);
   const int count = ::epoll_wait(epoll_.get(), events_.data(), static_cast<int>(events_.size()), timeoutMs);
   if (count < 0) {
     if (errno == EINTR) return {};
     fail("epoll_wait");
   }
-  const auto ready = static_cast<std::size_t>(count);
-  growBeforeNextWait_ = ready == events_.size();
-  return {events_.data(), ready};
+  return {events_.data(), static_cast<std::size_t>(count)};
 }
 
 }  // namespace tofu::detail

@@ -28,13 +28,17 @@ class EpollPoller {
   void add(int fd, Interest interest, void* owner);
   void modify(int fd, Interest interest, void* owner);
   void remove(int fd) noexcept;
+  // Room for `descriptors` ready at once, so that one wait reports them all: the event list
+  // grows (before the next wait) with the descriptors watched, at set-up, never in steady
+  // traffic.
+  void reserveEvents(std::size_t descriptors);
   // Waits up to timeoutMs (-1 forever); the events stay valid until the next wait.
   std::span<const epoll_event> wait(int timeoutMs);
 
  private:
   Fd epoll_;
   std::vector<epoll_event> events_;
-  bool growBeforeNextWait_ = false;
+  std::size_t wantedEvents_ = 0;  // events_'s size from the next wait on
 };
 
 }  // namespace tofu::detail

@@ -122,8 +122,7 @@ void EventLoop::openListener(MessagePtr welcome) {
   const std::uint16_t number = welcome->channelNumber();
   auto owned = std::make_unique<ListenerChannel>(*this, number, group, welcome->messageId());
   ListenerChannel& listener = *owned;
-  channels_.emplace(number, std::move(owned));
-  EngineCounterSet::add(engine_.counterSet().channelsOpened);
+  addChannel(number, std::move(owned));
 
   const Result<Address> local = addressOf(*welcome);
   welcome->setOpCode(OpCode::WelcomeResponse);
@@ -145,8 +144,7 @@ void EventLoop::openClient(MessagePtr hello) {
   auto owned = std::make_unique<IoChannel>(*this, number, group, std::move(hello));
   IoChannel& channel = *owned;
   if (peer.ok()) channel.setPeerAddress(peer.value().toString());
-  channels_.emplace(number, std::move(owned));
-  EngineCounterSet::add(engine_.counterSet().channelsOpened);
+  addChannel(number, std::move(owned));
 
   if (!peer.ok() || (peer.value().kind() == AddressKind::tcp && peer.value().port() == 0)) {
     return channel.failToConnect(Status::invalid_address);
@@ -197,8 +195,17 @@ void EventLoop::adoptConnection(GroupImpl& group, Fd fd) {
     setAbortiveClose(fd.get());  // no number left (B4): refuse this connection, keep serving
     return;
   }
-  channels_.emplace(number.value(), std::make_unique<IoChannel>(*this, number.value(), group, std::move(fd)));
+  addChannel(number.value(), std::make_unique<IoChannel>(*this, number.value(), group, std::move(fd)));
+}
+
+void EventLoop::addChannel(std::uint16_t number, std::unique_ptr<Channel> channel) {
+  channels_.emplace(number, std::move(channel));
   EngineCounterSet::add(engine_.counterSet().channelsOpened);
+  // What can hold every channel at once grows here, at set-up: never under steady traffic.
+  const std::size_t channels = channels_.size();
+  if (starving_.capacity() < channels) starving_.reserve(2 * channels);
+  if (flushList_.capacity() < channels) flushList_.reserve(2 * channels);
+  poller_.reserveEvents(channels + 1);  // and the inbox
 }
 
 void EventLoop::collectChannels(std::vector<ChannelInfo>& out, std::function<void()> done) {

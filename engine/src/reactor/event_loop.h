@@ -130,6 +130,8 @@ class EventLoop {
   void runDeadlines();
   void flushWrites();
   void reapClosed();
+  // Owns `channel` from now on, as channel `number`.
+  void addChannel(std::uint16_t number, std::unique_ptr<Channel> channel);
   void flushDeliveries();
   void returnReceiveSpares();
   void closeEverything();
