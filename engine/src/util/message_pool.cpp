@@ -48,19 +48,15 @@ MessagePtr MessagePool::get(AllocationStrategy strategy) {
 bool MessagePool::waitGet(std::uint64_t timeoutNs, std::uint64_t spinNs, MessagePtr& message) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
-  // A message written soon comes back without a thread wake-up (as ChannelGroup::waitReceive).
   const Clock::time_point spinUntil = start + std::chrono::nanoseconds(std::min(spinNs, timeoutNs));
-  for (;;) {
-    {
-      MutexLock lock(mutex_);
-      if (shutDown_) return false;
-      if ((message = idle_.popFront())) return true;
-    }
-    if (Clock::now() >= spinUntil) break;
-    std::this_thread::yield();  // the thread about to put one back may need this core
-  }
   MutexLock lock(mutex_);
-  ++waiters_;
+  ++waiters_;  // from here on, shutDown() waits for this call to leave the pool
+  // A message written soon comes back without a thread wake-up (as ChannelGroup::waitReceive).
+  while (idle_.empty() && !shutDown_ && Clock::now() < spinUntil) {
+    lock.native().unlock();
+    std::this_thread::yield();  // the thread about to put one back may need this core
+    lock.native().lock();
+  }
   auto ready = [this]() REQUIRES(mutex_) { return !idle_.empty() || shutDown_; };
   if (timeoutNs >= kLongestFiniteWaitNs) {
     messageKept_.wait(lock.native(), ready);
@@ -69,10 +65,10 @@ bool MessagePool::waitGet(std::uint64_t timeoutNs, std::uint64_t spinNs, Message
   }
   --waiters_;
   if (shutDown_) {
-    messageKept_.notify_all();  // shutDown() waits for the last waiter to leave
+    messageKept_.notify_all();  // shutDown() waits for the last caller to leave
     return false;
   }
-  message = idle_.popFront();
+  message = idle_.popFront();  // null when the time ran out
   return true;
 }
 

@@ -78,7 +78,8 @@ class MessagePool {
   static constexpr std::size_t kPreparedNotices = 32;  // made with the pool
   MessageQueue spareNotices_ GUARDED_BY(mutex_);
   bool refillWanted_ GUARDED_BY(mutex_) = false;
-  // waitGet() callers sleep on `messageKept_`, which keep() signals only while one waits.
+  // waitGet() callers (counted in waiters_) sleep on `messageKept_`, which keep() signals
+  // only while one is inside.
   std::condition_variable messageKept_;
   std::size_t waiters_ GUARDED_BY(mutex_) = 0;
   bool shutDown_ GUARDED_BY(mutex_) = false;
