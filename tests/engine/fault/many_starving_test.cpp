@@ -67,6 +67,23 @@ std::vector<std::uint8_t> helloAndRequests(int peer) {
   return bytes;
 }
 
+// Peers `first` up to kPeers - 1 connect and write their HelloRequest and Requests; returns
+// once the server's pool has run dry and its engine has had time to see every peer.
+void connectStarvingPeers(Engine& server, const Listening& listening, int first,
+                          std::vector<std::unique_ptr<RawPeer>>& peers) {
+  for (int i = first; i < kPeers; ++i) {
+    peers.push_back(RawPeer::connectTo(listening.bound));
+    ASSERT_NE(peers.back(), nullptr) << "peer " << i;
+    ASSERT_TRUE(peers.back()->sendBytes(helloAndRequests(i))) << "peer " << i;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (server.ampe().counters().poolEmptyEpisodes == 0) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the pool never ran dry";
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the engine sees every peer
+}
+
 // Receives until every peer's HelloRequest and kRequestsPerPeer Requests arrived, giving each
 // message back, and checks that each channel's Requests came once and in order.
 void expectEveryFrameInOrder(Engine& server, ChannelGroup& group, std::vector<MessagePtr> alreadyReceived) {
@@ -190,17 +207,7 @@ TEST_P(FaultManyStarving, PastTheStashedChannelsAChannelMidFrameReadsOnlyTheRest
   }
 
   // Every other peer starves: far more than the channels that may set bytes aside.
-  for (int i = midFrame; i < kPeers; ++i) {
-    peers.push_back(RawPeer::connectTo(listening.bound));
-    ASSERT_NE(peers.back(), nullptr) << "peer " << i;
-    ASSERT_TRUE(peers.back()->sendBytes(helloAndRequests(i))) << "peer " << i;
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (server.ampe().counters().poolEmptyEpisodes == 0) {
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the pool never ran dry";
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the engine sees every peer
+  ASSERT_NO_FATAL_FAILURE(connectStarvingPeers(server, listening, midFrame, peers));
 
   // The mid-frame peers send the rest of their frame and the Requests behind it: each channel
   // completes its frame with the message it holds, then starves before reading further.
@@ -241,17 +248,7 @@ TEST(FaultManyStarvingTrickle, ChannelsResumedPastTheBoundSetNothingAside) {
   const Listening listening = listen(server.ampe(), group, listenAddress(Transport::tcp));
   ASSERT_NE(listening.channel, 0u);
   std::vector<std::unique_ptr<RawPeer>> peers;
-  for (int i = 0; i < kPeers; ++i) {
-    peers.push_back(RawPeer::connectTo(listening.bound));
-    ASSERT_NE(peers.back(), nullptr) << "peer " << i;
-    ASSERT_TRUE(peers.back()->sendBytes(helloAndRequests(i))) << "peer " << i;
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (server.ampe().counters().poolEmptyEpisodes == 0) {
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the pool never ran dry";
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the engine sees every peer
+  ASSERT_NO_FATAL_FAILURE(connectStarvingPeers(server, listening, 0, peers));
 
   // Requests delivered per peer (their bodies name the peer).
   std::vector<int> requestsIn(kPeers, 0);

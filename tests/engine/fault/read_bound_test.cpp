@@ -28,14 +28,6 @@ constexpr std::size_t kFrameBytes = kBinaryHeaderSize + kBodyBytes;
 // What a starving channel may have read beyond the frames it decoded.
 constexpr std::size_t kShortReadBytes = 4 * 1024;
 
-std::vector<std::uint8_t> helloFrame() {
-  auto frame = Message::create();
-  EXPECT_EQ(prepareHelloRequest(*frame, Address::tcp("127.0.0.1", 1)), Status::success);
-  frame->setChannelNumber(1);
-  frame->setMessageId(1);
-  return frameBytes(*frame);
-}
-
 // Signals with ids 1..kSignals and kBodyBytes bodies, back to back.
 std::vector<std::uint8_t> signalFrames() {
   auto frame = Message::create();
@@ -57,7 +49,7 @@ TEST(FaultReadBound, AStarvingChannelLeavesWhatThePoolCannotTakeInTheSocket) {
   ASSERT_NE(listening.channel, 0u);
   auto peer = RawPeer::connectTo(listening.bound);
   ASSERT_NE(peer, nullptr);
-  ASSERT_TRUE(peer->sendBytes(helloFrame()));
+  ASSERT_TRUE(sayHello(*peer, server.ampe(), 1, 1));
   std::vector<MessagePtr> held;  // nothing goes back to the pool until the count below
   held.push_back(receive(group));
   ASSERT_NE(held.back(), nullptr);
