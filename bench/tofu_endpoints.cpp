@@ -221,7 +221,7 @@ tofu::Status TofuClient::flood(const std::vector<std::uint16_t>& channels, std::
     auto got = ampe().get(tofu::AllocationStrategy::poolOnly);
     tofu::MessagePtr message = got.ok() ? std::move(got).value() : nullptr;
     if (!message) {
-      // Sleeps until the engine puts a written message back, spinning on nothing.
+      // Polls for spinMicros, then sleeps, until the engine puts a written message back.
       waits[0].store(++poolWaits, std::memory_order_relaxed);
       got = ampe().waitGet(kPoolWaitNs);
       if (!got.ok()) return got.status();
