@@ -31,9 +31,9 @@ struct Ends {
 // them; false and `error` on failure.
 bool openEnds(Ends& ends, Transport transport, std::size_t channels, std::size_t body, std::string& error,
               bool spin = true) {
-  ends.server = TofuServer::start(transport, body, error, {}, spin);
+  ends.server = TofuServer::start(transport, body, channels, error, {}, spin);
   if (!ends.server) return false;
-  ends.client = TofuClient::start(body, error, spin);
+  ends.client = TofuClient::start(body, channels, error, spin);
   if (!ends.client) return false;
   return ends.client->connect(ends.server->address(), channels, ends.channels, error);
 }

@@ -20,11 +20,12 @@
 
 namespace bench {
 
-// Options for benchmark engines carrying `body`-byte messages: a preallocated pool of up to
-// 4096 messages (fewer for big bodies: about 32 MiB of bodies per engine), a 16 MiB send
-// queue per channel, no channel limit below the 65534 numbers, and no telemetry.
-// `spin` false sets Options::spinMicros to 0.
-tofu::Options benchOptions(std::size_t body, bool spin = true);
+// Options for benchmark engines carrying `body`-byte messages over `channels` channels: a
+// preallocated pool of 4096 messages or 32 per channel, whichever is more, within 4 MiB of
+// bodies (so 64 for 64 KiB bodies) and the 16-bit option; a 16 MiB send queue per channel,
+// no channel limit below the 65534 numbers, and no telemetry. `spin` false sets
+// Options::spinMicros to 0.
+tofu::Options benchOptions(std::size_t body, std::size_t channels, bool spin = true);
 
 // Grows the body of every idle pool message of `ampe` to `body` bytes once, so that the
 // measured phase does not pay for first-use growth (ByteBuffer keeps its capacity).
@@ -45,9 +46,9 @@ class TofuServer {
   // Starts an engine, listens (tcp|127.0.0.1|0 or a fresh UDS path), then starts the serving
   // thread: it answers HelloRequest with HelloResponse and Request with Response (same
   // message), counts Signals and puts every other message back. Null and `error` on failure.
-  // The pool is prewarmed for `body`-byte messages.
-  static std::unique_ptr<TofuServer> start(Transport transport, std::size_t body, std::string& error,
-                                           ServerTotals totals = {}, bool spin = true);
+  // The pool (benchOptions) is sized for `channels` and prewarmed for `body`-byte messages.
+  static std::unique_ptr<TofuServer> start(Transport transport, std::size_t body, std::size_t channels,
+                                           std::string& error, ServerTotals totals = {}, bool spin = true);
   // Stops the serving thread, then destroys the engine (its peers see resets).
   ~TofuServer();
   TofuServer(const TofuServer&) = delete;
@@ -80,8 +81,9 @@ class TofuServer {
 
 class TofuClient {
  public:
-  // The pool is prewarmed for `body`-byte messages.
-  static std::unique_ptr<TofuClient> start(std::size_t body, std::string& error, bool spin = true);
+  // The pool (benchOptions) is sized for `channels` and prewarmed for `body`-byte messages.
+  static std::unique_ptr<TofuClient> start(std::size_t body, std::size_t channels, std::string& error,
+                                           bool spin = true);
   ~TofuClient();
   TofuClient(const TofuClient&) = delete;
   TofuClient& operator=(const TofuClient&) = delete;

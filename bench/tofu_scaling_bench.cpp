@@ -21,7 +21,7 @@ constexpr std::size_t kHandshakeWindow = 512;  // below the engine's listen back
 // `channels` HelloRequests were answered, then serves until the parent says stop.
 int serveInChild(ChildShared& shared, Transport transport, std::size_t channels, std::size_t body) {
   std::string error;
-  auto server = TofuServer::start(transport, body, error, {&shared.received, &shared.accepted});
+  auto server = TofuServer::start(transport, body, channels, error, {&shared.received, &shared.accepted});
   if (!server) {
     reportChildError(shared, error);
     return 1;
@@ -69,7 +69,7 @@ Sample runTofuScaling(Transport transport, std::size_t channels, std::size_t bod
   const tofu::Address server = transport == Transport::tcp ? tofu::Address::tcp("127.0.0.1", child->shared().port.load())
                                                            : tofu::Address::uds(child->shared().path);
 
-  auto client = TofuClient::start(body, sample.error);
+  auto client = TofuClient::start(body, channels, sample.error);
   if (!client) return sample;
   std::vector<std::uint16_t> opened;
   opened.reserve(channels);
