@@ -7,6 +7,7 @@
 #include "message_access.h"
 #include "send_validation.h"
 #include "telemetry/telemetry_server.h"
+#include "util/receive_budget.h"
 #include "tofu/wire_format.h"
 
 namespace tofu::detail {
@@ -21,8 +22,10 @@ Engine::Engine(const Options& options)
       observers_(engineId_),
       pool_(options.initialPoolMsgs, options.maxPoolMsgs),
       table_(options.sendQueueLimitBytes, options.maxChannels),
-      loop_(*this) {
-  pool_.setRefillHandler([this] { loop_.inbox().wake(); });
+      loop_(*this) {}
+
+std::size_t Engine::receiveBudgetBytes() const noexcept {
+  return options_.receiveBudgetBytes == 0 ? Options{}.receiveBudgetBytes : options_.receiveBudgetBytes;
 }
 
 Engine::~Engine() {
@@ -131,15 +134,16 @@ Result<BinaryHeader> Engine::post(GroupImpl& group, MessagePtr& message) {
     m.setChannelNumber(number.value());
   } else {
     // A ByeSignal is never transmitted (B13), so it never counts against the queue: a channel
-    // whose peer stopped reading can always be aborted.
-    const auto frameBytes = op == OpCode::ByeSignal ? 0u
-                                                    : static_cast<std::uint32_t>(kBinaryHeaderSize + m.header().textHeadersLen +
-                                                                                 m.header().bodyLen);
-    if (const Status refused = table_.charge(m.channelNumber(), &group, frameBytes); refused != Status::success) {
+    // whose peer stopped reading can always be aborted. Others count their real memory (B6).
+    const std::uint32_t cost = op == OpCode::ByeSignal ? 0u : MessageAccess::realBytes(m);
+    if (const Status refused = table_.charge(m.channelNumber(), &group, cost); refused != Status::success) {
       return refused;
     }
-    MessageAccess::charged(m) = frameBytes;
+    MessageAccess::charged(m) = cost;
   }
+  // A received message sent on now counts against the send queue, no longer against the
+  // receive budget: sending never takes away the ability to receive (B14).
+  ReceiveBudget::release(m);
   MessageAccess::owner(m) = &group;
   if (observers_.observing()) MessageAccess::postedNs(m) = monotonicNowNs();
   encodeBinaryHeader(m.header(), MessageAccess::wire(m));

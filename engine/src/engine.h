@@ -52,6 +52,10 @@ class Engine final : public Ampe {
   Result<BinaryHeader> post(GroupImpl& group, MessagePtr& message);
 
   const Options& options() const noexcept { return options_; }
+  // Options::receiveBudgetBytes, 0 meaning the default.
+  std::size_t receiveBudgetBytes() const noexcept;
+  // A group's receive budget has room again after the loop found it full (B14). Any thread.
+  void onReceiveRoom() { loop_.onReceiveRoom(); }
   MessagePool& pool() noexcept { return pool_; }
   ChannelTable& table() noexcept { return table_; }
   Resolver& resolver() noexcept { return resolver_; }

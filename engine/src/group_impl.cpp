@@ -16,14 +16,20 @@ constexpr std::uint64_t kLongestFiniteWaitNs = std::uint64_t{1} << 62;
 std::atomic<std::uint64_t> gNextGroupId{1};
 }  // namespace
 
-GroupImpl::GroupImpl(Engine& engine) : engine_(engine), id_(gNextGroupId.fetch_add(1, std::memory_order_relaxed)) {}
+GroupImpl::GroupImpl(Engine& engine)
+    : engine_(engine),
+      id_(gNextGroupId.fetch_add(1, std::memory_order_relaxed)),
+      receiveBudget_(ReceiveBudget::create(engine.receiveBudgetBytes(), [&engine] { engine.onReceiveRoom(); })) {}
 
 std::size_t GroupImpl::queueDepth() {
   MutexLock lock(mutex_);
   return queue_.size() + takenDepth_.load(std::memory_order_relaxed);
 }
 
-GroupImpl::~GroupImpl() { engine_.pool().putAll(taken_); }
+GroupImpl::~GroupImpl() {
+  engine_.pool().putAll(taken_);
+  receiveBudget_->detach();
+}
 
 Result<BinaryHeader> GroupImpl::enqueueToPeer(MessagePtr& message) { return engine_.post(*this, message); }
 

@@ -12,6 +12,7 @@
 #include "tofu/channel_group.h"
 #include "util/message_queue.h"
 #include "util/mutex.h"
+#include "util/receive_budget.h"
 
 namespace tofu::detail {
 
@@ -42,6 +43,15 @@ class GroupImpl final : public ChannelGroup {
   // and returns once no thread is inside waitReceive().
   void close(MessageQueue& leftovers);
 
+  // What the group's received messages may hold (B14). Reactor thread only, but see
+  // ReceiveBudget for what other threads do with it through the messages.
+  ReceiveBudget& receiveBudget() noexcept { return *receiveBudget_; }
+  // Reactor thread only: receive charges of this pass's messages, published before delivery,
+  // and what frames being received reserve (EventLoop::kFrameReserve each).
+  std::size_t pendingReceiveCharge = 0;
+  std::size_t receiveInProgress = 0;
+  std::size_t receiveCommitted() const noexcept { return pendingReceiveCharge + receiveInProgress; }
+
   // Reactor thread only: this pass's messages for the group, and starvation bookkeeping.
   MessageQueue& pendingBatch() noexcept { return pending_; }
   bool pendingScheduled = false;     // already listed for this pass's flush
@@ -61,6 +71,7 @@ class GroupImpl final : public ChannelGroup {
 
   Engine& engine_;
   const std::uint64_t id_;
+  ReceiveBudget* const receiveBudget_;  // detached (and freed once nothing is charged) by ~GroupImpl
 
   Mutex mutex_;
   std::condition_variable arrived_;  // a message arrived or the queue closed

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <optional>
 
+#include "util/receive_budget.h"
+
 namespace tofu {
 namespace {
 
@@ -48,6 +50,8 @@ static_assert(Message::kInitialCapacity == ByteBuffer::kCapacityStep);
 Message::Message() : body_(kInitialCapacity) {}
 
 MessagePtr Message::create() { return MessagePtr(new Message()); }
+
+Message::~Message() { detail::ReceiveBudget::release(*this); }
 
 void Message::reset() noexcept {
   header_ = BinaryHeader{};

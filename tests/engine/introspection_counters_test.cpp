@@ -323,7 +323,7 @@ TEST_P(IntrospectionCounters, SnapshotsDuringTrafficArePromptAndMonotonic) {
 INSTANTIATE_TEST_SUITE_P(Transports, IntrospectionCounters, kAllTransports, TransportName());
 
 TEST(IntrospectionPool, CountsIdleInUseAndAllocatedAndGroupQueues) {
-  Engine engine;  // default pool: 16 messages made up front, at most 64 kept idle
+  Engine engine(poolOptions(16, 64));  // 16 messages made up front, at most 64 kept idle
   Ampe& ampe = engine.ampe();
   EngineSnapshot snapshot = snapshotOf(ampe);
   EXPECT_EQ(snapshot.pool.idle, 16u);
@@ -411,7 +411,7 @@ TEST(IntrospectionPool, InUseCountsHeldPoolMessagesAfterAForeignMessageWasPut) {
   // Ampe::put() accepts messages the pool did not make (Message::create(); the engine's own
   // pool_empty notices are such messages too). While one sits idle in the pool, a pool-made
   // message the application holds must still count as in use.
-  Engine engine;  // 16 pool messages
+  Engine engine(poolOptions(16, 64));  // 16 pool messages
   Ampe& ampe = engine.ampe();
   MessagePtr poolMade = newMessage(ampe);
   MessagePtr foreign = Message::create();

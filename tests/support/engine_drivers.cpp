@@ -7,6 +7,7 @@
 #include <thread>
 #include <utility>
 
+#include "message_access.h"
 #include "raw_peer.h"
 #include <sys/socket.h>
 
@@ -118,9 +119,11 @@ Options fixedPoolOptions(std::uint16_t messages) {
   Options options;
   options.initialPoolMsgs = messages;
   options.maxPoolMsgs = messages;
+  // Receiving is bounded by the group's budget, not the pool (B14): room for exactly
+  // `messages` received frames of up to 256 header and 256 body bytes.
+  options.receiveBudgetBytes = messages * std::size_t{detail::MessageAccess::realBytes(*Message::create())};
   return options;
 }
-
 Options limitedOptions() {
   Options options = roomyOptions();
   options.sendQueueLimitBytes = 64 * 1024;

@@ -548,20 +548,4 @@ std::string hex(const std::vector<std::uint8_t>& bytes) {
   return text;
 }
 
-std::vector<MessagePtr> holdAllButOnePoolMessage(Ampe& ampe) {
-  std::vector<MessagePtr> held;
-  for (;;) {
-    auto got = ampe.get(AllocationStrategy::poolOnly);
-    EXPECT_TRUE(got.ok());
-    if (!got.ok() || !got.value()) break;
-    held.push_back(std::move(got).value());
-  }
-  EXPECT_FALSE(held.empty()) << "the pool was already empty";
-  if (!held.empty()) {
-    ampe.put(held.back());
-    held.pop_back();
-  }
-  return held;
-}
-
 }  // namespace tofu::test

@@ -263,8 +263,4 @@ std::vector<std::uint8_t> frameBytes(const Message& message);
 // "00 05 20 00 ..." for failure output.
 std::string hex(const std::vector<std::uint8_t>& bytes);
 
-// Takes every idle message out of `ampe`'s pool and gives one back, so the engine can receive
-// exactly one frame before it starves (B5). The rest stay in the returned vector.
-std::vector<MessagePtr> holdAllButOnePoolMessage(Ampe& ampe);
-
 }  // namespace tofu::test

@@ -189,7 +189,8 @@ std::uint8_t protoByte(std::uint8_t opCode, bool originEngine = false, bool more
 // Options with a pool large enough that ordinary tests never see pool_empty (B5 tests pick
 // their own).
 Options roomyOptions();
-// A pool of exactly `messages` messages, made up front, for the pool-exhaustion tests (B5).
+// A pool of exactly `messages` messages, made up front, and a receive budget of as many
+// small received messages, for the receive-exhaustion tests (B5, B14).
 Options fixedPoolOptions(std::uint16_t messages);
 // roomyOptions() with a 64 KiB send queue limit (B6), so fillSendQueue() is quick.
 Options limitedOptions();

@@ -85,6 +85,7 @@ using MessagePtr = std::unique_ptr<Message>;
 
 namespace detail {
 class MessageAccess;
+class ReceiveBudget;
 }
 
 class Message {
@@ -98,7 +99,8 @@ class Message {
 
   Message(const Message&) = delete;
   Message& operator=(const Message&) = delete;
-  ~Message() = default;
+  // A received message deleted instead of put back still gives its receive budget back.
+  ~Message();
 
   BinaryHeader& header() noexcept { return header_; }
   const BinaryHeader& header() const noexcept { return header_; }
@@ -147,6 +149,8 @@ class Message {
   Message* next_ = nullptr;                 // intrusive link for pool and queues
   void* owner_ = nullptr;                   // the group that posted it
   std::uint32_t charged_ = 0;               // bytes counted against its channel's send queue
+  std::uint32_t receiveCharge_ = 0;         // bytes counted against budget_ (B14)
+  detail::ReceiveBudget* budget_ = nullptr; // the receiving group's budget, while charged
   std::int64_t postedNs_ = 0;               // introspection: when posted / read (0 = not observed)
   std::int64_t readNs_ = 0;
   std::uint64_t incarnation_ = 0;           // introspection: the channel it was read from

@@ -8,13 +8,24 @@
 namespace tofu {
 
 struct Options {
-  // Messages pre-allocated in the pool. 0 means the default, 16.
-  std::uint16_t initialPoolMsgs = 16;
+  // Messages made when the engine starts. 0 means the default, 256.
+  std::uint16_t initialPoolMsgs = 256;
   // Most idle messages the pool keeps; extra returned messages are freed. 0 means the
-  // default, 64; a value below initialPoolMsgs is raised to it. Received frames are read
-  // into pool messages only, so this also bounds how much a slow receiver can buffer (B6).
-  std::uint16_t maxPoolMsgs = 64;
-  // Per-channel send queue limit in bytes of frames not yet written (B6). Past it,
+  // default, 65535; a value below initialPoolMsgs is raised to it. The pool grows on demand
+  // and shrinks back: idle messages left unused for a second are freed, half of them per
+  // second, down to initialPoolMsgs (docs/architecture.md, "Memory").
+  std::uint16_t maxPoolMsgs = 65535;
+  // Receive budget of each ChannelGroup, in bytes of real memory (message, text-header and
+  // body buffers): messages the engine received for the group and has not got back yet
+  // (queued for waitReceive(), or held by the application until it puts them back, posts
+  // them or deletes them). Past it the group's channels stop reading (B5) until messages
+  // come back; what the application sends never counts here (B14). 0 means the default.
+  std::size_t receiveBudgetBytes = 64u * 1024u * 1024u;
+  // A frame that stops arriving mid-way (its binary header read, the rest missing) for this
+  // long closes its channel with communication_failed (B14). 0 disables the check.
+  std::uint32_t receiveProgressTimeoutMs = 5'000;
+  // Per-channel send queue limit in bytes of real memory of the messages not yet written
+  // (message, text-header and body buffers, not only their frame bytes; B6). Past it,
   // enqueueToPeer() fails with notification_failed and the caller keeps the message.
   // A message is always accepted on an empty queue, whatever its size.
   std::size_t sendQueueLimitBytes = 8u * 1024u * 1024u;

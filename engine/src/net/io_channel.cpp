@@ -94,14 +94,14 @@ void IoChannel::armIdleCheck() {
 void IoChannel::updateInterest() {
   if (closing()) return;
   if (starving_) {
-    // Reading waits for the pool (B5), writing does not: the frames waiting to go out may be
-    // what holds the pool's messages. With nothing to write, not even error events: a
-    // hang-up we cannot read yet would wake the loop forever. (With frames to write, a
-    // hang-up fails the next write and closes the channel.)
-    if (waitingWritable_) {
-      watch({.read = false, .write = true});
-    } else {
+    // Reading waits for the receive budget (B5), writing does not. Errors and hang-ups are
+    // always reported (B14: a starving channel still sees its peer reset it), except once a
+    // hang-up was seen: level-triggered, it would wake the loop until the bytes before it
+    // are read, after the channel resumes.
+    if (hangUpSeen_ && !waitingWritable_) {
       unwatch();
+    } else {
+      watch({.read = false, .write = waitingWritable_});
     }
     return;
   }
@@ -117,6 +117,10 @@ void IoChannel::onEvents(std::uint32_t events) {
       failToConnect(Status::connect_failed);
     }
     return;
+  }
+  if (starving_ && (events & (EPOLLERR | EPOLLHUP)) != 0) {
+    onHangUpWhileStarving();
+    if (closing()) return;
   }
   if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) readAvailable();
   if (!closing() && waitingWritable_ && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) flush();
@@ -141,6 +145,15 @@ void IoChannel::onPost(MessagePtr message) {
   if (phase_ == Phase::open && !waitingWritable_) loop_.scheduleFlush(*this);
 }
 
+void IoChannel::onHangUpWhileStarving() {
+  if (const int error = pendingSocketError(socket()); error != 0) {
+    onSocketError(error, Status::recv_failed);
+    return;
+  }
+  hangUpSeen_ = true;  // the peer finished sending: its last frames are read once resumed
+  updateInterest();
+}
+
 void IoChannel::onDeadline() {
   // Several timers share this callback; each condition checks its own time.
   if (phase_ == Phase::connecting) {
@@ -150,8 +163,22 @@ void IoChannel::onDeadline() {
   const EventLoop::Clock::time_point now = EventLoop::Clock::now();
   if (kind() == Kind::serverIo && !helloReceived_ && handshakeDeadline_ != EventLoop::Clock::time_point{} &&
       now >= handshakeDeadline_) {
-    close(Status::communication_failed, true);  // no HelloRequest in time
-    return;
+    // Judged on what has arrived: a HelloRequest waiting in the socket (the process was
+    // paused, or the loop busy) is read first.
+    readAvailable();
+    if (closing() || helloReceived_) return;
+    if (!starving_) {
+      close(Status::communication_failed, true);  // no HelloRequest in time
+      return;
+    }
+    // Starving: what arrived cannot be read yet; judged again once it can.
+    handshakeDeadline_ = now + std::chrono::milliseconds(loop_.engine().options().handshakeTimeoutMs);
+    loop_.setDeadline(*this, handshakeDeadline_);
+  }
+  if (progressCheckAt_ != EventLoop::Clock::time_point{} && now >= progressCheckAt_) {
+    progressCheckAt_ = {};
+    checkReceiveProgress(now);
+    if (closing()) return;
   }
   if (idleCheckAt_ != EventLoop::Clock::time_point{} && now >= idleCheckAt_) {
     const auto idle = std::chrono::milliseconds(loop_.engine().options().idleTimeoutMs);
@@ -223,7 +250,7 @@ void IoChannel::readAvailable() {
   for (int round = 0; round < kReadsPerEvent; ++round) {
     // Past the starving channels that may hold a stash, with the pool dry, a channel starts
     // no new frame: it starves before reading, or finishes the frame it is in (below).
-    const bool poolDry = loop_.starveBeforeReading();
+    const bool poolDry = loop_.starveBeforeReading(group());
     if (poolDry && (!decoder_.midFrame() || decoder_.restOfFrame() == 0)) {
       starve();
       return;
@@ -239,7 +266,7 @@ void IoChannel::readAvailable() {
       if (smallestFrameSinceRead_ != SIZE_MAX) {
         smallestRecentFrame_ = std::exchange(smallestFrameSinceRead_, SIZE_MAX);
       }
-      limit = loop_.readLimit(smallestRecentFrame_);
+      limit = loop_.readLimit(group(), smallestRecentFrame_);
     }
     // Between frames of a peer that sends large bodies, read just enough for the next header
     // and the start of its body: the rest of the body then goes straight into its message.
@@ -250,11 +277,13 @@ void IoChannel::readAvailable() {
     const ssize_t got = ::readv(socket(), parts, direct ? 2 : 1);
     if (got > 0) {
       readAtNs_ = monotonicNowNs();  // one clock read per read(), not per frame
-      if (idleCheckAt_ != EventLoop::Clock::time_point{}) lastReceive_ = EventLoop::Clock::now();
+      lastReceive_ = EventLoop::Clock::now();
       const auto size = static_cast<std::size_t>(got);
       const std::size_t intoBody = direct ? std::min(size, tail.size()) : 0;
       decoder_.bodyFilled(intoBody);
-      if (!consume(buffer.data(), size - intoBody, false) || size < wanted) return;
+      const bool more = consume(buffer.data(), size - intoBody, false) && size >= wanted;
+      if (!closing()) armProgressCheck();
+      if (!more) return;
     } else if (got == 0) {
       onEndOfStream();
       return;
@@ -286,7 +315,7 @@ bool IoChannel::consume(const std::uint8_t* data, std::size_t size, bool fromSta
       case FrameDecoder::Event::needBytes:
         return true;
       case FrameDecoder::Event::needMessage:
-        if (MessagePtr storage = loop_.takeReceiveMessage()) {
+        if (MessagePtr storage = loop_.takeReceiveMessage(group())) {
           decoder_.attachMessage(std::move(storage));
           break;
         }
@@ -318,12 +347,14 @@ void IoChannel::starve() {
 
 void IoChannel::resume(MessagePtr message) {
   starving_ = false;
+  lastReceive_ = EventLoop::Clock::now();  // the wait for the budget was not the peer's
   decoder_.attachMessage(std::move(message));
   if (consumeStash()) updateInterest();
 }
 
 void IoChannel::resumeReading() {
   starving_ = false;
+  lastReceive_ = EventLoop::Clock::now();
   updateInterest();
   readAvailable();
 }
@@ -348,11 +379,28 @@ void IoChannel::deliverFrame(MessagePtr frame) {
   const OpCode op = frame->opCode();
   helloReceived_ = helloReceived_ || op == OpCode::HelloRequest;
   if (op == OpCode::ByeRequest) setState(ChannelState::closing);
-  loop_.deliver(group(), std::move(frame));
+  loop_.deliverReceived(group(), std::move(frame));
   if (op == OpCode::ByeResponse || op == OpCode::ByeSignal) {  // B3 end of exchange, B13 peer abort
     readDone_ = true;
     close(Status::channel_closed, false);
   }
+}
+
+void IoChannel::armProgressCheck() {
+  const std::uint32_t timeoutMs = loop_.engine().options().receiveProgressTimeoutMs;
+  if (timeoutMs == 0 || !decoder_.midFrame() || progressCheckAt_ != EventLoop::Clock::time_point{}) return;
+  progressCheckAt_ = lastReceive_ + std::chrono::milliseconds(timeoutMs);
+  loop_.setDeadline(*this, progressCheckAt_);
+}
+
+void IoChannel::checkReceiveProgress(EventLoop::Clock::time_point now) {
+  const auto timeout = std::chrono::milliseconds(loop_.engine().options().receiveProgressTimeoutMs);
+  // While starving the frame waits for our budget, not for the peer (resuming restarts the clock).
+  if (decoder_.midFrame() && !starving_ && now - lastReceive_ >= timeout) {
+    close(Status::communication_failed, true);  // B14: a frame that stopped arriving
+    return;
+  }
+  armProgressCheck();
 }
 
 void IoChannel::onEndOfStream() {
@@ -381,7 +429,7 @@ ChannelInfo IoChannel::info() const {
 void IoChannel::releaseHeld(Status reason) {
   MessageQueue unsent = sendQueue_.takeAll();
   while (MessagePtr message = unsent.popFront()) loop_.returnMessage(std::move(message), reason);
-  if (MessagePtr partial = decoder_.releaseMessage()) loop_.engine().pool().put(std::move(partial));
+  if (MessagePtr partial = decoder_.releaseMessage()) loop_.abandonReceive(group(), std::move(partial));
   if (stash_.capacity() != 0) loop_.stashReserve().giveBack(std::move(stash_));
   stash_.clear();
   stashUsed_ = 0;

@@ -65,6 +65,11 @@ class IoChannel final : public Channel {
   void starve();
   void deliverFrame(MessagePtr frame);
   void onEndOfStream();
+  // EPOLLERR or EPOLLHUP while starving: a reset closes the channel now.
+  void onHangUpWhileStarving();
+  // B14: a frame begun but not finished is watched until it completes.
+  void armProgressCheck();
+  void checkReceiveProgress(EventLoop::Clock::time_point now);
   void onSocketError(int error, Status otherwise);
   void afterWritten(MessageQueue& written);
   bool gracefulExchangeStarted() const noexcept { return byeRequestWritten_ || byeResponseWritten_; }
@@ -75,6 +80,7 @@ class IoChannel final : public Channel {
   std::vector<std::uint8_t> stash_;  // read but undecoded while starving (normally empty)
   std::size_t stashUsed_ = 0;
   bool starving_ = false;
+  bool hangUpSeen_ = false;  // EPOLLHUP while starving: not watched until resumed
   bool waitingWritable_ = false;  // the socket took less than offered: wait for EPOLLOUT
   bool receivedAny_ = false;
   bool largeBodies_ = false;  // the last frame received had a body worth reading directly
@@ -90,11 +96,13 @@ class IoChannel final : public Channel {
   bool readDone_ = false;  // a ByeResponse or ByeSignal arrived: nothing more is read
   bool helloReceived_ = false;
   std::int64_t readAtNs_ = 0;  // when the bytes being decoded were read
-  // Timers (issue 7): when the handshake must be done, when data last arrived, and when the
-  // pending idle check fires. Used only when the matching option is on.
+  // Timers (issue 7, B14): when the handshake must be done, when data last arrived (or the
+  // channel stopped starving), and when the pending idle and receive-progress checks fire.
+  // Used only when the matching option is on.
   EventLoop::Clock::time_point handshakeDeadline_{};
   EventLoop::Clock::time_point lastReceive_{};
   EventLoop::Clock::time_point idleCheckAt_{};
+  EventLoop::Clock::time_point progressCheckAt_{};
 };
 
 }  // namespace tofu::detail

@@ -159,11 +159,13 @@ SocketResult startConnect(AddressKind kind, const SocketAddress& socketAddress, 
   return result;
 }
 
-Status finishConnect(int fd) {
+Status finishConnect(int fd) { return pendingSocketError(fd) == 0 ? Status::success : Status::connect_failed; }
+
+int pendingSocketError(int fd) noexcept {
   int error = 0;
   socklen_t length = sizeof error;
-  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) return Status::connect_failed;
-  return error == 0 ? Status::success : Status::connect_failed;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) return errno;
+  return error;
 }
 
 AcceptOutcome acceptOne(int listenerFd, const TcpTuning& tuning, Fd& accepted) {

@@ -53,6 +53,9 @@ SocketResult startConnect(AddressKind kind, const SocketAddress& socketAddress, 
 // After writability: success or connect_failed (SO_ERROR).
 Status finishConnect(int fd);
 
+// The socket's pending error (SO_ERROR, which reading clears), 0 when it has none.
+int pendingSocketError(int fd) noexcept;
+
 enum class AcceptOutcome { accepted, drained, retry, exhausted };
 // Accepts one pending connection (non-blocking, close-on-exec). `exhausted` means the
 // process is out of descriptors or memory: pause the listener rather than spin (B5).

@@ -53,6 +53,7 @@ void EventLoop::stop() {
 }
 
 void EventLoop::run() {
+  setDeadline(kHousekeeping, 0, Clock::now() + kTrimInterval);
   while (running_) runPass();
   closeEverything();
 }
@@ -61,7 +62,7 @@ std::span<const epoll_event> EventLoop::waitForEvents() {
   const auto spin = std::chrono::microseconds(engine_.options().spinMicros);
   if (spin.count() != 0 && pollTimeoutMs() != 0) {
     Clock::time_point until = Clock::now() + spin;
-    if (!deadlines_.empty()) until = std::min(until, deadlines_.begin()->first);  // timers stay on time
+    if (!deadlines_.empty()) until = std::min(until, deadlines_.front().when);  // timers stay on time
     do {
       if (std::span<const epoll_event> ready = poller_.wait(0); !ready.empty()) return ready;
       std::this_thread::yield();  // whoever has the work may need this core
@@ -101,7 +102,7 @@ void EventLoop::runPass() {
 
 int EventLoop::pollTimeoutMs() const {
   if (deadlines_.empty()) return -1;
-  const auto wait = deadlines_.begin()->first - Clock::now();
+  const auto wait = deadlines_.front().when - Clock::now();
   if (wait <= Clock::duration::zero()) return 0;
   // Round up so the deadline has passed when the poll returns.
   return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wait).count());
@@ -204,6 +205,9 @@ void EventLoop::addChannel(std::uint16_t number, std::unique_ptr<Channel> channe
   // What can hold every channel at once grows here, at set-up: never under steady traffic.
   const std::size_t channels = channels_.size();
   if (starving_.capacity() < channels) starving_.reserve(2 * channels);
+  if (resuming_.capacity() < channels) resuming_.reserve(2 * channels);
+  // A server channel arms up to three timers at once (handshake, idle, receive progress).
+  if (deadlines_.capacity() < 3 * channels + 1) deadlines_.reserve(6 * channels + 1);
   if (flushList_.capacity() < channels) flushList_.reserve(2 * channels);
   poller_.reserveEvents(channels + 1);  // and the inbox
 }
@@ -236,6 +240,21 @@ void EventLoop::deliver(GroupImpl& group, MessagePtr message) {
     group.pendingScheduled = true;
     deliveryList_.push_back(&group);
   }
+}
+
+void EventLoop::deliverReceived(GroupImpl& group, MessagePtr frame) {
+  group.receiveInProgress -= kFrameReserve;
+  if (!discardDeliveries_ && !group.destroyed) {
+    const std::uint32_t cost = MessageAccess::realBytes(*frame);
+    group.receiveBudget().attach(*frame, cost);
+    group.pendingReceiveCharge += cost;  // published before the batch is delivered
+  }
+  deliver(group, std::move(frame));
+}
+
+void EventLoop::onReceiveRoom() {
+  receiveRoom_.store(true, std::memory_order_release);
+  inbox_.wake();
 }
 
 void EventLoop::uncharge(Message& message) {
@@ -271,34 +290,50 @@ void EventLoop::recycleWritten(std::uint16_t channel, MessageQueue& written) {
   recycled_.append(written);
 }
 
-MessagePtr EventLoop::takeReceiveMessage() {
+bool EventLoop::hasReceiveRoom(GroupImpl& group) {
+  ReceiveBudget& budget = group.receiveBudget();
+  if (budget.available(group.receiveCommitted()) != 0) return true;
+  budget.wantRoom();
+  // A release between the two checks saw no request: this one sees what it gave back.
+  return budget.available(group.receiveCommitted()) != 0;
+}
+
+MessagePtr EventLoop::takeReceiveMessage(GroupImpl& group) {
+  if (!hasReceiveRoom(group)) return nullptr;
   if (receiveSpares_.empty()) engine_.pool().takeForReceive(receiveSpares_, kReceiveBatch);
+  group.receiveInProgress += kFrameReserve;  // until the frame is delivered or abandoned
   return receiveSpares_.popFront();
+}
+
+void EventLoop::abandonReceive(GroupImpl& group, MessagePtr message) {
+  group.receiveInProgress -= kFrameReserve;
+  engine_.pool().put(std::move(message));
 }
 
 void EventLoop::returnReceiveSpares() {
   if (!receiveSpares_.empty()) engine_.pool().giveBackUnused(receiveSpares_);
 }
 
-std::size_t EventLoop::readLimit(std::size_t smallestFrameBytes) {
+std::size_t EventLoop::readLimit(GroupImpl& group, std::size_t smallestFrameBytes) {
   const std::size_t frameBytes = std::max<std::size_t>(smallestFrameBytes, 1);
   const std::size_t fullRead = std::min(kMostReadSpares, (kReadBufferSize + frameBytes - 1) / frameBytes);
-  if (receiveSpares_.size() < fullRead) {
-    engine_.pool().takeForReceive(receiveSpares_, fullRead - receiveSpares_.size());
-  }
-  // Past the channels that may set bytes aside, no short read either: only what the spares take.
-  const std::size_t floor = starving_.size() < kStarvingWithStash ? kShortReadBytes : 0;
-  return std::clamp(receiveSpares_.size() * frameBytes, floor, kReadBufferSize);
+  // Room for part of a message is room for one: the budget may be passed by one message.
+  const std::size_t room = group.receiveBudget().available(group.receiveCommitted());
+  const std::size_t affordable = (room + MessageAccess::estimatedBytes(frameBytes) - 1) / MessageAccess::estimatedBytes(frameBytes);
+  const std::size_t messages = std::min(fullRead, affordable);
+  if (receiveSpares_.size() < messages) engine_.pool().takeForReceive(receiveSpares_, messages - receiveSpares_.size());
+  // Past the channels that may set bytes aside, no short read either: only what the budget takes.
+  const std::size_t floor = starvingCount_ < kStarvingWithStash ? kShortReadBytes : 0;
+  return std::clamp(messages * frameBytes, floor, kReadBufferSize);
 }
 
-bool EventLoop::starveBeforeReading() {
-  if (starving_.size() < kStarvingWithStash) return false;
-  if (receiveSpares_.empty()) engine_.pool().takeForReceive(receiveSpares_, kReceiveBatch);
-  return receiveSpares_.empty();
+bool EventLoop::starveBeforeReading(GroupImpl& group) {
+  return starvingCount_ >= kStarvingWithStash && !hasReceiveRoom(group);
 }
 
 void EventLoop::startStarving(IoChannel& channel) {
   starving_.push_back(&channel);
+  ++starvingCount_;
   GroupImpl& group = channel.group();
   ++group.starvingChannels;
   // B5: once per episode per group. While the group's last notice is still unread, the
@@ -317,25 +352,38 @@ void EventLoop::startStarving(IoChannel& channel) {
 }
 
 void EventLoop::stopStarving(IoChannel& channel) {
-  starving_.erase(std::find(starving_.begin(), starving_.end(), &channel));
+  if (const auto found = std::find(starving_.begin(), starving_.end(), &channel); found != starving_.end()) {
+    starving_.erase(found);
+  } else {
+    std::replace(resuming_.begin(), resuming_.end(), &channel, static_cast<IoChannel*>(nullptr));
+  }
+  --starvingCount_;
   GroupImpl& group = channel.group();
   if (--group.starvingChannels == 0) group.poolEmptyReported = false;
 }
 
 void EventLoop::resumeStarving() {
-  while (!starving_.empty()) {
-    MessagePtr storage = takeReceiveMessage();
-    if (!storage) return;
-    IoChannel& channel = *starving_.front();
-    stopStarving(channel);
+  if (starving_.empty() || !receiveRoom_.exchange(false, std::memory_order_acquire)) return;
+  // Channels that starve again while resuming go to the back of starving_, behind the ones
+  // still waiting: every channel gets its turn (B14).
+  resuming_.swap(starving_);
+  for (IoChannel*& turn : resuming_) {
+    if (turn == nullptr) continue;  // closed meanwhile
+    IoChannel& channel = *std::exchange(turn, nullptr);
+    GroupImpl& group = channel.group();
+    if (!hasReceiveRoom(group)) {
+      starving_.push_back(&channel);
+      continue;
+    }
+    --starvingCount_;
+    if (--group.starvingChannels == 0) group.poolEmptyReported = false;
     if (channel.awaitingMessage()) {
-      channel.resume(std::move(storage));
+      channel.resume(takeReceiveMessage(group));
     } else {
-      // It starved before reading: the message stays a spare, for its read right now.
-      receiveSpares_.pushFront(std::move(storage));
-      channel.resumeReading();
+      channel.resumeReading();  // it starved before reading
     }
   }
+  resuming_.clear();
 }
 
 void EventLoop::scheduleFlush(IoChannel& channel) {
@@ -347,14 +395,26 @@ void EventLoop::scheduleFlush(IoChannel& channel) {
 void EventLoop::scheduleClose(Channel& channel) { closeList_.push_back(&channel); }
 
 void EventLoop::setDeadline(Channel& channel, Clock::time_point when) {
-  deadlines_.emplace(when, std::make_pair(channel.number(), channel.incarnation()));
+  setDeadline(channel.number(), channel.incarnation(), when);
+}
+
+void EventLoop::setDeadline(std::uint16_t number, std::uint64_t incarnation, Clock::time_point when) {
+  deadlines_.push_back({when, number, incarnation});
+  std::push_heap(deadlines_.begin(), deadlines_.end(), std::greater<>());
 }
 
 void EventLoop::runDeadlines() {
   const Clock::time_point now = Clock::now();
-  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
-    const auto [number, incarnation] = deadlines_.begin()->second;
-    deadlines_.erase(deadlines_.begin());
+  while (!deadlines_.empty() && deadlines_.front().when <= now) {
+    std::pop_heap(deadlines_.begin(), deadlines_.end(), std::greater<>());
+    const Deadline due = deadlines_.back();
+    deadlines_.pop_back();
+    if (due.number == kHousekeeping) {
+      engine_.pool().trimIdle();
+      setDeadline(kHousekeeping, 0, now + kTrimInterval);
+      continue;
+    }
+    const auto [when, number, incarnation] = due;
     if (Channel* channel = find(number, incarnation); channel != nullptr && !channel->closing()) channel->onDeadline();
   }
 }
@@ -392,6 +452,8 @@ void EventLoop::reapClosed() {
 void EventLoop::flushDeliveries() {
   for (GroupImpl* group : deliveryList_) {
     group->pendingScheduled = false;
+    // Before anything can give these messages back, even a closed group's refusal below.
+    group->receiveBudget().publish(std::exchange(group->pendingReceiveCharge, 0));
     MessageQueue& batch = group->pendingBatch();
     if (!group->destroyed) group->deliver(batch);
     recycled_.append(batch);  // whatever a closed group refused

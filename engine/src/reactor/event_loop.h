@@ -4,11 +4,11 @@
 // start(), stop() and inbox() runs on the loop thread only.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <span>
 #include <thread>
@@ -17,6 +17,7 @@
 
 #include "net/fd.h"
 #include "net/frame_decoder.h"
+#include "message_access.h"
 #include "net/socket_ops.h"
 #include "reactor/epoll_poller.h"
 #include "reactor/inbox.h"
@@ -55,6 +56,10 @@ class EventLoop {
   // the end of this pass, once nothing refers to the group any more.
   void destroyGroup(GroupImpl& group, std::function<void()> done);
 
+  // A group's receive budget has room again after the loop asked (B14): its starving
+  // channels resume in the next pass. Any thread.
+  void onReceiveRoom();
+
   // ---- Services for channels; loop thread only. ----
   Engine& engine() noexcept { return engine_; }
   EpollPoller& poller() noexcept { return poller_; }
@@ -64,27 +69,34 @@ class EventLoop {
 
   // Queues `message` for `group`'s receive queue (flushed at the end of the pass).
   void deliver(GroupImpl& group, MessagePtr message);
+  // The same for a frame read from a peer: it is charged to the group's receive budget (B14).
+  void deliverReceived(GroupImpl& group, MessagePtr frame);
   // Hands a posted message back to the group that posted it: origin engine, `status` (B1).
   void returnMessage(MessagePtr message, Status status);
   // Frames `channel` wrote completely: their send-queue charge is given back at once and
   // the messages go back to the pool at the end of the pass.
   void recycleWritten(std::uint16_t channel, MessageQueue& written);
-  // A pool message to receive into, or null: the channel then starves until refilled (B5).
-  // Taken from the pool in batches; what a pass leaves unused goes back at its end.
-  MessagePtr takeReceiveMessage();
-  // How many bytes the next read of a channel may take, when its frames are at least
-  // `smallestFrameBytes`: as many as the spare messages can receive, after topping the spares
-  // up from the pool for a full read. The bytes the pool cannot take stay in the socket,
-  // pushing back on the peer, instead of being read and set aside. At least kShortReadBytes
-  // while fewer than kStarvingWithStash channels starve: a channel resumed with a message or
-  // two still reads a useful amount, and sets at most that aside. (A binary header
-  // per spare message was tried as the bound: it cut UDS 256-channel 64 B throughput from
-  // 4.9 M to 1.0 M msgs/s, resumed channels reading a frame per read.)
-  std::size_t readLimit(std::size_t smallestFrameBytes);
-  // True when the pool is dry and many channels already starve with bytes set aside: a
-  // channel should then starve before reading, leaving its bytes in the socket, so the
-  // bytes set aside stay bounded however many channels starve at once.
-  bool starveBeforeReading();
+  // A message to receive a frame for `group` into, or null when the group's receive budget
+  // is spent: the channel then starves until the application gives messages back (B5, B14).
+  // Taken from the pool in batches (made when none is idle); what a pass leaves unused goes
+  // back at its end.
+  MessagePtr takeReceiveMessage(GroupImpl& group);
+  // A message from takeReceiveMessage() whose frame will never complete (its channel closes).
+  void abandonReceive(GroupImpl& group, MessagePtr message);
+  // How many bytes the next read of a channel of `group` may take, when its frames are at
+  // least `smallestFrameBytes`: as many as the group's receive budget can still take, at most
+  // a full read buffer, the spare messages for them taken from the pool. The bytes the budget
+  // cannot take stay in the socket, pushing back on the peer, instead of being read and set
+  // aside. At least kShortReadBytes while fewer than kStarvingWithStash channels starve: a
+  // channel resumed with room for a message or two still reads a useful amount, and sets at
+  // most that aside. (A binary header per spare message was tried as the bound: it cut UDS
+  // 256-channel 64 B throughput from 4.9 M to 1.0 M msgs/s, resumed channels reading a frame
+  // per read.)
+  std::size_t readLimit(GroupImpl& group, std::size_t smallestFrameBytes);
+  // True when `group`'s budget is spent and many channels already starve with bytes set
+  // aside: a channel should then starve before reading, leaving its bytes in the socket, so
+  // the bytes set aside stay bounded however many channels starve at once.
+  bool starveBeforeReading(GroupImpl& group);
   void startStarving(IoChannel& channel);
   void stopStarving(IoChannel& channel);
   StashReserve& stashReserve() noexcept { return stashes_; }
@@ -107,6 +119,13 @@ class EventLoop {
   static constexpr std::size_t kSendStagingSize = 256 * 1024;
   // Pool messages taken under one pool lock when receiving (one lock per frame otherwise).
   static constexpr std::size_t kReceiveBatch = 32;
+  // What a frame being received counts against its group's budget until it is delivered
+  // (then its real cost counts): a small frame's real cost.
+  static constexpr std::size_t kFrameReserve = MessageAccess::estimatedBytes(0);
+  // How often idle pool messages are trimmed (MessagePool::trimIdle).
+  static constexpr std::chrono::seconds kTrimInterval{1};
+  // The deadline number of the loop's own housekeeping: no channel has number 0.
+  static constexpr std::uint16_t kHousekeeping = 0;
   // Spare messages a read may reserve: a full read of 64-byte frames, not the whole pool.
   static constexpr std::size_t kMostReadSpares = 1024;
   // A stash of a short read fits a size class the stash reserve makes up front.
@@ -126,8 +145,12 @@ class EventLoop {
   void openClient(MessagePtr hello);
   void onResolved(std::uint16_t number, std::uint64_t incarnation, Status status, const SocketAddress& resolved);
   Channel* find(std::uint16_t number, std::uint64_t incarnation) const;
+  // True when `group` may receive one more message; otherwise asks to be woken (onReceiveRoom)
+  // once it may.
+  bool hasReceiveRoom(GroupImpl& group);
   void resumeStarving();
   void runDeadlines();
+  void setDeadline(std::uint16_t number, std::uint64_t incarnation, Clock::time_point when);
   void flushWrites();
   void reapClosed();
   // Owns `channel` from now on, as channel `number`.
@@ -159,11 +182,21 @@ class EventLoop {
   MessageQueue recycled_;
   MessageQueue receiveSpares_;  // taken for receiving, not used yet; back to the pool each pass
 
-  std::vector<IoChannel*> starving_;
+  std::vector<IoChannel*> starving_;  // in the order they starved: they resume in that order
+  std::vector<IoChannel*> resuming_;  // resumeStarving()'s turn; null once a channel left it
+  std::size_t starvingCount_ = 0;     // in starving_ or waiting for their turn in resuming_
+  std::atomic<bool> receiveRoom_{false};  // onReceiveRoom() since the last resumeStarving()
   StashReserve stashes_{kStarvingWithStash};
   std::deque<ChannelInfo> recentlyClosed_;  // newest first, at most kRecentlyClosed
   static constexpr std::size_t kRecentlyClosed = 64;
-  std::multimap<Clock::time_point, std::pair<std::uint16_t, std::uint64_t>> deadlines_;
+  struct Deadline {
+    Clock::time_point when;
+    std::uint16_t number;  // kHousekeeping for the loop's own
+    std::uint64_t incarnation;
+    bool operator>(const Deadline& other) const noexcept { return when > other.when; }
+  };
+  // A binary min-heap on a vector: arming a timer allocates nothing once it has grown.
+  std::vector<Deadline> deadlines_;
 };
 
 }  // namespace tofu::detail

@@ -3,21 +3,23 @@
 #include <algorithm>
 #include <thread>
 
+#include "util/receive_budget.h"
+
 namespace tofu::detail {
 
 namespace {
-constexpr std::uint16_t kDefaultInitial = 16;
-constexpr std::uint16_t kDefaultMaxIdle = 64;
+constexpr std::uint16_t kDefaultInitial = 256;
+constexpr std::uint16_t kDefaultMaxIdle = 65535;
 // Longer waits have no deadline (a steady_clock time point that far ahead would overflow).
 constexpr std::uint64_t kLongestFiniteWaitNs = std::uint64_t{1} << 62;
 }  // namespace
 
 MessagePool::MessagePool(std::uint16_t initialMessages, std::uint16_t maxIdleMessages)
-    : maxIdle_(std::max(initialMessages == 0 ? kDefaultInitial : initialMessages,
-                        maxIdleMessages == 0 ? kDefaultMaxIdle : maxIdleMessages)) {
-  const std::size_t initial = initialMessages == 0 ? kDefaultInitial : initialMessages;
+    : initial_(initialMessages == 0 ? kDefaultInitial : initialMessages),
+      maxIdle_(std::max<std::size_t>(initial_, maxIdleMessages == 0 ? kDefaultMaxIdle : maxIdleMessages)) {
   MutexLock lock(mutex_);
-  for (std::size_t i = 0; i < initial; ++i) idle_.pushFront(makePooled());
+  for (std::size_t i = 0; i < initial_; ++i) idle_.pushFront(makePooled());
+  lowestIdle_ = initial_;
   // Several notices are in flight at once under a flood, behind traffic not taken yet.
   for (std::size_t i = 0; i < kPreparedNotices; ++i) spareNotices_.pushFront(makeNotice());
 }
@@ -38,7 +40,11 @@ MessagePtr MessagePool::makePooled() {
 MessagePtr MessagePool::get(AllocationStrategy strategy) {
   {
     MutexLock lock(mutex_);
-    if (MessagePtr message = idle_.popFront()) return message;
+    if (MessagePtr message = idle_.popFront()) {
+      lowestIdle_ = std::min(lowestIdle_, idle_.size());
+      return message;
+    }
+    lowestIdle_ = 0;
   }
   if (strategy != AllocationStrategy::always) return nullptr;
   MutexLock lock(mutex_);
@@ -69,6 +75,7 @@ bool MessagePool::waitGet(std::uint64_t timeoutNs, std::uint64_t spinNs, Message
     return false;
   }
   message = idle_.popFront();  // null when the time ran out
+  lowestIdle_ = std::min(lowestIdle_, idle_.size());
   return true;
 }
 
@@ -89,11 +96,11 @@ MessagePtr MessagePool::takeNotice() {
 
 void MessagePool::takeForReceive(MessageQueue& out, std::size_t count) {
   MutexLock lock(mutex_);
-  if (idle_.empty()) {
-    refillWanted_ = true;
-    return;
-  }
-  for (std::size_t i = 0; i < count && !idle_.empty(); ++i) out.pushBack(idle_.popFront());
+  std::size_t taken = 0;
+  for (; taken < count && !idle_.empty(); ++taken) out.pushBack(idle_.popFront());
+  lowestIdle_ = std::min(lowestIdle_, idle_.size());
+  // Growing under the lock keeps made_ exact; it happens only while traffic outgrows the pool.
+  for (; taken < count; ++taken) out.pushBack(makePooled());
 }
 
 void MessagePool::put(MessagePtr message) {
@@ -107,6 +114,7 @@ void MessagePool::putAll(MessageQueue& messages) {
   // Reset outside the lock: it touches only messages we own.
   for (Message* m = messages.front(); m != nullptr; m = MessageQueue::nextOf(m)) {
     Message* next = MessageQueue::nextOf(m);
+    ReceiveBudget::release(*m);
     m->reset();
     MessageAccess::next(*m) = next;
   }
@@ -114,7 +122,6 @@ void MessagePool::putAll(MessageQueue& messages) {
 }
 
 void MessagePool::keep(MessageQueue& resetMessages) {
-  bool wake = false;
   bool waitersToWake = false;
   MessageQueue surplus;
   {
@@ -136,15 +143,23 @@ void MessagePool::keep(MessageQueue& resetMessages) {
         surplus.pushBack(std::move(message));
       }
     }
-    if (refillWanted_ && !idle_.empty()) {
-      refillWanted_ = false;
-      wake = true;
-    }
     waitersToWake = waiters_ != 0 && !idle_.empty();
   }
   if (waitersToWake) messageKept_.notify_all();
-  if (wake && refillHandler_) refillHandler_();
   // `surplus` frees its messages here, outside the lock.
+}
+
+void MessagePool::trimIdle() {
+  MessageQueue unused;
+  {
+    MutexLock lock(mutex_);
+    const std::size_t surplus = lowestIdle_ > initial_ ? (lowestIdle_ - initial_ + 1) / 2 : 0;
+    // Which ones go does not matter, only how many: that many were never needed.
+    while (unused.size() < surplus) unused.pushBack(idle_.popFront());
+    freed_ += unused.size();
+    lowestIdle_ = idle_.size();
+  }
+  // `unused` frees its messages here, outside the lock.
 }
 
 PoolInfo MessagePool::info() const {

@@ -1,14 +1,14 @@
 // Internal, not part of the API.
-// MessagePool: the engine's idle messages, LIFO (PROTOCOL.md 1.2). Any thread may get/put;
-// the reactor receives only into pool messages, and asks to be woken when a starved
-// receive can continue (B5). Owns its idle messages.
+// MessagePool: the engine's idle messages, LIFO (PROTOCOL.md 1.2). Any thread may get/put.
+// It grows on demand (the reactor makes what it receives into when none is idle; receive
+// budgets, not the pool, bound receiving: B14) and shrinks back: trimIdle() frees idle
+// messages no one used since the last trim. Owns its idle messages.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 
 #include "tofu/ampe.h"
 #include "tofu/introspection.h"
@@ -19,14 +19,10 @@ namespace tofu::detail {
 
 class MessagePool {
  public:
-  // Normalises like the reference: 0 means default (16 / 64), max is raised to initial.
+  // 0 means the default (256 / 65535); max is raised to initial, as the reference does.
   MessagePool(std::uint16_t initialMessages, std::uint16_t maxIdleMessages);
   MessagePool(const MessagePool&) = delete;
   MessagePool& operator=(const MessagePool&) = delete;
-
-  // Called, outside the pool lock, by the put() that ends a starvation episode.
-  // Set once before any other thread uses the pool.
-  void setRefillHandler(std::function<void()> handler) { refillHandler_ = std::move(handler); }
 
   // A reset message, or null when empty with poolOnly. Never blocks (short lock).
   MessagePtr get(AllocationStrategy strategy);
@@ -38,8 +34,8 @@ class MessagePool {
   // Wakes every waitGet() caller, makes later ones fail, and returns once none is left
   // inside the pool. Blocks (briefly); called by the engine's destructor.
   void shutDown();
-  // Moves up to `count` pool messages for receiving to the back of `out`, under one lock;
-  // finding none arms the refill handler.
+  // Moves `count` messages for receiving to the back of `out`: idle ones under one lock,
+  // then new ones when too few are idle.
   void takeForReceive(MessageQueue& out, std::size_t count);
   // Messages takeForReceive() gave but the reactor did not use, back on top of the pool
   // (they are still reset).
@@ -50,10 +46,16 @@ class MessagePool {
   // state this allocates nothing. Never blocks (short lock).
   MessagePtr takeNotice();
 
-  // Resets and keeps the message, or frees it when maxIdle are already idle.
+  // Gives back the message's receive charge (B14), resets and keeps it, or frees it when
+  // maxIdle are already idle.
   void put(MessagePtr message);
   // The same for a whole queue, under one lock.
   void putAll(MessageQueue& messages);
+
+  // Frees half of the idle messages above the initial count that stayed idle since the last
+  // call (none was taken while they were): called about once a second, it gives memory back
+  // after a burst without freeing what steady traffic cycles through. Never blocks.
+  void trimIdle();
 
   std::size_t idleCount() const;
   // Idle messages and pool messages alive. A message the pool keeps becomes a pool message
@@ -67,8 +69,8 @@ class MessagePool {
   MessagePtr makePooled() REQUIRES(mutex_);
   static MessagePtr makeNotice();
 
+  const std::size_t initial_;
   const std::size_t maxIdle_;
-  std::function<void()> refillHandler_;
 
   mutable Mutex mutex_;
   MessageQueue idle_ GUARDED_BY(mutex_);  // used as a stack: pushFront / popFront
@@ -77,7 +79,7 @@ class MessagePool {
   static constexpr std::size_t kMaxSpareNotices = 256;
   static constexpr std::size_t kPreparedNotices = 32;  // made with the pool
   MessageQueue spareNotices_ GUARDED_BY(mutex_);
-  bool refillWanted_ GUARDED_BY(mutex_) = false;
+  std::size_t lowestIdle_ GUARDED_BY(mutex_) = 0;  // since the last trimIdle()
   // waitGet() callers (counted in waiters_) sleep on `messageKept_`, which keep() signals
   // only while one is inside.
   std::condition_variable messageKept_;

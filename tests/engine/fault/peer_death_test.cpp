@@ -130,14 +130,10 @@ TEST_P(FaultMidFrame, PeerResettingInsideAFrameIsPeerDisconnected) {
 // ---------------------------------------------------------------------------------------------
 // Engine peer destroyed while we have pending sends
 
-// Options for a peer that stops reading by itself: a tiny pool that its application never
-// gives back, so its channel starves (B5) and TCP flow control stalls our writes.
-Options starvingPeerOptions() {
-  Options options;
-  options.initialPoolMsgs = 2;
-  options.maxPoolMsgs = 2;
-  return options;
-}
+// Options for a peer that stops reading by itself: room to receive two messages, which its
+// application never gives back, so its channel starves (B5) and TCP flow control stalls our
+// writes.
+Options starvingPeerOptions() { return fixedPoolOptions(2); }
 
 // Checks what a sender sees once its peer died with `fill` queued: the unsent Requests come
 // back intact with peer_disconnected, in order, then the final Signal with the Hello id; and

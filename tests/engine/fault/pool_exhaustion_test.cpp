@@ -287,13 +287,11 @@ TEST_P(FaultPoolFrame, WithoutPayloadWaitingForAMessageIsDeliveredWhenThePoolRef
   // and a message is attached to it. When those bytes are the last the peer sends and the pool
   // is empty at that moment, the frame must still be delivered once a message comes back: no
   // further bytes will arrive to push it through (a graceful close's ByeRequest is such a frame).
-  Engine server(fixedPoolOptions(4));
+  Engine server(fixedPoolOptions(1));  // room to receive one message
   ChannelGroup& group = server.group();
   const Listening listening = listen(server.ampe(), group, listenAddress(GetParam()));
   ASSERT_NE(listening.channel, 0u);
-  // Leave exactly one message in the pool.
-  std::vector<MessagePtr> held = holdAllButOnePoolMessage(server.ampe());
-  ASSERT_FALSE(::testing::Test::HasFailure());
+  std::vector<MessagePtr> held;
 
   auto peer = RawPeer::connectTo(listening.bound);
   ASSERT_NE(peer, nullptr);
