@@ -28,13 +28,14 @@ void FloodSender::run() {
   }
   std::unique_ptr<Reactor> engine = std::move(created).value();
   Ampe& ampe = engine->ampe();
-  ChannelGroup* group = ampe.create().value();
+  auto made = ampe.create();
   auto address = Address::parse(address_);
   MessagePtr hello = ampe.get(AllocationStrategy::always).value();
-  if (!address.ok() || prepareHelloRequest(*hello, address.value()) != Status::success) {
+  if (!made.ok() || !address.ok() || prepareHelloRequest(*hello, address.value()) != Status::success) {
     failed_ = true;
     return;
   }
+  ChannelGroup* group = made.value();
   const auto posted = group->enqueueToPeer(hello);
   auto reply = group->waitReceive(kConnectTimeoutNs);
   if (!posted.ok() || !reply.ok() || !reply.value() || reply.value()->opCode() != OpCode::HelloResponse ||

@@ -63,9 +63,19 @@ void FloodSender::run(const std::string& address, std::uint64_t count) {
 
 Span runPlainLoop(const Options& options, std::uint64_t count) {
   Span span;
-  std::unique_ptr<Reactor> reactor = Reactor::create(options).value();
+  Result<std::unique_ptr<Reactor>> created = Reactor::create(options);
+  if (!created.ok()) {
+    std::fprintf(stderr, "plain loop: no engine: %s\n", toString(created.status()));
+    return span;
+  }
+  std::unique_ptr<Reactor> reactor = std::move(created).value();
   Ampe& ampe = reactor->ampe();
-  ChannelGroup* group = ampe.create().value();
+  Result<ChannelGroup*> made = ampe.create();
+  if (!made.ok()) {
+    std::fprintf(stderr, "plain loop: no channel group: %s\n", toString(made.status()));
+    return span;
+  }
+  ChannelGroup* group = made.value();
   MessagePtr welcome = ampe.get(AllocationStrategy::always).value();
   (void)prepareWelcomeRequest(*welcome, Address::tcp("127.0.0.1", 0));
   (void)group->enqueueToPeer(welcome);

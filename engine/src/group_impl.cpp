@@ -35,13 +35,21 @@ Result<BinaryHeader> GroupImpl::enqueueToPeer(MessagePtr& message) { return engi
 
 Result<MessagePtr> GroupImpl::waitReceive(std::uint64_t timeoutNs) {
   // Counted first: close() must not return, and destroy() free the group, while this call
-  // spins or serves its batch without the lock. Nothing touches the group after the count
-  // drops.
+  // spins or serves its batch without the lock, or only tries to become the consumer. Nothing
+  // touches the group after the count drops.
   inside_.fetch_add(1);
   Result<MessagePtr> result = Status::shutdown_started;
   if (!closing_.load()) {
-    result = take(timeoutNs);
-    if (result.ok() && result.value() && engine_.observers().observing()) publishReceived(*result.value());
+    // One consumer at a time: taken_ is unlocked by design. A second caller is refused at once
+    // and the first goes on as if it were alone (misuse fails loudly, never corrupts).
+    bool consuming = false;
+    if (consuming_.compare_exchange_strong(consuming, true, std::memory_order_acquire)) {
+      result = take(timeoutNs);
+      if (result.ok() && result.value() && engine_.observers().observing()) publishReceived(*result.value());
+      consuming_.store(false, std::memory_order_release);
+    } else {
+      result = Status::not_allowed;
+    }
   }
   inside_.fetch_sub(1);
   return result;

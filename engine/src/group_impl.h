@@ -1,8 +1,9 @@
 // Internal, not part of the API.
 // GroupImpl: a ChannelGroup. Owns its receive queue (locked; the reactor pushes, one
-// application thread waits), the consumer's batch taken from it with one lock, and, on the
-// reactor thread only, the messages produced during the current loop pass, flushed with one
-// lock and at most one wake-up.
+// application thread at a time waits: a concurrent second one is refused with not_allowed),
+// the consumer's batch taken from it with one lock, and, on the reactor thread only, the
+// messages produced during the current loop pass, flushed with one lock and at most one
+// wake-up.
 #pragma once
 
 #include <atomic>
@@ -81,11 +82,17 @@ class GroupImpl final : public ChannelGroup {
   int waiters_ GUARDED_BY(mutex_) = 0;
   std::atomic<bool> closing_{false};  // closed_, readable without the lock
   std::atomic<int> inside_{0};        // threads inside waitReceive(), asleep or not
+  // A thread is consuming: taking from queue_ or serving taken_. Claimed with a
+  // compare-exchange, so a second concurrent waitReceive() gets not_allowed instead of racing
+  // on taken_ (double free, duplicates, losses). Acquire/release: each consumer sees what the
+  // previous one left in taken_.
+  std::atomic<bool> consuming_{false};
   std::atomic<bool> queued_{false};   // !queue_.empty(), readable without the lock
 
   // The waitReceive() thread's batch: everything that was queued when it last took the lock,
-  // handed out in order before the lock is taken again. Consumer thread only (the destructor
-  // returns what is left to the pool); its size is published for queueDepth().
+  // handed out in order before the lock is taken again. Only the thread holding consuming_
+  // touches it (the destructor returns what is left to the pool); its size is published for
+  // queueDepth().
   MessageQueue taken_;
   std::atomic<std::size_t> takenDepth_{0};
 

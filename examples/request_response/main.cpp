@@ -95,7 +95,13 @@ int main(int argc, char** argv) {
     server.join();
     return EXIT_FAILURE;
   }
-  const std::uint16_t channel = group.enqueueToPeer(hello).value().channelNumber;
+  const tofu::Result<tofu::BinaryHeader> connecting = group.enqueueToPeer(hello);
+  if (!connecting.ok()) {
+    std::fprintf(stderr, "request_response: cannot connect: %s\n", tofu::describe(connecting.status()));
+    server.join();
+    return EXIT_FAILURE;
+  }
+  const std::uint16_t channel = connecting.value().channelNumber;
 
   // Send them all at once. `pending` maps each message id to its deadline and delay.
   struct Pending {
@@ -104,18 +110,24 @@ int main(int argc, char** argv) {
     long delayMs;
   };
   std::map<std::uint64_t, Pending> pending;
+  bool ok = true;
   for (const long delay : delays) {
     tofu::MessagePtr request = ampe.get(tofu::AllocationStrategy::always).value();
     request->setChannelNumber(channel);
     (void)request->headers().append("delay-ms", std::to_string(delay));
-    const std::uint64_t id = group.enqueueToPeer(request).value().messageId;
+    const tofu::Result<tofu::BinaryHeader> sent = group.enqueueToPeer(request);
+    if (!sent.ok()) {
+      std::fprintf(stderr, "request_response: cannot send a request: %s\n", tofu::describe(sent.status()));
+      ok = false;
+      break;
+    }
+    const std::uint64_t id = sent.value().messageId;
     pending[id] = {Clock::now(), Clock::now() + timeout, delay};
     std::printf("request id=%llu asks for a %ld ms delay\n", static_cast<unsigned long long>(id), delay);
   }
 
   int answered = 0;
   int timedOut = 0;
-  bool ok = true;
   while (ok && !pending.empty()) {
     // Wait no longer than the earliest deadline among the requests still pending.
     Clock::time_point earliest = Clock::time_point::max();

@@ -97,9 +97,14 @@ int main(int argc, char** argv) {
 
   tofu::ChannelGroup& group = *ampe.create().value();
   tofu::MessagePtr hello = ampe.get(tofu::AllocationStrategy::always).value();
-  bool ok = !address.empty() && tofu::prepareHelloRequest(*hello, tofu::Address::parse(address).value()) ==
-                                    tofu::Status::success;
-  const std::uint16_t channel = ok ? group.enqueueToPeer(hello).value().channelNumber : 0;
+  const tofu::Result<tofu::Address> parsed = tofu::Address::parse(address);  // "" when the server failed
+  bool ok = parsed.ok() && tofu::prepareHelloRequest(*hello, parsed.value()) == tofu::Status::success;
+  std::uint16_t channel = 0;
+  if (ok) {
+    const tofu::Result<tofu::BinaryHeader> connecting = group.enqueueToPeer(hello);
+    ok = connecting.ok();
+    if (ok) channel = connecting.value().channelNumber;
+  }
   // Requests may be queued right behind the HelloRequest: the engine sends them in order once
   // connected, so there is no need to wait for the HelloResponse first.
   tofu::MessagePtr request = ampe.get(tofu::AllocationStrategy::always).value();

@@ -89,8 +89,9 @@ int main(int argc, char** argv) {
   tofu::ChannelGroup& group = *ampe.create().value();
   tofu::MessagePtr hello = ampe.get(tofu::AllocationStrategy::always).value();
   (void)tofu::prepareHelloRequest(*hello, tofu::Address::uds(path));
-  const std::uint16_t channel = group.enqueueToPeer(hello).value().channelNumber;
-  tofu::MessagePtr welcome = receive(group);
+  const tofu::Result<tofu::BinaryHeader> connecting = group.enqueueToPeer(hello);
+  const std::uint16_t channel = connecting.ok() ? connecting.value().channelNumber : 0;
+  tofu::MessagePtr welcome = connecting.ok() ? receive(group) : nullptr;
   bool ok = welcome && welcome->opCode() == tofu::OpCode::HelloResponse && !welcome->isFromEngine();
   ampe.put(welcome);
 
@@ -101,7 +102,12 @@ int main(int argc, char** argv) {
     ping->setOpCode(tofu::OpCode::Signal);
     ping->setChannelNumber(channel);
     ping->body().assign("ping");
-    const std::uint64_t id = group.enqueueToPeer(ping).value().messageId;
+    const tofu::Result<tofu::BinaryHeader> sent = group.enqueueToPeer(ping);
+    if (!sent.ok()) {
+      ok = false;
+      break;
+    }
+    const std::uint64_t id = sent.value().messageId;
     tofu::MessagePtr pongMessage = receive(group);
     // The pong comes back with the ping's id; the engine never changes ids.
     ok = pongMessage && !pongMessage->isFromEngine() && pongMessage->messageId() == id &&

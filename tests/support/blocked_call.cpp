@@ -18,7 +18,8 @@ BlockedCall::BlockedCall(std::function<Result<MessagePtr>()> call)
         tid_.store(static_cast<int>(::gettid()));
         Result<MessagePtr> result = call();
         status_ = result.status();
-        message_ = std::move(result).value();
+        // A failed call (shutdown_started, not_allowed) has no message to keep.
+        if (result.ok()) message_ = std::move(result).value();
         returned_.set_value(Clock::now());
       }) {}
 

@@ -222,7 +222,7 @@ inline Listening openListener(Ampe& ampe, ChannelGroup& group, const Address& lo
   if (value) {
     const Result<Address> bound = Address::parse(*value);
     EXPECT_TRUE(bound.ok()) << *value;
-    result.bound = bound.value();
+    if (bound.ok()) result.bound = bound.value();
     result.channel = posted.channelNumber;
     result.messageId = posted.messageId;
   } else {

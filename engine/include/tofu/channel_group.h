@@ -1,6 +1,6 @@
 // ChannelGroup: a receive queue plus ownership of channels. Created and destroyed through
 // Ampe. enqueueToPeer() and updateReceiver() may be called from any thread; waitReceive()
-// has exactly one consumer thread per group.
+// has one consumer at a time per group (a concurrent second caller gets not_allowed).
 #pragma once
 
 #include <cstdint>
@@ -35,7 +35,11 @@ class ChannelGroup {
   // call after a burst takes everything queued under one lock and later calls hand it out
   // without locking. Returns a null message on timeout, shutdown_started
   // when the group is destroyed (or the engine with it). The caller owns the message and
-  // should give it back with Ampe::put(). One consumer thread per group.
+  // should give it back with Ampe::put().
+  // One consumer at a time per group: calls from different threads are fine one after the
+  // other, but a call made while another thread is already inside waitReceive() on the same
+  // group returns not_allowed at once, without waiting or taking anything; the thread already
+  // waiting is served as if it were alone. Use one group per receiving thread.
   [[nodiscard]] virtual Result<MessagePtr> waitReceive(std::uint64_t timeoutNs) = 0;
 
   // Appends to this group's queue, to wake or instruct the waitReceive() thread.
