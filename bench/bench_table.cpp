@@ -1,75 +1,15 @@
 #include "bench_table.h"
 
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
 #include <fstream>
 #include <sstream>
-#include <string_view>
+#include <utility>
 
 #include "measure.h"
+#include "text_table.h"
 
 namespace bench {
 namespace {
-
-// A Markdown table whose columns are padded to their widest cell.
-class TextTable {
- public:
-  explicit TextTable(std::vector<std::string> header) : rows_{std::move(header)} {}
-  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
-  bool empty() const noexcept { return rows_.size() == 1; }
-
-  void print(std::ostream& out) const {
-    std::vector<std::size_t> widths(rows_.front().size(), 0);
-    for (const auto& row : rows_) {
-      for (std::size_t c = 0; c < row.size() && c < widths.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-    }
-    for (std::size_t r = 0; r < rows_.size(); ++r) {
-      printRow(out, rows_[r], widths);
-      if (r == 0) {
-        std::vector<std::string> rule;
-        for (std::size_t c = 0; c < widths.size(); ++c) rule.push_back(std::string(widths[c], '-'));
-        printRow(out, rule, widths);
-      }
-    }
-  }
-
- private:
-  static void printRow(std::ostream& out, const std::vector<std::string>& row, const std::vector<std::size_t>& widths) {
-    out << '|';
-    for (std::size_t c = 0; c < widths.size(); ++c) {
-      const std::string_view cell = c < row.size() ? std::string_view(row[c]) : std::string_view();
-      // Left-align the first column (names), right-align figures.
-      const std::string pad(widths[c] - cell.size(), ' ');
-      out << ' ';
-      if (c == 0) {
-        out << cell << pad;
-      } else {
-        out << pad << cell;
-      }
-      out << " |";
-    }
-    out << '\n';
-  }
-
-  std::vector<std::vector<std::string>> rows_;
-};
-
-std::string fixed(double value, int decimals) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.*f", decimals, value);
-  return text;
-}
-
-std::string grouped(double value) {
-  const std::string digits = std::to_string(static_cast<std::uint64_t>(std::llround(std::max(value, 0.0))));
-  std::string text;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) text.push_back(',');
-    text.push_back(digits[i]);
-  }
-  return text;
-}
 
 std::string bodyText(std::size_t body) {
   if (body >= 1024 && body % 1024 == 0) return std::to_string(body / 1024) + " KiB";
@@ -78,10 +18,13 @@ std::string bodyText(std::size_t body) {
 
 std::string scenarioName(Kind kind, Impl impl) {
   switch (impl) {
+    case Impl::tofuDefaults:
+      return "tofu Signal, default options";
     case Impl::tofu:
       if (kind == Kind::roundTrip) return "tofu Request/Response";
       if (kind == Kind::setup) return "tofu Hello + ByeSignal";
-      return "tofu Signal";
+      // Beside the default-options rows; the scaling rows are all tuned.
+      return kind == Kind::throughput ? "tofu Signal, tuned options" : "tofu Signal";
     case Impl::tofuObserved:
       return "tofu Signal, observed";
     case Impl::tofuNoSpin:
@@ -257,9 +200,10 @@ void Results::printThreadLoads(std::ostream& out, const Summaries& all) const {
   TextTable table(header);
   for (std::size_t i = 0; i < cases_.size(); ++i) {
     const Case& item = cases_[i];
-    if (item.impl != Impl::tofu || item.key.kind != Kind::throughput || all[i].runs == 0) continue;
-    std::vector<std::string> row{"tofu Signal", toString(item.key.transport), std::to_string(item.key.channels),
-                                 bodyText(item.key.body), grouped(all[i].rate)};
+    const bool tofu = item.impl == Impl::tofu || item.impl == Impl::tofuDefaults;
+    if (!tofu || item.key.kind != Kind::throughput || all[i].runs == 0) continue;
+    std::vector<std::string> row{scenarioName(Kind::throughput, item.impl), toString(item.key.transport),
+                                 std::to_string(item.key.channels), bodyText(item.key.body), grouped(all[i].rate)};
     for (const std::string& name : names) {
       const auto found = all[i].threads.find(name);
       if (found == all[i].threads.end() || all[i].rate <= 0) {
@@ -286,7 +230,12 @@ void Results::printAllocations(std::ostream& out, const Summaries& all) const {
          "goes on until operator new has been quiet for "
       << fixed(WindowHooks::kQuietSpan.count(), 2) << " s (at most " << fixed(WindowHooks::kLongestWarmup.count(), 1)
       << " s; not with --quick), so one-time high-water marks (pool and reserve spares) fall before the window:\n\n";
-  for (const Kind kind : {Kind::throughput, Kind::roundTrip, Kind::scaling}) {
+  // The tuned rows, then the default-options ones (whose pool grows and shrinks on its own).
+  const std::pair<Impl, Kind> groups[] = {{Impl::tofu, Kind::throughput},
+                                          {Impl::tofu, Kind::roundTrip},
+                                          {Impl::tofu, Kind::scaling},
+                                          {Impl::tofuDefaults, Kind::throughput}};
+  for (const auto& [impl, kind] : groups) {
     std::uint64_t allocations = 0;
     std::uint64_t messages = 0;
     std::uint64_t warmupAllocations = 0;
@@ -294,7 +243,7 @@ void Results::printAllocations(std::ostream& out, const Summaries& all) const {
     double worst = -1;
     std::string worstLabel;
     for (std::size_t i = 0; i < cases_.size(); ++i) {
-      if (cases_[i].impl != Impl::tofu || cases_[i].key.kind != kind || all[i].runs == 0) continue;
+      if (cases_[i].impl != impl || cases_[i].key.kind != kind || all[i].runs == 0) continue;
       allocations += all[i].allocations;
       messages += all[i].messages;
       warmupAllocations += all[i].warmupAllocations;
@@ -307,7 +256,8 @@ void Results::printAllocations(std::ostream& out, const Summaries& all) const {
       }
     }
     if (messages == 0) continue;
-    out << "- " << toString(kind) << ": " << fixed(1e6 * static_cast<double>(allocations) / static_cast<double>(messages), 2)
+    out << "- " << toString(kind) << (impl == Impl::tofuDefaults ? ", default options" : "") << ": "
+        << fixed(1e6 * static_cast<double>(allocations) / static_cast<double>(messages), 2)
         << " allocations per million messages (" << grouped(static_cast<double>(allocations)) << " over "
         << grouped(static_cast<double>(messages)) << " messages); highest: " << worstLabel << " " << fixed(worst, 2);
     if (kind != Kind::roundTrip) {

@@ -20,6 +20,8 @@ const char* toString(Kind kind) noexcept {
 
 const char* toString(Impl impl) noexcept {
   switch (impl) {
+    case Impl::tofuDefaults:
+      return "tofu-defaults";
     case Impl::tofu:
       return "tofu";
     case Impl::tofuObserved:

@@ -26,7 +26,8 @@ const char* toString(Kind kind) noexcept;
 
 // Who does the work.
 enum class Impl : std::uint8_t {
-  tofu,
+  tofuDefaults,  // tofu with tofu::Options{} as shipped, on both ends (issue 17: what users get)
+  tofu,          // tofu with the bench's tuned Options (Tuning::bench)
   tofuObserved,  // tofu with an observer polling both engines' event streams (issue 3 cost)
   tofuNoSpin,    // tofu with Options::spinMicros 0: every idle thread sleeps at once
   rawBatched,   // raw sockets, many frames per write() (throughput baseline)
@@ -36,6 +37,14 @@ enum class Impl : std::uint8_t {
   zmq,          // ZeroMQ push/pull (throughput) or req/rep (round trip)
 };
 const char* toString(Impl impl) noexcept;
+
+// Which Options a tofu run's engines (both ends) start with; the application side (sender,
+// serving thread) is the same code whatever the choice.
+enum class Tuning : std::uint8_t {
+  bench,        // benchOptions(): pool and send queues sized for the run, no telemetry
+  benchNoSpin,  // the same with Options::spinMicros 0
+  defaults,     // tofu::Options{} untouched (TOFU_TELEMETRY honoured, as in any application)
+};
 
 struct CaseKey {
   Kind kind = Kind::throughput;

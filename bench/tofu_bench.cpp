@@ -14,6 +14,7 @@ namespace bench {
 namespace {
 
 constexpr std::uint64_t kReplyWaitNs = 10'000'000'000;
+constexpr std::uint64_t kNoticeWaitNs = 100'000'000;
 
 struct Ends {
   std::unique_ptr<TofuServer> server;
@@ -27,13 +28,13 @@ struct Ends {
   }
 };
 
-// A server, a client (both for `body`-byte messages) and `channels` connections between
-// them; false and `error` on failure.
+// A server, a client (both for `body`-byte messages, with the Options `tuning` names) and
+// `channels` connections between them; false and `error` on failure.
 bool openEnds(Ends& ends, Transport transport, std::size_t channels, std::size_t body, std::string& error,
-              bool spin = true) {
-  ends.server = TofuServer::start(transport, body, channels, error, {}, spin);
+              Tuning tuning = Tuning::bench) {
+  ends.server = TofuServer::start(transport, body, channels, error, {}, tuning);
   if (!ends.server) return false;
-  ends.client = TofuClient::start(body, channels, error, spin);
+  ends.client = TofuClient::start(body, channels, error, tuning);
   if (!ends.client) return false;
   return ends.client->connect(ends.server->address(), channels, ends.channels, error);
 }
@@ -64,13 +65,28 @@ tofu::MessagePtr awaitReply(TofuClient& client, tofu::OpCode op, std::uint16_t c
   }
 }
 
+// Why a flood failed: the first failure notice on the client group (a channel the engine
+// closed under the sender), looking through at most `limit` messages.
+std::string firstFailureNotice(TofuClient& client, std::size_t limit = 100'000) {
+  for (std::size_t i = 0; i < limit; ++i) {
+    auto got = client.group().waitReceive(kNoticeWaitNs);
+    tofu::MessagePtr message = got.ok() ? std::move(got).value() : nullptr;
+    if (!message) break;
+    const bool failed = tofu::isFailure(message->status());
+    std::string text = describe(*message);
+    client.ampe().put(message);
+    if (failed) return text;
+  }
+  return "no failure notice on the client group";
+}
+
 }  // namespace
 
 Sample runTofuThroughput(Transport transport, std::size_t channels, std::size_t body, const RunParams& params,
-                         bool observed, bool spin) {
+                         Tuning tuning, bool observed) {
   Sample sample;
   Ends ends;
-  if (!openEnds(ends, transport, channels, body, sample.error, spin)) return sample;
+  if (!openEnds(ends, transport, channels, body, sample.error, tuning)) return sample;
 
   std::atomic<bool> stopObserver{false};
   std::thread observer;
@@ -121,7 +137,8 @@ Sample runTofuThroughput(Transport transport, std::size_t channels, std::size_t 
   stopObserver = true;
   if (observer.joinable()) observer.join();
   if (outcome != tofu::Status::success) {
-    sample.error = std::string("enqueueToPeer: ") + tofu::toString(outcome);
+    sample.error =
+        std::string("enqueueToPeer: ") + tofu::toString(outcome) + " (" + firstFailureNotice(*ends.client) + ")";
     return sample;
   }
   sample.ok = window.count > 0 || params.quick;  // a smoke run only checks that it runs
@@ -136,10 +153,10 @@ Sample runTofuThroughput(Transport transport, std::size_t channels, std::size_t 
   return sample;
 }
 
-Sample runTofuRoundTrip(Transport transport, std::size_t body, const RunParams& params, bool spin) {
+Sample runTofuRoundTrip(Transport transport, std::size_t body, const RunParams& params, Tuning tuning) {
   Sample sample;
   Ends ends;
-  if (!openEnds(ends, transport, 1, body, sample.error, spin)) return sample;
+  if (!openEnds(ends, transport, 1, body, sample.error, tuning)) return sample;
   TofuClient& client = *ends.client;
   const std::uint16_t channel = ends.channels.front();
   const std::vector<std::uint8_t> payload(body, 'x');

@@ -13,15 +13,17 @@ namespace bench {
 // as the send queues allow (on notification_failed it tries the next channel and yields once
 // every channel refused); the server's serving thread counts and puts them back. Reports the
 // allocations made in the window and the CPU share of the four busy threads.
-// With `observed`, both engines stream their events (Ampe::startObserving) to a thread that
-// polls them every millisecond: the row then shows what observing costs. `spin` false runs
-// both engines with Options::spinMicros 0.
+// Both engines start with the Options `tuning` names (the sender and receiver code is the
+// same for every choice). With `observed`, both engines stream their events
+// (Ampe::startObserving) to a thread that polls them every millisecond: the row then shows
+// what observing costs.
 Sample runTofuThroughput(Transport transport, std::size_t channels, std::size_t body, const RunParams& params,
-                         bool observed = false, bool spin = true);
+                         Tuning tuning = Tuning::bench, bool observed = false);
 
-// A `body`-byte Request answered with a Response by the serving thread; sequential.
-// `spin` false runs both engines with Options::spinMicros 0 (threads sleep when idle).
-Sample runTofuRoundTrip(Transport transport, std::size_t body, const RunParams& params, bool spin = true);
+// A `body`-byte Request answered with a Response by the serving thread; sequential. Both
+// engines start with the Options `tuning` names (benchNoSpin: threads sleep when idle).
+Sample runTofuRoundTrip(Transport transport, std::size_t body, const RunParams& params,
+                        Tuning tuning = Tuning::bench);
 
 // HelloRequest, the server's HelloResponse, then ByeSignal (abort), one connection after
 // the other: connections/s.

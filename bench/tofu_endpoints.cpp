@@ -56,12 +56,23 @@ tofu::Options benchOptions(std::size_t body, std::size_t channels, bool spin) {
                                           std::size_t{16}, std::size_t{UINT16_MAX});
   tofu::Options options;
   options.initialPoolMsgs = static_cast<std::uint16_t>(messages);
-  options.maxPoolMsgs = static_cast<std::uint16_t>(messages);
+  // The pool grows past its initial messages while receiving; keeping what it grew to means
+  // steady traffic allocates nothing. The receive budget keeps those messages in flight, as the
+  // pool did before it grew (B14): a message costs its object and buffers, about 600 bytes
+  // plus the body.
+  options.maxPoolMsgs = UINT16_MAX;
+  constexpr std::size_t kMessageOverheadBytes = 600;
+  options.receiveBudgetBytes = messages * (kMessageOverheadBytes + body);
   options.sendQueueLimitBytes = 16u * 1024u * 1024u;
   options.maxChannels = 0;
   options.telemetryFromEnvironment = false;  // measure the engine alone, whatever TOFU_TELEMETRY says
   if (!spin) options.spinMicros = 0;
   return options;
+}
+
+tofu::Options optionsFor(Tuning tuning, std::size_t body, std::size_t channels) {
+  if (tuning == Tuning::defaults) return tofu::Options{};
+  return benchOptions(body, channels, tuning == Tuning::bench);
 }
 
 void prewarmPool(tofu::Ampe& ampe, std::size_t body) {
@@ -85,11 +96,11 @@ std::string describe(const tofu::Message& message) {
 // ---- TofuServer ----
 
 std::unique_ptr<TofuServer> TofuServer::start(Transport transport, std::size_t body, std::size_t channels,
-                                              std::string& error, ServerTotals totals, bool spin) {
+                                              std::string& error, ServerTotals totals, Tuning tuning) {
   std::unique_ptr<TofuServer> server(new TofuServer());
   server->totals_.received = totals.received != nullptr ? totals.received : &server->ownReceived_;
   server->totals_.accepted = totals.accepted != nullptr ? totals.accepted : &server->ownAccepted_;
-  server->reactor_ = startEngine(benchOptions(body, channels, spin), server->group_, server->ioTid_, error);
+  server->reactor_ = startEngine(optionsFor(tuning, body, channels), server->group_, server->ioTid_, error);
   if (!server->reactor_) return nullptr;
 
   tofu::Ampe& ampe = server->reactor_->ampe();
@@ -168,9 +179,9 @@ void TofuServer::serve() {
 // ---- TofuClient ----
 
 std::unique_ptr<TofuClient> TofuClient::start(std::size_t body, std::size_t channels, std::string& error,
-                                              bool spin) {
+                                              Tuning tuning) {
   std::unique_ptr<TofuClient> client(new TofuClient());
-  client->reactor_ = startEngine(benchOptions(body, channels, spin), client->group_, client->ioTid_, error);
+  client->reactor_ = startEngine(optionsFor(tuning, body, channels), client->group_, client->ioTid_, error);
   if (!client->reactor_) return nullptr;
   prewarmPool(client->ampe(), body);
   return client;

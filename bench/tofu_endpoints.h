@@ -27,6 +27,9 @@ namespace bench {
 // Options::spinMicros to 0.
 tofu::Options benchOptions(std::size_t body, std::size_t channels, bool spin = true);
 
+// The Options `tuning` names for such an engine: benchOptions(), or tofu::Options{} as shipped.
+tofu::Options optionsFor(Tuning tuning, std::size_t body, std::size_t channels);
+
 // Grows the body of every idle pool message of `ampe` to `body` bytes once, so that the
 // measured phase does not pay for first-use growth (ByteBuffer keeps its capacity).
 void prewarmPool(tofu::Ampe& ampe, std::size_t body);
@@ -46,9 +49,11 @@ class TofuServer {
   // Starts an engine, listens (tcp|127.0.0.1|0 or a fresh UDS path), then starts the serving
   // thread: it answers HelloRequest with HelloResponse and Request with Response (same
   // message), counts Signals and puts every other message back. Null and `error` on failure.
-  // The pool (benchOptions) is sized for `channels` and prewarmed for `body`-byte messages.
+  // The engine runs with optionsFor(tuning, body, channels); its idle pool messages are
+  // prewarmed for `body`-byte messages.
   static std::unique_ptr<TofuServer> start(Transport transport, std::size_t body, std::size_t channels,
-                                           std::string& error, ServerTotals totals = {}, bool spin = true);
+                                           std::string& error, ServerTotals totals = {},
+                                           Tuning tuning = Tuning::bench);
   // Stops the serving thread, then destroys the engine (its peers see resets).
   ~TofuServer();
   TofuServer(const TofuServer&) = delete;
@@ -81,9 +86,9 @@ class TofuServer {
 
 class TofuClient {
  public:
-  // The pool (benchOptions) is sized for `channels` and prewarmed for `body`-byte messages.
+  // As TofuServer::start: optionsFor(tuning, body, channels), idle messages prewarmed.
   static std::unique_ptr<TofuClient> start(std::size_t body, std::size_t channels, std::string& error,
-                                           bool spin = true);
+                                           Tuning tuning = Tuning::bench);
   ~TofuClient();
   TofuClient(const TofuClient&) = delete;
   TofuClient& operator=(const TofuClient&) = delete;
