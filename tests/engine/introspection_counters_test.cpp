@@ -146,9 +146,10 @@ TEST_P(IntrospectionCounters, MatchTheFramesAndBytesExchanged) {
   for (MessagePtr& message : held) {
     client.ampe().put(message);
   }
+  // Back in the pool: in use no more. (How many stay idle is the pool's business since it grows
+  // while receiving and trims idle messages each second: B14.)
   const EngineSnapshot after = snapshotOf(client.ampe());
   EXPECT_EQ(after.pool.inUse, 0u);
-  EXPECT_EQ(after.pool.idle, clientSnapshot.pool.idle + kHeld);
 }
 
 TEST_P(IntrospectionCounters, SendQueueHoldsTheFramesAPeerDoesNotRead) {
