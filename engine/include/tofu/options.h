@@ -12,15 +12,17 @@ struct Options {
   std::uint16_t initialPoolMsgs = 256;
   // Most idle messages the pool keeps; extra returned messages are freed. 0 means the
   // default, 65535; a value below initialPoolMsgs is raised to it. The pool grows on demand
-  // and shrinks back: idle messages left unused for a second are freed, half of them per
+  // and shrinks back: idle messages nobody took for ten seconds are freed, half of them per
   // second, down to initialPoolMsgs (docs/architecture.md, "Memory").
   std::uint16_t maxPoolMsgs = 65535;
   // Receive budget of each ChannelGroup, in bytes of real memory (message, text-header and
   // body buffers): messages the engine received for the group and has not got back yet
   // (queued for waitReceive(), or held by the application until it puts them back, posts
   // them or deletes them). Past it the group's channels stop reading (B5) until messages
-  // come back; what the application sends never counts here (B14). 0 means the default.
-  std::size_t receiveBudgetBytes = 64u * 1024u * 1024u;
+  // come back; what the application sends never counts here (B14). 0 means the default:
+  // 4 MiB, about 5,800 small messages or 63 of 64 KiB, in flight per group (more missed the
+  // caches in tofu-bench and made the pool grow whenever the receiver fell behind).
+  std::size_t receiveBudgetBytes = 4u * 1024u * 1024u;
   // A frame that stops arriving mid-way (its binary header read, the rest missing) for this
   // long closes its channel with communication_failed (B14). 0 disables the check.
   std::uint32_t receiveProgressTimeoutMs = 5'000;

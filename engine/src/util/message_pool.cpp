@@ -20,6 +20,7 @@ MessagePool::MessagePool(std::uint16_t initialMessages, std::uint16_t maxIdleMes
   MutexLock lock(mutex_);
   for (std::size_t i = 0; i < initial_; ++i) idle_.pushFront(makePooled());
   lowestIdle_ = initial_;
+  lowestIdleBySecond_.fill(0);  // nothing is trimmed before kTrimSeconds calls have seen it idle
   // Several notices are in flight at once under a flood, behind traffic not taken yet.
   for (std::size_t i = 0; i < kPreparedNotices; ++i) spareNotices_.pushFront(makeNotice());
 }
@@ -153,10 +154,16 @@ void MessagePool::trimIdle() {
   MessageQueue unused;
   {
     MutexLock lock(mutex_);
-    const std::size_t surplus = lowestIdle_ > initial_ ? (lowestIdle_ - initial_ + 1) / 2 : 0;
+    // What stayed idle through each of the last kTrimSeconds calls was not needed in that
+    // time: a load that comes back within it (a receiver falling behind now and then) finds its
+    // messages still there instead of allocating them again.
+    lowestIdleBySecond_[trimCalls_++ % kTrimSeconds] = lowestIdle_;
+    const std::size_t neverNeeded = *std::min_element(lowestIdleBySecond_.begin(), lowestIdleBySecond_.end());
+    const std::size_t surplus = neverNeeded > initial_ ? (neverNeeded - initial_ + 1) / 2 : 0;
     // Which ones go does not matter, only how many: that many were never needed.
     while (unused.size() < surplus) unused.pushBack(idle_.popFront());
     freed_ += unused.size();
+    for (std::size_t& lowest : lowestIdleBySecond_) lowest -= std::min(lowest, surplus);
     lowestIdle_ = idle_.size();
   }
   // `unused` frees its messages here, outside the lock.

@@ -5,6 +5,7 @@
 // messages no one used since the last trim. Owns its idle messages.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -52,9 +53,10 @@ class MessagePool {
   // The same for a whole queue, under one lock.
   void putAll(MessageQueue& messages);
 
-  // Frees half of the idle messages above the initial count that stayed idle since the last
-  // call (none was taken while they were): called about once a second, it gives memory back
-  // after a burst without freeing what steady traffic cycles through. Never blocks.
+  // Frees half of the idle messages above the initial count that stayed idle through each of
+  // the last kTrimSeconds calls (none was taken while they were): called about once a second,
+  // it gives memory back some seconds after a burst without freeing what steady or recurring
+  // traffic cycles through. Never blocks.
   void trimIdle();
 
   std::size_t idleCount() const;
@@ -80,6 +82,9 @@ class MessagePool {
   static constexpr std::size_t kPreparedNotices = 32;  // made with the pool
   MessageQueue spareNotices_ GUARDED_BY(mutex_);
   std::size_t lowestIdle_ GUARDED_BY(mutex_) = 0;  // since the last trimIdle()
+  static constexpr std::size_t kTrimSeconds = 10;
+  std::array<std::size_t, kTrimSeconds> lowestIdleBySecond_ GUARDED_BY(mutex_){};
+  std::size_t trimCalls_ GUARDED_BY(mutex_) = 0;
   // waitGet() callers (counted in waiters_) sleep on `messageKept_`, which keep() signals
   // only while one is inside.
   std::condition_variable messageKept_;

@@ -36,7 +36,7 @@ constexpr auto kQuietFlood = milliseconds(2000);
 constexpr auto kStuck = milliseconds(100);
 
 // Enough that the flood outgrows what the engines and the kernel take in, so both sides are
-// refused for good: in the plain build the default 64 MiB receive budget and 8 MiB send queue
+// refused for good: in the plain build the default 4 MiB receive budget and 8 MiB send queue
 // and the TCP buffers (over 60,000 of these frames); in the sanitizer builds a 64 KiB budget.
 std::uint64_t floodCount() { return perBuild(250'000, 100'000, 100'000); }
 
