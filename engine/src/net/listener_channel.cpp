@@ -1,7 +1,5 @@
 #include "net/listener_channel.h"
 
-#include <unistd.h>
-
 #include <chrono>
 
 #include "net/socket_ops.h"
@@ -25,10 +23,9 @@ ListenerChannel::ListenerChannel(EventLoop& loop, std::uint16_t number, GroupImp
 Status ListenerChannel::open(const Address& local, Address& bound) {
   SocketAddress socketAddress;
   if (!literalSocketAddress(local, socketAddress)) return Status::invalid_address;
-  SocketResult opened = openListener(local, socketAddress, loop_.engine().options().udsFileMode);
+  SocketResult opened = openListener(local, socketAddress, loop_.engine().options().udsFileMode, udsFile_);
   if (opened.status != Status::success) return opened.status;
   local_ = local;
-  ownsUdsPath_ = local.kind() == AddressKind::uds;
   bound = boundAddress(opened.fd.get(), local);
   attachSocket(std::move(opened.fd));
   watch({.read = true});
@@ -69,8 +66,12 @@ void ListenerChannel::onPost(MessagePtr message) {
   loop_.returnMessage(std::move(message), Status::not_allowed);
 }
 
-void ListenerChannel::afterSocketClosed() {
-  if (ownsUdsPath_) ::unlink(local_.path().c_str());
+void ListenerChannel::releaseHeld(Status) {
+  // Here rather than after close(): while the listening socket is open it pins its file's
+  // inode, so device and inode cannot belong to a file someone put at the path since. What
+  // is there now is removed only if it is still that socket (docs/security.md).
+  if (local_.kind() == AddressKind::uds) removeUdsFile(local_.path(), udsFile_);
+  udsFile_ = {};
 }
 
 }  // namespace tofu::detail

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "net/channel.h"
+#include "net/uds_socket_file.h"
 #include "tofu/address.h"
 
 namespace tofu::detail {
@@ -21,12 +22,12 @@ class ListenerChannel final : public Channel {
   void onDeadline() override;
 
  protected:
-  void releaseHeld(Status) override {}
-  void afterSocketClosed() override;
+  // A UDS listener removes its socket file here, before the socket closes (issue 18).
+  void releaseHeld(Status reason) override;
 
  private:
   Address local_;
-  bool ownsUdsPath_ = false;
+  UdsFileIdentity udsFile_;  // the file open() created; unknown for TCP or a failed open
 };
 
 }  // namespace tofu::detail

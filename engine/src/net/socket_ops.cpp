@@ -4,7 +4,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -42,19 +41,6 @@ bool udsSocketAddress(const std::string& path, SocketAddress& out) {
   std::memcpy(&out.storage, &un, sizeof un);
   out.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
   return true;
-}
-
-// A UDS path may be reused only if it is a socket nobody listens on any more.
-Status prepareUdsPath(const std::string& path, const SocketAddress& socketAddress) {
-  struct stat info {};
-  if (::lstat(path.c_str(), &info) != 0) return errno == ENOENT ? Status::success : Status::listen_failed;
-  if (!S_ISSOCK(info.st_mode)) return Status::listen_failed;
-  Fd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!probe.valid()) return Status::listen_failed;
-  const auto* address = reinterpret_cast<const sockaddr*>(&socketAddress.storage);  // NOLINT: sockets API
-  if (::connect(probe.get(), address, socketAddress.length) == 0) return Status::listen_failed;
-  if (errno != ECONNREFUSED) return Status::listen_failed;
-  return ::unlink(path.c_str()) == 0 ? Status::success : Status::listen_failed;
 }
 
 }  // namespace
@@ -95,9 +81,12 @@ Status resolveTcp(const Address& address, SocketAddress& out) {
   return Status::success;
 }
 
-SocketResult openListener(const Address& address, const SocketAddress& socketAddress, std::uint32_t udsFileMode) {
+SocketResult openListener(const Address& address, const SocketAddress& socketAddress, std::uint32_t udsFileMode,
+                          UdsFileIdentity& created) {
   SocketResult result;
-  if (address.kind() == AddressKind::uds) {
+  created = {};
+  const bool uds = address.kind() == AddressKind::uds;
+  if (uds) {
     result.status = prepareUdsPath(address.path(), socketAddress);
     if (result.status != Status::success) return result;
   }
@@ -106,14 +95,20 @@ SocketResult openListener(const Address& address, const SocketAddress& socketAdd
     result.status = Status::listen_failed;
     return result;
   }
-  if (address.kind() == AddressKind::tcp) setIntOption(result.fd.get(), SOL_SOCKET, SO_REUSEADDR, 1);
-  const auto* raw = reinterpret_cast<const sockaddr*>(&socketAddress.storage);  // NOLINT: sockets API
-  if (::bind(result.fd.get(), raw, socketAddress.length) != 0 || ::listen(result.fd.get(), kListenBacklog) != 0) {
+  bool bound = false;
+  if (uds) {
+    bound = bindUdsFile(result.fd.get(), address.path(), socketAddress, udsFileMode, created) == Status::success;
+  } else {
+    setIntOption(result.fd.get(), SOL_SOCKET, SO_REUSEADDR, 1);
+    const auto* raw = reinterpret_cast<const sockaddr*>(&socketAddress.storage);  // NOLINT: sockets API
+    bound = ::bind(result.fd.get(), raw, socketAddress.length) == 0;
+  }
+  if (!bound || ::listen(result.fd.get(), kListenBacklog) != 0) {
+    if (uds) removeUdsFile(address.path(), created);  // while the socket still pins its inode
+    created = {};
     result.fd.reset();
     result.status = Status::listen_failed;
-    return result;
   }
-  if (address.kind() == AddressKind::uds) ::chmod(address.path().c_str(), static_cast<mode_t>(udsFileMode));
   return result;
 }
 

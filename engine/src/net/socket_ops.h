@@ -10,6 +10,7 @@
 #include <string>
 
 #include "net/fd.h"
+#include "net/uds_socket_file.h"
 #include "tofu/address.h"
 #include "tofu/status.h"
 
@@ -40,8 +41,10 @@ Status resolveTcp(const Address& address, SocketAddress& out);
 
 // A non-blocking listening socket (SO_REUSEADDR, no SO_REUSEPORT, backlog 1024).
 // UDS: refuses a path that is not a socket or where a listener answers (listen_failed),
-// removes a stale socket file, and gives the new file `udsFileMode` (0600 by default) (B8).
-SocketResult openListener(const Address& address, const SocketAddress& socketAddress, std::uint32_t udsFileMode);
+// removes a stale socket file, and creates the new one with `udsFileMode` (0600 by default)
+// before it listens (B8, issue 18); `created` then names the file, for removeUdsFile().
+SocketResult openListener(const Address& address, const SocketAddress& socketAddress, std::uint32_t udsFileMode,
+                          UdsFileIdentity& created);
 
 // The address a listener actually bound (the real port when asked for port 0).
 Address boundAddress(int listenerFd, const Address& requested);
