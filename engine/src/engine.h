@@ -20,6 +20,7 @@
 
 namespace tofu::detail {
 
+class AcceptGate;
 class GroupImpl;
 class TelemetryServer;
 
@@ -61,6 +62,11 @@ class Engine final : public Ampe {
   Resolver& resolver() noexcept { return resolver_; }
   EngineCounterSet& counterSet() noexcept { return counters_; }
   ObserverHub& observers() noexcept { return observers_; }
+  // What this engine's listeners ask about each connection they accept (net/listener_channel.h);
+  // null by default. Set before the first WelcomeRequest is posted (the telemetry server's
+  // engine, issue 18) and constant afterwards; listeners read it when they open.
+  void setAcceptGate(std::shared_ptr<AcceptGate> gate) { acceptGate_ = std::move(gate); }
+  const std::shared_ptr<AcceptGate>& acceptGate() const noexcept { return acceptGate_; }
 
  private:
   const Options options_;
@@ -79,6 +85,7 @@ class Engine final : public Ampe {
   // Set by start(), before the engine is handed out; constant afterwards.
   std::unique_ptr<TelemetryServer> telemetry_;
   std::string telemetryAddress_;
+  std::shared_ptr<AcceptGate> acceptGate_;
 };
 
 }  // namespace tofu::detail

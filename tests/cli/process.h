@@ -44,6 +44,9 @@ class Process {
 
   void sendSignal(int signal);
 
+  // The child's process id (for /proc probes of the running child).
+  pid_t pid() const noexcept { return pid_; }
+
   // Waits for the child to end, collecting its output; kills it after `timeout`. Later calls
   // return the same result.
   Exit wait(std::chrono::milliseconds timeout);

@@ -18,9 +18,13 @@ namespace {
 using test::defaultTimeout;
 using test::receiveMatching;
 
+// A TCP endpoint is served only with a token (docs/telemetry.md, "Access and limits").
+constexpr const char* kToken = "test-token";
+
 Options observedOptions(const std::string& telemetryAddress) {
   Options options;
   options.telemetryAddress = telemetryAddress;
+  options.telemetryToken = kToken;
   options.telemetryFromEnvironment = false;
   return options;
 }
@@ -56,7 +60,9 @@ class Monitor {
     const Result<Address> parsed = Address::parse(address);
     EXPECT_TRUE(parsed.ok()) << address;
     if (!parsed.ok()) return;
-    channel_ = test::connect(engine_.ampe(), group_, parsed.value());
+    MessagePtr request = test::helloRequest(engine_.ampe(), parsed.value());
+    EXPECT_EQ(request->headers().append("telemetry-token", kToken), HeaderCheck::ok);
+    channel_ = test::post(group_, std::move(request)).channelNumber;
     MessagePtr hello = receiveMatching(group_, test::withOpCode(OpCode::HelloResponse));
     if (!hello) return;
     EXPECT_FALSE(hello->isFromEngine()) << test::describe(hello);

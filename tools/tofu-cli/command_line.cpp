@@ -18,6 +18,7 @@ constexpr std::string_view kUsage =
     "       tofu-cli send ADDRESS [--count N] [--body TEXT] [--header NAME:VALUE]... [--timeout SECONDS]\n"
     "                     [--hold SECONDS]\n"
     "       tofu-cli top ADDRESS [--once] [--json] [--interval SECONDS] [--timeout SECONDS]\n"
+    "                    [--token TOKEN]\n"
     "       tofu-cli help | --help\n"
     "\n"
     "ADDRESS is a tofu address header value, quoted for the shell ('|' is a pipe):\n"
@@ -47,9 +48,13 @@ constexpr std::string_view kUsage =
     "        --json               prints each snapshot as one line of JSON (docs/telemetry.md)\n"
     "        --interval SECONDS   time between snapshots (default 1)\n"
     "        --timeout SECONDS    limit for each wait: connect, every snapshot (default 10)\n"
+    "        --token TOKEN        the endpoint's telemetry token (default: TOFU_TELEMETRY_TOKEN);\n"
+    "                             required by TCP endpoints\n"
+    "        What came from the endpoint is printed with control characters escaped (\\xNN).\n"
     "\n"
     "Environment: TOFU_TELEMETRY=ADDRESS makes the engine of listen and send serve telemetry on\n"
-    "ADDRESS (top ignores it).\n"
+    "ADDRESS (top ignores it). TOFU_TELEMETRY_TOKEN=TOKEN is the token monitors must present;\n"
+    "a TCP telemetry address is served only with one. top presents it unless --token is given.\n"
     "\n"
     "Exit status: 0 success, 1 failure (reason on stderr), 2 bad arguments.\n";
 
@@ -250,12 +255,20 @@ std::optional<UsageError> handleTopOption(std::string_view arg, ArgumentCursor& 
     return std::nullopt;
   }
   const auto [name, inlineValue] = ArgumentCursor::splitOption(arg);
-  if (name != "--interval" && name != "--timeout") {
+  if (name != "--interval" && name != "--timeout" && name != "--token") {
     return UsageError{"unknown option '" + std::string(arg) + "' for top"};
   }
   const std::optional<std::string_view> value = cursor.valueOf(inlineValue);
   if (!value) {
     return missingValue(name);
+  }
+  if (name == "--token") {
+    TextHeaders scratch;
+    if (scratch.append("telemetry-token", *value) != HeaderCheck::ok) {
+      return UsageError{"--token needs a non-empty value without line breaks"};
+    }
+    top.token = *value;
+    return std::nullopt;
   }
   return setSeconds(name, *value, name == "--interval" ? top.interval : top.timeout);
 }

@@ -48,6 +48,8 @@ struct TopCommandLine {
   std::chrono::nanoseconds interval = std::chrono::seconds(1);
   // Bounds each wait (connect, every snapshot).
   std::chrono::nanoseconds timeout = std::chrono::seconds(10);
+  // Presented in the HelloRequest (header telemetry-token); --token, else TOFU_TELEMETRY_TOKEN.
+  std::string token;
 };
 
 using CommandLine = std::variant<HelpCommand, ListenCommandLine, SendCommandLine, TopCommandLine>;

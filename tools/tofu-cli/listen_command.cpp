@@ -40,7 +40,8 @@ int ListenCommand::run() {
   if (!session.ok()) {
     const Status status = session.status();
     const bool telemetryFailed =
-        commandLine_.telemetry && (status == Status::invalid_address || status == Status::listen_failed);
+        commandLine_.telemetry && (status == Status::invalid_address || status == Status::listen_failed ||
+                                    status == Status::not_allowed);
     printError((telemetryFailed ? "cannot serve telemetry on " + options.telemetryAddress
                                 : std::string("cannot start the engine")) +
                ": " + formatStatus(status));

@@ -1,5 +1,7 @@
 #include "message_format.h"
 
+#include "terminal_text.h"
+
 #include <cstdint>
 #include <cstdio>
 
@@ -32,27 +34,10 @@ const char* snakeCaseName(OpCode op) noexcept {
   return "invalid";
 }
 
-// Header fields also escape spaces, which separate headers inside `[...]`.
+// One message is one line: everything outside printable ASCII is escaped; header fields
+// also escape spaces, which separate headers inside `[...]`.
 void appendEscaped(std::string& out, std::string_view bytes, bool escapeSpace = false) {
-  static constexpr char kHexDigits[] = "0123456789abcdef";
-  for (const char c : bytes) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (byte < 0x20 || byte > 0x7e || (escapeSpace && c == ' ')) {
-      out += "\\x";
-      out += kHexDigits[byte >> 4];
-      out += kHexDigits[byte & 0x0f];
-    } else {
-      out += c;
-    }
-  }
+  appendTerminalSafe(out, bytes, NonAscii::escape, escapeSpace);
 }
 
 std::string format(const Message& message, bool withChannel) {
@@ -100,7 +85,9 @@ void printLine(std::string_view line) {
 }
 
 void printError(std::string_view line) {
-  std::fprintf(stderr, "tofu-cli: %.*s\n", static_cast<int>(line.size()), line.data());
+  // Reasons may quote what a peer sent (an endpoint's error text, a path).
+  const std::string safe = terminalSafe(line);
+  std::fprintf(stderr, "tofu-cli: %.*s\n", static_cast<int>(safe.size()), safe.data());
 }
 
 }  // namespace tofu::cli

@@ -29,7 +29,7 @@ std::string formatStatus(Status status);
 // line as soon as it happens.
 void printLine(std::string_view line);
 
-// Writes `tofu-cli: <line>` to stderr.
+// Writes `tofu-cli: <line>` to stderr, made terminal-safe (terminal_text.h).
 void printError(std::string_view line);
 
 }  // namespace tofu::cli

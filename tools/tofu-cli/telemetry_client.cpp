@@ -14,8 +14,12 @@ bool isLoss(const Message& message) noexcept { return message.isFromEngine() && 
 }  // namespace
 
 TelemetryClient::TelemetryClient(EngineSession& session, const Address& address,
-                                 std::chrono::nanoseconds timeout)
-    : session_(session), peer_(address.toString()), address_(address), timeout_(timeout) {}
+                                 std::chrono::nanoseconds timeout, std::string token)
+    : session_(session),
+      peer_(address.toString()),
+      address_(address),
+      timeout_(timeout),
+      token_(std::move(token)) {}
 
 std::string TelemetryClient::waitLimit() const {
   char text[32];
@@ -43,6 +47,11 @@ bool TelemetryClient::connect(std::string& error) {
     error = "cannot connect to " + peer_ + ": " + formatStatus(prepared);
     return false;
   }
+  if (!token_.empty() && hello->headers().append(kTelemetryTokenHeader, token_) != HeaderCheck::ok) {
+    session_.recycle(hello);
+    error = "the telemetry token is not a valid header value";
+    return false;
+  }
   const Result<BinaryHeader> posted = session_.group().enqueueToPeer(hello);
   if (!posted.ok()) {
     session_.recycle(hello);
@@ -68,7 +77,12 @@ bool TelemetryClient::connect(std::string& error) {
     connected_ = true;
     // A plain tofu peer answers the Hello too, but without this header.
     const std::optional<std::string_view> version = message->headers().find(kTelemetryVersionHeader);
-    if (!version) {
+    if (const auto refused = message->headers().find(kTelemetryErrorHeader); version && refused) {
+      // The endpoint closes the connection itself (docs/telemetry.md, "Access and limits").
+      connected_ = false;
+      error = peer_ + " refused this monitor: " + std::string(*refused) +
+              (token_.empty() ? " (no token given: --token or TOFU_TELEMETRY_TOKEN)" : " (check the token)");
+    } else if (!version) {
       error = peer_ + " is not a telemetry endpoint: its HelloResponse has no telemetry-version header";
     } else if (*version != kTelemetryVersion) {
       error = peer_ + " speaks telemetry-version " + std::string(*version) +

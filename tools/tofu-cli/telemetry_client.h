@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "tofu/address.h"
 #include "tofu/message.h"
@@ -20,6 +21,7 @@ class EngineSession;
 inline constexpr std::string_view kTelemetryHeader = "telemetry";
 inline constexpr std::string_view kTelemetryVersionHeader = "telemetry-version";
 inline constexpr std::string_view kTelemetryErrorHeader = "telemetry-error";
+inline constexpr std::string_view kTelemetryTokenHeader = "telemetry-token";
 inline constexpr std::string_view kTelemetryVersion = "1";
 
 struct TelemetrySnapshot {
@@ -32,11 +34,14 @@ class TelemetryClient {
   using Clock = std::chrono::steady_clock;
   enum class Idle { elapsed, woken, lost };
 
-  // `session` must outlive the client; `timeout` bounds every wait.
-  TelemetryClient(EngineSession& session, const Address& address, std::chrono::nanoseconds timeout);
+  // `session` must outlive the client; `timeout` bounds every wait. `token`, when not empty,
+  // goes in the HelloRequest as `telemetry-token` (docs/telemetry.md).
+  TelemetryClient(EngineSession& session, const Address& address, std::chrono::nanoseconds timeout,
+                  std::string token = {});
 
   // Connects and checks the HelloResponse's telemetry-version. False with a one-line reason
-  // in `error`: "cannot connect to ADDRESS: <status>" or "ADDRESS is not a telemetry endpoint: ...".
+  // in `error`: "cannot connect to ADDRESS: <status>", "ADDRESS is not a telemetry endpoint: ...",
+  // or "ADDRESS refused this monitor: <its telemetry-error> (...)".
   bool connect(std::string& error);
 
   // Requests one snapshot and waits for all its frames; nullopt with a reason in `error`.
@@ -60,6 +65,7 @@ class TelemetryClient {
   std::string peer_;
   Address address_;
   std::chrono::nanoseconds timeout_;
+  std::string token_;
   std::uint16_t channel_ = 0;
   bool connected_ = false;  // HelloResponse received, channel not lost since
 };

@@ -1,6 +1,7 @@
 #include "top_command.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -9,6 +10,7 @@
 #include "message_format.h"
 #include "signal_waker.h"
 #include "telemetry_client.h"
+#include "terminal_text.h"
 #include "top_table.h"
 #include <unistd.h>
 
@@ -47,7 +49,12 @@ int TopCommand::run() {
     if (live) {
       waker.emplace(session.value()->group());
     }
-    TelemetryClient client(*session.value(), commandLine_.address, commandLine_.timeout);
+    // --token, else TOFU_TELEMETRY_TOKEN (read here, not by the engine: a monitor serves nothing).
+    std::string token = commandLine_.token;
+    if (const char* fromEnvironment = std::getenv("TOFU_TELEMETRY_TOKEN"); token.empty() && fromEnvironment) {
+      token = fromEnvironment;
+    }
+    TelemetryClient client(*session.value(), commandLine_.address, commandLine_.timeout, std::move(token));
     std::string error;
     if (!client.connect(error)) {
       printError(error);
@@ -73,7 +80,7 @@ bool TopCommand::monitor(TelemetryClient& client, const SignalWaker* waker) {
       return false;
     }
     if (commandLine_.json) {
-      printLine(snapshot->json);
+      printLine(terminalSafeJson(snapshot->json));
     } else if (terminal && !commandLine_.once) {
       writeOut(std::string(kClearScreen) + table.render(snapshot->value, endpoint));
     } else {

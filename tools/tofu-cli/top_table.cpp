@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "terminal_text.h"
+
 namespace tofu::cli {
 namespace {
 
@@ -61,7 +63,7 @@ std::string TopTable::render(const JsonValue& snapshot, std::string_view endpoin
   if (totals == nullptr) totals = &none;
 
   std::string out =
-      "tofu-cli top  " + std::string(endpoint) + "  pid " + std::to_string(snapshot.intAt("processId")) +
+      "tofu-cli top  " + terminalSafe(endpoint) + "  pid " + std::to_string(snapshot.intAt("processId")) +
       "  engine " + std::to_string(snapshot.uintAt("engineId")) + "  channels " +
       std::to_string(channels->items().size()) + "  pool idle " + std::to_string(pool->uintAt("idle")) +
       " in use " + std::to_string(pool->uintAt("inUse")) + "  frames written " +
@@ -91,17 +93,18 @@ std::string TopTable::render(const JsonValue& snapshot, std::string_view endpoin
     const auto before = previous_.find(key);
     const bool haveRates = before != previous_.end();
     const double seconds = haveRates ? static_cast<double>(takenAtNs - before->second.takenAtNs) / 1e9 : 0;
-    const std::string state = channel.stringAt("state", "?");
-    std::string peer = channel.stringAt("peerAddress");
+    // Every string cell came from the endpoint: escaped before it reaches the terminal.
+    const std::string state = terminalSafe(channel.stringAt("state", "?"));
+    std::string peer = terminalSafe(channel.stringAt("peerAddress"));
     if (peer.empty()) {
-      peer = channel.stringAt("localAddress");  // a listener: where it listens
+      peer = terminalSafe(channel.stringAt("localAddress"));  // a listener: where it listens
     }
     const bool closingOrClosed = state == "closing" || state == "closed";
     rows.push_back(Row{
         std::to_string(key.first),
         std::to_string(channel.uintAt("channelNumber")),
         std::to_string(key.second),
-        channel.stringAt("kind", "?"),
+        terminalSafe(channel.stringAt("kind", "?")),
         state,
         peer.empty() ? "-" : peer,
         std::to_string(counters.received),
@@ -111,7 +114,7 @@ std::string TopTable::render(const JsonValue& snapshot, std::string_view endpoin
         haveRates ? rate(counters.received, before->second.received, seconds) : "-",
         haveRates ? rate(counters.sent, before->second.sent, seconds) : "-",
         std::to_string(channel.uintAt("sendQueueMessages")),
-        closingOrClosed ? channel.stringAt("closeReason", "?") : "-",
+        closingOrClosed ? terminalSafe(channel.stringAt("closeReason", "?")) : "-",
     });
   }
   previous_ = std::move(current);

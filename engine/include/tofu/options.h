@@ -72,6 +72,14 @@ struct Options {
   // Read TOFU_TELEMETRY=ADDRESS when telemetryAddress is empty. If listening there fails, the
   // engine says so in one line on stderr and runs without telemetry.
   bool telemetryFromEnvironment = true;
+  // The secret a monitor must present in its HelloRequest (header `telemetry-token`) before
+  // it sees anything; a HelloRequest without it, or with another, is refused and its
+  // connection closed. Empty: TOFU_TELEMETRY_TOKEN when telemetryFromEnvironment, else none.
+  // Required for a TCP telemetry address: without one the engine does not serve TCP
+  // telemetry (Reactor::create fails with not_allowed when the address came from here; from
+  // TOFU_TELEMETRY it says so on stderr and runs without telemetry). Optional for UDS, whose
+  // socket file is owner-only. It must be a valid header value (1..65535 bytes, no newline).
+  std::string telemetryToken;
 };
 
 }  // namespace tofu

@@ -2,14 +2,45 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdint>
+#include <new>
+#include <type_traits>
+
+#include <sys/mman.h>
 
 namespace tofu::detail {
+namespace {
+
+// Fresh anonymous pages: zero until written, returned to the system by munmap.
+void* mapSlots(std::size_t bytes) {
+  void* mapped = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapped == MAP_FAILED) throw std::bad_alloc();
+  return mapped;
+}
+
+}  // namespace
+
+std::size_t EventRing::bytesFor(std::size_t slots) {
+  if (slots > SIZE_MAX / sizeof(Slot)) throw std::bad_alloc();
+  return slots * sizeof(Slot);
+}
 
 EventRing::EventRing(const ObserverOptions& options)
     : previewBytes_(std::min(options.previewBytes, Event::kMaxPreview)),
       mask_(std::bit_ceil(std::max<std::size_t>(options.capacity, 2)) - 1),
-      slots_(std::make_unique<Slot[]>(mask_ + 1)) {
-  for (std::size_t i = 0; i <= mask_; ++i) slots_[i].sequence.store(i, std::memory_order_relaxed);
+      mappedBytes_(bytesFor(mask_ + 1)),
+      slots_(static_cast<Slot*>(mapSlots(mappedBytes_))) {
+  static_assert(alignof(Slot) <= 4096, "a mapping is page aligned");
+  static_assert(std::is_nothrow_default_constructible_v<Slot>);
+  for (std::size_t i = 0; i <= mask_; ++i) {
+    new (&slots_[i]) Slot();
+    slots_[i].sequence.store(i, std::memory_order_relaxed);
+  }
+}
+
+EventRing::~EventRing() {
+  static_assert(std::is_trivially_destructible_v<Slot>, "the slots are unmapped without destructors");
+  (void)::munmap(slots_, mappedBytes_);
 }
 
 bool EventRing::tryPush(const Event& event) noexcept {

@@ -2,6 +2,14 @@
 // EventRing: the bounded buffer behind an EventStream. Any thread pushes without locking
 // or waiting (a full ring drops the event and counts it, A1); one consumer polls. A bounded
 // multi-producer queue after Dmitry Vyukov's design: each slot carries a sequence number.
+//
+// The slots (16384 by default, ~2.9 MB) live in an anonymous mapping of their own, not on
+// the heap: a stream is started and stopped with a process's first and last subscriber
+// (telemetry, issue 18), and through malloc such a block is mmapped the first time, then,
+// once freed, raises glibc's dynamic mmap threshold to its size (and the trim threshold to
+// twice that) for the whole process, so every later ring came from a thread arena whose top
+// glibc never gave back (neither heap_trim below the raised threshold nor malloc_trim, which
+// leaves the top of non-main arenas). munmap returns it exactly when the stream goes.
 #pragma once
 
 #include <atomic>
@@ -16,7 +24,11 @@ namespace tofu::detail {
 
 class EventRing final : public EventStream {
  public:
+  // Throws std::bad_alloc when the slots cannot be mapped.
   explicit EventRing(const ObserverOptions& options);
+  ~EventRing() override;
+  EventRing(const EventRing&) = delete;
+  EventRing& operator=(const EventRing&) = delete;
 
   // Never blocks; false (and one more drop counted) when the ring is full.
   bool tryPush(const Event& event) noexcept;
@@ -32,9 +44,13 @@ class EventRing final : public EventStream {
     Event event;
   };
 
+  // The bytes of `slots` slots; throws std::bad_alloc on overflow.
+  static std::size_t bytesFor(std::size_t slots);
+
   const std::size_t previewBytes_;
   const std::size_t mask_;
-  std::unique_ptr<Slot[]> slots_;
+  const std::size_t mappedBytes_;
+  Slot* slots_;  // mask_ + 1 slots in a mapping of mappedBytes_
   alignas(64) std::atomic<std::size_t> enqueueAt_{0};
   alignas(64) std::atomic<std::size_t> dequeueAt_{0};
   std::atomic<std::uint64_t> dropped_{0};

@@ -26,6 +26,7 @@ Status ListenerChannel::open(const Address& local, Address& bound) {
   SocketResult opened = openListener(local, socketAddress, loop_.engine().options().udsFileMode, udsFile_);
   if (opened.status != Status::success) return opened.status;
   local_ = local;
+  gate_ = loop_.engine().acceptGate();
   bound = boundAddress(opened.fd.get(), local);
   attachSocket(std::move(opened.fd));
   watch({.read = true});
@@ -40,6 +41,10 @@ void ListenerChannel::onEvents(std::uint32_t) {
     Fd accepted;
     switch (acceptOne(socket(), tuning, accepted)) {
       case AcceptOutcome::accepted:
+        if (gate_ && !gate_->admit(accepted.get())) {
+          setAbortiveClose(accepted.get());  // refused: reset, and closed with `accepted`
+          break;
+        }
         loop_.adoptConnection(group(), std::move(accepted));
         break;
       case AcceptOutcome::retry:

@@ -3,11 +3,25 @@
 // of the same group. Loop thread only.
 #pragma once
 
+#include <memory>
+
 #include "net/channel.h"
 #include "net/uds_socket_file.h"
 #include "tofu/address.h"
 
 namespace tofu::detail {
+
+// Decides, the moment a listener has accepted a connection, whether to keep it (issue 18:
+// the telemetry server keeps one peer from filling its channel slots between its checks).
+// Installed on the engine (Engine::setAcceptGate) before its listeners open; a listener
+// without one pays a null check per accepted connection.
+class AcceptGate {
+ public:
+  virtual ~AcceptGate() = default;
+  // Loop thread. `fd`: the connected socket just accepted. False: it is reset and closed at
+  // once, before it takes a channel number.
+  virtual bool admit(int fd) noexcept = 0;
+};
 
 class ListenerChannel final : public Channel {
  public:
@@ -27,6 +41,7 @@ class ListenerChannel final : public Channel {
 
  private:
   Address local_;
+  std::shared_ptr<AcceptGate> gate_;  // the engine's, taken at open(); usually null
   UdsFileIdentity udsFile_;  // the file open() created; unknown for TCP or a failed open
 };
 

@@ -41,7 +41,7 @@ void TelemetryFeed::remove(std::uint16_t channel) {
   if (subscribers_.erase(channel) == 0 || !subscribers_.empty()) return;
   observed_.stopObserving();
   stream_.reset();
-  events_.clear();
+  std::vector<Event>().swap(events_);  // up to a whole ring of events: give it back
 }
 
 void TelemetryFeed::drop(std::uint16_t channel) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -19,26 +20,36 @@
 #include "tofu/reactor.h"
 #include "tofu/result.h"
 
+#include "telemetry/telemetry_accept_gate.h"
 #include "telemetry/telemetry_feed.h"
+#include "telemetry/telemetry_guard.h"
 #include "telemetry/telemetry_sender.h"
 
 namespace tofu::detail {
 
 class TelemetryServer {
  public:
+  using Clock = std::chrono::steady_clock;
   // The environment variable read when Options::telemetryFromEnvironment allows it.
   static constexpr const char* kEnvironmentVariable = "TOFU_TELEMETRY";
+  // The token, when Options::telemetryToken is empty and telemetryFromEnvironment allows it.
+  static constexpr const char* kTokenEnvironmentVariable = "TOFU_TELEMETRY_TOKEN";
 
   // Listens on `address` and starts the server thread. Blocks until the listener is up
-  // (a few milliseconds; at most 10 s for a host name that will not resolve).
-  // invalid_address / listen_failed when it cannot listen, allocation_failed when its engine
-  // cannot start.
-  static Result<std::unique_ptr<TelemetryServer>> start(Ampe& observed, const Address& address);
+  // (a few milliseconds; at most 10 s for a host name that will not resolve). Monitors must
+  // present `token` in their HelloRequest unless it is empty; not_allowed for a TCP address
+  // without a token, or a token that is no valid header value. invalid_address /
+  // listen_failed when it cannot listen, allocation_failed when its engine cannot start.
+  static Result<std::unique_ptr<TelemetryServer>> start(Ampe& observed, const Address& address,
+                                                        std::string token);
 
   // What `options` ask for: Options::telemetryAddress, else TOFU_TELEMETRY when
-  // telemetryFromEnvironment. A null server when telemetry is off. An address from Options
-  // that fails is returned as the failure; one from the environment is reported on stderr
-  // (`tofu: telemetry disabled: cannot listen on ADDRESS: <status>`) and yields a null server.
+  // telemetryFromEnvironment; the token from Options::telemetryToken, else
+  // TOFU_TELEMETRY_TOKEN when telemetryFromEnvironment. A null server when telemetry is off.
+  // A TCP address without a token is not served and says so in one line on stderr. An
+  // address from Options that fails is returned as the failure (not_allowed for the missing
+  // token); one from the environment is reported on stderr (`tofu: telemetry disabled:
+  // cannot listen on ADDRESS: <status>`) and yields a null server.
   static Result<std::unique_ptr<TelemetryServer>> startConfigured(Ampe& observed, const Options& options);
 
   // Stops and joins the thread, stops observing, then destroys the server's engine (its
@@ -52,16 +63,26 @@ class TelemetryServer {
 
  private:
   TelemetryServer(Ampe& observed, std::unique_ptr<Reactor> reactor, ChannelGroup& group, Address bound,
-                  std::uint16_t listenerChannel);
+                  std::uint16_t listenerChannel, std::string token, std::shared_ptr<TelemetryAcceptGate> gate);
 
   // ---- Server thread only ----
   void run();
   void handle(MessagePtr message);
   void handleNotification(MessagePtr& message);
+  void handleHello(MessagePtr message);
   void handleRequest(MessagePtr message);
+  void sendSnapshot(MessagePtr reuse, std::uint16_t channel, std::uint64_t id);
   void reply(MessagePtr message, OpCode opCode, std::string_view kind);
   void replyError(MessagePtr message, std::string_view kind, std::string_view error);
+  // Refuses `message`'s channel: the error as a reply of its opcode, then a ByeRequest; the
+  // guard resets the channel if it lingers.
+  void refuse(MessagePtr message, OpCode replyOpCode, std::string_view kind, std::string_view error);
+  void dropMonitor(std::uint16_t channel);
+  void housekeeping(Clock::time_point now);
+  // The observed engine's snapshot as JSON, built at most once per
+  // TelemetryGuard::kMinSnapshotInterval and shared by every monitor.
   std::optional<std::string> snapshotJson();
+  std::optional<std::string> buildSnapshotJson();
 
   // ---- Constant after construction ----
   Ampe& observed_;
@@ -70,10 +91,19 @@ class TelemetryServer {
   const Address bound_;
   const std::string boundText_;
   const std::uint16_t listenerChannel_;
+  // TCP only: the cap on pending connections at accept time, told by housekeeping() which
+  // connections are no longer pending. Null for UDS (the socket file admits its owner only).
+  const std::shared_ptr<TelemetryAcceptGate> gate_;
 
   // ---- Used by the server thread only (the destructor after joining) ----
   TelemetrySender sender_;
   TelemetryFeed feed_;
+  TelemetryGuard guard_;
+  std::string cachedSnapshot_;
+  Clock::time_point cachedAt_{};
+  bool cached_ = false;
+  bool trimPending_ = false;  // monitors with queued output went: give the memory back
+  Clock::time_point lastTrim_{};
 
   std::atomic<bool> stopping_{false};  // set by the destructor, then the thread is woken
   std::thread thread_;
