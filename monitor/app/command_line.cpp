@@ -14,6 +14,12 @@ ParseResult parseCommandLine(const QStringList& arguments, MonitorOptions& out, 
   const QCommandLineOption attach(QStringLiteral("attach"),
                                   QStringLiteral("Attach to a telemetry endpoint (repeatable), e.g. 'uds|/tmp/app.telemetry'."),
                                   QStringLiteral("ADDRESS"));
+  const QCommandLineOption token(
+      QStringLiteral("token"),
+      QStringLiteral(
+          "The telemetry token to present to the --attach endpoints (required for tcp|...; default: "
+          "TOFU_TELEMETRY_TOKEN). Also offered by Attach to telemetry..."),
+      QStringLiteral("TOKEN"));
   const QCommandLineOption open(QStringLiteral("open"), QStringLiteral("Replay a capture file."), QStringLiteral("FILE"));
   const QCommandLineOption record(QStringLiteral("record"), QStringLiteral("Record everything shown to a capture file (JSON Lines)."),
                                   QStringLiteral("FILE"));
@@ -24,7 +30,7 @@ ParseResult parseCommandLine(const QStringList& arguments, MonitorOptions& out, 
                                      QStringLiteral("SECONDS"));
   const QCommandLineOption flood(QStringLiteral("flood"), QStringLiteral("With --demo: add a sender of RATE messages per second."),
                                  QStringLiteral("RATE"));
-  parser.addOptions({demo, attach, open, record, screenshot, quitAfter, flood});
+  parser.addOptions({demo, attach, token, open, record, screenshot, quitAfter, flood});
 
   if (!parser.parse(arguments)) {
     message = parser.errorText();
@@ -44,6 +50,8 @@ ParseResult parseCommandLine(const QStringList& arguments, MonitorOptions& out, 
   }
   out.demo = parser.isSet(demo);
   out.attach = parser.values(attach);
+  out.token =
+      (parser.isSet(token) ? parser.value(token) : qEnvironmentVariable("TOFU_TELEMETRY_TOKEN")).trimmed();
   out.open = parser.value(open);
   out.record = parser.value(record);
   out.screenshot = parser.value(screenshot);

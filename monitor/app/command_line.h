@@ -1,5 +1,6 @@
 // The monitor's command line: sources to show, capture files, and the headless screenshot run.
-// Parsed with QCommandLineParser; pure (no side effects beyond filling MonitorOptions).
+// Parsed with QCommandLineParser; no side effects beyond filling MonitorOptions (it reads
+// TOFU_TELEMETRY_TOKEN when --token is not given).
 #pragma once
 
 #include <QString>
@@ -10,6 +11,7 @@ namespace tofu::monitor {
 struct MonitorOptions {
   bool demo = false;
   QStringList attach;       // telemetry addresses, in order
+  QString token;            // their telemetry token: --token, else TOFU_TELEMETRY_TOKEN; empty: none
   QString open;             // capture file to replay
   QString record;           // capture file to write
   QString screenshot;       // PNG to write, then exit

@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
     return fail(QStringLiteral("cannot record to %1: %2").arg(options.record, error));
   if (!options.open.isEmpty() && !window.openCapture(options.open, &error))
     return fail(QStringLiteral("cannot open %1: %2").arg(options.open, error));
-  for (const QString& address : options.attach) window.attach(address);
+  window.setAttachToken(options.token);
+  for (const QString& address : options.attach) window.attach(address, options.token);
   if (options.demo) window.startDemo({.engines = 3, .floodRate = options.floodRate});
   window.show();
 

@@ -13,6 +13,20 @@ using tofu::qt::MessageEnvelope;
 const QByteArray kVersionHeader = QByteArrayLiteral("telemetry-version");
 const QByteArray kKindHeader = QByteArrayLiteral("telemetry");
 const QByteArray kVersion = QByteArrayLiteral("1");
+const QByteArray kTokenHeader = QByteArrayLiteral("telemetry-token");
+const QString kErrorHeader = QStringLiteral("telemetry-error");
+const QString kWhereToSetIt = QStringLiteral("set it in Sources > Attach to telemetry... or with --token");
+
+// A refusal the same token will get again: the server's "unauthorised: a valid
+// telemetry-token is required" (docs/telemetry.md, "Access and limits").
+bool isTokenRefusal(const QString& error) {
+  return error.startsWith(QLatin1String("unauthorised")) || error.contains(QLatin1String("token"));
+}
+
+// What a header value may not be (the engine checks the same when the HelloRequest is built).
+bool validToken(const QByteArray& token) {
+  return token.size() <= 65535 && !token.contains('\n') && !token.contains('\r') && !token.contains('\0');
+}
 
 tofu::Options monitorOptions() {
   tofu::Options options;
@@ -23,7 +37,13 @@ tofu::Options monitorOptions() {
 }  // namespace
 
 TelemetrySource::TelemetrySource(const QString& address, int retryMs, QObject* parent)
-    : Source(parent), address_(address), engine_(std::make_unique<tofu::qt::Engine>(monitorOptions())) {
+    : TelemetrySource(address, QString(), retryMs, parent) {}
+
+TelemetrySource::TelemetrySource(const QString& address, const QString& token, int retryMs, QObject* parent)
+    : Source(parent),
+      address_(address),
+      token_(token.trimmed().toUtf8()),
+      engine_(std::make_unique<tofu::qt::Engine>(monitorOptions())) {
   retry_.setSingleShot(true);
   retry_.setInterval(retryMs);
   connect(&retry_, &QTimer::timeout, this, &TelemetrySource::connectNow);
@@ -68,9 +88,25 @@ QString TelemetrySource::name() const { return address_; }
 QString TelemetrySource::kindName() const { return QStringLiteral("attached"); }
 
 void TelemetrySource::connectNow() {
+  if (refused_) {
+    return;
+  }
+  if (!validToken(token_)) {
+    refused_ = true;
+    setState(State::disconnected,
+             QStringLiteral(
+                 "the telemetry token is not a valid header value (no line breaks, at most 65535 bytes)"));
+    return;
+  }
   setState(State::connecting, QStringLiteral("connecting to %1").arg(address_));
   partial_.clear();
-  channel_ = group_->connectTo(address_);
+  welcomed_ = false;
+  ++attempts_;
+  tofu::qt::HeaderList hello;
+  if (!token_.isEmpty()) {
+    hello.append({kTokenHeader, token_});
+  }
+  channel_ = group_->connectTo(address_, hello);
   if (channel_ == 0) {
     lost(group_->errorString());
   }
@@ -83,10 +119,12 @@ void TelemetrySource::onMessage(const MessageEnvelope& message) {
   const QString what = message.headerValue(QString::fromLatin1(kKindHeader));
   if (message.opCode() == OpCode::HelloResponse) {
     onWelcome(message);
-  } else if (!message.headerValue(QStringLiteral("telemetry-error")).isNull()) {
-    const quint16 refused = channel_;
-    lost(QStringLiteral("the endpoint refused %1: %2").arg(what, message.headerValue(QStringLiteral("telemetry-error"))));
-    group_->abort(refused);
+  } else if (!message.headerValue(kErrorHeader).isNull()) {
+    refuse(what, message.headerValue(kErrorHeader));
+  } else if (message.opCode() == OpCode::ByeRequest && !welcomed_) {
+    // An endpoint says Bye before answering the Hello only to refuse it (it sends a
+    // HelloResponse with telemetry-error first, so this is the fallback).
+    refuse(QStringLiteral("hello"), QStringLiteral("unauthorised: the endpoint closed the connection"));
   } else if (message.opCode() == OpCode::Signal || message.opCode() == OpCode::Response) {
     onData(message, what);
   }
@@ -101,6 +139,11 @@ void TelemetrySource::onWelcome(const MessageEnvelope& message) {
     lost(reason);
     return;
   }
+  if (const QString error = message.headerValue(kErrorHeader); !error.isNull()) {
+    refuse(QStringLiteral("hello"), error);
+    return;
+  }
+  welcomed_ = true;
   const tofu::qt::HeaderList subscribe{{kVersionHeader, kVersion}, {kKindHeader, QByteArrayLiteral("subscribe")}};
   if (group_->send(channel_, OpCode::Request, {}, subscribe) == 0) {
     lost(group_->errorString());
@@ -126,8 +169,29 @@ void TelemetrySource::onData(const MessageEnvelope& message, const QString& what
   }
 }
 
+void TelemetrySource::refuse(const QString& what, const QString& reason) {
+  const quint16 refusedChannel = channel_;
+  if (!isTokenRefusal(reason)) {
+    lost(QStringLiteral("the endpoint refused %1: %2").arg(what, reason));  // clears channel_
+    group_->abort(refusedChannel);
+    return;
+  }
+  channel_ = 0;  // first: the channelClosed that follows the abort is not a loss
+  welcomed_ = false;
+  partial_.clear();
+  refused_ = true;
+  retry_.stop();
+  group_->abort(refusedChannel);  // the endpoint closes it too; nothing more will come
+  const QString problem =
+      token_.isEmpty() ? QStringLiteral("missing token: %1 expects a telemetry-token").arg(address_)
+                       : QStringLiteral("wrong token: %1 expects another telemetry-token").arg(address_);
+  setState(State::disconnected, QStringLiteral("telemetry refused: %1 (%2); the endpoint said: %3")
+                                    .arg(problem, kWhereToSetIt, reason));
+}
+
 void TelemetrySource::lost(const QString& reason) {
   channel_ = 0;
+  welcomed_ = false;
   partial_.clear();
   setState(State::disconnected, reason);
   if (!retry_.isActive()) {

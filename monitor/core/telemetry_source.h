@@ -1,6 +1,9 @@
 // TelemetrySource: another process's engine, through its telemetry endpoint (docs/telemetry.md).
 // Owns a private tofu::qt::Engine and group that connect, subscribe and parse snapshots and
 // events. A lost endpoint is shown as disconnected and retried every retryMs until it is back.
+// A token, when given, goes once in the HelloRequest as `telemetry-token` (docs/telemetry.md,
+// "Access and limits"). An endpoint that refuses the token is not retried: the source stays
+// disconnected with the reason (isRefused()) until it is attached again with the right token.
 // GUI thread only; the bodies are parsed on a private thread (TelemetryParser), in order.
 #pragma once
 
@@ -28,6 +31,9 @@ class TelemetrySource : public Source {
  public:
   // Starts connecting at the next event-loop turn, so signals can be connected first.
   explicit TelemetrySource(const QString& address, int retryMs = 1000, QObject* parent = nullptr);
+  // The same, presenting `token` (none when empty) to the endpoint.
+  TelemetrySource(const QString& address, const QString& token, int retryMs = 1000,
+                  QObject* parent = nullptr);
   ~TelemetrySource() override;
   QString name() const override;
   QString kindName() const override;
@@ -35,6 +41,13 @@ class TelemetrySource : public Source {
   // Events this monitor lost since it last subscribed: the endpoint's `dropped` count plus
   // those dropped here when parsing fell behind.
   quint64 droppedEvents() const noexcept { return dropped_ + droppedUnparsed_; }
+  // True when the source presents a token (the token itself is not readable back).
+  bool hasToken() const noexcept { return !token_.isEmpty(); }
+  // True once the endpoint refused this monitor's token (or its absence): the source stays
+  // disconnected, stateReason() says why, and it does not reconnect.
+  bool isRefused() const noexcept { return refused_; }
+  // Connection attempts so far (each HelloRequest sent), for tests and diagnostics.
+  int connectAttempts() const noexcept { return attempts_; }
 
  private:
   void connectNow();
@@ -42,14 +55,22 @@ class TelemetrySource : public Source {
   void onWelcome(const tofu::qt::MessageEnvelope& message);
   void onData(const tofu::qt::MessageEnvelope& message, const QString& what);
   void lost(const QString& reason);
+  // The endpoint refused this monitor's `what` (hello, snapshot...) with telemetry-error
+  // `reason`: drops the channel and, for a token refusal, stops for good; other refusals (too
+  // many monitors, shutting down) are retried like a loss.
+  void refuse(const QString& what, const QString& reason);
 
   QString address_;
+  QByteArray token_;  // sent as telemetry-token when not empty
   std::unique_ptr<tofu::qt::Engine> engine_;
   tofu::qt::ChannelGroup* group_ = nullptr;  // a child of engine_
   quint16 channel_ = 0;                      // 0 while not connected or connecting
   QHash<quint64, QByteArray> partial_;       // bodies of split messages, by message id
   quint64 dropped_ = 0;                      // the endpoint's count
   quint64 droppedUnparsed_ = 0;              // dropped by parser_ for its backlog
+  bool welcomed_ = false;                    // HelloResponse accepted on channel_
+  bool refused_ = false;                     // the token was refused: no more attempts
+  int attempts_ = 0;
   QTimer retry_;
   QThread parserThread_;
   TelemetryParser* parser_ = nullptr;  // lives in parserThread_; deleted once it has ended

@@ -171,7 +171,10 @@ void MainWindow::startDemo(const DemoOptions& options) {
   demo_->start();
 }
 
-void MainWindow::attach(const QString& address) { session_.addSource(new TelemetrySource(address)); }
+void MainWindow::attach(const QString& address, const QString& token) {
+  if (!token.isEmpty()) attachToken_ = token;
+  session_.addSource(new TelemetrySource(address, token));
+}
 
 bool MainWindow::openCapture(const QString& path, QString* error) {
   auto* source = new CaptureSource(path);
@@ -282,8 +285,8 @@ void MainWindow::toggleRecording() {
 }
 
 void MainWindow::chooseAttach() {
-  AttachDialog dialog(this);
-  if (dialog.exec() == QDialog::Accepted) attach(dialog.address());
+  AttachDialog dialog(this, attachToken_);
+  if (dialog.exec() == QDialog::Accepted) attach(dialog.address(), dialog.token());
 }
 
 void MainWindow::saveScreenshot() {

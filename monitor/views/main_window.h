@@ -39,8 +39,12 @@ class MainWindow : public QMainWindow {
   // Starts the built-in demo scene (once; later calls do nothing).
   void startDemo(const DemoOptions& options = {});
   DemoScene* demo() const noexcept { return demo_; }
-  // Adds a telemetry source for `address`; it reconnects by itself when the endpoint is lost.
-  void attach(const QString& address);
+  // Adds a telemetry source for `address`, presenting `token` (none when empty); it reconnects
+  // by itself when the endpoint is lost, not when the endpoint refuses the token. A non-empty
+  // token is also what Attach... offers next.
+  void attach(const QString& address, const QString& token = {});
+  // The token Attach... offers (else TOFU_TELEMETRY_TOKEN), e.g. from --token.
+  void setAttachToken(const QString& token) { attachToken_ = token; }
   // Replays a capture file as an offline source; false with `error` set when it cannot be read.
   bool openCapture(const QString& path, QString* error);
   bool startRecording(const QString& path, QString* error);
@@ -64,6 +68,7 @@ class MainWindow : public QMainWindow {
   void saveScreenshot();
 
   Session& session_;
+  QString attachToken_;
   Workbench* workbench_ = nullptr;
   DemoScene* demo_ = nullptr;
   QTreeView* engineTree_ = nullptr;

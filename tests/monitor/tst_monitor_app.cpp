@@ -44,12 +44,55 @@ class TestMonitorApp : public QObject {
     QVERIFY(options.demo);  // --flood implies the demo
   }
 
+  void parsesTheToken() {
+    qunsetenv("TOFU_TELEMETRY_TOKEN");
+    MonitorOptions options;
+    QString message;
+    QCOMPARE(parseCommandLine(
+                 {QStringLiteral("tofu-monitor"), QStringLiteral("--attach"),
+                  QStringLiteral("tcp|127.0.0.1|7000"), QStringLiteral("--token"), QStringLiteral("T0k")},
+                 options, message),
+             ParseResult::ok);
+    QCOMPARE(options.attach, QStringList{QStringLiteral("tcp|127.0.0.1|7000")});
+    QCOMPARE(options.token, QStringLiteral("T0k"));
+
+    MonitorOptions none;
+    QCOMPARE(parseCommandLine(
+                 {QStringLiteral("tofu-monitor"), QStringLiteral("--attach"), QStringLiteral("uds|/tmp/a")},
+                 none, message),
+             ParseResult::ok);
+    QVERIFY(none.token.isEmpty());
+
+    // TOFU_TELEMETRY_TOKEN is the fallback; --token wins over it.
+    qputenv("TOFU_TELEMETRY_TOKEN", "from-environment");
+    MonitorOptions fromEnvironment;
+    QCOMPARE(parseCommandLine({QStringLiteral("tofu-monitor"), QStringLiteral("--attach"),
+                               QStringLiteral("tcp|127.0.0.1|7000")},
+                              fromEnvironment, message),
+             ParseResult::ok);
+    QCOMPARE(fromEnvironment.token, QStringLiteral("from-environment"));
+    MonitorOptions given;
+    QCOMPARE(
+        parseCommandLine({QStringLiteral("tofu-monitor"), QStringLiteral("--token"), QStringLiteral("given")},
+                         given, message),
+        ParseResult::ok);
+    QCOMPARE(given.token, QStringLiteral("given"));
+    qunsetenv("TOFU_TELEMETRY_TOKEN");
+
+    MonitorOptions help;
+    QCOMPARE(parseCommandLine({QStringLiteral("tofu-monitor"), QStringLiteral("--help")}, help, message),
+             ParseResult::exitOk);
+    QVERIFY2(message.contains(QLatin1String("--token <TOKEN>")), qPrintable(message));
+    QVERIFY2(message.contains(QLatin1String("TOFU_TELEMETRY_TOKEN")), qPrintable(message));
+  }
+
   void refusesBadValues_data() {
     QTest::addColumn<QStringList>("args");
     QTest::newRow("quit-after text") << QStringList{QStringLiteral("--quit-after"), QStringLiteral("soon")};
     QTest::newRow("negative flood") << QStringList{QStringLiteral("--flood"), QStringLiteral("-5")};
     QTest::newRow("unknown option") << QStringList{QStringLiteral("--bogus")};
     QTest::newRow("positional") << QStringList{QStringLiteral("stray")};
+    QTest::newRow("token without value") << QStringList{QStringLiteral("--token")};
   }
   void refusesBadValues() {
     QFETCH(QStringList, args);

@@ -1,9 +1,14 @@
 // TelemetrySource against a real `tofu-cli listen --telemetry`: attached (snapshots with the
 // listener, events), lost when the process is killed (disconnected), back when it restarts on
 // the same telemetry address; a plain tofu peer is refused as "not a telemetry endpoint".
+// Against an in-process engine serving TCP telemetry with a token: the right token attaches,
+// a wrong or missing one is refused once with a reason naming the fix, and not retried.
 #include <QProcess>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QtTest>
+
+#include "tofu/qt/engine.h"
 
 #include "telemetry_source.h"
 
@@ -13,6 +18,24 @@ using namespace tofu::monitor;
 namespace {
 
 constexpr int kWaitMs = 10000;
+constexpr auto kToken = "monitor-test-token";
+
+// An engine in this process serving telemetry on loopback TCP, which needs a token.
+std::unique_ptr<tofu::qt::Engine> servedEngine() {
+  tofu::Options options;
+  options.telemetryAddress = "tcp|127.0.0.1|0";
+  options.telemetryToken = kToken;
+  options.telemetryFromEnvironment = false;
+  return std::make_unique<tofu::qt::Engine>(options);
+}
+
+int countState(const QSignalSpy& states, Source::State state) {
+  int count = 0;
+  for (const QList<QVariant>& change : states) {
+    count += change.at(0).value<Source::State>() == state ? 1 : 0;
+  }
+  return count;
+}
 
 // Starts tofu-cli listen and reads its `listening` (and `telemetry`) lines.
 struct Listener {
@@ -64,8 +87,11 @@ class TstTelemetrySource : public QObject {
 
  private slots:
   void attachesLosesAndReattaches() {
+    // UDS: a TCP endpoint is served only with a token (docs/telemetry.md, "Access and limits").
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
     auto listener = std::make_unique<Listener>();
-    QVERIFY(listener->start(QStringLiteral("tcp|127.0.0.1|0")));
+    QVERIFY(listener->start(QStringLiteral("uds|%1/telemetry.sock").arg(dir.path())));
     const QString telemetry = listener->telemetry;
     TelemetrySource source(telemetry, 200);
     QSignalSpy snapshots(&source, &Source::snapshotReady);
@@ -105,6 +131,68 @@ class TstTelemetrySource : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(source.state(), Source::State::connected, kWaitMs);
     QTRY_VERIFY_WITH_TIMEOUT(!snapshots.isEmpty(), kWaitMs);
     QVERIFY(hasListener(snapshots.last(), listener->address));
+  }
+
+  void attachesWithTheRightToken() {
+    const auto served = servedEngine();
+    QVERIFY2(served->isValid(), qPrintable(served->errorString()));
+    const QString telemetry = served->telemetryAddress();
+    QVERIFY(telemetry.startsWith(QLatin1String("tcp|127.0.0.1|")));
+    TelemetrySource source(telemetry, QString::fromLatin1(kToken), 100);
+    QVERIFY(source.hasToken());
+    QSignalSpy snapshots(&source, &Source::snapshotReady);
+    QTRY_COMPARE_WITH_TIMEOUT(source.state(), Source::State::connected, kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(!snapshots.isEmpty(), kWaitMs);
+    QCOMPARE(snapshots.first().at(0).value<EngineSnapshot>().engineId, served->engineId());
+    QVERIFY(!source.isRefused());
+    QCOMPARE(source.connectAttempts(), 1);
+  }
+
+  void refusesAWrongOrMissingTokenOnce_data() {
+    QTest::addColumn<QString>("token");
+    QTest::addColumn<QString>("problem");
+    QTest::newRow("wrong") << QStringLiteral("not-the-token") << QStringLiteral("wrong token");
+    QTest::newRow("missing") << QString() << QStringLiteral("missing token");
+  }
+  void refusesAWrongOrMissingTokenOnce() {
+    QFETCH(QString, token);
+    QFETCH(QString, problem);
+    const auto served = servedEngine();
+    QVERIFY2(served->isValid(), qPrintable(served->errorString()));
+    const QString telemetry = served->telemetryAddress();
+    TelemetrySource source(telemetry, token, 50);  // a short retry: a storm would show at once
+    QSignalSpy states(&source, &Source::stateChanged);
+    QSignalSpy snapshots(&source, &Source::snapshotReady);
+    QTRY_VERIFY_WITH_TIMEOUT(source.isRefused(), kWaitMs);
+    QCOMPARE(source.state(), Source::State::disconnected);
+    const QString reason = source.stateReason();
+    QVERIFY2(reason.startsWith(QStringLiteral("telemetry refused: %1").arg(problem)), qPrintable(reason));
+    QVERIFY2(reason.contains(telemetry), qPrintable(reason));
+    QVERIFY2(reason.contains(QLatin1String("--token")), qPrintable(reason));
+    QVERIFY2(reason.contains(QLatin1String("Attach to telemetry...")), qPrintable(reason));
+    QVERIFY2(reason.contains(QLatin1String("unauthorised")), qPrintable(reason));  // what the endpoint said
+
+    // No reconnect storm: over 2 s (40 retry periods) nothing else happens. Ends early on a retry.
+    const bool retried = QTest::qWaitFor(
+        [&] {
+          return countState(states, Source::State::connecting) > 1 ||
+                 source.state() != Source::State::disconnected;
+        },
+        2000);
+    QVERIFY2(!retried, qPrintable(source.stateReason()));
+    QCOMPARE(countState(states, Source::State::connected), 0);
+    QCOMPARE(source.connectAttempts(), 1);
+    QVERIFY(snapshots.isEmpty());
+    QCOMPARE(source.stateReason(), reason);
+  }
+
+  void refusesATokenThatIsNoHeaderValue() {
+    TelemetrySource source(QStringLiteral("tcp|127.0.0.1|9"), QStringLiteral("two\nlines"), 50);
+    QTRY_VERIFY_WITH_TIMEOUT(source.isRefused(), kWaitMs);
+    QCOMPARE(source.state(), Source::State::disconnected);
+    QVERIFY2(source.stateReason().contains(QLatin1String("not a valid header value")),
+             qPrintable(source.stateReason()));
+    QCOMPARE(source.connectAttempts(), 0);
   }
 
   void refusesAPlainPeer() {

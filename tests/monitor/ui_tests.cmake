@@ -2,6 +2,8 @@
 tofu_add_qtest(tst_log_view SOURCES tst_log_view.cpp ui_test_support.h LABEL monitor TIMEOUT 60 LIBS tofu_monitor_views)
 tofu_add_qtest(tst_message_detail SOURCES tst_message_detail.cpp ui_test_support.h LABEL monitor TIMEOUT 60
                LIBS tofu_monitor_views)
+tofu_add_qtest(tst_attach_dialog SOURCES tst_attach_dialog.cpp ui_test_support.h LABEL monitor TIMEOUT 60
+               LIBS tofu_monitor_views)
 tofu_add_qtest(tst_main_window SOURCES tst_main_window.cpp ui_test_support.h LABEL monitor TIMEOUT 120
                LIBS tofu_monitor_views)
 

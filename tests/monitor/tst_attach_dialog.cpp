@@ -1,0 +1,126 @@
+// AttachDialog's token field (password echo, prefilled from the last token or from
+// TOFU_TELEMETRY_TOKEN, returned trimmed) and MainWindow's Attach... passing that token to the
+// source: against an engine in this process serving TCP telemetry with a token, the source
+// created from the dialog attaches.
+#include <QAction>
+#include <QDialogButtonBox>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QTest>
+#include <QTimer>
+
+#include "tofu/qt/engine.h"
+
+#include "attach_dialog.h"
+#include "main_window.h"
+#include "session.h"
+#include "telemetry_source.h"
+#include "ui_test_support.h"
+
+using namespace tofu::monitor;
+using tofu::monitor::test::child;
+
+namespace {
+
+constexpr int kWaitMs = 10000;
+constexpr auto kEnvironment = "TOFU_TELEMETRY_TOKEN";
+
+// Fills the AttachDialog that `window` is about to open and presses Attach.
+void answerAttachDialog(QWidget* window, const QString& address, const QString& token, QString* offered) {
+  auto* poll = new QTimer(window);
+  QObject::connect(poll, &QTimer::timeout, window, [=] {
+    auto* dialog = window->findChild<AttachDialog*>();
+    if (!dialog || !dialog->isVisible()) return;
+    poll->deleteLater();
+    auto* tokenField = child<QLineEdit>(dialog, "attachToken");
+    *offered = tokenField ? tokenField->text() : QStringLiteral("<no token field>");
+    child<QLineEdit>(dialog, "attachAddress")->setText(address);
+    if (tokenField) tokenField->setText(token);
+    dialog->findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok)->click();
+  });
+  poll->start(20);
+}
+
+// The session's attached sources, in the order they were added (the window adds others).
+QList<TelemetrySource*> attached(const Session& session) {
+  QList<TelemetrySource*> found;
+  for (Source* source : session.sources()) {
+    if (auto* telemetry = qobject_cast<TelemetrySource*>(source)) found.append(telemetry);
+  }
+  return found;
+}
+
+QAction* attachAction(QWidget* window) {
+  for (QAction* action : window->findChildren<QAction*>()) {
+    if (action->text().remove(QLatin1Char('&')).startsWith(QLatin1String("Attach to telemetry")))
+      return action;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+class TestAttachDialog : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void cleanup() { qunsetenv(kEnvironment); }
+
+  void tokenFieldIsAPasswordAndIsReturned() {
+    qunsetenv(kEnvironment);
+    AttachDialog dialog;
+    auto* token = child<QLineEdit>(&dialog, "attachToken");
+    QVERIFY(token);
+    QCOMPARE(token->echoMode(), QLineEdit::Password);
+    QVERIFY(token->text().isEmpty());
+    QVERIFY(dialog.token().isEmpty());
+    token->setText(QStringLiteral("  s3cret \n"));
+    QCOMPARE(dialog.token(), QStringLiteral("s3cret"));
+  }
+
+  void tokenIsPrefilled() {
+    qputenv(kEnvironment, "from-environment");
+    AttachDialog fromEnvironment;
+    QCOMPARE(child<QLineEdit>(&fromEnvironment, "attachToken")->text(), QStringLiteral("from-environment"));
+    QCOMPARE(fromEnvironment.token(), QStringLiteral("from-environment"));
+    AttachDialog given(nullptr, QStringLiteral("given"));  // the last token used wins
+    QCOMPARE(given.token(), QStringLiteral("given"));
+  }
+
+  void attachPassesTheTokenToTheSource() {
+    qunsetenv(kEnvironment);
+    tofu::Options options;
+    options.telemetryAddress = "tcp|127.0.0.1|0";
+    options.telemetryToken = "window-token";
+    options.telemetryFromEnvironment = false;
+    tofu::qt::Engine served(options);
+    QVERIFY2(served.isValid(), qPrintable(served.errorString()));
+
+    Session session;
+    MainWindow window(session);
+    QAction* attach = attachAction(&window);
+    QVERIFY(attach);
+    QString offered;
+    answerAttachDialog(&window, served.telemetryAddress(), QStringLiteral("window-token"), &offered);
+    attach->trigger();  // returns when the dialog has been answered
+    QVERIFY(offered.isEmpty());
+    QCOMPARE(attached(session).size(), 1);
+    auto* source = attached(session).front();
+    QCOMPARE(source->name(), served.telemetryAddress());
+    QVERIFY(source->hasToken());
+    QTRY_COMPARE_WITH_TIMEOUT(source->state(), Source::State::connected, kWaitMs);
+    QVERIFY(!source->isRefused());
+
+    // The next Attach... offers the token just used.
+    answerAttachDialog(&window, served.telemetryAddress(), QStringLiteral("wrong"), &offered);
+    attach->trigger();
+    QCOMPARE(offered, QStringLiteral("window-token"));
+    QCOMPARE(attached(session).size(), 2);
+    auto* refused = attached(session).back();
+    QTRY_VERIFY_WITH_TIMEOUT(refused->isRefused(), kWaitMs);
+    QVERIFY(refused->stateReason().startsWith(QLatin1String("telemetry refused: wrong token")));
+  }
+};
+
+QTEST_MAIN(TestAttachDialog)
+#include "tst_attach_dialog.moc"
