@@ -47,7 +47,7 @@ std::size_t drainPool(Ampe& ampe, std::vector<MessagePtr>& taken) {
 // Compiles only if the seed's names exist with the seed's shapes.
 TEST(KeepContract, K4_ApiVocabularyCompiles) {
   // Not the reference's 16/64: chosen for speed with bounded memory (B14).
-  static_assert(Options{}.initialPoolMsgs == 256);
+  static_assert(Options{}.initialPoolMsgs == 4096);
   static_assert(Options{}.maxPoolMsgs == 65535);
   static_assert(AllocationStrategy::poolOnly != AllocationStrategy::always);
   static_assert(
@@ -118,10 +118,10 @@ TEST(KeepContract, K4_PoolHoldsInitialAndKeepsMax) {
 // raised to it.
 TEST(KeepContract, K4_PoolOptionNormalisation) {
   {
-    // The defaults: 256 made up front; up to 65535 kept idle, so 300 put back are all kept.
+    // The defaults: 4096 made up front; up to 65535 kept idle, so 4140 put back are all kept.
     Engine engine(poolOptions(0, 0));
     std::vector<MessagePtr> taken;
-    EXPECT_EQ(drainPool(engine.ampe(), taken), 256u);
+    EXPECT_EQ(drainPool(engine.ampe(), taken), 4096u);
     for (int i = 0; i < 44; ++i) {
       taken.push_back(Message::create());
     }
@@ -129,7 +129,7 @@ TEST(KeepContract, K4_PoolOptionNormalisation) {
       engine.ampe().put(message);
     }
     taken.clear();
-    EXPECT_EQ(drainPool(engine.ampe(), taken), 300u);
+    EXPECT_EQ(drainPool(engine.ampe(), taken), 4140u);
   }
   {
     Engine engine(poolOptions(8, 4));

@@ -8,7 +8,7 @@
 namespace tofu::detail {
 
 namespace {
-constexpr std::uint16_t kDefaultInitial = 256;
+constexpr std::uint16_t kDefaultInitial = 4096;
 constexpr std::uint16_t kDefaultMaxIdle = 65535;
 // Longer waits have no deadline (a steady_clock time point that far ahead would overflow).
 constexpr std::uint64_t kLongestFiniteWaitNs = std::uint64_t{1} << 62;

@@ -20,7 +20,7 @@ namespace tofu::detail {
 
 class MessagePool {
  public:
-  // 0 means the default (256 / 65535); max is raised to initial, as the reference does.
+  // 0 means the default (4096 / 65535); max is raised to initial, as the reference does.
   MessagePool(std::uint16_t initialMessages, std::uint16_t maxIdleMessages);
   MessagePool(const MessagePool&) = delete;
   MessagePool& operator=(const MessagePool&) = delete;

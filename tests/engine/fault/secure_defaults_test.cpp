@@ -94,7 +94,7 @@ TEST(SecureDefaultValues, AreTheDocumentedOnes) {
   EXPECT_EQ(defaults.sendQueueLimitBytes, 8u * 1024u * 1024u);
   EXPECT_EQ(defaults.receiveBudgetBytes, 4u * 1024u * 1024u);
   EXPECT_EQ(defaults.receiveProgressTimeoutMs, 5'000u);
-  EXPECT_EQ(defaults.initialPoolMsgs, 256u);
+  EXPECT_EQ(defaults.initialPoolMsgs, 4096u);
   EXPECT_EQ(defaults.maxPoolMsgs, 65535u);
 }
 
