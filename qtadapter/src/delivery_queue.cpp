@@ -15,6 +15,19 @@ qsizetype DeliveryQueue::pendingLocked() const {
   return static_cast<qsizetype>(stats_.received - done);
 }
 
+namespace {
+
+// What dropOldest may discard: the peers' Requests, Responses and Signals, and pool_empty
+// notices (information only, B14); never a handshake, a Bye or a channel's failure.
+bool isDroppable(const MessageEnvelope& envelope) {
+  const OpCode op = envelope.opCode();
+  if (envelope.status() == Status::pool_empty) return true;
+  return (op == OpCode::Request || op == OpCode::Response || op == OpCode::Signal) &&
+         envelope.status() == Status::success;
+}
+
+}  // namespace
+
 qsizetype DeliveryQueue::waitForRoom() {
   std::unique_lock lock(mutex_);
   if (options_.overflow == OverflowPolicy::dropOldest) {
@@ -32,13 +45,18 @@ void DeliveryQueue::push(std::deque<MessageEnvelope>& batch) {
       ++stats_.received;
       if (pendingLocked() > options_.maxPending) {
         // Only dropOldest gets here (backpressure never receives past the room it was given).
-        // Envelopes the consumer already took are being emitted; with none left waiting, the
-        // newest is the one that goes.
-        ++stats_.dropped;
-        if (queue_.empty()) {
+        // Only data goes: a dropped HelloRequest would leave its peer's channel waiting for an
+        // answer for good (B15), a dropped Bye or failure would hide a channel's end. So the
+        // oldest waiting data message goes; with none waiting, the newest if it is data, else
+        // nothing (control messages are few: a handful per channel).
+        const auto oldestData = std::find_if(queue_.begin(), queue_.end(), isDroppable);
+        if (oldestData != queue_.end()) {
+          ++stats_.dropped;
+          queue_.erase(oldestData);
+        } else if (isDroppable(envelope)) {
+          ++stats_.dropped;
           continue;
         }
-        queue_.pop_front();
       }
       queue_.push_back(std::move(envelope));
     }

@@ -368,11 +368,16 @@ TEST_P(BetterCloseRaw, B3_InitiatorStopsSendingButKeepsReceiving) {
   EXPECT_EQ(back->status(), Status::channel_closed) << describe(back);
 
   auto reply = newMessage(engine_.ampe());
+  // The server's HelloResponse first: data before it would break the protocol order (B15).
+  reply->header() = rawHeader(OpCode::HelloResponse, 9, helloId_);
+  ASSERT_TRUE(peer_->sendFrame(*reply));
   reply->header() = rawHeader(OpCode::Signal, 9, 901);
   ASSERT_TRUE(peer_->sendFrame(*reply));
   reply->header() = rawHeader(OpCode::ByeResponse, 9, bye.messageId);
   ASSERT_TRUE(peer_->sendFrame(*reply));
   engine_.ampe().put(reply);
+  auto helloResponse = receive(group_);
+  EXPECT_TRUE(helloResponse && helloResponse->opCode() == OpCode::HelloResponse) << describe(helloResponse);
 
   auto signal = receive(group_);
   ASSERT_NE(signal, nullptr);

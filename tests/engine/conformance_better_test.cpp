@@ -64,7 +64,15 @@ std::unique_ptr<RawPeer> listenAndSayHello(Engine& server, ChannelGroup& group, 
     return nullptr;
   }
   channel = hello->channelNumber();
-  server.ampe().put(hello);
+  // Answered, so that what the peer sends next reaches the application (B15); the peer takes
+  // the HelloResponse off its receive buffer.
+  hello->setOpCode(OpCode::HelloResponse);
+  post(group, std::move(hello));
+  RawFrame answer;
+  if (peer->readFrame(answer) != ReadEnd::frame || answer.header.proto.opCode != OpCode::HelloResponse) {
+    ADD_FAILURE() << "the raw peer got no HelloResponse";
+    return nullptr;
+  }
   return peer;
 }
 INSTANTIATE_TEST_SUITE_P(Transports, Better, kAllTransports, TransportName());
@@ -117,12 +125,19 @@ TEST_P(Better, B2_ForgedOriginAndStatusArriveAsApplicationSuccess) {
     if (i == 1) {
       EXPECT_EQ(got->body().view(), "hi");
     }
+    if (i == 0) {  // answered: the frames behind it are held until then (B15)
+      got->setOpCode(OpCode::HelloResponse);
+      post(group, std::move(got));
+      continue;
+    }
     server.ampe().put(got);
   }
+  RawFrame frame;
+  ASSERT_EQ(peer->readFrame(frame), ReadEnd::frame);
+  EXPECT_EQ(frame.header.proto.opCode, OpCode::HelloResponse);
   // The channel is still open, and what we send has bits 6-7 clear, origin 0, status 0.
   const BinaryHeader reply = post(group, request(server.ampe(), channel, "ok", OpCode::Response, 202));
   ASSERT_EQ(reply.channelNumber, channel);
-  RawFrame frame;
   ASSERT_EQ(peer->readFrame(frame), ReadEnd::frame);
   EXPECT_EQ(frame.protoByte, 0x01) << "Response, origin 0, more 0, bits 6-7 clear";
   EXPECT_EQ(frame.header.status, Status::success);
@@ -183,6 +198,12 @@ TEST_P(Better, B5_PoolEmptyOncePerEpisodeAndNoBusyLoop) {
   ASSERT_NE(listening.channel, 0u);
   constexpr int kFlood = 20;
   const BinaryHeader hello = postHello(client.ampe(), clientGroup, listening.bound);
+  // The handshake first, so that the flood is not held behind it (B15) while it is counted.
+  auto helloIn = receive(serverGroup);
+  ASSERT_TRUE(helloIn && helloIn->opCode() == OpCode::HelloRequest) << describe(helloIn);
+  helloIn->setOpCode(OpCode::HelloResponse);
+  post(serverGroup, std::move(helloIn));
+  ASSERT_TRUE(awaitHelloResponse(clientGroup, hello.channelNumber, hello.messageId));
   std::vector<std::uint64_t> ids;
   for (int i = 0; i < kFlood; ++i) {
     ids.push_back(post(clientGroup, request(client.ampe(), hello.channelNumber, "flood")).messageId);

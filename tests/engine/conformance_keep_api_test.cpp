@@ -404,6 +404,9 @@ TEST_P(KeepContract, K7_WireCarriesSendersNumber) {
   EXPECT_EQ((*frame)[0], hello.channelNumber >> 8);
   EXPECT_EQ((*frame)[1], hello.channelNumber & 0xFF);
 
+  // The HelloResponse first: nothing else may come before it (B15).
+  ASSERT_TRUE(socket->sendBytes(packFrame(0xBEEF, 0x04, 0x00, hello.messageId, {}, {})));
+  expectPeerMessage(receive(group), OpCode::HelloResponse, hello.channelNumber, hello.messageId);
   for (std::uint16_t theirs : {std::uint16_t{0xBEEF}, std::uint16_t{0}, hello.channelNumber}) {
     ASSERT_TRUE(socket->sendBytes(packFrame(theirs, 0x02, 0x00, 5, {}, {})));
     auto signal = receive(group);
@@ -415,7 +418,7 @@ TEST_P(KeepContract, K7_WireCarriesSendersNumber) {
 // K8: pipelining after HelloRequest
 
 // The client posts Requests and a Signal right after its HelloRequest; the server receives them
-// in order right after the HelloRequest, before it has answered anything.
+// in order right after the HelloRequest, once it has answered it (B15 holds them until then).
 TEST_P(KeepContract, K8_ClientPostsRightAfterHelloRequest) {
   constexpr int kEarly = 5;
   Engine serverEngine;
@@ -438,6 +441,11 @@ TEST_P(KeepContract, K8_ClientPostsRightAfterHelloRequest) {
   ASSERT_TRUE(helloIn);
   const std::uint16_t serverChannel = helloIn->channelNumber();
   expectPeerMessage(helloIn, OpCode::HelloRequest, serverChannel, hello.messageId);
+  expectNothing(server);  // B15: held until the HelloResponse
+  expectNothing(client);  // nothing has been answered yet
+
+  helloIn->setOpCode(OpCode::HelloResponse);
+  post(server, std::move(helloIn));
   for (std::size_t i = 0; i < early.size(); ++i) {
     auto message = receive(server);
     const OpCode op = i < kEarly ? OpCode::Request : OpCode::Signal;
@@ -445,10 +453,6 @@ TEST_P(KeepContract, K8_ClientPostsRightAfterHelloRequest) {
     ASSERT_TRUE(message);
     EXPECT_EQ(message->body().view(), i < kEarly ? "early " + std::to_string(i) : "signal");
   }
-  expectNothing(client);  // nothing has been answered yet
-
-  helloIn->setOpCode(OpCode::HelloResponse);
-  post(server, std::move(helloIn));
   expectPeerMessage(receive(client), OpCode::HelloResponse, hello.channelNumber, hello.messageId);
 }
 

@@ -252,6 +252,7 @@ void TestChannelGroup::callFailureSetsError() {
 void TestChannelGroup::invalidEngine() {
   tofu::Options options;
   options.telemetryAddress = "tcp|localhost|0";  // a host name: the engine refuses to start
+  options.telemetryToken = "t";                   // (without a token it would refuse TCP telemetry first)
   Engine engine(options);
   QVERIFY(!engine.isValid());
   QCOMPARE(engine.creationStatus(), Status::invalid_address);
@@ -288,6 +289,11 @@ void TestChannelGroup::shutdownWhileFlooding() {
   options.overflow = policy;
   options.maxPending = 1000;
   auto group = std::make_unique<ChannelGroup>(engine, options);
+  QObject::connect(group.get(), &ChannelGroup::messageReceived, group.get(), [&group](const MessageEnvelope& m) {
+    if (m.opCode() == OpCode::HelloRequest) {  // the flood is held until answered (B15)
+      group->send(m.channelNumber(), OpCode::HelloResponse, {}, {}, false, m.messageId());
+    }
+  });
   const QString address = startListening(*group, QStringLiteral("tcp|127.0.0.1|0"));
   QVERIFY(!address.isEmpty());
   tofu::qt::test::FloodSender sender(address, 10'000'000);

@@ -37,8 +37,12 @@ void observe(ChannelGroup& group, Observed& seen, int stallMs) {
   };
   QObject::connect(&group, &ChannelGroup::notificationReceived, &group, count);
   QObject::connect(&group, &ChannelGroup::receiverUpdated, &group, count);
-  QObject::connect(&group, &ChannelGroup::messageReceived, &group, [&seen, count, stallMs](const MessageEnvelope& m) {
+  QObject::connect(&group, &ChannelGroup::messageReceived, &group, [&seen, &group, count, stallMs](const MessageEnvelope& m) {
     count(m);
+    if (m.opCode() == OpCode::HelloRequest) {  // the Requests behind it are held until answered (B15)
+      group.send(m.channelNumber(), OpCode::HelloResponse, {}, {}, false, m.messageId());
+      return;
+    }
     if (m.opCode() != OpCode::Request) {
       return;
     }

@@ -233,7 +233,15 @@ std::unique_ptr<RawPeer> ViolationBench::connectVictim(bool sayHello) {
     return victim;
   }
   victim_ = arrived->channelNumber();
-  server_.ampe().put(arrived);
+  // Answered, so that what the victim sends next reaches the application (B15 holds it until
+  // then); the victim takes the HelloResponse off its small receive buffer.
+  const std::uint64_t writtenBefore = server_.ampe().counters().framesWritten;
+  arrived->setOpCode(OpCode::HelloResponse);
+  post(*serverGroup_, std::move(arrived));
+  RawFrame answer;
+  EXPECT_EQ(victim->readFrame(answer), ReadEnd::frame);
+  EXPECT_EQ(answer.header.proto.opCode, OpCode::HelloResponse);
+  waitForFramesWritten(server_.ampe(), writtenBefore + 1);
   return victim;
 }
 

@@ -225,7 +225,8 @@ class ViolationBench {
   std::uint64_t victimHelloId() const noexcept { return victimHelloId_; }
 
   // Connects a raw victim with a small receive buffer. With `sayHello` it sends a
-  // HelloRequest and the server's HelloRequest is received (not answered): victimChannel().
+  // HelloRequest, the server receives it and answers (B15: the victim's later frames reach the
+  // application only then), and the victim reads the HelloResponse: victimChannel().
   std::unique_ptr<RawPeer> connectVictim(bool sayHello = true);
 
   // Fills the victim channel's send queue (the victim does not read, and its connection's

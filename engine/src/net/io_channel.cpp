@@ -29,13 +29,19 @@ constexpr std::size_t kMaxBatchBytes = 256 * 1024;
 }  // namespace
 
 IoChannel::IoChannel(EventLoop& loop, std::uint16_t number, GroupImpl& group, MessagePtr hello)
-    : Channel(loop, Kind::clientIo, number, group), phase_(Phase::connecting), decoder_(loop.frameLimits()) {
+    : Channel(loop, Kind::clientIo, number, group),
+      phase_(Phase::connecting),
+      decoder_(loop.frameLimits()),
+      order_(false) {
   setFinalMessageId(hello->messageId());
   sendQueue_.push(std::move(hello));
 }
 
 IoChannel::IoChannel(EventLoop& loop, std::uint16_t number, GroupImpl& group, Fd accepted)
-    : Channel(loop, Kind::serverIo, number, group), phase_(Phase::open), decoder_(loop.frameLimits()) {
+    : Channel(loop, Kind::serverIo, number, group),
+      phase_(Phase::open),
+      decoder_(loop.frameLimits()),
+      order_(true) {
   attachSocket(std::move(accepted));
   setLocalAddress(localAddressOf(socket()));
   setPeerAddress(peerAddressOf(socket()));
@@ -143,6 +149,10 @@ void IoChannel::onPost(MessagePtr message) {
   byeResponseQueued_ = byeResponseQueued_ || op == OpCode::ByeResponse;
   sendQueue_.push(std::move(message));
   if (phase_ == Phase::open && !waitingWritable_) loop_.scheduleFlush(*this);
+  // B15: the answer to the HelloRequest lets the frames behind it through, or refuses them.
+  const ProtocolOrder::Answer answer = order_.onPosted(op);
+  if (answer == ProtocolOrder::Answer::release) releaseHeldFrames();
+  if (answer == ProtocolOrder::Answer::drop) held_.drop(loop_, group());
 }
 
 void IoChannel::onHangUpWhileStarving() {
@@ -161,12 +171,12 @@ void IoChannel::onDeadline() {
     return;
   }
   const EventLoop::Clock::time_point now = EventLoop::Clock::now();
-  if (kind() == Kind::serverIo && !helloReceived_ && handshakeDeadline_ != EventLoop::Clock::time_point{} &&
+  if (kind() == Kind::serverIo && !order_.helloReceived() && handshakeDeadline_ != EventLoop::Clock::time_point{} &&
       now >= handshakeDeadline_) {
     // Judged on what has arrived: a HelloRequest waiting in the socket (the process was
     // paused, or the loop busy) is read first.
     readAvailable();
-    if (closing() || helloReceived_) return;
+    if (closing() || order_.helloReceived()) return;
     if (!starving_) {
       close(Status::communication_failed, true);  // no HelloRequest in time
       return;
@@ -360,6 +370,12 @@ void IoChannel::resumeReading() {
 }
 
 void IoChannel::deliverFrame(MessagePtr frame) {
+  const ProtocolOrder::Verdict verdict = order_.onReceived(frame->opCode());
+  if (verdict == ProtocolOrder::Verdict::violation || verdict == ProtocolOrder::Verdict::drop) {
+    loop_.abandonReceive(group(), std::move(frame));
+    if (verdict == ProtocolOrder::Verdict::violation) close(ProtocolOrder::kViolation, true);  // B15
+    return;
+  }
   frame->setChannelNumber(number());  // K7: the application sees its own number
   if (!receivedAny_) {
     receivedAny_ = true;
@@ -376,14 +392,27 @@ void IoChannel::deliverFrame(MessagePtr frame) {
   }
   largeBodies_ = frame->body().size() >= kDirectReadBytes;
   smallestFrameSinceRead_ = std::min(smallestFrameSinceRead_, bytes);
+  if (verdict == ProtocolOrder::Verdict::deliver) {
+    handOver(std::move(frame));
+    return;
+  }
+  held_.hold(group(), std::move(frame));
+}
+
+void IoChannel::handOver(MessagePtr frame) {
   const OpCode op = frame->opCode();
-  helloReceived_ = helloReceived_ || op == OpCode::HelloRequest;
   if (op == OpCode::ByeRequest) setState(ChannelState::closing);
   loop_.deliverReceived(group(), std::move(frame));
   if (op == OpCode::ByeResponse || op == OpCode::ByeSignal) {  // B3 end of exchange, B13 peer abort
     readDone_ = true;
     close(Status::channel_closed, false);
   }
+}
+
+void IoChannel::releaseHeldFrames() {
+  // None of them closes the channel: a ByeSignal or ByeResponse is never held.
+  MessageQueue frames = held_.release(group());
+  while (MessagePtr frame = frames.popFront()) handOver(std::move(frame));
 }
 
 void IoChannel::armProgressCheck() {
@@ -398,6 +427,13 @@ void IoChannel::checkReceiveProgress(EventLoop::Clock::time_point now) {
   // While starving the frame waits for our budget, not for the peer (resuming restarts the clock).
   if (decoder_.midFrame() && !starving_ && now - lastReceive_ >= timeout) {
     close(Status::communication_failed, true);  // B14: a frame that stopped arriving
+    return;
+  }
+  if (starving_ && decoder_.midFrame()) {
+    // Waiting for our budget, not the peer: judged again a timeout from now. (lastReceive_ +
+    // timeout is already past: re-armed with it, the deadline fired again at once, forever.)
+    progressCheckAt_ = now + timeout;
+    loop_.setDeadline(*this, progressCheckAt_);
     return;
   }
   armProgressCheck();
@@ -427,6 +463,7 @@ ChannelInfo IoChannel::info() const {
 }
 
 void IoChannel::releaseHeld(Status reason) {
+  held_.drop(loop_, group());  // B15: never delivered
   MessageQueue unsent = sendQueue_.takeAll();
   while (MessagePtr message = unsent.popFront()) loop_.returnMessage(std::move(message), reason);
   if (MessagePtr partial = decoder_.releaseMessage()) loop_.abandonReceive(group(), std::move(partial));

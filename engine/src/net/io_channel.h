@@ -2,7 +2,7 @@
 // IoChannel: one connection, client or server side. Owns its socket, the frames it has yet
 // to write, the frame being received and, while starved of pool messages, the bytes read
 // but not yet decoded. Implements connect, graceful Bye (B3), abort (B13) and peer loss
-// (B12). Loop thread only.
+// (B12), and enforces the protocol order (B15, net/protocol_order.h). Loop thread only.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,7 @@
 #include "net/channel.h"
 #include "reactor/event_loop.h"
 #include "net/frame_decoder.h"
+#include "net/protocol_order.h"
 #include "net/send_queue.h"
 #include "tofu/address.h"
 
@@ -63,7 +64,12 @@ class IoChannel final : public Channel {
   bool consume(const std::uint8_t* data, std::size_t size, bool fromStash);
   bool consumeStash();
   void starve();
+  // A frame is complete: judged by the protocol order (B15), then delivered, held or refused.
   void deliverFrame(MessagePtr frame);
+  // Hands a frame in protocol order to the application.
+  void handOver(MessagePtr frame);
+  // The application answered the HelloRequest with a HelloResponse: the held frames go to it.
+  void releaseHeldFrames();
   void onEndOfStream();
   // EPOLLERR or EPOLLHUP while starving: a reset closes the channel now.
   void onHangUpWhileStarving();
@@ -94,7 +100,8 @@ class IoChannel final : public Channel {
   bool byeRequestWritten_ = false;
   bool byeResponseWritten_ = false;
   bool readDone_ = false;  // a ByeResponse or ByeSignal arrived: nothing more is read
-  bool helloReceived_ = false;
+  ProtocolOrder order_;  // what the peer may send next (B15)
+  HeldFrames held_;      // server: frames behind an unanswered HelloRequest
   std::int64_t readAtNs_ = 0;  // when the bytes being decoded were read
   // Timers (issue 7, B14): when the handshake must be done, when data last arrived (or the
   // channel stopped starving), and when the pending idle and receive-progress checks fire.

@@ -75,13 +75,34 @@ std::vector<std::uint8_t> helloAndRequests(int peer) {
 }
 
 // Peers `first` up to kPeers - 1 connect and write their HelloRequest and Requests; returns
-// once the server's pool has run dry and its engine has had time to see every peer.
-void connectStarvingPeers(Engine& server, const Listening& listening, int first,
-                          std::vector<std::unique_ptr<RawPeer>>& peers) {
+// once the server's pool has run dry and its engine has had time to see every peer. With
+// `answerFirst`, each peer writes its Requests only once the application has answered its
+// HelloRequest, so that nothing is held behind an unanswered one (B15) when the pool runs dry.
+void connectStarvingPeers(Engine& server, ChannelGroup& group, const Listening& listening, int first,
+                          std::vector<std::unique_ptr<RawPeer>>& peers, bool answerFirst = false) {
   for (int i = first; i < kPeers; ++i) {
     peers.push_back(RawPeer::connectTo(listening.bound));
     ASSERT_NE(peers.back(), nullptr) << "peer " << i;
-    ASSERT_TRUE(peers.back()->sendBytes(helloAndRequests(i))) << "peer " << i;
+    ASSERT_TRUE(peers.back()->sendBytes(answerFirst ? hello() : helloAndRequests(i))) << "peer " << i;
+  }
+  if (answerFirst) {
+    for (int answered = first; answered < kPeers;) {
+      auto got = receive(group);
+      ASSERT_NE(got, nullptr) << answered - first << " HelloRequests arrived";
+      if (got->opCode() != OpCode::HelloRequest) {  // a pool_empty notice: information only (B14)
+        EXPECT_EQ(got->status(), Status::pool_empty) << describe(got);
+        server.ampe().put(got);
+        continue;
+      }
+      ++answered;
+      got->setOpCode(OpCode::HelloResponse);
+      post(group, std::move(got));
+    }
+    for (int i = first; i < kPeers; ++i) {
+      RawFrame response;
+      ASSERT_EQ(peers[peers.size() - static_cast<std::size_t>(kPeers - i)]->readFrame(response), ReadEnd::frame) << "peer " << i;
+      ASSERT_TRUE(peers[peers.size() - static_cast<std::size_t>(kPeers - i)]->sendBytes(requests(i))) << "peer " << i;
+    }
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (server.ampe().counters().poolEmptyEpisodes == 0) {
@@ -91,13 +112,15 @@ void connectStarvingPeers(Engine& server, const Listening& listening, int first,
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the engine sees every peer
 }
 
-// Receives until every peer's HelloRequest and kRequestsPerPeer Requests arrived, giving each
-// message back, and checks that each channel's Requests came once and in order.
+// Receives until every peer's HelloRequest and kRequestsPerPeer Requests arrived, answering each
+// HelloRequest not answered yet and giving every other message back, and checks that each
+// channel's Requests came once and in order.
 void expectEveryFrameInOrder(Engine& server, ChannelGroup& group, std::vector<MessagePtr> alreadyReceived) {
   std::map<std::uint16_t, std::vector<std::uint64_t>> requestIds;
   int hellos = 0;
   int requestCount = 0;
-  const auto count = [&](MessagePtr got) {
+  // `answer`: a HelloRequest not answered yet gets its HelloResponse.
+  const auto count = [&](MessagePtr got, bool answer) {
     if (got->opCode() == OpCode::HelloRequest) {
       ++hellos;
       EXPECT_TRUE(requestIds.emplace(got->channelNumber(), std::vector<std::uint64_t>{}).second)
@@ -108,13 +131,18 @@ void expectEveryFrameInOrder(Engine& server, ChannelGroup& group, std::vector<Me
     } else {
       EXPECT_EQ(got->status(), Status::pool_empty) << describe(got);
     }
+    if (answer && got->opCode() == OpCode::HelloRequest) {  // its Requests are held until then (B15)
+      got->setOpCode(OpCode::HelloResponse);
+      post(group, std::move(got));
+      return;
+    }
     server.ampe().put(got);
   };
-  for (MessagePtr& got : alreadyReceived) count(std::move(got));
+  for (MessagePtr& got : alreadyReceived) count(std::move(got), false);
   while (hellos < kPeers || requestCount < kPeers * kRequestsPerPeer) {
     auto got = receive(group);
     ASSERT_NE(got, nullptr) << hellos << " HelloRequests and " << requestCount << " Requests arrived";
-    count(std::move(got));
+    count(std::move(got), true);
   }
   EXPECT_EQ(hellos, kPeers);
   ASSERT_EQ(requestIds.size(), static_cast<std::size_t>(kPeers));
@@ -211,11 +239,13 @@ TEST_P(FaultManyStarving, PastTheStashedChannelsAChannelMidFrameReadsOnlyTheRest
     auto got = receive(group);
     ASSERT_NE(got, nullptr) << held.size() << " of " << midFrame << " HelloRequests arrived";
     ASSERT_EQ(got->opCode(), OpCode::HelloRequest) << describe(got);
+    // Answered with a message of its own (B15), the HelloRequest keeping its share of the budget.
+    post(group, request(server.ampe(), got->channelNumber(), {}, OpCode::HelloResponse, got->messageId()));
     held.push_back(std::move(got));
   }
 
   // Every other peer starves: far more than the channels that may set bytes aside.
-  ASSERT_NO_FATAL_FAILURE(connectStarvingPeers(server, listening, midFrame, peers));
+  ASSERT_NO_FATAL_FAILURE(connectStarvingPeers(server, group, listening, midFrame, peers));
 
   // The mid-frame peers send the rest of their frame and the Requests behind it: each channel
   // completes its frame with the message it holds, then starves before reading further.
@@ -232,6 +262,9 @@ TEST_P(FaultManyStarving, PastTheStashedChannelsAChannelMidFrameReadsOnlyTheRest
     if (got->opCode() == OpCode::Request && peerOf(*got) < midFrame) {
       EXPECT_EQ(got->messageId(), kFirstRequestId) << describe(got);
       ++completed;
+    }
+    if (got->opCode() == OpCode::HelloRequest) {  // a starving peer's: answered, as above
+      post(group, request(server.ampe(), got->channelNumber(), {}, OpCode::HelloResponse, got->messageId()));
     }
     held.push_back(std::move(got));  // a starving peer's frames delivered within the budget too
   }
@@ -256,7 +289,7 @@ TEST(FaultManyStarvingTrickle, ChannelsResumedPastTheBoundSetNothingAside) {
   const Listening listening = listen(server.ampe(), group, listenAddress(Transport::tcp));
   ASSERT_NE(listening.channel, 0u);
   std::vector<std::unique_ptr<RawPeer>> peers;
-  ASSERT_NO_FATAL_FAILURE(connectStarvingPeers(server, listening, 0, peers));
+  ASSERT_NO_FATAL_FAILURE(connectStarvingPeers(server, group, listening, 0, peers, true));
 
   // Requests delivered per peer (their bodies name the peer).
   std::vector<int> requestsIn(kPeers, 0);
@@ -265,6 +298,16 @@ TEST(FaultManyStarvingTrickle, ChannelsResumedPastTheBoundSetNothingAside) {
     if (got->opCode() != OpCode::Request) return;
     ++requestsIn[static_cast<std::size_t>(peerOf(*got))];
     ++requestCount;
+  };
+  // Gives a message back; a HelloRequest becomes its answer, which lets the Requests held
+  // behind it through (B15).
+  const auto giveBack = [&](MessagePtr& got) {
+    if (got->opCode() != OpCode::HelloRequest) {
+      server.ampe().put(got);
+      return;
+    }
+    got->setOpCode(OpCode::HelloResponse);
+    post(group, std::move(got));
   };
   // The peers whose bytes were read beyond the frames delivered (and the header of the next
   // one): they hold a stash. Takes
@@ -286,7 +329,7 @@ TEST(FaultManyStarvingTrickle, ChannelsResumedPastTheBoundSetNothingAside) {
       // A binary header waiting for its message is kept by the decoder, not set aside.
       if (written - static_cast<std::size_t>(unread) > decoded + kBinaryHeaderSize) withStash.insert(i);
     }
-    for (MessagePtr& got : held) server.ampe().put(got);
+    for (MessagePtr& got : held) giveBack(got);
     held.clear();
     return withStash;
   };
@@ -295,12 +338,12 @@ TEST(FaultManyStarvingTrickle, ChannelsResumedPastTheBoundSetNothingAside) {
 
   // Enough to drain the channels holding a stash (each is served greedily once resumed) and
   // resume many that starved before reading, while more than the bound still starve.
-  constexpr int kTrickle = kStarvingWithStash * (kRequestsPerPeer + 1) - kPoolMessages;
+  constexpr int kTrickle = kStarvingWithStash * kRequestsPerPeer - kPoolMessages;  // Hellos answered first
   for (int i = 0; i < kTrickle; ++i) {
     auto got = receive(group);
     ASSERT_NE(got, nullptr) << "message " << i << " of the trickle";
     note(got);
-    server.ampe().put(got);
+    giveBack(got);
   }
   for (const int peer : peersWithStash()) {
     EXPECT_TRUE(before.count(peer) == 1) << "peer " << peer << " was resumed past the bound and set bytes aside";
@@ -311,7 +354,7 @@ TEST(FaultManyStarvingTrickle, ChannelsResumedPastTheBoundSetNothingAside) {
     auto got = receive(group);
     ASSERT_NE(got, nullptr) << requestCount << " Requests arrived";
     note(got);
-    server.ampe().put(got);
+    giveBack(got);
   }
   for (int i = 0; i < kPeers; ++i) EXPECT_EQ(requestsIn[static_cast<std::size_t>(i)], kRequestsPerPeer) << "peer " << i;
 }

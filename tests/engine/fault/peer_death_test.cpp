@@ -408,7 +408,8 @@ TEST_P(FaultPeerDeath, PeerProcessKilledWhileStreamingDeliversOnlyWholeFrames) {
   ASSERT_TRUE(hello && hello->opCode() == OpCode::HelloRequest) << describe(hello);
   const std::uint16_t channel = hello->channelNumber();
   const std::uint64_t helloId = hello->messageId();
-  receiver.ampe().put(hello);
+  hello->setOpCode(OpCode::HelloResponse);  // B15: the stream is held until it is answered
+  post(group, std::move(hello));
   // Take a good part of the stream, then kill the sender while frames are in flight.
   constexpr std::uint64_t kBeforeKill = 200;
   std::uint64_t next = kStreamFirstId;

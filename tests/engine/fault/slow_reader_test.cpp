@@ -252,7 +252,8 @@ TEST_P(FaultSlowReader, ApplicationThatStopsReadingStopsTheSenderAtTheEngineLimi
   auto arrived = receive(group);
   ASSERT_TRUE(arrived && arrived->opCode() == OpCode::HelloRequest) << describe(arrived);
   const std::uint16_t channel = arrived->channelNumber();
-  ampe.put(arrived);
+  arrived->setOpCode(OpCode::HelloResponse);  // B15: the flood is held until it is answered
+  ASSERT_TRUE(group.enqueueToPeer(arrived).ok());
 
   // The application stops reading; the peer writes frames until the socket takes no more for
   // a while. Without the bound it could go on forever (the cap below).

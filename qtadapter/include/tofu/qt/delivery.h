@@ -13,8 +13,10 @@ enum class OverflowPolicy : std::uint8_t {
   // group's queue then fills, the engine's pool empties and reading from the sockets stops,
   // so the senders see TCP/UDS backpressure. Nothing is lost.
   backpressure,
-  // When maxPending messages wait, the oldest waiting one is discarded for each new one;
-  // discards are counted (DeliveryStats::dropped) and reported by messagesDropped().
+  // When maxPending messages wait, the oldest waiting Request, Response or Signal is
+  // discarded for each new one; discards are counted (DeliveryStats::dropped) and reported by
+  // messagesDropped(). Handshakes, Byes and the engine's notices are never discarded: a
+  // HelloRequest must be answered before its peer's data arrives (B15).
   dropOldest,
 };
 
