@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <map>
 #include <optional>
+#include <string_view>
 
 #include "net/socket_ops.h"
 #include <arpa/inet.h>
@@ -137,12 +139,22 @@ bool TelemetryAcceptGate::admit(int fd) noexcept {
     const auto ofPeer = std::count_if(pending_.begin(), pending_.end(),
                                       [&](const auto& entry) { return entry.second.peer == *peer; });
     if (static_cast<std::size_t>(ofPeer) >= kMaxPendingPerPeer && !evictSilent(*peer, now)) return false;
-    if (pending_.size() >= maxPending_) return false;
+    // All peers together at the cap: the peer holding the most gives up its oldest silent
+    // one, so a newcomer (an authorised monitor among them) always gets in.
+    if (pending_.size() >= maxPending_ && !evictSilent(busiestPeer(), now)) return false;
     pending_[std::move(connection)] = Pending{std::move(*peer), now, fd, identity.st_dev, identity.st_ino};
     return true;
   } catch (...) {
     return false;  // out of memory: refusing one telemetry connection is the safe answer
   }
+}
+
+std::string TelemetryAcceptGate::busiestPeer() const {
+  std::map<std::string_view, std::size_t> counts;
+  for (const auto& entry : pending_) ++counts[entry.second.peer];
+  const auto busiest = std::max_element(counts.begin(), counts.end(),
+                                        [](const auto& a, const auto& b) { return a.second < b.second; });
+  return busiest == counts.end() ? std::string() : std::string(busiest->first);
 }
 
 bool TelemetryAcceptGate::evictSilent(const std::string& peer, Clock::time_point now) {

@@ -71,6 +71,8 @@ class TelemetryAcceptGate final : public AcceptGate {
   // Shuts down the oldest pending connection of `peer` that has not sent a byte in the
   // kSilentFor since its accept; false when it has none. Loop thread, mutex held.
   bool evictSilent(const std::string& peer, Clock::time_point now);
+  // The peer with the most pending connections (REQUIRES mutex_).
+  std::string busiestPeer() const;
 
   // Who is behind `fd` (see above); nullopt when its client end is already closing. Loop
   // thread only (uses diag_).
