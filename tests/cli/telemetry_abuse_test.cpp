@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <new>
 #include <optional>
@@ -227,7 +228,25 @@ TEST_F(TelemetryAbuseTest, TcpTelemetryWithoutATokenIsNotServed) {
 // each subscription after the first came with a 2.9 MB event ring from malloc, which glibc
 // then kept as the top of a thread arena; the ring is mmapped now, see event_ring.h.)
 TEST_F(TelemetryAbuseTest, NonReadingClientsAreDroppedAndTheirMemoryReturned) {
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan's allocator keeps freed memory in a quarantine and returns it to the system only on
+  // request: without these, the served process's RSS could never come back, whatever it frees.
+  const char* found = std::getenv("ASAN_OPTIONS");
+  const std::optional<std::string> inherited =
+      found != nullptr ? std::optional<std::string>(found) : std::nullopt;  // setenv may free it
+  const std::string asanOptions = inherited.value_or("") +
+                                  ":quarantine_size_mb=0:thread_local_quarantine_size_kb=0"
+                                  ":allocator_release_to_os_interval_ms=0";
+  ::setenv("ASAN_OPTIONS", asanOptions.c_str(), 1);
   const Served served = serve("tcp|127.0.0.1|0");
+  if (inherited) {
+    ::setenv("ASAN_OPTIONS", inherited->c_str(), 1);
+  } else {
+    ::unsetenv("ASAN_OPTIONS");
+  }
+#else
+  const Served served = serve("tcp|127.0.0.1|0");
+#endif
   ASSERT_NE(served.process, nullptr);
   const pid_t pid = served.process->pid();
   const Address address = Address::parse(served.telemetry).value();
