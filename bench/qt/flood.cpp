@@ -96,11 +96,20 @@ Span runPlainLoop(const Options& options, std::uint64_t count) {
       if (!received.ok() || !received.value()) {
         return;  // stalled: reported as a short count
       }
-      if (received.value()->opCode() == OpCode::Request) {
+      MessagePtr message = std::move(received).value();
+      if (message->opCode() == OpCode::Request) {
         span.lastNs = monotonicNowNs();
         span.firstNs = span.count++ == 0 ? span.lastNs : span.firstNs;
+      } else if (message->opCode() == OpCode::HelloRequest && !message->isFromEngine()) {
+        // B15: the sender's Requests are held until its HelloRequest is answered.
+        message->setOpCode(OpCode::HelloResponse);
+        message->headers().reset();
+        message->body().reset();
+        if (group->enqueueToPeer(message).ok()) {
+          continue;
+        }
       }
-      ampe.put(received.value());
+      ampe.put(message);
     }
   });
   receiver.join();

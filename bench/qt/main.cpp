@@ -57,6 +57,12 @@ QtRun runQt(const tofu::Options& options, std::uint64_t count) {
   }
   QObject::connect(group, &tofu::qt::ChannelGroup::messageReceived, group,
                    [&](const tofu::qt::MessageEnvelope& message) {
+                     if (message.opCode() == tofu::OpCode::HelloRequest) {
+                       // B15: the sender's Requests are held until its HelloRequest is answered.
+                       group->send(message.channelNumber(), tofu::OpCode::HelloResponse, {}, {}, false,
+                                   message.messageId());
+                       return;
+                     }
                      if (message.opCode() != tofu::OpCode::Request) {
                        return;
                      }
