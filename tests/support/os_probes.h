@@ -1,9 +1,11 @@
-// Probes of the operating system for tests: a TCP port held without listening, and this
-// process's resident size. Any thread; each object has one owner.
+// Probes of the operating system for tests: a TCP port held without listening, this
+// process's resident size, and a umask for a scope. Any thread; each object has one owner.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+
+#include <sys/stat.h>
 
 #include "tofu/address.h"
 
@@ -33,5 +35,17 @@ class ReservedTcpPort {
 // Resident set size of this process, in bytes. Reads /proc/self/statm without stdio, so that
 // sampling allocates nothing (under ASan freed blocks stay resident in its quarantine).
 std::size_t residentBytes();
+
+// Sets the process umask (process-wide: tests that use it start no listener in parallel).
+class UmaskScope {
+ public:
+  explicit UmaskScope(mode_t mask) : saved_(::umask(mask)) {}
+  ~UmaskScope() { ::umask(saved_); }
+  UmaskScope(const UmaskScope&) = delete;
+  UmaskScope& operator=(const UmaskScope&) = delete;
+
+ private:
+  mode_t saved_;
+};
 
 }  // namespace tofu::test

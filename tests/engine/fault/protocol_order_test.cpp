@@ -95,6 +95,24 @@ struct Server {
     post(*group, request(ampe(), channel, {}, OpCode::HelloResponse, kHelloId));
   }
 
+  // `peer` says Hello, the application answers, the peer reads the HelloResponse: the
+  // server's channel, else 0 (and a failure).
+  std::uint16_t openAnsweredChannel(RawPeer& peer) {
+    if (!peer.sendBytes(helloFrame())) {
+      ADD_FAILURE() << "the peer could not send its HelloRequest";
+      return 0;
+    }
+    const std::uint16_t channel = receiveHello();
+    if (channel == 0) return 0;
+    answerHello(channel);
+    RawFrame answer;
+    if (peer.readFrame(answer) != ReadEnd::frame || answer.header.proto.opCode != OpCode::HelloResponse) {
+      ADD_FAILURE() << "the peer got no HelloResponse";
+      return 0;
+    }
+    return channel;
+  }
+
   Engine engine;
   ChannelGroup* group = nullptr;
   Listening listening;
@@ -167,13 +185,8 @@ TEST_P(ProtocolOrder, SecondHelloRequestClosesTheChannel) {
   Server server(GetParam());
   auto peer = server.connectPeer();
   ASSERT_NE(peer, nullptr);
-  ASSERT_TRUE(peer->sendBytes(helloFrame()));
-  const std::uint16_t channel = server.receiveHello();
+  const std::uint16_t channel = server.openAnsweredChannel(*peer);
   ASSERT_NE(channel, 0u);
-  server.answerHello(channel);
-  RawFrame answer;
-  ASSERT_EQ(peer->readFrame(answer), ReadEnd::frame);
-  EXPECT_EQ(answer.header.proto.opCode, OpCode::HelloResponse);
 
   ASSERT_TRUE(peer->sendBytes(helloFrame(kHelloId + 1)));
   const std::vector<MessagePtr> before = untilClosed(*server.group, channel);
@@ -190,13 +203,8 @@ TEST_P(ProtocolOrder, FramesAfterThePeersByeRequestCloseTheChannel) {
   Server server(GetParam());
   auto peer = server.connectPeer();
   ASSERT_NE(peer, nullptr);
-  ASSERT_TRUE(peer->sendBytes(helloFrame()));
-  const std::uint16_t channel = server.receiveHello();
+  const std::uint16_t channel = server.openAnsweredChannel(*peer);
   ASSERT_NE(channel, 0u);
-  server.answerHello(channel);
-  RawFrame answer;
-  ASSERT_EQ(peer->readFrame(answer), ReadEnd::frame);
-  EXPECT_EQ(answer.header.proto.opCode, OpCode::HelloResponse);
 
   std::vector<std::uint8_t> bytes = frame(OpCode::ByeRequest, kHelloId + 7);
   bytes += requests(20);

@@ -19,6 +19,7 @@
 #include "tofu/tofu.h"
 
 #include "engine_harness.h"
+#include "os_probes.h"
 #include "raw_peer.h"
 #include <sys/stat.h>
 #include <unistd.h>
@@ -109,18 +110,6 @@ TEST(SecureDefaultValues, AreTheDocumentedOnes) {
 
 // ---------------------------------------------------------------------------------------------
 // UDS socket file mode
-
-// Sets the process umask for a scope.
-class UmaskScope {
- public:
-  explicit UmaskScope(mode_t mask) : saved_(::umask(mask)) {}
-  ~UmaskScope() { ::umask(saved_); }
-  UmaskScope(const UmaskScope&) = delete;
-  UmaskScope& operator=(const UmaskScope&) = delete;
-
- private:
-  mode_t saved_;
-};
 
 // The permission bits of the socket file a listener of an engine with `options` creates.
 mode_t listenerFileMode(const Options& options) {

@@ -20,6 +20,7 @@
 #include "tofu/tofu.h"
 
 #include "engine_harness.h"
+#include "os_probes.h"
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -53,17 +54,6 @@ class TempDir {
 
  private:
   std::string path_;
-};
-
-class UmaskScope {
- public:
-  explicit UmaskScope(mode_t mask) : saved_(::umask(mask)) {}
-  ~UmaskScope() { ::umask(saved_); }
-  UmaskScope(const UmaskScope&) = delete;
-  UmaskScope& operator=(const UmaskScope&) = delete;
-
- private:
-  mode_t saved_;
 };
 
 bool singleThreaded() {
