@@ -8,3 +8,15 @@ elseif(TOFU_SANITIZER STREQUAL "thread")
 elseif(NOT TOFU_SANITIZER STREQUAL "none")
   message(FATAL_ERROR "TOFU_SANITIZER must be none, address or thread, not '${TOFU_SANITIZER}'")
 endif()
+
+# tofu_use_qt_tsan_suppressions(test...): under ThreadSanitizer, tests whose processes run Qt
+# threads read tests/qtadapter/tsan.supp. Qt is not TSan-instrumented, so TSan cannot see the
+# synchronisation inside it. This replaces TSAN_OPTIONS, so the preset's options are repeated.
+function(tofu_use_qt_tsan_suppressions)
+  if(TOFU_SANITIZER STREQUAL "thread")
+    foreach(test ${ARGN})
+      set_property(TEST ${test} APPEND PROPERTY ENVIRONMENT
+        "TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=${PROJECT_SOURCE_DIR}/tests/qtadapter/tsan.supp")
+    endforeach()
+  endif()
+endfunction()

@@ -40,4 +40,6 @@ function(tofu_add_qtest name)
     TIMEOUT ${arg_TIMEOUT}
     LABELS ${arg_LABEL}
     ENVIRONMENT "QT_QPA_PLATFORM=offscreen")
+  tofu_use_qt_tsan_suppressions(${name})
 endfunction()
+

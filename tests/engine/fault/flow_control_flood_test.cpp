@@ -209,9 +209,10 @@ TEST_P(FlowControlFlood, BothSidesGetEverySignalInOrderAfterNotReading) {
                             flowDump(serverEngine.ampe());
   const bool failed = !client.failure().empty() || !server.failure().empty();
   EXPECT_FALSE(failed) << "client: " << client.failure() << "; server: " << server.failure() << state;
-  // The flood outgrows what the engines take in: in the plain build whatever the options, and
-  // with a 64 KiB budget in every build (the sanitizer builds send fewer Signals).
-  if (GetParam().variant == Variant::smallBudget || activeSanitizer() == Sanitizer::none) {
+  // The flood outgrows what the engines take in, in the plain build. Sanitizer builds send
+  // so much slower that a reader on a busy machine may keep up; there the budget's
+  // pool_empty below is what the small-budget variant shows.
+  if (activeSanitizer() == Sanitizer::none) {
     EXPECT_TRUE(client.stuck() && server.stuck()) << "the flood did not stop both sides' reading" << state;
   }
   if (GetParam().variant == Variant::smallBudget) {
