@@ -49,18 +49,23 @@ void TestTcpChat::everyLineOnceAcrossARestart() {
   for (const QString& name : names) {
     clients.push_back(std::make_unique<TcpChatClientCore>(name));
     connect(clients.back().get(), &TcpChatClientCore::lineReceived, this,
-            [&received, name](const QString& from, const QString& text) { received[name] << from + ": " + text; });
+            [&received, name](const QString& from, const QString& text) {
+              received[name] << from + ": " + text;
+            });
     clients.back()->connectTo("127.0.0.1", port);
   }
   const auto roomIsFull = [&clients] {
-    return std::all_of(clients.begin(), clients.end(), [](const auto& client) { return client->users().size() == 3; });
+    return std::all_of(clients.begin(), clients.end(),
+                       [](const auto& client) { return client->users().size() == 3; });
   };
   const auto everyoneReceived = [&received, &names](qsizetype count) {
-    return std::all_of(names.begin(), names.end(), [&](const QString& name) { return received[name].size() == count; });
+    return std::all_of(names.begin(), names.end(),
+                       [&](const QString& name) { return received[name].size() == count; });
   };
   const auto sendLines = [&clients](int first, int last) {
     for (const auto& client : clients) {
-      for (int i = first; i <= last; ++i) QVERIFY(client->say(QStringLiteral("%1 line %2").arg(client->name()).arg(i)));
+      for (int i = first; i <= last; ++i)
+        QVERIFY(client->say(QStringLiteral("%1 line %2").arg(client->name()).arg(i)));
     }
   };
 
@@ -90,7 +95,8 @@ void TestTcpChat::everyLineOnceAcrossARestart() {
     QCOMPARE(lines, expectedLines(names, 1, 10));
   }
   QCOMPARE(relayed.size(), 30);
-  QVERIFY(std::all_of(relayed.begin(), relayed.end(), [](const QString& line) { return line.endsWith(" to 3"); }));
+  QVERIFY(std::all_of(relayed.begin(), relayed.end(),
+                      [](const QString& line) { return line.endsWith(" to 3"); }));
 }
 
 QTEST_GUILESS_MAIN(TestTcpChat)
