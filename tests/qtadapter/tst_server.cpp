@@ -81,6 +81,8 @@ void TestServer::handshakeAndByeWithoutApplicationCode() {
   QTRY_COMPARE(peerLog.count(QStringLiteral("received:to server")), 1);
   QVERIFY(peer->send("to client"));
   QTRY_COMPARE(clientLog.count(QStringLiteral("received:to client")), 1);
+  client.setCloseTimeout(20000);  // so that only the answers can end the close in time
+  peer->setCloseTimeout(20000);
   client.close();
   QCOMPARE(client.state(), State::Closing);
   QTRY_COMPARE_WITH_TIMEOUT(client.state(), State::Unconnected, 5000);
@@ -101,6 +103,8 @@ void TestServer::serverSideCloseIsAnsweredByTheClient() {
   Connection* peer = tofu::qt::test::takeNext(server);
   QVERIFY(peer != nullptr);
   QSignalSpy peerDisconnected(peer, &Connection::disconnected);
+  peer->setCloseTimeout(20000);  // so that only the answers can end the close in time
+  client.setCloseTimeout(20000);
   peer->close();
   QVERIFY(peerDisconnected.wait(5000));
   QTRY_COMPARE(client.state(), State::Unconnected);
