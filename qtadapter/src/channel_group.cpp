@@ -1,14 +1,17 @@
 #include "tofu/qt/channel_group.h"
 
 #include <QElapsedTimer>
+#include <QPointer>
 
 #include <algorithm>
+#include <utility>
 
 #include "tofu/address.h"
 #include "tofu/qt/engine.h"
 
 #include "call_event.h"
 #include "delivery_queue.h"
+#include "engine_lease.h"
 #include "receive_thread.h"
 
 namespace tofu::qt {
@@ -30,21 +33,30 @@ std::string_view toView(const QByteArray& bytes) {
   return {bytes.constData(), static_cast<std::size_t>(bytes.size())};
 }
 
+QString failureText(const QString& what, Status status) {
+  return what + QStringLiteral(": ") + statusDescription(status);
+}
+
+// A slot may delete the group, or its engine (which detaches the group): then delivery stops
+// at once and the rest of the batch is dropped, as the destructor would drop it.
+bool stillDelivering(const QPointer<ChannelGroup>& group) { return group && group->isValid(); }
+
 }  // namespace
 
 ChannelGroup::ChannelGroup(Engine& engine, const DeliveryOptions& options, QObject* parent)
-    : QObject(parent), engine_(engine), options_(sanitised(options)) {
+    : QObject(parent),
+      engine_(engine),
+      lease_(std::make_unique<EngineLease>(engine, [this] { detachFromEngine(); })),
+      options_(sanitised(options)) {
   qRegisterMetaType<MessageEnvelope>();
   qRegisterMetaType<Status>("tofu::Status");
   if (!engine.isValid()) {
-    error_ = engine.creationStatus();
-    errorString_ = QStringLiteral("the engine did not start: ") + engine.errorString();
+    setUnusable(engine.creationStatus(), QStringLiteral("the engine did not start"));
     return;
   }
   Result<tofu::ChannelGroup*> created = engine.ampe().create();
   if (!created.ok()) {
-    error_ = created.status();
-    errorString_ = QStringLiteral("cannot create a channel group: ") + statusDescription(error_);
+    setUnusable(created.status(), QStringLiteral("cannot create a channel group"));
     return;
   }
   group_ = created.value();
@@ -54,13 +66,29 @@ ChannelGroup::ChannelGroup(Engine& engine, const DeliveryOptions& options, QObje
   thread_->start();
 }
 
-ChannelGroup::~ChannelGroup() {
+ChannelGroup::~ChannelGroup() { release(); }
+
+void ChannelGroup::release() {
+  // Possibly from a slot of this object, on this thread: stop() only joins the worker, which
+  // never waits for this thread.
   if (thread_) {
     thread_->stop();
+    thread_.reset();
   }
   if (group_ != nullptr) {
-    (void)engine_.ampe().destroy(group_);
+    (void)engine_.ampe().destroy(std::exchange(group_, nullptr));
   }
+}
+
+void ChannelGroup::detachFromEngine() {
+  release();
+  setUnusable(Status::shutdown_started, QStringLiteral("the engine was destroyed"));
+}
+
+void ChannelGroup::setUnusable(Status status, const QString& reason) {
+  error_ = status;
+  unusableReason_ = reason;
+  errorString_ = failureText(reason, status);
 }
 
 bool ChannelGroup::isValid() const noexcept { return group_ != nullptr; }
@@ -71,14 +99,14 @@ DeliveryStats ChannelGroup::stats() const { return queue_ ? queue_->stats() : De
 
 bool ChannelGroup::fail(Status status, const QString& what) {
   error_ = status;
-  errorString_ = what + QStringLiteral(": ") + statusDescription(status);
+  errorString_ = failureText(what, status);
   emit errorOccurred(status, errorString_);
   return false;
 }
 
 MessagePtr ChannelGroup::newMessage() {
   if (group_ == nullptr) {
-    fail(error_, QStringLiteral("no channel group"));
+    fail(error_, unusableReason_);
     return nullptr;
   }
   Result<MessagePtr> got = engine_.ampe().get(AllocationStrategy::always);
@@ -172,7 +200,7 @@ bool ChannelGroup::abort(quint16 channel) { return send(channel, OpCode::ByeSign
 
 Result<BinaryHeader> ChannelGroup::enqueue(MessagePtr& message) {
   if (group_ == nullptr) {
-    fail(error_, QStringLiteral("no channel group"));
+    fail(error_, unusableReason_);
     return error_;
   }
   Result<BinaryHeader> posted = group_->enqueueToPeer(message);
@@ -184,7 +212,7 @@ Result<BinaryHeader> ChannelGroup::enqueue(MessagePtr& message) {
 
 bool ChannelGroup::updateReceiver(MessagePtr& message) {
   if (group_ == nullptr) {
-    return fail(error_, QStringLiteral("no channel group"));
+    return fail(error_, unusableReason_);
   }
   const Status status = group_->updateReceiver(message);
   return status == Status::success || fail(status, QStringLiteral("cannot update the receiver"));
@@ -195,6 +223,10 @@ bool ChannelGroup::updateReceiver(MessagePtr& message) {
 bool ChannelGroup::event(QEvent* event) { return CallEvent::dispatch(event) || QObject::event(event); }
 
 void ChannelGroup::deliverPending() {
+  const QPointer<ChannelGroup> self(this);
+  if (!stillDelivering(self)) {
+    return;  // detached from its engine: what was received before is dropped
+  }
   QElapsedTimer slice;
   slice.start();
   const qsizetype chunkSize = chunkSizeFor(options_);
@@ -206,11 +238,17 @@ void ChannelGroup::deliverPending() {
     for (const MessageEnvelope& message : std::as_const(chunk)) {
       queue_->delivered(monotonicNowNs() - message.receivedNs);
       emitFor(message);
+      if (!stillDelivering(self)) {
+        return;
+      }
     }
     queue_->chunkDone();
     quint64 total = 0;
     if (const quint64 fresh = queue_->takeNewDrops(total); fresh != 0) {
       emit messagesDropped(fresh, total);
+      if (!stillDelivering(self)) {
+        return;
+      }
     }
     if (more && slice.elapsed() >= options_.sliceMs) {
       // Yield to timers, input and painting; events posted now run after them.
@@ -221,6 +259,7 @@ void ChannelGroup::deliverPending() {
 }
 
 void ChannelGroup::emitFor(const MessageEnvelope& message) {
+  const QPointer<ChannelGroup> self(this);  // each slot may delete this object or its engine
   const quint16 channel = message.channelNumber();
   const Status status = message.status();
   const OpCode op = message.opCode();
@@ -230,27 +269,43 @@ void ChannelGroup::emitFor(const MessageEnvelope& message) {
   }
   if (!message.isFromEngine() && op != OpCode::WelcomeResponse) {
     emit messageReceived(message);
+    if (!stillDelivering(self)) {
+      return;
+    }
     if (op == OpCode::HelloResponse) {
       emit connected(channel);
-      emit channelReady(channel);
+      if (stillDelivering(self)) {
+        emit channelReady(channel);
+      }
     } else if (op == OpCode::HelloRequest) {
       emit channelOpened(channel);
-      emit channelReady(channel);
+      if (stillDelivering(self)) {
+        emit channelReady(channel);
+      }
     }
     return;
   }
   // Engine notifications, and the WelcomeResponse, which never comes from a peer.
   emit notificationReceived(message);
+  if (!stillDelivering(self)) {
+    return;
+  }
   if (op == OpCode::WelcomeResponse && status == Status::success) {
     emit listening(channel, message.headerValue(QString::fromLatin1(kListenOnHeader.data(),
                                                                     static_cast<qsizetype>(kListenOnHeader.size()))));
-    emit channelReady(channel);
+    if (stillDelivering(self)) {
+      emit channelReady(channel);
+    }
   } else if (op == OpCode::WelcomeResponse) {
     emit listenFailed(channel, status);
-    fail(status, QStringLiteral("listening failed on channel %1").arg(channel));
+    if (stillDelivering(self)) {
+      fail(status, QStringLiteral("listening failed on channel %1").arg(channel));
+    }
   } else if ((op == OpCode::HelloRequest || op == OpCode::HelloResponse) && status != Status::success) {
     emit connectFailed(channel, status);
-    fail(status, QStringLiteral("connecting failed on channel %1").arg(channel));
+    if (stillDelivering(self)) {
+      fail(status, QStringLiteral("connecting failed on channel %1").arg(channel));
+    }
   } else if (op == OpCode::Signal && status == Status::channel_closed) {
     emit channelClosed(channel);
   } else if (op == OpCode::Signal && status == Status::pool_empty) {

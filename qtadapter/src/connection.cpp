@@ -141,9 +141,15 @@ void Connection::reconnectNow() {
     return;
   }
   if (!openChannel()) {
-    reconnectTimer_.start(std::exchange(reconnectDelayMs_, std::min(reconnectDelayMs_ * 2, reconnectMaxMs_)));
+    scheduleReconnect();
     emit errorOccurred(error_, errorString_);
   }
+}
+
+void Connection::scheduleReconnect() {
+  reconnectTimer_.start(reconnectDelayMs_);
+  // Doubling, capped (and from 0 to 1, so that a first immediate retry is not a busy loop).
+  reconnectDelayMs_ = reconnectDelayMs_ > reconnectMaxMs_ / 2 ? reconnectMaxMs_ : std::max(reconnectDelayMs_ * 2, 1);
 }
 
 void Connection::connectTimedOut() {
@@ -196,7 +202,7 @@ void Connection::abortChannel() {
 void Connection::setAutoReconnect(bool enabled, int initialDelayMs, int maxDelayMs) {
   autoReconnect_ = enabled;
   reconnectInitialMs_ = std::max(initialDelayMs, 0);
-  reconnectMaxMs_ = std::max(maxDelayMs, reconnectInitialMs_);
+  reconnectMaxMs_ = std::max({maxDelayMs, reconnectInitialMs_, 1});
   reconnectDelayMs_ = reconnectInitialMs_;
   if (!enabled && reconnectTimer_.isActive()) {
     reconnectTimer_.stop();
@@ -213,14 +219,12 @@ bool Connection::send(const QByteArray& body, const HeaderList& headers) {
 Reply* Connection::request(const QByteArray& body, const HeaderList& headers, int timeoutMs) {
   // No errorOccurred() here: the Reply carries the refusal, and a slot deleting this
   // Connection must not leave the caller a dangling Reply.
-  if (state_ != State::Connected) {
-    setError(Status::channel_closed, QStringLiteral("cannot send a request: not connected"));
+  if (!canSend()) {
     return replies_->refused(error_, errorString_);
   }
-  const quint64 id = group_ ? group_->send(channel_, OpCode::Request, body, headers) : 0;
+  const quint64 id = group_->send(channel_, OpCode::Request, body, headers);
   if (id == 0) {
-    setError(group_ ? group_->error() : Status::channel_closed,
-             group_ ? group_->errorString() : QStringLiteral("cannot send a request: the engine is gone"));
+    setError(group_->error(), group_->errorString());
     return replies_->refused(error_, errorString_);
   }
   refusing_ = false;
@@ -245,13 +249,19 @@ bool Connection::answer(const MessageEnvelope& request, const QByteArray& body, 
   return post(OpCode::Response, body, headers, more, request.messageId()) != 0;
 }
 
-bool Connection::checkConnected() {
+bool Connection::canSend() {
   if (state_ == State::Connected && group_) {
     return true;
   }
-  return state_ == State::Connecting ? refuse(Status::not_allowed, QStringLiteral("cannot send: not connected yet"))
-                                     : refuse(Status::channel_closed, QStringLiteral("cannot send: not connected"));
+  if (state_ == State::Connecting) {
+    setError(Status::not_allowed, QStringLiteral("cannot send: not connected yet"));
+  } else {
+    setError(Status::channel_closed, QStringLiteral("cannot send: not connected"));
+  }
+  return false;
 }
+
+bool Connection::checkConnected() { return canSend() || refuse(error_, errorString_); }
 
 quint64 Connection::post(OpCode opCode, const QByteArray& body, const HeaderList& headers, bool more,
                          quint64 messageId) {

@@ -120,8 +120,8 @@ void Connection::handleEngineNotice(const MessageEnvelope& message) {
     case OpCode::Request:
     case OpCode::Response:
     case OpCode::Signal: {
-      if (!isFailure(status)) {
-        return;  // pool_empty, receiver_update: the group's, not this channel's
+      if (!isFailure(status) || status == Status::pool_empty) {
+        return;  // the group's notices (B14), not messages of ours
       }
       if (status != Status::channel_closed) {
         noteEnd(status, QStringLiteral("the connection to %1 failed: %2").arg(peerName(), statusDescription(status)));
@@ -183,7 +183,7 @@ void Connection::channelEnded() {
   state_ = next;  // already true in the Replies' slots; stateChanged() follows them
   refusing_ = false;
   if (retry) {
-    reconnectTimer_.start(std::exchange(reconnectDelayMs_, std::min(reconnectDelayMs_ * 2, reconnectMaxMs_)));
+    scheduleReconnect();
   }
 
   const QPointer<Connection> self(this);

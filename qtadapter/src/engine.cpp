@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "engine_lease.h"
+
 namespace tofu::qt {
 
 Engine::Engine(const Options& options, QObject* parent) : QObject(parent) {
@@ -17,6 +19,12 @@ Engine::~Engine() {
   // threads, so they must be gone before the Reactor; ~QObject would delete them too late.
   while (!children().isEmpty()) {
     delete children().constLast();
+  }
+  // The borrowers left are not children: they stay, detached while the Reactor still runs.
+  while (!leases_.empty()) {
+    EngineLease* lease = leases_.back();
+    leases_.pop_back();
+    lease->detach();
   }
   reactor_.reset();
 }

@@ -100,10 +100,14 @@ void TestChannelGroup::deliversOnOwnThreadInOrder() {
 
   QList<QThread*> threads;
   QList<MessageEnvelope> responses;
-  connect(&client, &ChannelGroup::messageReceived, this, [&](const MessageEnvelope& m) {
-    threads.append(QThread::currentThread());
-    responses.append(m);
-  });
+  // Direct: the slot runs on the emitting thread, so a worker-thread emission would show.
+  connect(
+      &client, &ChannelGroup::messageReceived, this,
+      [&](const MessageEnvelope& m) {
+        threads.append(QThread::currentThread());
+        responses.append(m);
+      },
+      Qt::DirectConnection);
   for (int i = 1; i <= kCount; ++i) {
     QVERIFY(client.send(channel, OpCode::Request, "body " + QByteArray::number(i),
                         {{"seq", QByteArray::number(i)}}) != 0);
@@ -139,11 +143,15 @@ void TestChannelGroup::receiverUpdatesInOrder() {
   Engine engine;
   ChannelGroup group(engine);
   QList<QByteArray> bodies;
-  connect(&group, &ChannelGroup::receiverUpdated, this, [&](const MessageEnvelope& m) {
-    QCOMPARE(QThread::currentThread(), thread());
-    QCOMPARE(m.status(), Status::receiver_update);
-    bodies.append(m.body);
-  });
+  QList<QThread*> threads;
+  connect(
+      &group, &ChannelGroup::receiverUpdated, this,
+      [&](const MessageEnvelope& m) {
+        threads.append(QThread::currentThread());
+        QCOMPARE(m.status(), Status::receiver_update);
+        bodies.append(m.body);
+      },
+      Qt::DirectConnection);  // runs on the emitting thread, checked below
   QSignalSpy peers(&group, &ChannelGroup::messageReceived);
   QSignalSpy notifications(&group, &ChannelGroup::notificationReceived);
   for (int i = 0; i < 100; ++i) {
@@ -154,6 +162,7 @@ void TestChannelGroup::receiverUpdatesInOrder() {
   }
   QTRY_COMPARE(bodies.size(), 100);
   for (int i = 0; i < 100; ++i) {
+    QCOMPARE(threads.at(i), thread());
     QCOMPARE(bodies.at(i), QByteArray::number(i));
   }
   QCOMPARE(peers.count(), 0);

@@ -30,14 +30,16 @@ struct Observed {
   quint64 lastDroppedTotal = 0;
 };
 
+// Every slot is a direct connection: it runs on the emitting thread, so onOwnThread would
+// catch an emission from the worker (a queued one would hop to the group's thread anyway).
 void observe(ChannelGroup& group, Observed& seen, int stallMs) {
   auto count = [&seen, &group](const MessageEnvelope&) {
     ++seen.emitted;
     seen.onOwnThread = seen.onOwnThread && QThread::currentThread() == group.thread();
   };
-  QObject::connect(&group, &ChannelGroup::notificationReceived, &group, count);
-  QObject::connect(&group, &ChannelGroup::receiverUpdated, &group, count);
-  QObject::connect(&group, &ChannelGroup::messageReceived, &group, [&seen, &group, count, stallMs](const MessageEnvelope& m) {
+  QObject::connect(&group, &ChannelGroup::notificationReceived, &group, count, Qt::DirectConnection);
+  QObject::connect(&group, &ChannelGroup::receiverUpdated, &group, count, Qt::DirectConnection);
+  const auto onMessage = [&seen, &group, count, stallMs](const MessageEnvelope& m) {
     count(m);
     if (m.opCode() == OpCode::HelloRequest) {  // the Requests behind it are held until answered (B15)
       group.send(m.channelNumber(), OpCode::HelloResponse, {}, {}, false, m.messageId());
@@ -52,11 +54,13 @@ void observe(ChannelGroup& group, Observed& seen, int stallMs) {
     if (++seen.requests == 1 && stallMs > 0) {
       QThread::msleep(static_cast<unsigned long>(stallMs));  // a GUI thread busy elsewhere
     }
-  });
-  QObject::connect(&group, &ChannelGroup::messagesDropped, &group, [&seen](quint64 fresh, quint64 total) {
+  };
+  QObject::connect(&group, &ChannelGroup::messageReceived, &group, onMessage, Qt::DirectConnection);
+  const auto onDropped = [&seen](quint64 fresh, quint64 total) {
     seen.droppedReported += fresh;
     seen.lastDroppedTotal = total;
-  });
+  };
+  QObject::connect(&group, &ChannelGroup::messagesDropped, &group, onDropped, Qt::DirectConnection);
 }
 
 QString listen(ChannelGroup& group) {

@@ -35,6 +35,8 @@ class TestServer : public QObject {
   void closeStopsListeningOnly();
   void deleteServerInItsOwnSlot();
   void deletedServerEndsReparentedConnections();
+  void deleteEngineInServerSlot();
+  void usedAfterEngineDeleted();
 
  private:
   QTemporaryDir dir_;
@@ -79,6 +81,8 @@ void TestServer::handshakeAndByeWithoutApplicationCode() {
   QTRY_COMPARE(peerLog.count(QStringLiteral("received:to server")), 1);
   QVERIFY(peer->send("to client"));
   QTRY_COMPARE(clientLog.count(QStringLiteral("received:to client")), 1);
+  client.setCloseTimeout(20000);  // so that only the answers can end the close in time
+  peer->setCloseTimeout(20000);
   client.close();
   QCOMPARE(client.state(), State::Closing);
   QTRY_COMPARE_WITH_TIMEOUT(client.state(), State::Unconnected, 5000);
@@ -99,6 +103,8 @@ void TestServer::serverSideCloseIsAnsweredByTheClient() {
   Connection* peer = tofu::qt::test::takeNext(server);
   QVERIFY(peer != nullptr);
   QSignalSpy peerDisconnected(peer, &Connection::disconnected);
+  peer->setCloseTimeout(20000);  // so that only the answers can end the close in time
+  client.setCloseTimeout(20000);
   peer->close();
   QVERIFY(peerDisconnected.wait(5000));
   QTRY_COMPARE(client.state(), State::Unconnected);
@@ -264,6 +270,43 @@ void TestServer::deletedServerEndsReparentedConnections() {
   QVERIFY(!peer->send("nobody"));  // fails cleanly
   QCOMPARE(peer->error(), Status::channel_closed);
   QTRY_COMPARE_WITH_TIMEOUT(client.state(), State::Unconnected, 5000);
+}
+
+void TestServer::deleteEngineInServerSlot() {
+  Engine clientEngine;
+  Connection client(clientEngine);
+  QPointer<Engine> engine = new Engine;
+  QPointer<Server> server = new Server(*engine, engine);  // deleted with its engine
+  const QString bound = tofu::qt::test::listenOn(*server, QStringLiteral("tcp|127.0.0.1|0"));
+  connect(server, &Server::newConnection, server, [&engine] { delete engine.data(); });
+  QVERIFY(client.connectTo(bound));
+  QTRY_VERIFY_WITH_TIMEOUT(engine.isNull(), 5000);
+  QVERIFY(server.isNull());
+  QTRY_COMPARE_WITH_TIMEOUT(client.state(), State::Unconnected, 5000);
+  QVERIFY(client.error() == Status::peer_disconnected || client.error() == Status::connect_failed);
+}
+
+void TestServer::usedAfterEngineDeleted() {
+  Engine clientEngine;
+  Connection client(clientEngine);
+  auto engine = std::make_unique<Engine>();
+  Server server(*engine);  // not parented to the engine
+  const QString bound = tofu::qt::test::listenOn(server, QStringLiteral("tcp|127.0.0.1|0"));
+  QVERIFY(tofu::qt::test::connectAndWait(client, bound));
+  Connection* peer = tofu::qt::test::takeNext(server);
+  QVERIFY(peer != nullptr);
+  SignalLog peerLog(*peer);
+  QSignalSpy errors(&server, &Server::errorOccurred);
+  engine.reset();
+  QVERIFY(!server.isListening());
+  QCOMPARE(errors.count(), 1);
+  QCOMPARE(server.error(), Status::shutdown_started);
+  QCOMPARE(peer->state(), State::Unconnected);
+  QCOMPARE(peerLog.lines, (QStringList{"state:Unconnected", "disconnected", "error:shutdown_started"}));
+  QVERIFY(!server.listen(QStringLiteral("tcp|127.0.0.1|0")));
+  QCOMPARE(server.broadcast("nobody"), 0);
+  QVERIFY(server.connections().isEmpty());
+  QTRY_COMPARE_WITH_TIMEOUT(client.state(), State::Unconnected, 5000);  // its peer went with the engine
 }
 
 QTEST_GUILESS_MAIN(TestServer)

@@ -1,8 +1,19 @@
 // tofu::qt::ChannelGroup: one tofu ChannelGroup for Qt code. Owns the group and a worker
 // QThread that loops on waitReceive() and hands what it receives to this object's thread in
 // batches, where it is emitted as signals in waitReceive() order. Sending is a non-blocking
-// call. Lives in (and is used from) one thread with an event loop, usually the GUI thread;
-// the Engine it borrows must outlive it.
+// call. Lives in (and is used from) the Engine's thread, which needs an event loop: usually
+// the GUI thread.
+//
+// Ownership and lifetime:
+// - It borrows the Engine and registers with it. Parent it to the Engine to have ~Engine
+//   delete it; otherwise it may outlive the Engine: ~Engine then stops its worker and destroys
+//   its engine group (channels aborted, undelivered messages dropped, no signal emitted). From
+//   then on isValid() is false, error() is Status::shutdown_started, errorString() says "the
+//   engine was destroyed", and every call fails that way (0/false plus errorOccurred).
+//   Deleting it afterwards is fine.
+// - Deleting it, or its Engine, inside one of its own slots (with any context object) is
+//   safe: nothing more is emitted for the message being delivered nor for the rest of the
+//   batch, which is dropped. deleteLater() works too and lets the batch finish first.
 #pragma once
 
 #include <QList>
@@ -19,6 +30,7 @@
 namespace tofu::qt {
 
 class Engine;
+class EngineLease;
 class DeliveryQueue;
 class ReceiveThread;
 
@@ -32,12 +44,15 @@ class ChannelGroup : public QObject {
   // isValid() is false and error()/errorString() say why; sends then fail the same way.
   explicit ChannelGroup(Engine& engine, const DeliveryOptions& options = {}, QObject* parent = nullptr);
   // Stops the worker (waking it if it is blocked in waitReceive or on a full queue), destroys
-  // the group (its channels are aborted) and drops undelivered messages. Returns promptly.
+  // the group (its channels are aborted) and drops undelivered messages. Returns promptly;
+  // may be called from one of this object's slots.
   ~ChannelGroup() override;
 
+  // False when the group could not be created or the Engine was destroyed; calls then fail.
   bool isValid() const noexcept;
   const DeliveryOptions& deliveryOptions() const noexcept { return options_; }
-  // Counters of the receive path; see DeliveryStats. Never blocks (a short lock).
+  // Counters of the receive path; see DeliveryStats. Never blocks (a short lock). After the
+  // Engine was destroyed, the counts as they were then.
   DeliveryStats stats() const;
 
   // ---- Sending: none of these blocks; failures return 0/false and emit errorOccurred ----
@@ -96,6 +111,11 @@ class ChannelGroup : public QObject {
 
  private:
   void deliverPending();  // runs on this object's thread, posted by the worker
+  // Stops the worker and destroys the group; for the destructor and ~Engine.
+  void release();
+  void detachFromEngine();  // ~Engine, through lease_: release(), then unusable for good
+  // Records why the group is unusable: later calls fail with `status` and `reason`.
+  void setUnusable(Status status, const QString& reason);
   void emitFor(const MessageEnvelope& message);
   // Records the failure for error()/errorString(), emits errorOccurred; always false.
   bool fail(Status status, const QString& what);
@@ -105,13 +125,15 @@ class ChannelGroup : public QObject {
   bool appendHeaders(Message& message, const HeaderList& headers, const QString& what);
   quint16 openChannel(const QString& address, bool listen, const HeaderList& headers);
 
-  Engine& engine_;
+  Engine& engine_;  // used only while group_ is set: ~Engine clears group_ before it goes
+  std::unique_ptr<EngineLease> lease_;
   DeliveryOptions options_;
-  tofu::ChannelGroup* group_ = nullptr;
+  tofu::ChannelGroup* group_ = nullptr;  // null: unusable, for unusableReason_
   std::unique_ptr<DeliveryQueue> queue_;
   std::unique_ptr<ReceiveThread> thread_;
   Status error_ = Status::success;
   QString errorString_;
+  QString unusableReason_;
 };
 
 }  // namespace tofu::qt

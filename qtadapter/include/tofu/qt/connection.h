@@ -139,6 +139,7 @@ class Connection : public QObject {
   // Opens a channel to address_ (no signal); false, with error_ set, when that failed at once.
   bool openChannel();
   void reconnectNow();
+  void scheduleReconnect();  // starts the back-off timer and doubles the next delay
   void connectTimedOut();
   void abortChannel();  // ByeSignal on channel_, then forgets it
   // The channel ended (its channel_closed, an abort, a timeout): Replies, state, disconnected(),
@@ -151,7 +152,9 @@ class Connection : public QObject {
   void setError(Status status, const QString& description);
   // Records a refused call and emits errorOccurred() once per episode; always false.
   bool refuse(Status status, const QString& description);
-  // Refuses, with the reason, when the state does not allow sending; else true.
+  // Whether the state allows sending; if not, error_ says why.
+  bool canSend();
+  // canSend(), and a refusal (errorOccurred() once per episode) when not.
   bool checkConnected();
   quint64 post(OpCode opCode, const QByteArray& body, const HeaderList& headers, bool more, quint64 messageId);
   bool answer(const MessageEnvelope& request, const QByteArray& body, const HeaderList& headers, bool more);
