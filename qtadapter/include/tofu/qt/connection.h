@@ -3,7 +3,8 @@
 // (it then borrows the Server's group and is the Server's child until reparented). It answers
 // the peer's ByeRequest itself and keeps the Replies of its Requests. Lives in and is used from
 // one thread with an event loop (usually the GUI thread); no call blocks. Deleting it (also from
-// one of its own slots) is always safe.
+// one of its own slots) is always safe. Should its Engine (or, server side, its Server) go
+// first, it ends (errorOccurred: shutdown_started, channel_closed) and later calls fail.
 #pragma once
 
 #include <QObject>
@@ -39,7 +40,7 @@ class Connection : public QObject {
   // finished() is emitted from here: do not touch this Connection in those slots).
   ~Connection() override;
 
-  // ---- Opening and closing (client side); none of these blocks ----
+  // ---- Opening (client side) and closing (either side); none of these blocks ----
 
   // Unconnected -> Connecting, then connected(), or errorOccurred() and Unconnected (or, with
   // auto-reconnect, another attempt later; the state stays Connecting meanwhile). Returns false
