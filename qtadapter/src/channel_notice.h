@@ -1,0 +1,17 @@
+// How the Qt classes tell the engine's notices apart (internal, not part of the API).
+#pragma once
+
+#include "tofu/qt/message_envelope.h"
+
+namespace tofu::qt {
+
+// The engine's final Signal(channel_closed) for a channel is a fresh, empty message; a Signal
+// of ours returned with channel_closed keeps its content. (An empty Signal of ours returned
+// that way while its channel closes reads the same; ending there only loses the notices
+// behind it, which describe the same end.)
+inline bool isChannelClosedNotice(const MessageEnvelope& message) {
+  return message.isFromEngine() && message.opCode() == OpCode::Signal &&
+         message.status() == Status::channel_closed && message.body.isEmpty() && message.textHeaders.isEmpty();
+}
+
+}  // namespace tofu::qt
