@@ -11,6 +11,7 @@
 
 #include "tofu/ampe.h"
 #include "tofu/options.h"
+#include "tofu/qt/status.h"
 #include "tofu/reactor.h"
 
 namespace tofu::qt {
@@ -40,9 +41,5 @@ class Engine : public QObject {
   std::unique_ptr<Reactor> reactor_;
   Status creationStatus_ = Status::success;
 };
-
-// The Qt form of a status: its reference name ("connect_failed") and a sentence for users.
-QString statusName(Status status);
-QString statusDescription(Status status);
 
 }  // namespace tofu::qt
