@@ -1,6 +1,6 @@
 # Install and export: `cmake --install` puts the headers, the static libraries, a CMake package
 # (find_package(Tofu CONFIG) -> Tofu::engine, and Tofu::qt when the Qt adapter was built) and
-# a pkg-config file for the engine (tofu-engine.pc).
+# pkg-config files (tofu-engine.pc, and tofu-qt.pc with the adapter).
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -31,6 +31,10 @@ install(FILES ${PROJECT_BINARY_DIR}/TofuConfig.cmake ${PROJECT_BINARY_DIR}/TofuC
 file(RELATIVE_PATH TOFU_PC_PREFIX_FROM_PCDIR /${CMAKE_INSTALL_LIBDIR}/pkgconfig /)
 configure_file(cmake/tofu-engine.pc.in ${PROJECT_BINARY_DIR}/tofu-engine.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/tofu-engine.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+if(TARGET tofu_qt)
+  configure_file(cmake/tofu-qt.pc.in ${PROJECT_BINARY_DIR}/tofu-qt.pc @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/tofu-qt.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endif()
 
 if(TARGET tofu-cli)
   install(TARGETS tofu-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

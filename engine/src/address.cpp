@@ -8,6 +8,9 @@
 
 #include "tofu/message.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 namespace tofu {
 namespace {
 
@@ -22,6 +25,37 @@ constexpr std::size_t kMaxPortDigits = 5;
 constexpr std::string_view kBadHostChars{" \t\r\n\0", 5};
 constexpr std::string_view kBadPathChars{"\r\n\0", 3};
 
+// Everything parse() refuses, one reason each; explainInvalid() turns them into sentences.
+enum class Flaw : std::uint8_t {
+  none,
+  empty,
+  noSeparator,
+  unknownScheme,
+  noPortSeparator,
+  emptyHost,
+  longHost,
+  blankInHost,
+  emptyPort,
+  extraPart,
+  portNotDecimal,
+  portTooLong,
+  portOutOfRange,
+  emptyPath,
+  longPath,
+  separatorInPath,
+  lineBreakInPath,
+  blankAtPathEnd,
+};
+
+// The outcome of reading a header value: the address, or the flaw and the text it is in.
+struct Parsed {
+  Flaw flaw = Flaw::none;
+  std::string_view part;
+  Address address;
+};
+
+Parsed refused(Flaw flaw, std::string_view part = {}) { return {flaw, part, Address()}; }
+
 // Splits off the text before the first separator; nullopt when there is none.
 std::optional<std::string_view> takePart(std::string_view& rest) noexcept {
   const std::size_t separator = rest.find(kSeparator);
@@ -31,37 +65,105 @@ std::optional<std::string_view> takePart(std::string_view& rest) noexcept {
   return part;
 }
 
-std::optional<std::uint16_t> parsePort(std::string_view text) noexcept {
-  if (text.empty() || text.size() > kMaxPortDigits) return std::nullopt;
-  unsigned value = 0;
-  for (const char digit : text) {
-    if (digit < '0' || digit > '9') return std::nullopt;
-    value = value * 10 + static_cast<unsigned>(digit - '0');
-  }
-  if (value > 65535) return std::nullopt;
-  return static_cast<std::uint16_t>(value);
-}
-
-Result<Address> parseTcp(std::string_view rest) {
+Parsed parseTcp(std::string_view rest) {
   const std::optional<std::string_view> host = takePart(rest);
-  if (!host || host->empty() || host->size() > kMaxHostLength ||
-      host->find_first_of(kBadHostChars) != std::string_view::npos) {
-    return Status::invalid_address;
+  if (!host) return refused(Flaw::noPortSeparator);
+  if (host->empty()) return refused(Flaw::emptyHost);
+  if (host->size() > kMaxHostLength) return refused(Flaw::longHost);
+  if (host->find_first_of(kBadHostChars) != std::string_view::npos) return refused(Flaw::blankInHost, *host);
+  const std::string_view port = rest;
+  if (port.empty()) return refused(Flaw::emptyPort);
+  if (port.find(kSeparator) != std::string_view::npos) return refused(Flaw::extraPart, port);
+  unsigned value = 0;
+  for (const char digit : port) {
+    if (digit < '0' || digit > '9') return refused(Flaw::portNotDecimal, port);
+    value = value * 10 + static_cast<unsigned>(digit - '0');
+    if (value > 65535)
+      return refused(port.size() > kMaxPortDigits ? Flaw::portTooLong : Flaw::portOutOfRange, port);
   }
-  const std::optional<std::uint16_t> port = parsePort(rest);  // a further '|' is not a digit
-  if (!port) return Status::invalid_address;
-  return Address::tcp(std::string(*host), *port);
+  if (port.size() > kMaxPortDigits) return refused(Flaw::portTooLong, port);
+  return {Flaw::none, {}, Address::tcp(std::string(*host), static_cast<std::uint16_t>(value))};
 }
 
-Result<Address> parseUds(std::string_view path) {
+Parsed parseUds(std::string_view path) {
+  if (path.empty()) return refused(Flaw::emptyPath);
+  if (path.size() > kMaxUdsPathLength) return refused(Flaw::longPath);
+  if (path.find(kSeparator) != std::string_view::npos) return refused(Flaw::separatorInPath);
+  if (path.find_first_of(kBadPathChars) != std::string_view::npos) return refused(Flaw::lineBreakInPath);
   // A trailing blank would not survive the header reader, which trims values: the peer
   // would see another path.
-  const bool trailingBlank = !path.empty() && (path.back() == ' ' || path.back() == '\t');
-  if (path.empty() || trailingBlank || path.size() > kMaxUdsPathLength ||
-      path.find(kSeparator) != std::string_view::npos || path.find_first_of(kBadPathChars) != std::string_view::npos) {
-    return Status::invalid_address;
+  if (path.back() == ' ' || path.back() == '\t') return refused(Flaw::blankAtPathEnd);
+  return {Flaw::none, {}, Address::uds(std::string(path))};
+}
+
+Parsed parseValue(std::string_view value) {
+  if (value.empty()) return refused(Flaw::empty);
+  std::string_view rest = value;
+  const std::optional<std::string_view> scheme = takePart(rest);
+  if (!scheme) return refused(Flaw::noSeparator);
+  if (scheme == kTcpToken) return parseTcp(rest);
+  if (scheme == kUdsToken) return parseUds(rest);
+  return refused(Flaw::unknownScheme, *scheme);
+}
+
+std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+// The reason for a flaw, and the form the value should have had.
+std::string explainFlaw(Flaw flaw, std::string_view part) {
+  constexpr std::string_view kAnyForm = "tcp|HOST|PORT or uds|PATH";
+  constexpr std::string_view kTcpForm = "tcp|HOST|PORT";
+  constexpr std::string_view kUdsForm = "uds|PATH";
+  const auto sentence = [](std::string reason, std::string_view form) {
+    return reason.append("; expected ").append(form);
+  };
+  switch (flaw) {
+    case Flaw::none:
+      return {};
+    case Flaw::empty:
+      return sentence("the address is empty", kAnyForm);
+    case Flaw::noSeparator:
+      return sentence("no '|' separator", kAnyForm);
+    case Flaw::unknownScheme:
+      return sentence("unknown scheme " + quoted(part), kAnyForm);
+    case Flaw::noPortSeparator:
+      return sentence("no '|' between host and port", kTcpForm);
+    case Flaw::emptyHost:
+      return sentence("empty host", kTcpForm);
+    case Flaw::longHost:
+      return sentence("host longer than " + std::to_string(kMaxHostLength) + " characters", kTcpForm);
+    case Flaw::blankInHost:
+      return sentence("host " + quoted(part) + " contains a blank, line break or NUL", kTcpForm);
+    case Flaw::emptyPort:
+      return sentence("empty port", kTcpForm);
+    case Flaw::extraPart:
+      return sentence("more after the port: " + quoted(part), kTcpForm);
+    case Flaw::portNotDecimal:
+      return sentence("port " + quoted(part) + " is not a decimal number", kTcpForm);
+    case Flaw::portTooLong:
+      return sentence("port " + quoted(part) + " has more than " + std::to_string(kMaxPortDigits) + " digits",
+                      kTcpForm);
+    case Flaw::portOutOfRange:
+      return sentence(
+          "port " + quoted(part) + " is out of range 1..65535 (0 only to listen on any free port)", kTcpForm);
+    case Flaw::emptyPath:
+      return sentence("empty path", kUdsForm);
+    case Flaw::longPath:
+      return sentence("path longer than " + std::to_string(kMaxUdsPathLength) + " bytes", kUdsForm);
+    case Flaw::separatorInPath:
+      return sentence("the path contains '|'", kUdsForm);
+    case Flaw::lineBreakInPath:
+      return sentence("the path contains a line break or NUL", kUdsForm);
+    case Flaw::blankAtPathEnd:
+      return sentence("the path ends in a blank, which the header reader trims", kUdsForm);
   }
-  return Address::uds(std::string(path));
+  return {};
+}
+
+// The hosts the I/O thread takes without a lookup, as literalSocketAddress() does.
+bool isIpLiteral(const std::string& host) noexcept {
+  in6_addr scratch{};
+  return ::inet_pton(AF_INET, host.c_str(), &scratch) == 1 ||
+         ::inet_pton(AF_INET6, host.c_str(), &scratch) == 1;
 }
 
 Status prepareRequest(Message& message, const Address& address, OpCode op, std::string_view headerName) {
@@ -96,11 +198,24 @@ Address Address::uds(std::string path) {
 }
 
 Result<Address> Address::parse(std::string_view value) {
-  std::string_view rest = value;
-  const std::optional<std::string_view> token = takePart(rest);
-  if (token == kTcpToken) return parseTcp(rest);
-  if (token == kUdsToken) return parseUds(rest);
-  return Status::invalid_address;
+  Parsed parsed = parseValue(value);
+  if (parsed.flaw != Flaw::none) return Status::invalid_address;
+  return std::move(parsed.address);
+}
+
+std::string Address::explainInvalid(std::string_view value, AddressUse use) {
+  const Parsed parsed = parseValue(value);
+  if (parsed.flaw != Flaw::none) return explainFlaw(parsed.flaw, parsed.part);
+  const Address& address = parsed.address;
+  if (address.kind() == AddressKind::uds) return {};
+  // The I/O thread's order: the port first, then (connecting) the name lookup.
+  if (use == AddressUse::connect && address.port() == 0) return "connecting needs a port of 1..65535, not 0";
+  if (isIpLiteral(address.host())) return {};
+  if (use == AddressUse::listen) {
+    return "listening needs an IP address as host (0.0.0.0, 127.0.0.1, ::1), not the host name " +
+           quoted(address.host());
+  }
+  return "the host name " + quoted(address.host()) + " could not be resolved";
 }
 
 std::string Address::toString() const {

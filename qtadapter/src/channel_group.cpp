@@ -9,6 +9,7 @@
 #include "tofu/address.h"
 #include "tofu/qt/engine.h"
 
+#include "address_failure.h"
 #include "call_event.h"
 #include "delivery_queue.h"
 #include "engine_lease.h"
@@ -141,7 +142,8 @@ quint16 ChannelGroup::openChannel(const QString& address, bool listen, const Hea
   const QString what = (listen ? QStringLiteral("cannot listen on ") : QStringLiteral("cannot connect to ")) + address;
   const Result<Address> parsed = Address::parse(address.toStdString());
   if (!parsed.ok()) {
-    fail(parsed.status(), what);
+    const AddressUse use = listen ? AddressUse::listen : AddressUse::connect;
+    fail(parsed.status(), what + addressFailureReason(parsed.status(), address, use));
     return 0;
   }
   MessagePtr message = newMessage();
@@ -299,12 +301,12 @@ void ChannelGroup::emitFor(const MessageEnvelope& message) {
   } else if (op == OpCode::WelcomeResponse) {
     emit listenFailed(channel, status);
     if (stillDelivering(self)) {
-      fail(status, QStringLiteral("listening failed on channel %1").arg(channel));
+      fail(status, QStringLiteral("listening failed on channel %1").arg(channel) + addressFailureReason(message));
     }
   } else if ((op == OpCode::HelloRequest || op == OpCode::HelloResponse) && status != Status::success) {
     emit connectFailed(channel, status);
     if (stillDelivering(self)) {
-      fail(status, QStringLiteral("connecting failed on channel %1").arg(channel));
+      fail(status, QStringLiteral("connecting failed on channel %1").arg(channel) + addressFailureReason(message));
     }
   } else if (op == OpCode::Signal && status == Status::channel_closed) {
     emit channelClosed(channel);

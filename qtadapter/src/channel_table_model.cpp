@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "tofu/qt/engine.h"
+#include "tofu/qt/status.h"
 
 #include "model_format.h"
 

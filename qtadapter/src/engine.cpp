@@ -41,10 +41,4 @@ QString Engine::telemetryAddress() const {
   return reactor_ ? QString::fromStdString(reactor_->ampe().telemetryAddress()) : QString();
 }
 
-QString statusName(Status status) { return QString::fromLatin1(toString(status)); }
-
-QString statusDescription(Status status) {
-  return QStringLiteral("%1 (%2)").arg(QString::fromUtf8(describe(status)), statusName(status));
-}
-
 }  // namespace tofu::qt

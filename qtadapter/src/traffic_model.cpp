@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "tofu/qt/engine.h"
+#include "tofu/qt/status.h"
 
 #include "model_format.h"
 

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -83,6 +84,61 @@ TEST(Address, B8_RejectsMalformedValues) {
   for (const std::string& value : rejected) {
     EXPECT_EQ(Address::parse(value).status(), Status::invalid_address) << '"' << value << '"';
   }
+}
+
+// Each reason parse() refuses a value for, as explainInvalid() words it: the flaw, then the
+// form that was expected. The texts are what a Qt user reads in errorString().
+TEST(Address, ExplainInvalidNamesTheFlawAndTheExpectedForm) {
+  const std::string tooLongPath = "/" + std::string(kMaxUdsPathLength, 'p');
+  const std::pair<std::string, std::string> cases[] = {
+      {"", "the address is empty; expected tcp|HOST|PORT or uds|PATH"},
+      {"127.0.0.1:7099", "no '|' separator; expected tcp|HOST|PORT or uds|PATH"},
+      {"tcp://127.0.0.1:7099", "no '|' separator; expected tcp|HOST|PORT or uds|PATH"},
+      {"udp|127.0.0.1|7099", "unknown scheme 'udp'; expected tcp|HOST|PORT or uds|PATH"},
+      {"TCP|127.0.0.1|7099", "unknown scheme 'TCP'; expected tcp|HOST|PORT or uds|PATH"},
+      {"tcp|127.0.0.1", "no '|' between host and port; expected tcp|HOST|PORT"},
+      {"tcp||7099", "empty host; expected tcp|HOST|PORT"},
+      {"tcp|" + std::string(256, 'h') + "|1", "host longer than 255 characters; expected tcp|HOST|PORT"},
+      {"tcp|my host|1", "host 'my host' contains a blank, line break or NUL; expected tcp|HOST|PORT"},
+      {"tcp|127.0.0.1|", "empty port; expected tcp|HOST|PORT"},
+      {"tcp|127.0.0.1|7099|x", "more after the port: '7099|x'; expected tcp|HOST|PORT"},
+      {"tcp|127.0.0.1|7x", "port '7x' is not a decimal number; expected tcp|HOST|PORT"},
+      {"tcp|127.0.0.1|-1", "port '-1' is not a decimal number; expected tcp|HOST|PORT"},
+      {"tcp|127.0.0.1|000080", "port '000080' has more than 5 digits; expected tcp|HOST|PORT"},
+      {"tcp|127.0.0.1|123456", "port '123456' has more than 5 digits; expected tcp|HOST|PORT"},
+      {"tcp|127.0.0.1|99999",
+       "port '99999' is out of range 1..65535 (0 only to listen on any free port); expected tcp|HOST|PORT"},
+      {"tcp|127.0.0.1|65536",
+       "port '65536' is out of range 1..65535 (0 only to listen on any free port); expected tcp|HOST|PORT"},
+      {"uds|", "empty path; expected uds|PATH"},
+      {"uds|" + tooLongPath, "path longer than 107 bytes; expected uds|PATH"},
+      {"uds|/tmp/a|b", "the path contains '|'; expected uds|PATH"},
+      {"uds|/tmp/a\r\n", "the path contains a line break or NUL; expected uds|PATH"},
+      {"uds|/tmp/x ", "the path ends in a blank, which the header reader trims; expected uds|PATH"},
+  };
+  for (const auto& [value, reason] : cases) {
+    ASSERT_FALSE(Address::parse(value).ok()) << value;
+    EXPECT_EQ(Address::explainInvalid(value, AddressUse::connect), reason) << value;
+    EXPECT_EQ(Address::explainInvalid(value, AddressUse::listen), reason) << value;
+  }
+}
+
+// The I/O thread's own rules (docs/behaviour.md, "Addresses"), for values that parse.
+TEST(Address, ExplainInvalidKnowsWhatListeningAndConnectingNeed) {
+  EXPECT_EQ(Address::explainInvalid("tcp|127.0.0.1|0", AddressUse::connect),
+            "connecting needs a port of 1..65535, not 0");
+  EXPECT_EQ(Address::explainInvalid("tcp|localhost|0", AddressUse::connect),
+            "connecting needs a port of 1..65535, not 0");
+  EXPECT_EQ(Address::explainInvalid("tcp|localhost|0", AddressUse::listen),
+            "listening needs an IP address as host (0.0.0.0, 127.0.0.1, ::1), not the host name 'localhost'");
+  EXPECT_EQ(Address::explainInvalid("tcp|no-such-host.invalid|1", AddressUse::connect),
+            "the host name 'no-such-host.invalid' could not be resolved");
+  for (const char* usable : {"tcp|127.0.0.1|7099", "tcp|::1|1", "tcp|fe80::1:2:3|1", "uds|/tmp/x.sock"}) {
+    EXPECT_EQ(Address::explainInvalid(usable, AddressUse::connect), "") << usable;
+    EXPECT_EQ(Address::explainInvalid(usable, AddressUse::listen), "") << usable;
+  }
+  EXPECT_EQ(Address::explainInvalid("tcp|0.0.0.0|0", AddressUse::listen), "");
+  EXPECT_EQ(Address::explainInvalid("tcp|::|0", AddressUse::listen), "");
 }
 
 TEST(Address, K3_FormatThenParseGivesTheSameAddress) {

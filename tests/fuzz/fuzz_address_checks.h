@@ -1,5 +1,6 @@
-// The address fuzz check (fuzz_address): Address::parse against B8, printing back, and the
-// address carried through HelloRequest/WelcomeRequest headers and the wire codec.
+// The address fuzz check (fuzz_address): Address::parse against B8 (and a reason for every
+// refusal), printing back, and the address carried through HelloRequest/WelcomeRequest
+// headers and the wire codec.
 // Header-only; single-threaded.
 #pragma once
 
@@ -108,6 +109,10 @@ inline void checkAddress(const std::uint8_t* data, std::size_t size) {
   }
   if (!parsed.ok()) {
     TOFU_FUZZ_CHECK(parsed.status() == Status::invalid_address);
+    // Every refusal has its reason, naming the form that was expected.
+    for (const AddressUse use : {AddressUse::connect, AddressUse::listen}) {
+      TOFU_FUZZ_CHECK(Address::explainInvalid(input, use).find("; expected ") != std::string::npos);
+    }
   } else {
     const Address& address = parsed.value();
     if (tcp) {

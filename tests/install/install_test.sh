@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # install_test.sh BUILD_DIR SOURCE_DIR MODE: installs BUILD_DIR into a temporary prefix and
 # builds tests/install/consumer against it with find_package(Tofu), then runs the programs.
+# The consumer sets no C++ standard: the packages must bring C++20 with them.
 # MODE engine: the engine alone, with Qt hidden from the consumer (CMAKE_DISABLE_FIND_PACKAGE_Qt6)
-#              plus a plain compiler line from pkg-config;
-# MODE qt:     the engine and Tofu::qt.
+#              plus a plain compiler line from pkg-config tofu-engine;
+# MODE qt:     the engine and Tofu::qt, plus a plain compiler line from pkg-config tofu-qt.
 set -euo pipefail
 build=$1 source=$2 mode=$3
 work=$(mktemp -d)
@@ -31,9 +32,19 @@ if [ "$mode" = qt ]; then
   output=$(QT_QPA_PLATFORM=offscreen "$work/consumer/qt_consumer")
   echo "$output"
   [[ $output == "connected on channel "* ]] || { echo "unexpected qt_consumer output"; exit 1; }
+fi
+
+# The same program from one compiler line, with the flags pkg-config gives.
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+version=$(pkg-config --modversion tofu-engine)
+if [ "$mode" = qt ]; then
+  [[ $(pkg-config --modversion tofu-qt) == "$version" ]] || { echo "tofu-qt.pc has another version"; exit 1; }
+  # shellcheck disable=SC2046  # pkg-config output is meant to be split into flags
+  c++ "$source/tests/install/consumer/qt_consumer.cpp" $(pkg-config --cflags --libs tofu-qt) -o "$work/pc_consumer"
+  output=$(QT_QPA_PLATFORM=offscreen "$work/pc_consumer")
+  echo "pkg-config tofu-qt $version: $output"
+  [[ $output == "connected on channel "* ]] || { echo "unexpected pkg-config qt_consumer output"; exit 1; }
 else
-  export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
-  version=$(pkg-config --modversion tofu-engine)
   # shellcheck disable=SC2046  # pkg-config output is meant to be split into flags
   c++ "$source/tests/install/consumer/engine_consumer.cpp" $(pkg-config --cflags --libs tofu-engine) -o "$work/pc_consumer"
   output=$("$work/pc_consumer")

@@ -19,8 +19,6 @@ using tofu::qt::ChannelGroup;
 using tofu::qt::Engine;
 using tofu::qt::MessageEnvelope;
 
-Q_DECLARE_METATYPE(tofu::Status)
-
 namespace {
 
 // Listens on `address`; returns the bound address, or "" when listening() did not come.

@@ -21,6 +21,10 @@ inline constexpr std::size_t kMaxUdsPathLength = 107;
 
 enum class AddressKind : std::uint8_t { tcp, uds };
 
+// What an address is for: the I/O thread checks more than parse() does, and differently for
+// listening and connecting (docs/behaviour.md, "Addresses").
+enum class AddressUse : std::uint8_t { connect, listen };
+
 class Address {
  public:
   // Defaults of the reference helpers: a TCP client goes to 127.0.0.1:7099.
@@ -35,6 +39,15 @@ class Address {
   // of '|' parts, an empty host, a port that is not a decimal 0..65535, an empty path, one
   // longer than kMaxUdsPathLength, or one ending in a space or tab (header values are trimmed).
   static Result<Address> parse(std::string_view value);
+
+  // Why listening or connecting on `value` fails with invalid_address, as one sentence that
+  // names the expected form: "no '|' separator; expected tcp|HOST|PORT or uds|PATH",
+  // "port '99999' is out of range ...". Besides parse()'s rules it knows the I/O thread's:
+  // connecting needs a port of 1..65535, listening an IP literal as host. A well-formed host
+  // name to connect to can only fail by not resolving, so that is the answer for it. "" for
+  // a value that cannot fail so (an IP literal or a UDS path that parses). Never looks a name
+  // up; thread-safe, never blocks.
+  static std::string explainInvalid(std::string_view value, AddressUse use);
 
   AddressKind kind() const noexcept { return kind_; }
   const std::string& host() const noexcept { return host_; }  // tcp only; IPv6 without brackets

@@ -26,6 +26,7 @@
 #include "tofu/channel_group.h"
 #include "tofu/qt/delivery.h"
 #include "tofu/qt/message_envelope.h"
+#include "tofu/qt/status.h"
 
 namespace tofu::qt {
 

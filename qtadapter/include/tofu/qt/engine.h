@@ -21,6 +21,7 @@
 
 #include "tofu/ampe.h"
 #include "tofu/options.h"
+#include "tofu/qt/status.h"
 #include "tofu/reactor.h"
 
 namespace tofu::qt {
@@ -55,9 +56,5 @@ class Engine : public QObject {
   Status creationStatus_ = Status::success;
   std::vector<EngineLease*> leases_;  // the borrowers alive, to detach in ~Engine
 };
-
-// The Qt form of a status: its reference name ("connect_failed") and a sentence for users.
-QString statusName(Status status);
-QString statusDescription(Status status);
 
 }  // namespace tofu::qt

@@ -1,0 +1,20 @@
+// Internal, not part of the API.
+// The reason an address failed, worded for ChannelGroup::errorString(): the engine's
+// Address::explainInvalid() in parentheses. Free functions on plain values; thread-safe.
+#pragma once
+
+#include <QString>
+
+#include "tofu/address.h"
+#include "tofu/qt/message_envelope.h"
+
+namespace tofu::qt {
+
+// " (reason)" when listening or connecting on `address` failed with invalid_address and the
+// engine can say why; "" otherwise.
+QString addressFailureReason(Status status, const QString& address, AddressUse use);
+
+// The same for a Hello/WelcomeRequest the engine returned, from the address header it carries.
+QString addressFailureReason(const MessageEnvelope& returned);
+
+}  // namespace tofu::qt
