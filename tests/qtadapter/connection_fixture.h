@@ -13,8 +13,6 @@
 #include "tofu/qt/server.h"
 #include "tofu/reactor.h"
 
-Q_DECLARE_METATYPE(tofu::Status)
-
 namespace tofu::qt::test {
 
 // Listens on `address`; the bound address, or "" when listening() did not come within 5 s.

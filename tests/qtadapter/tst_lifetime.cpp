@@ -21,8 +21,6 @@ using tofu::qt::Engine;
 using tofu::qt::EngineWatcher;
 using tofu::qt::MessageEnvelope;
 
-Q_DECLARE_METATYPE(tofu::Status)
-
 namespace {
 
 constexpr auto kEngineGone = u"the engine was destroyed";
