@@ -38,6 +38,7 @@ Result<std::uint16_t> ChannelTable::allocate(GroupImpl* owner) {
   }
   if (number == 0) return Status::allocation_failed;
   entries_[number].queuedBytes.store(0, std::memory_order_relaxed);
+  entries_[number].sendFlow.store(kFlowIdle, std::memory_order_relaxed);
   entries_[number].owner.store(owner, std::memory_order_release);
   ++inUse_;
   return number;
@@ -60,6 +61,32 @@ Status ChannelTable::charge(std::uint16_t number, const GroupImpl* poster, std::
 
 void ChannelTable::uncharge(std::uint16_t number, std::uint32_t bytes) noexcept {
   entries_[number].queuedBytes.fetch_sub(bytes, std::memory_order_relaxed);
+}
+
+bool ChannelTable::markRefused(std::uint16_t number) noexcept {
+  std::atomic<std::uint8_t>& flow = entries_[number].sendFlow;
+  // Loaded first: a flood of refusals then only reads the shared line.
+  std::uint8_t idle = flow.load(std::memory_order_relaxed);
+  return idle == kFlowIdle && flow.compare_exchange_strong(idle, kFlowRefused, std::memory_order_relaxed);
+}
+
+bool ChannelTable::takeSendReady(std::uint16_t number) noexcept {
+  Entry& entry = entries_[number];
+  if (entry.sendFlow.load(std::memory_order_relaxed) != kFlowRefused) return false;
+  // Half the limit, not empty: the socket has data to write while the application hears of
+  // the room and posts again, and a channel at the limit gets one notice per half-limit
+  // written, not one per message.
+  if (entry.queuedBytes.load(std::memory_order_relaxed) > sendQueueLimitBytes_ / 2) return false;
+  // Only this thread leaves kFlowRefused.
+  entry.sendFlow.store(kFlowReadyUnread, std::memory_order_relaxed);
+  return true;
+}
+
+void ChannelTable::sendReadyTaken(std::uint16_t number) noexcept {
+  // Not a plain store: the number may have been released and allocated again since the
+  // notice was sent, and the new channel's own refusal must stay marked.
+  std::uint8_t unread = kFlowReadyUnread;
+  entries_[number].sendFlow.compare_exchange_strong(unread, kFlowIdle, std::memory_order_relaxed);
 }
 
 void ChannelTable::release(std::uint16_t number) {

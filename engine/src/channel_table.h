@@ -44,6 +44,21 @@ class ChannelTable {
   // Gives back bytes counted by charge() once the frame is written or returned. Any thread.
   void uncharge(std::uint16_t number, std::uint32_t bytes) noexcept;
 
+  // Send flow (B16). A refusal with notification_failed marks the channel; once its queue has
+  // drained to half the limit the loop takes the mark and sends one send-ready notice, which
+  // waits unread until waitReceive() hands it out.
+  // Marks `number` refused; true when this starts an episode: the caller then has the loop
+  // look at the queue (EventLoop::onSendRefused), which may have drained before the mark was
+  // set. No new episode starts while the channel's last notice is unread: the application
+  // reads it after this refusal and tries again. Any thread; lock-free.
+  bool markRefused(std::uint16_t number) noexcept;
+  // True, once per episode, when `number` is marked refused and its queue holds at most half
+  // the limit; the notice is then counted unread. One relaxed load when not marked.
+  // Loop thread (the only one that drains queues).
+  bool takeSendReady(std::uint16_t number) noexcept;
+  // The application got the send-ready notice of `number`. Any thread; lock-free.
+  void sendReadyTaken(std::uint16_t number) noexcept;
+
   // Frees the number and puts it in quarantine. Any thread.
   void release(std::uint16_t number);
 
@@ -55,7 +70,13 @@ class ChannelTable {
     // takes no lock here.
     std::atomic<GroupImpl*> owner{nullptr};
     std::atomic<std::uint32_t> queuedBytes{0};
+    // kFlowIdle -> kFlowRefused (a poster) -> kFlowReadyUnread (the loop) -> kFlowIdle (the
+    // consumer); allocate() starts over.
+    std::atomic<std::uint8_t> sendFlow{0};
   };
+  static constexpr std::uint8_t kFlowIdle = 0;
+  static constexpr std::uint8_t kFlowRefused = 1;
+  static constexpr std::uint8_t kFlowReadyUnread = 2;
   static constexpr std::size_t kNumbers = 65536;
 
   bool usable(std::uint16_t number) const REQUIRES(mutex_);

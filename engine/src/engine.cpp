@@ -137,6 +137,11 @@ Result<BinaryHeader> Engine::post(GroupImpl& group, MessagePtr& message) {
     // whose peer stopped reading can always be aborted. Others count their real memory (B6).
     const std::uint32_t cost = op == OpCode::ByeSignal ? 0u : MessageAccess::realBytes(m);
     if (const Status refused = table_.charge(m.channelNumber(), &group, cost); refused != Status::success) {
+      // B16: the first refusal of an episode has the loop look at the queue once; later
+      // drains find the mark on their own.
+      if (refused == Status::notification_failed && table_.markRefused(m.channelNumber())) {
+        loop_.onSendRefused(m.channelNumber());
+      }
       return refused;
     }
     MessageAccess::charged(m) = cost;

@@ -103,7 +103,10 @@ void GroupImpl::spinUntilQueued(std::int64_t ns) const {
 MessagePtr GroupImpl::popTaken() {
   MessagePtr message = taken_.popFront();
   takenDepth_.store(taken_.size(), std::memory_order_relaxed);
-  if (message && MessageAccess::notice(*message)) poolEmptyUnread.store(false, std::memory_order_relaxed);
+  if (message && message->isFromEngine()) {
+    if (MessageAccess::notice(*message)) poolEmptyUnread.store(false, std::memory_order_relaxed);
+    if (isSendReady(*message)) engine_.table().sendReadyTaken(message->channelNumber());  // B16
+  }
   return message;
 }
 

@@ -98,9 +98,13 @@ DeliveryStats ChannelGroup::stats() const { return queue_ ? queue_->stats() : De
 
 // ---- Sending ----
 
-bool ChannelGroup::fail(Status status, const QString& what) {
+void ChannelGroup::record(Status status, const QString& what) {
   error_ = status;
   errorString_ = failureText(what, status);
+}
+
+bool ChannelGroup::fail(Status status, const QString& what) {
+  record(status, what);
   emit errorOccurred(status, errorString_);
   return false;
 }
@@ -118,11 +122,24 @@ MessagePtr ChannelGroup::newMessage() {
   return std::move(got).value();
 }
 
+void ChannelGroup::failSend(quint16 channel, Status status, const QString& what) {
+  // A flooding sender is refused thousands of times per episode; only the first is news.
+  if (status == Status::notification_failed && refusedChannels_.contains(channel)) {
+    record(status, what);
+    return;
+  }
+  if (status == Status::notification_failed) {
+    refusedChannels_.insert(channel);
+  }
+  fail(status, what);
+}
+
 Result<BinaryHeader> ChannelGroup::post(MessagePtr& message, const QString& what) {
   Result<BinaryHeader> posted = group_->enqueueToPeer(message);
   if (!posted.ok()) {
+    const quint16 channel = message->channelNumber();
     engine_.ampe().put(message);
-    fail(posted.status(), what);
+    failSend(channel, posted.status(), what);
   }
   return posted;
 }
@@ -207,7 +224,7 @@ Result<BinaryHeader> ChannelGroup::enqueue(MessagePtr& message) {
   }
   Result<BinaryHeader> posted = group_->enqueueToPeer(message);
   if (!posted.ok()) {
-    fail(posted.status(), QStringLiteral("cannot send"));
+    failSend(message ? message->channelNumber() : quint16{0}, posted.status(), QStringLiteral("cannot send"));
   }
   return posted;
 }
@@ -309,9 +326,16 @@ void ChannelGroup::emitFor(const MessageEnvelope& message) {
       fail(status, QStringLiteral("connecting failed on channel %1").arg(channel) + addressFailureReason(message));
     }
   } else if (op == OpCode::Signal && status == Status::channel_closed) {
+    refusedChannels_.remove(channel);
     emit channelClosed(channel);
   } else if (op == OpCode::Signal && status == Status::pool_empty) {
     emit poolEmpty(channel);
+  } else if (isSendReady(message.header)) {
+    // Only after a reported refusal: a notice for a refusal made while the previous one was
+    // on its way to this thread is already answered by that one.
+    if (refusedChannels_.remove(channel)) {
+      emit readyToSend(channel);
+    }
   } else if (status != Status::success) {
     emit messageReturned(message);
   }

@@ -33,8 +33,11 @@ Connection::Connection(Engine& engine, QObject* parent)
       replies_(std::make_unique<ReplyRegistry>(*this)) {
   connect(group_, &ChannelGroup::messageReceived, this, &Connection::deliver);
   connect(group_, &ChannelGroup::notificationReceived, this, &Connection::deliver);
-  // LEAD (flow control, branch h-f): once ChannelGroup::readyToSend(quint16) exists, add:
-  // connect(group_, &ChannelGroup::readyToSend, this, [this](quint16 c) { if (c == channel_ && c != 0) sendQueueReady(); });
+  connect(group_, &ChannelGroup::readyToSend, this, [this](quint16 channel) {
+    if (channel != 0 && channel == channel_) {
+      sendQueueReady();
+    }
+  });
   setUp();
 }
 

@@ -18,12 +18,13 @@ qsizetype DeliveryQueue::pendingLocked() const {
 namespace {
 
 // What dropOldest may discard: the peers' Requests, Responses and Signals, and pool_empty
-// notices (information only, B14); never a handshake, a Bye or a channel's failure.
+// notices (information only, B14); never a handshake, a Bye, a channel's failure or a
+// send-ready notice (B16: its channel's sender waits for it).
 bool isDroppable(const MessageEnvelope& envelope) {
   const OpCode op = envelope.opCode();
   if (envelope.status() == Status::pool_empty) return true;
   return (op == OpCode::Request || op == OpCode::Response || op == OpCode::Signal) &&
-         envelope.status() == Status::success;
+         envelope.status() == Status::success && !envelope.isFromEngine();
 }
 
 }  // namespace

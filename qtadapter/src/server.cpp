@@ -25,8 +25,11 @@ Server::Server(Engine& engine, QObject* parent)
       fail(Status::shutdown_started, QStringLiteral("stopped listening on %1: the engine was destroyed").arg(serverAddress_));
     }
   });
-  // LEAD (flow control, branch h-f): once ChannelGroup::readyToSend(quint16) exists, add:
-  // connect(group_, &ChannelGroup::readyToSend, this, [this](quint16 c) { if (const QPointer<Connection> k = connections_.value(c)) k->sendQueueReady(); });
+  connect(group_, &ChannelGroup::readyToSend, this, [this](quint16 channel) {
+    if (const QPointer<Connection> connection = connections_.value(channel)) {
+      connection->sendQueueReady();
+    }
+  });
 }
 
 Server::~Server() {

@@ -136,6 +136,7 @@ TEST_P(BetterCloseRaw, B1_EveryPostIsWrittenOrReturnedIntact) {
   ASSERT_NO_FATAL_FAILURE(connectToRaw());
   const FillResult fill = fillSendQueue(engine_.ampe(), group_, channel_, kFillBodyBytes);
   ASSERT_TRUE(fill.full);
+  takeSendReadyNotices(engine_.ampe(), group_, channel_);
   const BinaryHeader abort = post(group_, byeSignal(engine_.ampe(), channel_));
   ASSERT_EQ(abort.channelNumber, channel_) << "ByeSignal must be accepted even with a full send queue";
 
@@ -508,6 +509,7 @@ TEST_P(BetterCloseRaw, B13_ByeSignalReturnsPendingAsChannelClosedInOrder) {
   ASSERT_NO_FATAL_FAILURE(connectToRaw());
   const FillResult fill = fillSendQueue(engine_.ampe(), group_, channel_, kFillBodyBytes);
   ASSERT_TRUE(fill.full);
+  takeSendReadyNotices(engine_.ampe(), group_, channel_);
   post(group_, byeSignal(engine_.ampe(), channel_));
   std::vector<MessagePtr> before = receiveUntilClosed(group_, channel_);
   ASSERT_FALSE(before.empty());
@@ -531,6 +533,7 @@ TEST_P(BetterCloseRaw, B13_ByeSignalIsAcceptedWhenSendQueueIsFull) {
   ASSERT_NO_FATAL_FAILURE(connectToRaw());
   const FillResult fill = fillSendQueue(engine_.ampe(), group_, channel_, kFillBodyBytes);
   ASSERT_TRUE(fill.full);
+  takeSendReadyNotices(engine_.ampe(), group_, channel_);
   // Top the queue up with empty frames (16 bytes, the size of a ByeSignal) until refused.
   std::size_t topUps = 0;
   for (;;) {
@@ -571,6 +574,7 @@ TEST_P(BetterClose, B13_ReceivedByeSignalFrameIsDeliveredThenChannelCloses) {
   // Pending messages on the server side, then the peer's ByeSignal (as the reference sends it).
   pinEngineSendBuffer(*peer);
   const FillResult fill = fillSendQueue(server_.ampe(), serverGroup_, channel, kFillBodyBytes);
+  takeSendReadyNotices(server_.ampe(), serverGroup_, channel);
   frame->header() = rawHeader(OpCode::ByeSignal, 3, 1302);
   frame->headers().reset();
   ASSERT_TRUE(peer->sendFrame(*frame));

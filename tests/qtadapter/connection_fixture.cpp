@@ -123,7 +123,26 @@ bool SilentPeer::answerHello() {
   return false;
 }
 
+void SilentPeer::startReading() {
+  if (group_ == nullptr || reader_.joinable()) {
+    return;
+  }
+  reader_ = std::thread([this] {
+    while (!stopReading_.load()) {
+      Result<MessagePtr> received = group_->waitReceive(kPollNs);
+      if (received.ok() && received.value()) {
+        MessagePtr message = std::move(received).value();
+        reactor_->ampe().put(message);
+      }
+    }
+  });
+}
+
 void SilentPeer::abort() {
+  if (reader_.joinable()) {
+    stopReading_ = true;
+    reader_.join();
+  }
   if (group_ != nullptr) {
     (void)reactor_->ampe().destroy(group_);
     group_ = nullptr;

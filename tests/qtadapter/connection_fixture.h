@@ -6,7 +6,9 @@
 #include <QString>
 #include <QStringList>
 
+#include <atomic>
 #include <memory>
+#include <thread>
 
 #include "tofu/qt/channel_group.h"
 #include "tofu/qt/connection.h"
@@ -47,12 +49,17 @@ class SilentPeer {
   QString listen(const QString& address);
   // Blocks up to 5 s for a HelloRequest and answers it; false on timeout.
   bool answerHello();
+  // From now on reads and discards everything on a thread of its own (until abort()), so a
+  // sender's queue drains.
+  void startReading();
   // Destroys its group: every channel of it is reset.
   void abort();
 
  private:
   std::unique_ptr<Reactor> reactor_;
   tofu::ChannelGroup* group_ = nullptr;
+  std::atomic<bool> stopReading_{false};
+  std::thread reader_;
 };
 
 }  // namespace tofu::qt::test

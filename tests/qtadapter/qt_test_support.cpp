@@ -4,9 +4,16 @@
 #include <QTcpServer>
 #include <QTimer>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -76,6 +83,100 @@ void FloodSender::run(const QString& address, std::uint64_t count) {
       return;
     }
     ampe.put(received.value());
+  }
+}
+
+namespace {
+
+constexpr int kSmallBuffer = 4096;
+
+// The port `fd` is bound to (IPv4), 0 when none; `peer` asks for the remote end's.
+quint16 portOf(int fd, bool peer) {
+  sockaddr_in address{};
+  socklen_t length = sizeof(address);
+  auto* raw = reinterpret_cast<sockaddr*>(&address);  // NOLINT: the sockets API
+  const int got = peer ? ::getpeername(fd, raw, &length) : ::getsockname(fd, raw, &length);
+  return got == 0 && address.sin_family == AF_INET ? ntohs(address.sin_port) : quint16{0};
+}
+
+}  // namespace
+
+NonReadingSocketPeer::NonReadingSocketPeer(const QString& udsPath) {
+  const bool uds = !udsPath.isEmpty();
+  listenFd_ = ::socket(uds ? AF_UNIX : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listenFd_ < 0) {
+    return;
+  }
+  // Inherited by the accepted socket, and announced to the sender as a small window.
+  (void)::setsockopt(listenFd_, SOL_SOCKET, SO_RCVBUF, &kSmallBuffer, sizeof(kSmallBuffer));
+  bool bound = false;
+  if (uds) {
+    udsPath_ = udsPath.toLocal8Bit();
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (static_cast<std::size_t>(udsPath_.size()) < sizeof(address.sun_path)) {
+      std::copy(udsPath_.begin(), udsPath_.end(), address.sun_path);
+      bound = ::bind(listenFd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;  // NOLINT
+    }
+  } else {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bound = ::bind(listenFd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0;  // NOLINT
+  }
+  if (!bound || ::listen(listenFd_, 1) != 0) {
+    return;
+  }
+  address_ = uds ? QStringLiteral("uds|") + udsPath
+                 : QStringLiteral("tcp|127.0.0.1|%1").arg(portOf(listenFd_, false));
+}
+
+NonReadingSocketPeer::~NonReadingSocketPeer() {
+  for (const int fd : {fd_, listenFd_}) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+  }
+  if (!udsPath_.isEmpty()) {
+    ::unlink(udsPath_.constData());
+  }
+}
+
+bool NonReadingSocketPeer::accept(int timeoutMs) {
+  pollfd ready{listenFd_, POLLIN, 0};
+  if (address_.isEmpty() || ::poll(&ready, 1, timeoutMs) != 1) {
+    return false;
+  }
+  fd_ = ::accept4(listenFd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd_ >= 0 && udsPath_.isEmpty()) {
+    pinEngineSendBuffer();
+  }
+  return fd_ >= 0;
+}
+
+void NonReadingSocketPeer::pinEngineSendBuffer() const {
+  // The engine's end: bound to the port our end sees as remote, connected to our port.
+  const quint16 enginePort = portOf(fd_, true);
+  const quint16 ourPort = portOf(fd_, false);
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::atoi(entry.path().filename().c_str());
+    if (fd != fd_ && portOf(fd, false) == enginePort && portOf(fd, true) == ourPort) {
+      const int bytes = 16 * 1024;
+      (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+      return;
+    }
+  }
+}
+
+bool NonReadingSocketPeer::readAvailable() {
+  char buffer[64 * 1024];
+  for (;;) {
+    const ssize_t got = ::recv(fd_, buffer, sizeof(buffer), MSG_DONTWAIT);
+    if (got > 0) {
+      bytesRead_ += got;
+      continue;
+    }
+    return got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
   }
 }
 

@@ -37,6 +37,37 @@ class FloodSender {
   std::thread thread_;
 };
 
+// A peer that accepts one connection and reads only when told to (issue 19), so what a
+// sender posts piles up in its engine: over TCP with small buffers on both ends of the
+// connection, over UDS with the fixed buffers Unix sockets have. Owns its sockets and removes
+// its socket file. Test thread only.
+class NonReadingSocketPeer {
+ public:
+  // Listens on 127.0.0.1, port 0, when `udsPath` is empty, else on `udsPath`.
+  explicit NonReadingSocketPeer(const QString& udsPath = {});
+  ~NonReadingSocketPeer();
+  NonReadingSocketPeer(const NonReadingSocketPeer&) = delete;
+  NonReadingSocketPeer& operator=(const NonReadingSocketPeer&) = delete;
+
+  // "tcp|127.0.0.1|PORT" or "uds|PATH"; empty when listening failed.
+  QString address() const { return address_; }
+  // Accepts the connection within `timeoutMs`. TCP: then pins the send buffer of the engine's
+  // end (in this process) to 16 KiB, which Linux would otherwise grow towards a non-reader.
+  bool accept(int timeoutMs);
+  // Reads whatever has arrived, without waiting; false once the connection ended or failed.
+  bool readAvailable();
+  qint64 bytesRead() const noexcept { return bytesRead_; }
+
+ private:
+  void pinEngineSendBuffer() const;
+
+  int listenFd_ = -1;
+  int fd_ = -1;
+  QString address_;
+  QByteArray udsPath_;
+  qint64 bytesRead_ = 0;
+};
+
 // Runs an event loop (as an application's exec() would) until `done()` or `timeoutMs`; returns
 // done(). QTRY_* would do here but sleeps 10 ms between event batches, which starves a
 // delivery that needs one event-loop turn per message (maxPending 1).

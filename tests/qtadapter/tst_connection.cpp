@@ -37,6 +37,7 @@ class TestConnection : public QObject {
   void noReconnectAfterClose();
   void refusalsReportedOncePerEpisode();
   void returnedMessagesBeforeStateChange();
+  void readyToSendAfterTheQueueDrains();
   void deleteInOwnSlot_data();
   void deleteInOwnSlot();
   void deleteEngineInConnectionSlot();
@@ -232,6 +233,38 @@ void TestConnection::returnedMessagesBeforeStateChange() {
   }
   // ...and none after it.
   QCOMPARE(log.lines.mid(stateChange), (QStringList{"state:Unconnected", "disconnected", "error:peer_disconnected"}));
+}
+
+// A full send queue: send() fails with notification_failed, errorOccurred comes once for the
+// episode, readyToSend() once the peer reads again, and then send() succeeds.
+void TestConnection::readyToSendAfterTheQueueDrains() {
+  tofu::qt::test::SilentPeer peer;  // stops reading once its receive budget is spent
+  const QString address = peer.listen(QStringLiteral("tcp|127.0.0.1|0"));
+  QVERIFY(!address.isEmpty());
+  Engine engine;
+  Connection client(engine);
+  SignalLog log(client);
+  QSignalSpy connected(&client, &Connection::connected);
+  QVERIFY(client.connectTo(address));
+  QVERIFY(peer.answerHello());
+  QVERIFY(connected.wait(5000));
+
+  const QByteArray body(60000, 'x');
+  int sent = 0;
+  while (sent < 10000 && client.send(body)) {
+    ++sent;
+  }
+  QVERIFY2(sent < 10000, "the send queue never filled");
+  QCOMPARE(client.error(), Status::notification_failed);
+  for (int i = 0; i < 100; ++i) {
+    QVERIFY(!client.send(body));
+  }
+
+  peer.startReading();
+  QTRY_COMPARE_WITH_TIMEOUT(log.count(QStringLiteral("ready")), 1, 10000);
+  QCOMPARE(log.count(QStringLiteral("error:notification_failed")), 1);  // one episode, one report
+  QVERIFY(client.send(body));
+  QCOMPARE(client.state(), State::Connected);
 }
 
 void TestConnection::deleteInOwnSlot_data() {

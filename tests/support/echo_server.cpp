@@ -18,14 +18,15 @@ std::uint64_t nanosecondsLeft(Clock::time_point deadline) {
   return left <= 0 ? 0 : static_cast<std::uint64_t>(left);
 }
 
-// Engine notifications the echo loop keeps count of; everything it is given goes back.
+// Engine notifications the echo loop keeps count of (send-ready notices, B16, are not
+// returned messages); everything it is given goes back.
 void noteFromEngine(const Message& message, EchoTally& tally) {
   if (message.opCode() == OpCode::Signal && message.status() == Status::channel_closed) {
     std::lock_guard<std::mutex> lock(tally.mutex);
     tally.closed.push_back(message.channelNumber());
   } else if (message.opCode() == OpCode::Signal && message.status() == Status::pool_empty) {
     tally.poolEmpty.fetch_add(1);
-  } else if (message.status() != Status::receiver_update) {
+  } else if (message.status() != Status::receiver_update && !isSendReady(message)) {
     std::lock_guard<std::mutex> lock(tally.mutex);
     ++tally.returnedByStatus[message.status()];
     tally.returned.fetch_add(1);

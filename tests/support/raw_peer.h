@@ -164,8 +164,16 @@ struct FillResult {
 // over Options::sendQueueLimitBytes and stays there (the engine writes nothing more for a
 // while), i.e. the peer is not reading and frames are pending in the engine. A refused
 // message must be kept by the caller (K5, B6); that is checked. Bounded by `timeout`.
+// A refusal that came while the I/O thread was behind may be followed by a send-ready notice
+// on `group` (B16); expectReturnedTail() passes over it.
 FillResult fillSendQueue(Ampe& ampe, ChannelGroup& group, std::uint16_t channel, std::size_t bodyBytes,
                          std::chrono::milliseconds timeout = defaultTimeout());
+
+// Takes the send-ready notices (B16) of `channel` that `group` holds or receives within
+// quietPeriod() of the last one, and returns how many; any other message is a failure. For
+// after fillSendQueue() or a flood: a refusal that came before the socket was full is followed
+// by a notice once the I/O thread catches up.
+std::size_t takeSendReadyNotices(Ampe& ampe, ChannelGroup& group, std::uint16_t channel);
 
 // Waits (bounded) until `ampe` has counted at least `frames` frames written. A peer can read
 // the bytes before the engine thread counts them, so counts are checked after this.
@@ -200,9 +208,11 @@ inline constexpr int kSmallReceiveBuffer = 4096;
 inline constexpr std::size_t kFillBodyBytes = 16 * 1024;
 
 // Checks what `group` received for `channel` after fillSendQueue(): every message in
-// `returned` is one of the filled Requests handed back (origin engine, status `reason`,
+// `received` is one of the filled Requests handed back (origin engine, status `reason`,
 // header and body intact, B1), they are the last ones posted, in order. Returns how many.
-std::size_t expectReturnedTail(const std::vector<MessagePtr>& returned, const FillResult& fill,
+// Send-ready notices of `channel` are passed over: when the poster outran the I/O thread, the
+// fill was refused before the socket was full, and the queue then drained (B16).
+std::size_t expectReturnedTail(const std::vector<MessagePtr>& received, const FillResult& fill,
                                std::uint16_t channel, Status reason);
 
 // One Request from the client side answered by a Response from the server side, and one

@@ -70,8 +70,11 @@ std::string formatMessage(const Message& message) { return format(message, false
 std::string formatMessageOnChannel(const Message& message) { return format(message, true); }
 
 std::string formatNotification(const Message& message) {
-  return "channel " + std::to_string(message.channelNumber()) + ": " + toString(message.opCode()) + " " +
-         formatStatus(message.status());
+  const std::string channel = "channel " + std::to_string(message.channelNumber()) + ": ";
+  if (isSendReady(message)) {
+    return channel + "send_ready (the send queue has room again after a refusal)";  // B16
+  }
+  return channel + toString(message.opCode()) + " " + formatStatus(message.status());
 }
 
 std::string formatStatus(Status status) {

@@ -24,7 +24,10 @@ class ChannelGroup {
   // has the channel number and id; the outcome arrives later through waitReceive().
   // Fails with notification_failed when the channel's send queue is full (B6),
   // notification_disabled once the engine is shutting down, allocation_failed when no channel
-  // number is free. Thread-safe; never blocks on the network.
+  // number is free. After a notification_failed, once that channel's queue has drained to half
+  // of Options::sendQueueLimitBytes, one send-ready Signal arrives through waitReceive()
+  // (isSendReady(), B16): one per episode however many posts were refused, never after the
+  // channel's closing Signal. Thread-safe; never blocks on the network.
   [[nodiscard]] virtual Result<BinaryHeader> enqueueToPeer(MessagePtr& message) = 0;
 
   // Takes the oldest message of this group's queue: peer messages, engine notifications

@@ -80,6 +80,17 @@ struct BinaryHeader {
   bool operator==(const BinaryHeader&) const = default;
 };
 
+// The engine's notice that a channel which refused a message with notification_failed can
+// take more (B16, docs/behaviour.md): a Signal on that channel with origin engine, status
+// success and id 0. No other message has that origin, opcode and status, so the binary header
+// alone tells it; the text header `~event:send_ready` names it in logs and dumps.
+inline constexpr std::string_view kEventHeader = "~event";
+inline constexpr std::string_view kSendReadyEvent = "send_ready";
+constexpr bool isSendReady(const BinaryHeader& header) noexcept {
+  return header.proto.origin == Origin::engine && header.proto.opCode == OpCode::Signal &&
+         header.status == Status::success;
+}
+
 class Message;
 using MessagePtr = std::unique_ptr<Message>;
 
@@ -158,5 +169,8 @@ class Message {
   bool notice_ = false;                     // a pool_empty notice, kept apart by the pool
   std::array<std::uint8_t, 16> wire_{};     // encoded header while the frame is being sent
 };
+
+// True for the engine's send-ready notice (B16). Thread-safe as a read of `message`.
+inline bool isSendReady(const Message& message) noexcept { return isSendReady(message.header()); }
 
 }  // namespace tofu

@@ -30,7 +30,8 @@ struct Options {
   std::uint32_t receiveProgressTimeoutMs = 5'000;
   // Per-channel send queue limit in bytes of real memory of the messages not yet written
   // (message, text-header and body buffers, not only their frame bytes; B6). Past it,
-  // enqueueToPeer() fails with notification_failed and the caller keeps the message.
+  // enqueueToPeer() fails with notification_failed and the caller keeps the message; once the
+  // queue is down to half of this, a send-ready Signal says so (B16).
   // A message is always accepted on an empty queue, whatever its size.
   std::size_t sendQueueLimitBytes = 8u * 1024u * 1024u;
   // Fails a HelloRequest with connect_failed when the connection is not up in time (B11).

@@ -52,6 +52,9 @@ class Channel {
   // False for a server channel that never delivered a frame: the application never heard
   // of it, so its closing is not announced either.
   virtual bool knownToApplication() const noexcept { return true; }
+  // True while a post could still be sent (not closing, no Bye queued): only such a channel
+  // tells its group it can take more (B16).
+  virtual bool takesPosts() const noexcept { return false; }
 
   // Introspection (A1): what a snapshot shows of this channel.
   virtual ChannelInfo info() const;

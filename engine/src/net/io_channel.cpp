@@ -246,6 +246,7 @@ void IoChannel::afterWritten(MessageQueue& written) {
     }
   }
   loop_.recycleWritten(number(), written);
+  loop_.checkSendReady(*this);
   EngineCounterSet::add(counters.framesWritten, frames);
   EngineCounterSet::add(counters.bytesWritten, bytes);
   countSent(frames, bytes, nowNs);

@@ -35,6 +35,9 @@ class IoChannel final : public Channel {
   void onPost(MessagePtr message) override;
   void onDeadline() override;
   bool knownToApplication() const noexcept override { return kind() == Kind::clientIo || receivedAny_; }
+  bool takesPosts() const noexcept override {
+    return !closing() && !byeRequestQueued_ && !byeResponseQueued_;
+  }
   ChannelInfo info() const override;
 
   // Writes what is queued, as far as the socket takes it.

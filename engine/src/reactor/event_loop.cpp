@@ -257,6 +257,22 @@ void EventLoop::onReceiveRoom() {
   inbox_.wake();
 }
 
+void EventLoop::onSendRefused(std::uint16_t number) {
+  inbox_.pushTask([this, number] {
+    if (const auto found = channels_.find(number); found != channels_.end()) checkSendReady(*found->second);
+  });
+}
+
+void EventLoop::checkSendReady(Channel& channel) {
+  if (!channel.takesPosts() || !engine_.table().takeSendReady(channel.number())) return;
+  MessagePtr notice = engine_.pool().get(AllocationStrategy::always);
+  notice->setOpCode(OpCode::Signal);
+  notice->header().proto.origin = Origin::engine;
+  notice->setChannelNumber(channel.number());
+  (void)notice->headers().append(kEventHeader, kSendReadyEvent);  // short and valid: cannot fail
+  deliver(channel.group(), std::move(notice));
+}
+
 void EventLoop::uncharge(Message& message) {
   std::uint32_t& charged = MessageAccess::charged(message);
   if (charged == 0) return;

@@ -60,6 +60,10 @@ class EventLoop {
   // channels resume in the next pass. Any thread.
   void onReceiveRoom();
 
+  // A post on channel `number` was refused and began a refusal episode (B16): the next pass
+  // looks at its send queue, which may have drained before the channel was marked. Any thread.
+  void onSendRefused(std::uint16_t number);
+
   // ---- Services for channels; loop thread only. ----
   Engine& engine() noexcept { return engine_; }
   EpollPoller& poller() noexcept { return poller_; }
@@ -76,6 +80,10 @@ class EventLoop {
   // Frames `channel` wrote completely: their send-queue charge is given back at once and
   // the messages go back to the pool at the end of the pass.
   void recycleWritten(std::uint16_t channel, MessageQueue& written);
+  // Sends `channel`'s group the send-ready notice (B16) when the channel refused a post, its
+  // queue has drained to half the limit, and it still takes posts. Called after every write:
+  // a virtual call and a relaxed load when the channel refused nothing.
+  void checkSendReady(Channel& channel);
   // A message to receive a frame for `group` into, or null when the group's receive budget
   // is spent: the channel then starves until the application gives messages back (B5, B14).
   // Taken from the pool in batches (made when none is idle); what a pass leaves unused goes

@@ -93,6 +93,9 @@ class PipelinedClient {
         message.status() == Status::pool_empty) {
       return true;  // the client's budget ran out for a while (B14); reading resumes as we take them
     }
+    if (isSendReady(message) && message.channelNumber() == requests_.channel) {
+      return true;  // B16: the sender was refused, and the queue has room again
+    }
     if (!welcomed_ && message.opCode() == OpCode::HelloResponse && message.isFromApplication() &&
         message.status() == Status::success && message.channelNumber() == requests_.channel) {
       welcomed_ = true;

@@ -145,13 +145,13 @@ void expectPendingReturned(Engine& sender, ChannelGroup& group, const BinaryHead
   ASSERT_NE(signal, nullptr);
   EXPECT_EQ(signal->messageId(), hello.messageId)
       << "nothing was received: the final Signal carries the Hello id";
-  EXPECT_GE(expectReturnedTail(returned, fill, hello.channelNumber, Status::peer_disconnected), 1u)
-      << "messages were pending when the peer died";
+  const std::size_t back = expectReturnedTail(returned, fill, hello.channelNumber, Status::peer_disconnected);
+  EXPECT_GE(back, 1u) << "messages were pending when the peer died";
   const EngineCounters after = sender.ampe().counters();
   EXPECT_EQ((after.framesWritten - before.framesWritten) + (after.messagesReturned - before.messagesReturned),
             1 + fill.ids.size())
       << "written + returned == posted (B1)";
-  EXPECT_EQ(after.messagesReturned - before.messagesReturned, returned.size());
+  EXPECT_EQ(after.messagesReturned - before.messagesReturned, back);
 }
 
 TEST_P(FaultPeerDeath, PeerEngineDestroyedWithOurSendsPending) {

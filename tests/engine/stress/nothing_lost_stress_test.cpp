@@ -339,7 +339,8 @@ class Worker {
           };
           std::for_each(slots_.begin(), slots_.end(), markClosed);
           markClosed(fence_);
-        } else if (!(message->opCode() == OpCode::Signal && message->status() == Status::pool_empty)) {
+        } else if (!(message->opCode() == OpCode::Signal && message->status() == Status::pool_empty) &&
+                   !isSendReady(*message)) {  // B16: a refused channel has room again
           EXPECT_TRUE(isFailure(message->status())) << describe(*message);
           ++tally_.returned;
         }

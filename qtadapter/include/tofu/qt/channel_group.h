@@ -19,6 +19,7 @@
 #include <QList>
 #include <QObject>
 #include <QPair>
+#include <QSet>
 #include <QString>
 
 #include <memory>
@@ -57,6 +58,9 @@ class ChannelGroup : public QObject {
   DeliveryStats stats() const;
 
   // ---- Sending: none of these blocks; failures return 0/false and emit errorOccurred ----
+  // A full send queue (notification_failed, B6) is reported once per episode: the first
+  // refused call on a channel emits errorOccurred, later ones only set error()/errorString(),
+  // until readyToSend() or channelClosed() for that channel ends the episode (issue 19).
 
   // Starts listening on `address` ("tcp|127.0.0.1|0", "uds|/tmp/x.sock"). Returns the new
   // channel number; listening() or listenFailed() follows.
@@ -101,6 +105,12 @@ class ChannelGroup : public QObject {
   void channelClosed(quint16 channel);               // Signal(channel_closed): the number is released
   void messageReturned(const tofu::qt::MessageEnvelope& message);  // a posted message came back unsent
   void poolEmpty(quint16 channel);
+  // A channel that refused a send with notification_failed can take more: its send queue has
+  // drained to half of Options::sendQueueLimitBytes (B16). Exactly once per episode, i.e. after
+  // each errorOccurred(notification_failed) unless channelClosed() comes first; never after
+  // channelClosed(). Follows the engine's send-ready notice, which reaches
+  // notificationReceived (isSendReady(message.header) is true) and never messageReturned.
+  void readyToSend(quint16 channel);
 
   // DropOldest only: `count` more messages were dropped; `total` since the start.
   void messagesDropped(quint64 count, quint64 total);
@@ -118,10 +128,14 @@ class ChannelGroup : public QObject {
   // Records why the group is unusable: later calls fail with `status` and `reason`.
   void setUnusable(Status status, const QString& reason);
   void emitFor(const MessageEnvelope& message);
-  // Records the failure for error()/errorString(), emits errorOccurred; always false.
+  // Records the failure for error()/errorString().
+  void record(Status status, const QString& what);
+  // record(), then emits errorOccurred; always false.
   bool fail(Status status, const QString& what);
+  // fail() for a refused enqueueToPeer on `channel`, with errorOccurred once per full-queue episode.
+  void failSend(quint16 channel, Status status, const QString& what);
   MessagePtr newMessage();
-  // enqueueToPeer; on failure the message goes back to the pool and fail() reports `what`.
+  // enqueueToPeer; on failure the message goes back to the pool and failSend() reports `what`.
   Result<BinaryHeader> post(MessagePtr& message, const QString& what);
   bool appendHeaders(Message& message, const HeaderList& headers, const QString& what);
   quint16 openChannel(const QString& address, bool listen, const HeaderList& headers);
@@ -135,6 +149,7 @@ class ChannelGroup : public QObject {
   Status error_ = Status::success;
   QString errorString_;
   QString unusableReason_;
+  QSet<quint16> refusedChannels_;  // notification_failed reported, readyToSend not yet emitted
 };
 
 }  // namespace tofu::qt
