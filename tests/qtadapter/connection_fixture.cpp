@@ -65,6 +65,21 @@ qsizetype SignalLog::indexOf(const QString& prefix) const {
   return -1;
 }
 
+bool connectToSilentPeer(Connection& client, SilentPeer& peer) {
+  const QString address = peer.listen(QStringLiteral("tcp|127.0.0.1|0"));
+  QSignalSpy connected(&client, &Connection::connected);
+  return !address.isEmpty() && client.connectTo(address) && peer.answerHello() && connected.wait(kWaitMs);
+}
+
+int fillSendQueue(Connection& client, const QByteArray& body) {
+  constexpr int kMostSends = 10000;
+  int sent = 0;
+  while (sent < kMostSends && client.send(body)) {
+    ++sent;
+  }
+  return sent < kMostSends ? sent : -1;
+}
+
 SilentPeer::SilentPeer() {
   Result<std::unique_ptr<Reactor>> created = Reactor::create();
   if (created.ok()) {

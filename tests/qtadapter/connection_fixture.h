@@ -24,6 +24,13 @@ bool connectAndWait(Connection& client, const QString& address, const HeaderList
 // Waits (5 s) for a pending connection and takes it; nullptr on timeout.
 Connection* takeNext(Server& server);
 
+class SilentPeer;
+// Lets `peer` listen on TCP loopback, connects `client` to it, has the peer answer the Hello
+// and waits (5 s) for connected(); false on failure.
+bool connectToSilentPeer(Connection& client, SilentPeer& peer);
+// Sends `body` until the send queue refuses it; the number sent, or -1 when 10000 went through.
+int fillSendQueue(Connection& client, const QByteArray& body);
+
 // Every signal of one Connection as a line, in emission order: "state:Connected",
 // "connected", "disconnected", "received:BODY", "returned:STATUS", "error:STATUS", "ready".
 class SignalLog {

@@ -202,22 +202,12 @@ void TestConnection::refusalsReportedOncePerEpisode() {
 
 void TestConnection::returnedMessagesBeforeStateChange() {
   tofu::qt::test::SilentPeer peer;  // stops reading once its receive budget is spent
-  const QString address = peer.listen(QStringLiteral("tcp|127.0.0.1|0"));
-  QVERIFY(!address.isEmpty());
   Engine engine;
   Connection client(engine);
   SignalLog log(client);
-  QSignalSpy connected(&client, &Connection::connected);
-  QVERIFY(client.connectTo(address));
-  QVERIFY(peer.answerHello());
-  QVERIFY(connected.wait(5000));
-
+  QVERIFY(tofu::qt::test::connectToSilentPeer(client, peer));
   const QByteArray body(60000, 'x');
-  int sent = 0;
-  while (sent < 10000 && client.send(body)) {
-    ++sent;
-  }
-  QVERIFY2(sent < 10000, "the send queue never filled");
+  QVERIFY2(tofu::qt::test::fillSendQueue(client, body) >= 0, "the send queue never filled");
   QCOMPARE(client.error(), Status::notification_failed);
   QVERIFY(!client.send(body));  // the same episode: reported once
   QCOMPARE(log.count(QStringLiteral("error:notification_failed")), 1);
@@ -239,22 +229,12 @@ void TestConnection::returnedMessagesBeforeStateChange() {
 // episode, readyToSend() once the peer reads again, and then send() succeeds.
 void TestConnection::readyToSendAfterTheQueueDrains() {
   tofu::qt::test::SilentPeer peer;  // stops reading once its receive budget is spent
-  const QString address = peer.listen(QStringLiteral("tcp|127.0.0.1|0"));
-  QVERIFY(!address.isEmpty());
   Engine engine;
   Connection client(engine);
   SignalLog log(client);
-  QSignalSpy connected(&client, &Connection::connected);
-  QVERIFY(client.connectTo(address));
-  QVERIFY(peer.answerHello());
-  QVERIFY(connected.wait(5000));
-
+  QVERIFY(tofu::qt::test::connectToSilentPeer(client, peer));
   const QByteArray body(60000, 'x');
-  int sent = 0;
-  while (sent < 10000 && client.send(body)) {
-    ++sent;
-  }
-  QVERIFY2(sent < 10000, "the send queue never filled");
+  QVERIFY2(tofu::qt::test::fillSendQueue(client, body) >= 0, "the send queue never filled");
   QCOMPARE(client.error(), Status::notification_failed);
   for (int i = 0; i < 100; ++i) {
     QVERIFY(!client.send(body));
