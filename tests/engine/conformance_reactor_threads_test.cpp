@@ -118,7 +118,11 @@ TEST_P(ReactorScenarios, R6_ReconnectMultithreaded) {
         post(clientGroup, byeSignal(ampe, connected));
       } else if (connected == 0 && message->channelNumber() == current && message->isFromEngine() &&
                  message->opCode() != OpCode::Signal) {
-        EXPECT_EQ(message->status(), expectedFailure) << describe(message);
+        // UDS: between the server's bind() (the path exists) and its listen(), a connect is
+        // refused; TSan's slower threads widen that window enough for the client to hit it.
+        const bool inBindWindow =
+            transport == Transport::uds && message->status() == Status::communication_failed;
+        EXPECT_TRUE(message->status() == expectedFailure || inBindWindow) << describe(message);
       } else if (connected == 0 && closedSignal(current)(*message)) {
         std::lock_guard lock(mutex);
         ++failedAttempts;
