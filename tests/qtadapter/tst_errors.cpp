@@ -113,15 +113,10 @@ void TestErrors::variantAndMetaType() {
 void TestErrors::queuedSignalsCarryStatus() {
   Engine engine;
   ChannelGroup group(engine);
-  QThread thread;
+  // Both connection styles, queued: the arguments are copied through QMetaType, as for a
+  // receiver in another thread (the same code path; a second thread here would only show
+  // ThreadSanitizer Qt's uninstrumented event queue). The second style needs the type by name.
   StatusSink sink;
-  sink.moveToThread(&thread);
-  thread.start();
-  const auto stopThread = qScopeGuard([&thread] {
-    thread.quit();
-    thread.wait();
-  });
-  // Both connection styles, queued to another thread: the second needs the type by name.
   QVERIFY(QObject::connect(&group, &ChannelGroup::errorOccurred, &sink, &StatusSink::record,
                            Qt::QueuedConnection));
   QVERIFY(QObject::connect(&group, SIGNAL(errorOccurred(tofu::Status, QString)), &sink,
