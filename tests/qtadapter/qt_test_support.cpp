@@ -1,7 +1,10 @@
 #include "qt_test_support.h"
 
+#include <QElapsedTimer>
 #include <QEventLoop>
+#include <QSignalSpy>
 #include <QTcpServer>
+#include <QThread>
 #include <QTimer>
 
 #include <algorithm>
@@ -9,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <arpa/inet.h>
@@ -21,6 +25,27 @@
 #include "tofu/address.h"
 
 namespace tofu::qt::test {
+
+QString listenOn(ChannelGroup& group, const QString& address) {
+  QSignalSpy listening(&group, &ChannelGroup::listening);
+  if (group.listenOn(address) == 0 || !listening.wait(5000)) {
+    return {};
+  }
+  return listening.at(0).at(1).toString();
+}
+
+void makeEcho(ChannelGroup& server) {
+  QObject::connect(&server, &ChannelGroup::messageReceived, &server, [&server](const MessageEnvelope& m) {
+    if (m.opCode() == OpCode::HelloRequest) {
+      server.send(m.channelNumber(), OpCode::HelloResponse, {}, {}, false, m.messageId());
+    } else if (m.opCode() == OpCode::ByeRequest) {
+      server.send(m.channelNumber(), OpCode::ByeResponse, {}, {}, false, m.messageId());
+    } else if (m.opCode() == OpCode::Request) {
+      const QByteArray seq = m.headerValue(u"seq").toUtf8();
+      server.reply(m, m.body, seq.isEmpty() ? HeaderList{} : HeaderList{{"seq", seq}});
+    }
+  });
+}
 
 FloodSender::FloodSender(const QString& address, std::uint64_t count) {
   Result<std::unique_ptr<Reactor>> created = Reactor::create();
@@ -41,7 +66,7 @@ FloodSender::~FloodSender() {
 
 void FloodSender::run(const QString& address, std::uint64_t count) {
   Ampe& ampe = reactor_->ampe();
-  Result<ChannelGroup*> group = ampe.create();
+  Result<tofu::ChannelGroup*> group = ampe.create();
   const Result<Address> peer = Address::parse(address.toStdString());
   MessagePtr message = ampe.get(AllocationStrategy::always).value();
   if (!group.ok() || !peer.ok() || prepareHelloRequest(*message, peer.value()) != Status::success) {
@@ -194,6 +219,44 @@ bool runUntil(const std::function<bool()>& done, int timeoutMs) {
     loop.exec();
   }
   return done();
+}
+
+int scaledMs(int ms) {
+  const double scale = qEnvironmentVariable("TOFU_STRESS_SCALE").toDouble();
+  return scale > 0 && scale <= 1 ? static_cast<int>(ms / scale) : ms;
+}
+
+namespace {
+
+// The state letter ("R", "S", "D"...) of the thread of this process named `name`; ' ' when no
+// such thread runs. The kernel keeps 15 bytes of a thread's name.
+char threadState(const std::string& name) {
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::string comm;
+    std::getline(std::ifstream(task.path() / "comm"), comm);
+    if (comm != name.substr(0, 15)) {
+      continue;
+    }
+    std::string stat;
+    std::getline(std::ifstream(task.path() / "stat"), stat);
+    const std::size_t close = stat.rfind(')');
+    return close != std::string::npos && close + 2 < stat.size() ? stat[close + 2] : '?';
+  }
+  return ' ';
+}
+
+}  // namespace
+
+bool waitUntilThreadSleeps(const QString& name, int timeoutMs) {
+  const std::string wanted = name.toStdString();
+  QElapsedTimer timer;
+  timer.start();
+  int asleep = 0;
+  while (asleep < 3 && timer.elapsed() < timeoutMs) {
+    asleep = threadState(wanted) == 'S' ? asleep + 1 : 0;
+    QThread::msleep(1);
+  }
+  return asleep == 3;
 }
 
 quint16 unusedTcpPort() {
