@@ -8,12 +8,14 @@
 #include <QTimer>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include "tofu/address.h"
+#include "tofu/wire_format.h"
 
 namespace tofu::qt::test {
 
@@ -126,7 +129,7 @@ quint16 portOf(int fd, bool peer) {
 
 }  // namespace
 
-NonReadingSocketPeer::NonReadingSocketPeer(const QString& udsPath) {
+SilentPeer::SilentPeer(const QString& udsPath) {
   const bool uds = !udsPath.isEmpty();
   listenFd_ = ::socket(uds ? AF_UNIX : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listenFd_ < 0) {
@@ -156,7 +159,7 @@ NonReadingSocketPeer::NonReadingSocketPeer(const QString& udsPath) {
                  : QStringLiteral("tcp|127.0.0.1|%1").arg(portOf(listenFd_, false));
 }
 
-NonReadingSocketPeer::~NonReadingSocketPeer() {
+SilentPeer::~SilentPeer() {
   for (const int fd : {fd_, listenFd_}) {
     if (fd >= 0) {
       ::close(fd);
@@ -167,7 +170,7 @@ NonReadingSocketPeer::~NonReadingSocketPeer() {
   }
 }
 
-bool NonReadingSocketPeer::accept(int timeoutMs) {
+bool SilentPeer::accept(int timeoutMs) {
   pollfd ready{listenFd_, POLLIN, 0};
   if (address_.isEmpty() || ::poll(&ready, 1, timeoutMs) != 1) {
     return false;
@@ -179,7 +182,7 @@ bool NonReadingSocketPeer::accept(int timeoutMs) {
   return fd_ >= 0;
 }
 
-void NonReadingSocketPeer::pinEngineSendBuffer() const {
+void SilentPeer::pinEngineSendBuffer() const {
   // The engine's end: bound to the port our end sees as remote, connected to our port.
   const quint16 enginePort = portOf(fd_, true);
   const quint16 ourPort = portOf(fd_, false);
@@ -193,7 +196,57 @@ void NonReadingSocketPeer::pinEngineSendBuffer() const {
   }
 }
 
-bool NonReadingSocketPeer::readAvailable() {
+bool SilentPeer::readExactly(std::uint8_t* out, std::size_t size, int timeoutMs) {
+  QElapsedTimer timer;
+  timer.start();
+  std::size_t got = 0;
+  while (got < size) {
+    const ssize_t read = ::recv(fd_, out + got, size - got, MSG_DONTWAIT);
+    if (read > 0) {
+      got += static_cast<std::size_t>(read);
+      continue;
+    }
+    if (read == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      return false;
+    }
+    pollfd readable{fd_, POLLIN, 0};
+    const qint64 left = timeoutMs - timer.elapsed();
+    if (left <= 0 || ::poll(&readable, 1, static_cast<int>(left)) < 0) {
+      return false;
+    }
+  }
+  bytesRead_ += static_cast<qint64>(size);
+  return true;
+}
+
+bool SilentPeer::answerHello(int timeoutMs) {
+  std::array<std::uint8_t, kBinaryHeaderSize> bytes{};
+  if (fd_ < 0 || !readExactly(bytes.data(), bytes.size(), timeoutMs)) {
+    return false;
+  }
+  const BinaryHeader hello = decodeBinaryHeader(bytes);
+  std::vector<std::uint8_t> sections(std::size_t{hello.textHeadersLen} + hello.bodyLen);
+  if (hello.proto.opCode != OpCode::HelloRequest || !readExactly(sections.data(), sections.size(), timeoutMs)) {
+    return false;
+  }
+  BinaryHeader answer = BinaryHeader::forOpCode(OpCode::HelloResponse);
+  answer.channelNumber = 1;  // the sender's own number, which the receiver replaces (PROTOCOL.md 4.3)
+  answer.messageId = hello.messageId;
+  encodeBinaryHeader(answer, bytes);
+  return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+}
+
+void SilentPeer::abort() {
+  if (fd_ < 0) {
+    return;
+  }
+  const linger reset{1, 0};
+  (void)::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+  ::close(fd_);
+  fd_ = -1;
+}
+
+bool SilentPeer::readAvailable() {
   char buffer[64 * 1024];
   for (;;) {
     const ssize_t got = ::recv(fd_, buffer, sizeof(buffer), MSG_DONTWAIT);

@@ -45,29 +45,37 @@ class FloodSender {
   std::thread thread_;
 };
 
-// A peer that accepts one connection and reads only when told to (issue 19), so what a
-// sender posts piles up in its engine: over TCP with small buffers on both ends of the
-// connection, over UDS with the fixed buffers Unix sockets have. Owns its sockets and removes
-// its socket file. Test thread only.
-class NonReadingSocketPeer {
+// A peer on a raw socket that reads only when told to (issue 19): it listens, accepts one
+// connection, answers the HelloRequest when asked and otherwise leaves what the engine sends
+// unread, so it never answers a ByeRequest and a sender's queue piles up in its engine: over
+// TCP with small buffers on both ends of the connection, over UDS with the fixed buffers Unix
+// sockets have. Owns its sockets and removes its socket file. Test thread only.
+class SilentPeer {
  public:
   // Listens on 127.0.0.1, port 0, when `udsPath` is empty, else on `udsPath`.
-  explicit NonReadingSocketPeer(const QString& udsPath = {});
-  ~NonReadingSocketPeer();
-  NonReadingSocketPeer(const NonReadingSocketPeer&) = delete;
-  NonReadingSocketPeer& operator=(const NonReadingSocketPeer&) = delete;
+  explicit SilentPeer(const QString& udsPath = {});
+  ~SilentPeer();
+  SilentPeer(const SilentPeer&) = delete;
+  SilentPeer& operator=(const SilentPeer&) = delete;
 
   // "tcp|127.0.0.1|PORT" or "uds|PATH"; empty when listening failed.
   QString address() const { return address_; }
   // Accepts the connection within `timeoutMs`. TCP: then pins the send buffer of the engine's
   // end (in this process) to 16 KiB, which Linux would otherwise grow towards a non-reader.
   bool accept(int timeoutMs);
+  // Reads the first frame within `timeoutMs` and, when it is a HelloRequest, answers it with a
+  // HelloResponse of the same id; false otherwise.
+  bool answerHello(int timeoutMs);
   // Reads whatever has arrived, without waiting; false once the connection ended or failed.
   bool readAvailable();
   qint64 bytesRead() const noexcept { return bytesRead_; }
+  // Resets the connection (RST): the engine sees the peer go.
+  void abort();
 
  private:
   void pinEngineSendBuffer() const;
+  // Reads exactly `size` bytes into `out` within `timeoutMs`; false on timeout or end.
+  bool readExactly(std::uint8_t* out, std::size_t size, int timeoutMs);
 
   int listenFd_ = -1;
   int fd_ = -1;
