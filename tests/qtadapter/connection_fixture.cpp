@@ -33,6 +33,11 @@ Connection* takeNext(Server& server) {
   return server.nextPendingConnection();
 }
 
+Connection* connectPair(Server& server, Connection& client) {
+  const QString bound = listenOn(server, QStringLiteral("tcp|127.0.0.1|0"));
+  return !bound.isEmpty() && connectAndWait(client, bound) ? takeNext(server) : nullptr;
+}
+
 SignalLog::SignalLog(Connection& connection) {
   QObject::connect(&connection, &Connection::stateChanged, &connection, [this](Connection::State state) {
     lines.append(QStringLiteral("state:") + QVariant::fromValue(state).toString());

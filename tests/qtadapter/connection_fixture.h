@@ -1,6 +1,6 @@
 // Helpers for the Server/Connection/Reply suites: listening and connecting with bounded waits,
-// a connection to a SilentPeer (qt_test_support.h), and a log of a Connection's signals in
-// emission order. GUI thread only.
+// a connected pair of Connections, a connection to a SilentPeer (qt_test_support.h), and a log
+// of a Connection's signals in emission order. GUI thread only.
 #pragma once
 
 #include <QString>
@@ -20,6 +20,9 @@ QString listenOn(Server& server, const QString& address);
 bool connectAndWait(Connection& client, const QString& address, const HeaderList& headers = {});
 // Waits (5 s) for a pending connection and takes it; nullptr on timeout.
 Connection* takeNext(Server& server);
+// Lets `server` listen on TCP loopback (port 0), connects `client` to it and takes the server
+// side of that connection; nullptr when a step fails.
+Connection* connectPair(Server& server, Connection& client);
 
 // Connects `client` to `peer`, which accepts and answers the Hello, and waits (5 s) for
 // connected(); false on failure.

@@ -108,9 +108,7 @@ void TestConnection::abortIsImmediate() {
   Engine engine;
   Server server(engine);
   Connection client(engine);
-  const QString bound = tofu::qt::test::listenOn(server, QStringLiteral("tcp|127.0.0.1|0"));
-  QVERIFY(tofu::qt::test::connectAndWait(client, bound));
-  Connection* peer = tofu::qt::test::takeNext(server);
+  Connection* peer = tofu::qt::test::connectPair(server, client);
   QVERIFY(peer != nullptr);
   SignalLog clientLog(client);
   SignalLog peerLog(*peer);
