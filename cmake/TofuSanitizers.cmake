@@ -11,12 +11,13 @@ endif()
 
 # tofu_use_qt_tsan_suppressions(test...): under ThreadSanitizer, tests whose processes run Qt
 # threads read tests/qtadapter/tsan.supp. Qt is not TSan-instrumented, so TSan cannot see the
-# synchronisation inside it. This replaces TSAN_OPTIONS, so the preset's options are repeated.
+# synchronisation inside it. The file is appended to the TSAN_OPTIONS the test runs with, so the
+# preset's halt_on_error=1 stays in force.
 function(tofu_use_qt_tsan_suppressions)
   if(TOFU_SANITIZER STREQUAL "thread")
     foreach(test ${ARGN})
-      set_property(TEST ${test} APPEND PROPERTY ENVIRONMENT
-        "TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=${PROJECT_SOURCE_DIR}/tests/qtadapter/tsan.supp")
+      set_property(TEST ${test} APPEND PROPERTY ENVIRONMENT_MODIFICATION
+        "TSAN_OPTIONS=string_append::suppressions=${PROJECT_SOURCE_DIR}/tests/qtadapter/tsan.supp")
     endforeach()
   endif()
 endfunction()

@@ -3,14 +3,20 @@
 // timeline and chart; the proxies the views add pass QAbstractItemModelTester while rows stream.
 #include <QAbstractItemModelTester>
 #include <QDockWidget>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QRegularExpression>
 #include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QTest>
 #include <QTreeView>
 
 #include "channel_view.h"
+#include "correlation_model.h"
+#include "engine_list_model.h"
 #include "gauge_panel.h"
 #include "log_view.h"
 #include "main_window.h"
@@ -23,6 +29,64 @@
 
 using namespace tofu::monitor;
 using tofu::monitor::test::child;
+
+namespace {
+
+// What a view shows in `column`, row by row (the top-level rows of a tree).
+QStringList shownColumn(const QAbstractItemModel& model, int column) {
+  QStringList texts;
+  for (int row = 0; row < model.rowCount(); ++row) texts << model.index(row, column).data().toString();
+  return texts;
+}
+
+QStringList sorted(QStringList texts) {
+  texts.sort();
+  return texts;
+}
+
+// "engine local-address" of each listener row the channel table shows.
+QStringList shownListeners(const QAbstractItemModel& model) {
+  const auto column = [&model](int row, tofu::qt::ChannelColumn which) {
+    return model.index(row, static_cast<int>(which)).data().toString();
+  };
+  QStringList listeners;
+  for (int row = 0; row < model.rowCount(); ++row) {
+    if (column(row, tofu::qt::ChannelColumn::kind) == QLatin1String("listener"))
+      listeners << column(row, tofu::qt::ChannelColumn::engine) + QLatin1Char(' ') +
+                       column(row, tofu::qt::ChannelColumn::localAddress);
+  }
+  return listeners;
+}
+
+// A Response row in the log whose body is alpha's answer {"n": N, "square": N*N}.
+bool showsASquare(const QAbstractItemModel& log) {
+  for (int row = 0; row < log.rowCount(); ++row) {
+    const QModelIndex index = log.index(row, static_cast<int>(tofu::qt::TrafficColumn::opCode));
+    const auto record = index.data(tofu::qt::RecordRole).value<tofu::qt::TrafficRecord>();
+    const QJsonObject body = QJsonDocument::fromJson(record.body).object();
+    const int n = body.value(QLatin1String("n")).toInt();
+    const int square = body.value(QLatin1String("square")).toInt();
+    if (index.data().toString() == QLatin1String("Response") && n > 0 && square == n * n) return true;
+  }
+  return false;
+}
+
+// A row of the correlation table: a client's Request, answered.
+bool showsAnAnsweredRequest(const QAbstractItemModel& correlation) {
+  for (int row = 0; row < correlation.rowCount(); ++row) {
+    const auto text = [&](CorrelationModel::Column column) {
+      return correlation.index(row, column).data().toString();
+    };
+    const QString engine = text(CorrelationModel::engine);
+    if ((engine == QLatin1String("beta") || engine == QLatin1String("gamma")) &&
+        text(CorrelationModel::kind) == QLatin1String("request") &&
+        text(CorrelationModel::state) == QLatin1String("answered"))
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 class TestMainWindow : public QObject {
   Q_OBJECT
@@ -67,16 +131,50 @@ class TestMainWindow : public QObject {
     auto* correlation = child<QTableView>(window_.get(), "correlationTable");
     QAbstractItemModelTester correlationTester(correlation->model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
 
-    QTRY_VERIFY_WITH_TIMEOUT(child<QTreeView>(window_.get(), "engineTree")->model()->rowCount() >= 1, kTimeoutMs);
-    QTRY_VERIFY_WITH_TIMEOUT(child<GaugePanel>(window_.get(), "engineGauges")->engineCount() >= 3, kTimeoutMs);
-    QTRY_VERIFY_WITH_TIMEOUT(channels->model()->rowCount() >= 3, kTimeoutMs);
-    QTRY_VERIFY_WITH_TIMEOUT(log->model()->rowCount() >= 20, kTimeoutMs);
-    QTRY_VERIFY_WITH_TIMEOUT(correlation->model()->rowCount() >= 1, kTimeoutMs);
+    // The workbench's engine and the demo's three, each under its name, each in the gauges.
+    QAbstractItemModel* engines = child<QTreeView>(window_.get(), "engineTree")->model();
+    const QStringList names{QStringLiteral("alpha (in process)"), QStringLiteral("beta (in process)"),
+                            QStringLiteral("gamma (in process)"), QStringLiteral("workbench (in process)")};
+    QTRY_COMPARE_WITH_TIMEOUT(sorted(shownColumn(*engines, EngineListModel::name)), names, kTimeoutMs);
+    for (int row = 0; row < engines->rowCount(); ++row)
+      QTRY_COMPARE(engines->rowCount(engines->index(row, 0)), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(child<GaugePanel>(window_.get(), "engineGauges")->engineCount(), 4, kTimeoutMs);
+
+    // alpha's two listeners, TCP on a bound port and UDS, as rows of the channel table.
+    QTRY_COMPARE_WITH_TIMEOUT(shownListeners(*channels->model()).size(), 2, kTimeoutMs);
+    const QStringList listeners = sorted(shownListeners(*channels->model()));
+    const QRegularExpression tcp(QStringLiteral("^alpha tcp\\|127\\.0\\.0\\.1\\|[1-9][0-9]*$"));
+    const QRegularExpression uds(QStringLiteral("^alpha uds\\|/.+/alpha\\.sock$"));
+    QVERIFY2(tcp.match(listeners.at(0)).hasMatch(), qPrintable(listeners.at(0)));
+    QVERIFY2(uds.match(listeners.at(1)).hasMatch(), qPrintable(listeners.at(1)));
+
+    // The log shows the demo's kinds of message, and alpha's answers with their JSON.
+    const auto opCodes = [log] {
+      return shownColumn(*log->model(), static_cast<int>(tofu::qt::TrafficColumn::opCode));
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(opCodes().contains(QStringLiteral("Request")), kTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(opCodes().contains(QStringLiteral("Signal")), kTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(showsASquare(*log->model()), kTimeoutMs);
+
+    // The correlation table pairs a client's Request with alpha's Response.
+    QTRY_VERIFY_WITH_TIMEOUT(showsAnAnsweredRequest(*correlation->model()), kTimeoutMs);
+
+    // The detail shows the body of the log's current message.
     QTRY_VERIFY_WITH_TIMEOUT(child<MessageDetail>(window_.get(), "messageDetail")->hasRecord(), kTimeoutMs);
-    QTRY_VERIFY_WITH_TIMEOUT(!child<TimelineView>(window_.get(), "timelineView")->labels().isEmpty(), kTimeoutMs);
+    const auto current = log->currentIndex().data(tofu::qt::RecordRole).value<tofu::qt::TrafficRecord>();
+    QVERIFY(!current.body.isEmpty());
+    QCOMPARE(child<QPlainTextEdit>(window_.get(), "detailText")->toPlainText(),
+             QString::fromUtf8(current.body));
+
+    // The timeline shows a channel that became ready and went through the handshake.
+    auto* timeline = child<TimelineView>(window_.get(), "timelineView");
+    QTRY_VERIFY_WITH_TIMEOUT(timeline->labels().contains(QStringLiteral("ready")), kTimeoutMs);
+    const QRegularExpression handshake(QStringLiteral("^(sent|got) HelloRequest #[0-9]+ success$"));
+    QVERIFY2(!timeline->labels().filter(handshake).isEmpty(), qPrintable(timeline->labels().join(u'|')));
     auto* chart = child<RateChart>(window_.get(), "rateChart");
     QTRY_VERIFY_WITH_TIMEOUT((chart->refresh(), chart->peakMessagesPerSecond() > 0), kTimeoutMs);
-    QTRY_VERIFY_WITH_TIMEOUT(child<QLabel>(window_.get(), "statusSources")->text().contains(QStringLiteral("engines")), kTimeoutMs);
+    auto* status = child<QLabel>(window_.get(), "statusSources");
+    QTRY_VERIFY_WITH_TIMEOUT(status->text().startsWith(QStringLiteral("4 sources · 4 engines · ")), kTimeoutMs);
   }
 
   void channelFilterNarrowsTheTable() {

@@ -85,7 +85,10 @@ class TestWorkbenchPanel : public QObject {
     QTest::mouseClick(child<QPushButton>(window_.get(), "wbSend"), Qt::LeftButton);
     auto* activity = child<QPlainTextEdit>(window_.get(), "wbActivity");
     QTRY_VERIFY_WITH_TIMEOUT(activity->toPlainText().contains(QStringLiteral("Response #4343")), 10000);
-    QVERIFY(activity->toPlainText().contains(QStringLiteral("12 body bytes")));
+    // The bytes themselves, NUL and 0xff included, went out in the Request and came back echoed.
+    using tofu::qt::Direction;
+    QCOMPARE(loggedBodies(Direction::sent, tofu::OpCode::Request, 4343), QByteArrayList{bytes});
+    QCOMPARE(loggedBodies(Direction::received, tofu::OpCode::Response, 4343), QByteArrayList{bytes});
   }
 
   void badHeaderLineIsRefused() {
@@ -99,6 +102,20 @@ class TestWorkbenchPanel : public QObject {
   }
 
  private:
+  // The bodies of the messages with this direction, op code and id in the Session's log.
+  QByteArrayList loggedBodies(tofu::qt::Direction direction, tofu::OpCode opCode, quint64 messageId) {
+    auto& traffic = session_->traffic();
+    traffic.flush();
+    QByteArrayList bodies;
+    for (int row = 0; row < traffic.rowCount(); ++row) {
+      const tofu::qt::TrafficRecord& record = traffic.recordAt(row);
+      if (record.direction == direction && record.header.proto.opCode == opCode &&
+          record.header.messageId == messageId)
+        bodies.append(record.body);
+    }
+    return bodies;
+  }
+
   QProcess echo_;
   QString address_;
   std::unique_ptr<Session> session_;

@@ -3,14 +3,10 @@
 #include <QSignalSpy>
 #include <QVariant>
 
-#include "tofu/address.h"
-#include "tofu/qt/engine.h"
-
 namespace tofu::qt::test {
 namespace {
 
 constexpr int kWaitMs = 5000;
-constexpr std::uint64_t kPollNs = 5'000'000;
 
 }  // namespace
 
@@ -35,6 +31,11 @@ Connection* takeNext(Server& server) {
     }
   }
   return server.nextPendingConnection();
+}
+
+Connection* connectPair(Server& server, Connection& client) {
+  const QString bound = listenOn(server, QStringLiteral("tcp|127.0.0.1|0"));
+  return !bound.isEmpty() && connectAndWait(client, bound) ? takeNext(server) : nullptr;
 }
 
 SignalLog::SignalLog(Connection& connection) {
@@ -66,9 +67,9 @@ qsizetype SignalLog::indexOf(const QString& prefix) const {
 }
 
 bool connectToSilentPeer(Connection& client, SilentPeer& peer) {
-  const QString address = peer.listen(QStringLiteral("tcp|127.0.0.1|0"));
   QSignalSpy connected(&client, &Connection::connected);
-  return !address.isEmpty() && client.connectTo(address) && peer.answerHello() && connected.wait(kWaitMs);
+  return !peer.address().isEmpty() && client.connectTo(peer.address()) && peer.accept(kWaitMs) &&
+         peer.answerHello(kWaitMs) && connected.wait(kWaitMs);
 }
 
 int fillSendQueue(Connection& client, const QByteArray& body) {
@@ -78,90 +79,6 @@ int fillSendQueue(Connection& client, const QByteArray& body) {
     ++sent;
   }
   return sent < kMostSends ? sent : -1;
-}
-
-SilentPeer::SilentPeer() {
-  Result<std::unique_ptr<Reactor>> created = Reactor::create();
-  if (created.ok()) {
-    reactor_ = std::move(created).value();
-    Result<tofu::ChannelGroup*> group = reactor_->ampe().create();
-    group_ = group.ok() ? group.value() : nullptr;
-  }
-}
-
-SilentPeer::~SilentPeer() { abort(); }
-
-QString SilentPeer::listen(const QString& address) {
-  const Result<Address> local = Address::parse(address.toStdString());
-  if (group_ == nullptr || !local.ok()) {
-    return {};
-  }
-  MessagePtr welcome = reactor_->ampe().get(AllocationStrategy::always).value();
-  if (prepareWelcomeRequest(*welcome, local.value()) != Status::success || !group_->enqueueToPeer(welcome).ok()) {
-    reactor_->ampe().put(welcome);
-    return {};
-  }
-  Result<MessagePtr> answer = group_->waitReceive(std::uint64_t{kWaitMs} * 1'000'000);
-  if (!answer.ok() || !answer.value() || answer.value()->opCode() != OpCode::WelcomeResponse ||
-      answer.value()->status() != Status::success) {
-    return {};
-  }
-  const std::optional<std::string_view> bound = answer.value()->headers().find(kListenOnHeader);
-  const QString boundAddress = bound ? QString::fromUtf8(bound->data(), static_cast<qsizetype>(bound->size())) : QString();
-  reactor_->ampe().put(answer.value());
-  return boundAddress;
-}
-
-bool SilentPeer::answerHello() {
-  for (int waited = 0; group_ != nullptr && waited < kWaitMs; waited += 5) {
-    Result<MessagePtr> received = group_->waitReceive(kPollNs);
-    if (!received.ok() || !received.value()) {
-      continue;
-    }
-    MessagePtr message = std::move(received).value();
-    if (message->opCode() != OpCode::HelloRequest) {
-      reactor_->ampe().put(message);
-      continue;
-    }
-    const std::uint16_t channel = message->channelNumber();
-    const std::uint64_t id = message->messageId();
-    message->reset();
-    message->header() = BinaryHeader::forOpCode(OpCode::HelloResponse);
-    message->setChannelNumber(channel);
-    message->setMessageId(id);
-    if (!group_->enqueueToPeer(message).ok()) {
-      reactor_->ampe().put(message);
-      return false;
-    }
-    return true;
-  }
-  return false;
-}
-
-void SilentPeer::startReading() {
-  if (group_ == nullptr || reader_.joinable()) {
-    return;
-  }
-  reader_ = std::thread([this] {
-    while (!stopReading_.load()) {
-      Result<MessagePtr> received = group_->waitReceive(kPollNs);
-      if (received.ok() && received.value()) {
-        MessagePtr message = std::move(received).value();
-        reactor_->ampe().put(message);
-      }
-    }
-  });
-}
-
-void SilentPeer::abort() {
-  if (reader_.joinable()) {
-    stopReading_ = true;
-    reader_.join();
-  }
-  if (group_ != nullptr) {
-    (void)reactor_->ampe().destroy(group_);
-    group_ = nullptr;
-  }
 }
 
 }  // namespace tofu::qt::test

@@ -1,15 +1,21 @@
 #include "qt_test_support.h"
 
+#include <QElapsedTimer>
 #include <QEventLoop>
+#include <QSignalSpy>
 #include <QTcpServer>
+#include <QThread>
 #include <QTimer>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <vector>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -19,8 +25,30 @@
 #include <unistd.h>
 
 #include "tofu/address.h"
+#include "tofu/wire_format.h"
 
 namespace tofu::qt::test {
+
+QString listenOn(ChannelGroup& group, const QString& address) {
+  QSignalSpy listening(&group, &ChannelGroup::listening);
+  if (group.listenOn(address) == 0 || !listening.wait(5000)) {
+    return {};
+  }
+  return listening.at(0).at(1).toString();
+}
+
+void makeEcho(ChannelGroup& server) {
+  QObject::connect(&server, &ChannelGroup::messageReceived, &server, [&server](const MessageEnvelope& m) {
+    if (m.opCode() == OpCode::HelloRequest) {
+      server.send(m.channelNumber(), OpCode::HelloResponse, {}, {}, false, m.messageId());
+    } else if (m.opCode() == OpCode::ByeRequest) {
+      server.send(m.channelNumber(), OpCode::ByeResponse, {}, {}, false, m.messageId());
+    } else if (m.opCode() == OpCode::Request) {
+      const QByteArray seq = m.headerValue(u"seq").toUtf8();
+      server.reply(m, m.body, seq.isEmpty() ? HeaderList{} : HeaderList{{"seq", seq}});
+    }
+  });
+}
 
 FloodSender::FloodSender(const QString& address, std::uint64_t count) {
   Result<std::unique_ptr<Reactor>> created = Reactor::create();
@@ -41,7 +69,7 @@ FloodSender::~FloodSender() {
 
 void FloodSender::run(const QString& address, std::uint64_t count) {
   Ampe& ampe = reactor_->ampe();
-  Result<ChannelGroup*> group = ampe.create();
+  Result<tofu::ChannelGroup*> group = ampe.create();
   const Result<Address> peer = Address::parse(address.toStdString());
   MessagePtr message = ampe.get(AllocationStrategy::always).value();
   if (!group.ok() || !peer.ok() || prepareHelloRequest(*message, peer.value()) != Status::success) {
@@ -101,7 +129,7 @@ quint16 portOf(int fd, bool peer) {
 
 }  // namespace
 
-NonReadingSocketPeer::NonReadingSocketPeer(const QString& udsPath) {
+SilentPeer::SilentPeer(const QString& udsPath) {
   const bool uds = !udsPath.isEmpty();
   listenFd_ = ::socket(uds ? AF_UNIX : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listenFd_ < 0) {
@@ -131,7 +159,7 @@ NonReadingSocketPeer::NonReadingSocketPeer(const QString& udsPath) {
                  : QStringLiteral("tcp|127.0.0.1|%1").arg(portOf(listenFd_, false));
 }
 
-NonReadingSocketPeer::~NonReadingSocketPeer() {
+SilentPeer::~SilentPeer() {
   for (const int fd : {fd_, listenFd_}) {
     if (fd >= 0) {
       ::close(fd);
@@ -142,7 +170,7 @@ NonReadingSocketPeer::~NonReadingSocketPeer() {
   }
 }
 
-bool NonReadingSocketPeer::accept(int timeoutMs) {
+bool SilentPeer::accept(int timeoutMs) {
   pollfd ready{listenFd_, POLLIN, 0};
   if (address_.isEmpty() || ::poll(&ready, 1, timeoutMs) != 1) {
     return false;
@@ -154,7 +182,7 @@ bool NonReadingSocketPeer::accept(int timeoutMs) {
   return fd_ >= 0;
 }
 
-void NonReadingSocketPeer::pinEngineSendBuffer() const {
+void SilentPeer::pinEngineSendBuffer() const {
   // The engine's end: bound to the port our end sees as remote, connected to our port.
   const quint16 enginePort = portOf(fd_, true);
   const quint16 ourPort = portOf(fd_, false);
@@ -168,7 +196,57 @@ void NonReadingSocketPeer::pinEngineSendBuffer() const {
   }
 }
 
-bool NonReadingSocketPeer::readAvailable() {
+bool SilentPeer::readExactly(std::uint8_t* out, std::size_t size, int timeoutMs) {
+  QElapsedTimer timer;
+  timer.start();
+  std::size_t got = 0;
+  while (got < size) {
+    const ssize_t read = ::recv(fd_, out + got, size - got, MSG_DONTWAIT);
+    if (read > 0) {
+      got += static_cast<std::size_t>(read);
+      continue;
+    }
+    if (read == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      return false;
+    }
+    pollfd readable{fd_, POLLIN, 0};
+    const qint64 left = timeoutMs - timer.elapsed();
+    if (left <= 0 || ::poll(&readable, 1, static_cast<int>(left)) < 0) {
+      return false;
+    }
+  }
+  bytesRead_ += static_cast<qint64>(size);
+  return true;
+}
+
+bool SilentPeer::answerHello(int timeoutMs) {
+  std::array<std::uint8_t, kBinaryHeaderSize> bytes{};
+  if (fd_ < 0 || !readExactly(bytes.data(), bytes.size(), timeoutMs)) {
+    return false;
+  }
+  const BinaryHeader hello = decodeBinaryHeader(bytes);
+  std::vector<std::uint8_t> sections(std::size_t{hello.textHeadersLen} + hello.bodyLen);
+  if (hello.proto.opCode != OpCode::HelloRequest || !readExactly(sections.data(), sections.size(), timeoutMs)) {
+    return false;
+  }
+  BinaryHeader answer = BinaryHeader::forOpCode(OpCode::HelloResponse);
+  answer.channelNumber = 1;  // the sender's own number, which the receiver replaces (PROTOCOL.md 4.3)
+  answer.messageId = hello.messageId;
+  encodeBinaryHeader(answer, bytes);
+  return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+}
+
+void SilentPeer::abort() {
+  if (fd_ < 0) {
+    return;
+  }
+  const linger reset{1, 0};
+  (void)::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+  ::close(fd_);
+  fd_ = -1;
+}
+
+bool SilentPeer::readAvailable() {
   char buffer[64 * 1024];
   for (;;) {
     const ssize_t got = ::recv(fd_, buffer, sizeof(buffer), MSG_DONTWAIT);
@@ -194,6 +272,44 @@ bool runUntil(const std::function<bool()>& done, int timeoutMs) {
     loop.exec();
   }
   return done();
+}
+
+int scaledMs(int ms) {
+  const double scale = qEnvironmentVariable("TOFU_STRESS_SCALE").toDouble();
+  return scale > 0 && scale <= 1 ? static_cast<int>(ms / scale) : ms;
+}
+
+namespace {
+
+// The state letter ("R", "S", "D"...) of the thread of this process named `name`; ' ' when no
+// such thread runs. The kernel keeps 15 bytes of a thread's name.
+char threadState(const std::string& name) {
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::string comm;
+    std::getline(std::ifstream(task.path() / "comm"), comm);
+    if (comm != name.substr(0, 15)) {
+      continue;
+    }
+    std::string stat;
+    std::getline(std::ifstream(task.path() / "stat"), stat);
+    const std::size_t close = stat.rfind(')');
+    return close != std::string::npos && close + 2 < stat.size() ? stat[close + 2] : '?';
+  }
+  return ' ';
+}
+
+}  // namespace
+
+bool waitUntilThreadSleeps(const QString& name, int timeoutMs) {
+  const std::string wanted = name.toStdString();
+  QElapsedTimer timer;
+  timer.start();
+  int asleep = 0;
+  while (asleep < 3 && timer.elapsed() < timeoutMs) {
+    asleep = threadState(wanted) == 'S' ? asleep + 1 : 0;
+    QThread::msleep(1);
+  }
+  return asleep == 3;
 }
 
 quint16 unusedTcpPort() {

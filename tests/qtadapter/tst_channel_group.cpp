@@ -18,32 +18,9 @@ using tofu::Status;
 using tofu::qt::ChannelGroup;
 using tofu::qt::Engine;
 using tofu::qt::MessageEnvelope;
-
-namespace {
-
-// Listens on `address`; returns the bound address, or "" when listening() did not come.
-QString startListening(ChannelGroup& group, const QString& address) {
-  QSignalSpy listening(&group, &ChannelGroup::listening);
-  if (group.listenOn(address) == 0 || !listening.wait(5000)) {
-    return {};
-  }
-  return listening.at(0).at(1).toString();
-}
-
-// Makes `server` answer HelloRequests and ByeRequests, and echo Requests (body, `seq` header).
-void makeEcho(ChannelGroup& server) {
-  QObject::connect(&server, &ChannelGroup::messageReceived, &server, [&server](const MessageEnvelope& m) {
-    if (m.opCode() == OpCode::HelloRequest) {
-      server.send(m.channelNumber(), OpCode::HelloResponse, {}, {}, false, m.messageId());
-    } else if (m.opCode() == OpCode::ByeRequest) {
-      server.send(m.channelNumber(), OpCode::ByeResponse, {}, {}, false, m.messageId());
-    } else if (m.opCode() == OpCode::Request) {
-      server.reply(m, m.body, {{"seq", m.headerValue(u"seq").toUtf8()}});
-    }
-  });
-}
-
-}  // namespace
+using tofu::qt::test::listenOn;
+using tofu::qt::test::makeEcho;
+using tofu::qt::test::scaledMs;
 
 class TestChannelGroup : public QObject {
   Q_OBJECT
@@ -84,7 +61,7 @@ void TestChannelGroup::deliversOnOwnThreadInOrder() {
   QSignalSpy connected(&client, &ChannelGroup::connected);
   QSignalSpy ready(&client, &ChannelGroup::channelReady);
 
-  const QString bound = startListening(server, address);
+  const QString bound = listenOn(server, address);
   QVERIFY(!bound.isEmpty());
   if (address.startsWith(u"tcp")) {
     QVERIFY(bound != address);  // port 0 became the real port
@@ -185,7 +162,7 @@ void TestChannelGroup::listenFailure() {
   ChannelGroup first(engine);
   ChannelGroup group(engine);
   if (busyPort) {
-    address = startListening(first, QStringLiteral("tcp|127.0.0.1|0"));
+    address = listenOn(first);
     QVERIFY(!address.isEmpty());
   }
   QSignalSpy failed(&group, &ChannelGroup::listenFailed);
@@ -275,11 +252,12 @@ void TestChannelGroup::invalidEngine() {
 void TestChannelGroup::shutdownWhileBlocked() {
   Engine engine;
   auto group = std::make_unique<ChannelGroup>(engine);
-  QTest::qWait(100);  // the worker is now blocked in waitReceive()
+  // Nothing to receive: once its thread sleeps, the worker is blocked in waitReceive().
+  QVERIFY(tofu::qt::test::waitUntilThreadSleeps(QStringLiteral("tofu receive"), 5000));
   QElapsedTimer timer;
   timer.start();
   group.reset();
-  QVERIFY2(timer.elapsed() < 2000, qPrintable(QString::number(timer.elapsed())));
+  QVERIFY2(timer.elapsed() < scaledMs(2000), qPrintable(QString::number(timer.elapsed())));
   QCOMPARE(tofu::qt::test::poolInUse(engine.ampe()), std::size_t{0});
 }
 
@@ -301,14 +279,14 @@ void TestChannelGroup::shutdownWhileFlooding() {
       group->send(m.channelNumber(), OpCode::HelloResponse, {}, {}, false, m.messageId());
     }
   });
-  const QString address = startListening(*group, QStringLiteral("tcp|127.0.0.1|0"));
+  const QString address = listenOn(*group);
   QVERIFY(!address.isEmpty());
   tofu::qt::test::FloodSender sender(address, 10'000'000);
   QTRY_VERIFY_WITH_TIMEOUT(group->stats().delivered > 20'000, 20000);
   QElapsedTimer timer;
   timer.start();
   group.reset();  // while the flood flows, with messages pending
-  QVERIFY2(timer.elapsed() < 2000, qPrintable(QString::number(timer.elapsed())));
+  QVERIFY2(timer.elapsed() < scaledMs(2000), qPrintable(QString::number(timer.elapsed())));
   QCOMPARE(tofu::qt::test::poolInUse(engine.ampe()), std::size_t{0});
 }
 

@@ -89,16 +89,11 @@ void TestConnection::connectTimesOut() {
 
 void TestConnection::closeFallsBackToAbort() {
   tofu::qt::test::SilentPeer peer;  // never answers the ByeRequest
-  const QString address = peer.listen(QStringLiteral("tcp|127.0.0.1|0"));
-  QVERIFY(!address.isEmpty());
   Engine engine;
   Connection client(engine);
   client.setCloseTimeout(300);
   SignalLog log(client);
-  QSignalSpy connected(&client, &Connection::connected);
-  QVERIFY(client.connectTo(address));
-  QVERIFY(peer.answerHello());
-  QVERIFY(connected.wait(5000));
+  QVERIFY(tofu::qt::test::connectToSilentPeer(client, peer));
   QElapsedTimer elapsed;
   elapsed.start();
   client.close();
@@ -113,9 +108,7 @@ void TestConnection::abortIsImmediate() {
   Engine engine;
   Server server(engine);
   Connection client(engine);
-  const QString bound = tofu::qt::test::listenOn(server, QStringLiteral("tcp|127.0.0.1|0"));
-  QVERIFY(tofu::qt::test::connectAndWait(client, bound));
-  Connection* peer = tofu::qt::test::takeNext(server);
+  Connection* peer = tofu::qt::test::connectPair(server, client);
   QVERIFY(peer != nullptr);
   SignalLog clientLog(client);
   SignalLog peerLog(*peer);
@@ -201,7 +194,7 @@ void TestConnection::refusalsReportedOncePerEpisode() {
 }
 
 void TestConnection::returnedMessagesBeforeStateChange() {
-  tofu::qt::test::SilentPeer peer;  // stops reading once its receive budget is spent
+  tofu::qt::test::SilentPeer peer;
   Engine engine;
   Connection client(engine);
   SignalLog log(client);
@@ -228,7 +221,7 @@ void TestConnection::returnedMessagesBeforeStateChange() {
 // A full send queue: send() fails with notification_failed, errorOccurred comes once for the
 // episode, readyToSend() once the peer reads again, and then send() succeeds.
 void TestConnection::readyToSendAfterTheQueueDrains() {
-  tofu::qt::test::SilentPeer peer;  // stops reading once its receive budget is spent
+  tofu::qt::test::SilentPeer peer;
   Engine engine;
   Connection client(engine);
   SignalLog log(client);
@@ -240,8 +233,9 @@ void TestConnection::readyToSendAfterTheQueueDrains() {
     QVERIFY(!client.send(body));
   }
 
-  peer.startReading();
-  QTRY_COMPARE_WITH_TIMEOUT(log.count(QStringLiteral("ready")), 1, 10000);
+  QVERIFY(tofu::qt::test::runUntil([&] { return !peer.readAvailable() || log.count(QStringLiteral("ready")) == 1; },
+                                   10000));
+  QCOMPARE(log.count(QStringLiteral("ready")), 1);
   QCOMPARE(log.count(QStringLiteral("error:notification_failed")), 1);  // one episode, one report
   QVERIFY(client.send(body));
   QCOMPARE(client.state(), State::Connected);

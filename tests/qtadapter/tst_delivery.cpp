@@ -56,17 +56,12 @@ void observe(ChannelGroup& group, Observed& seen, int stallMs) {
     }
   };
   QObject::connect(&group, &ChannelGroup::messageReceived, &group, onMessage, Qt::DirectConnection);
-  const auto onDropped = [&seen](quint64 fresh, quint64 total) {
+  const auto onDropped = [&seen, &group](quint64 fresh, quint64 total) {
+    seen.onOwnThread = seen.onOwnThread && QThread::currentThread() == group.thread();
     seen.droppedReported += fresh;
     seen.lastDroppedTotal = total;
   };
   QObject::connect(&group, &ChannelGroup::messagesDropped, &group, onDropped, Qt::DirectConnection);
-}
-
-QString listen(ChannelGroup& group) {
-  QSignalSpy listening(&group, &ChannelGroup::listening);
-  group.listenOn(QStringLiteral("tcp|127.0.0.1|0"));
-  return listening.wait(5000) ? listening.at(0).at(1).toString() : QString();
 }
 
 }  // namespace
@@ -88,7 +83,7 @@ void TestDelivery::burstIsBatched() {
   ChannelGroup group(engine);
   Observed seen;
   observe(group, seen, 0);
-  const QString address = listen(group);
+  const QString address = tofu::qt::test::listenOn(group);
   QVERIFY(!address.isEmpty());
   tofu::qt::test::FloodSender sender(address, kCount);
   QVERIFY(tofu::qt::test::runUntil([&] { return seen.requests == kCount; }, 60000));
@@ -122,12 +117,13 @@ void TestDelivery::backpressureLosesNothing() {
   Observed seen;
   observe(group, seen, 300);
   QSignalSpy drops(&group, &ChannelGroup::messagesDropped);
-  const QString address = listen(group);
+  const QString address = tofu::qt::test::listenOn(group);
   QVERIFY(!address.isEmpty());
   tofu::qt::test::FloodSender sender(address, kCount);
   QVERIFY(tofu::qt::test::runUntil([&] { return seen.requests == kCount; }, 60000));
   QCOMPARE(sender.sent(), kCount);
   QVERIFY(seen.inOrder);
+  QVERIFY(seen.onOwnThread);
   QCOMPARE(seen.lastSeq, kCount);
   const DeliveryStats stats = group.stats();
   QCOMPARE(stats.dropped, quint64{0});
@@ -153,13 +149,14 @@ void TestDelivery::dropOldestCountsExactly() {
   ChannelGroup group(engine, options);
   Observed seen;
   observe(group, seen, 300);
-  const QString address = listen(group);
+  const QString address = tofu::qt::test::listenOn(group);
   QVERIFY(!address.isEmpty());
   tofu::qt::test::FloodSender sender(address, kCount);
   // The newest message is never the one dropped, so the last one always arrives.
   QVERIFY(tofu::qt::test::runUntil([&] { return seen.lastSeq == kCount; }, 60000));
   QTRY_COMPARE(group.stats().pending, qsizetype{0});
   QVERIFY(seen.inOrder);
+  QVERIFY(seen.onOwnThread);
   const DeliveryStats stats = group.stats();
   QVERIFY(stats.dropped > 0);
   QCOMPARE(stats.received, stats.delivered + stats.dropped);

@@ -20,31 +20,12 @@ using tofu::qt::ChannelGroup;
 using tofu::qt::Engine;
 using tofu::qt::EngineWatcher;
 using tofu::qt::MessageEnvelope;
+using tofu::qt::test::listenOn;
+using tofu::qt::test::makeEcho;
 
 namespace {
 
 constexpr auto kEngineGone = u"the engine was destroyed";
-
-QString startListening(ChannelGroup& group) {
-  QSignalSpy listening(&group, &ChannelGroup::listening);
-  if (group.listenOn(QStringLiteral("tcp|127.0.0.1|0")) == 0 || !listening.wait(5000)) {
-    return {};
-  }
-  return listening.at(0).at(1).toString();
-}
-
-// Answers HelloRequests and ByeRequests, echoes Requests.
-void makeEcho(ChannelGroup& server) {
-  QObject::connect(&server, &ChannelGroup::messageReceived, &server, [&server](const MessageEnvelope& m) {
-    if (m.opCode() == OpCode::HelloRequest) {
-      server.send(m.channelNumber(), OpCode::HelloResponse, {}, {}, false, m.messageId());
-    } else if (m.opCode() == OpCode::ByeRequest) {
-      server.send(m.channelNumber(), OpCode::ByeResponse, {}, {}, false, m.messageId());
-    } else if (m.opCode() == OpCode::Request) {
-      server.reply(m, m.body);
-    }
-  });
-}
 
 // `group` still delivers: an updateReceiver() item comes back as receiverUpdated.
 bool stillDelivers(Engine& engine, ChannelGroup& group) {
@@ -71,7 +52,7 @@ struct FloodedGroup {
                          onRequest();
                        }
                      });
-    address = startListening(group);
+    address = listenOn(group);
     if (address.isEmpty()) {
       return false;
     }
@@ -172,7 +153,7 @@ void TestLifetime::deleteGroupBetweenDerivedSignals() {
   ChannelGroup server(engine);
   makeEcho(server);
   QSignalSpy serverClosed(&server, &ChannelGroup::channelClosed);
-  const QString address = startListening(server);
+  const QString address = listenOn(server);
   QVERIFY(!address.isEmpty());
 
   QObject other;
@@ -252,7 +233,7 @@ void TestLifetime::groupUsedAfterEngineDestroyed() {
   Engine otherEngine;
   auto engine = std::make_unique<Engine>();
   auto group = std::make_unique<ChannelGroup>(*engine);
-  QVERIFY(!startListening(*group).isEmpty());
+  QVERIFY(!listenOn(*group).isEmpty());
   const tofu::qt::DeliveryStats before = group->stats();
   QCOMPARE(before.delivered, quint64{1});  // the WelcomeResponse
   engine.reset();

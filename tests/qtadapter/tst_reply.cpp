@@ -31,11 +31,7 @@ struct Pair {
   Connection* peer = nullptr;
 
   bool open() {
-    const QString bound = tofu::qt::test::listenOn(server, QStringLiteral("tcp|127.0.0.1|0"));
-    if (bound.isEmpty() || !tofu::qt::test::connectAndWait(client, bound)) {
-      return false;
-    }
-    peer = tofu::qt::test::takeNext(server);
+    peer = tofu::qt::test::connectPair(server, client);
     return peer != nullptr;
   }
   // The server answers each Request with its body reversed, in `parts` parts then the final one.
@@ -223,10 +219,8 @@ void TestReply::deleteReplyInItsOwnSlots() {
 void TestReply::deleteConnectionInReplySlot() {
   Engine engine;
   Server server(engine);
-  const QString bound = tofu::qt::test::listenOn(server, QStringLiteral("tcp|127.0.0.1|0"));
   QPointer<Connection> client = new Connection(engine);
-  QVERIFY(tofu::qt::test::connectAndWait(*client, bound));
-  Connection* peer = tofu::qt::test::takeNext(server);
+  Connection* peer = tofu::qt::test::connectPair(server, *client);
   QVERIFY(peer != nullptr);
   QPointer<Reply> first = client->request("one");
   QPointer<Reply> second = client->request("two");

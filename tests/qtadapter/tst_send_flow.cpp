@@ -17,8 +17,7 @@ using tofu::Status;
 using tofu::qt::ChannelGroup;
 using tofu::qt::Engine;
 using tofu::qt::MessageEnvelope;
-using tofu::qt::test::NonReadingSocketPeer;
-
+using tofu::qt::test::SilentPeer;
 
 namespace {
 
@@ -30,6 +29,22 @@ tofu::Options smallSendQueue() {
   options.sendQueueLimitBytes = 64 * 1024;
   return options;
 }
+
+// A group on an engine with a small send queue, connected to a SilentPeer.
+struct StuckScene {
+  explicit StuckScene(const QString& udsPath = {}) : engine(smallSendQueue()), group(engine), peer(udsPath) {}
+
+  // Connects the group to the peer, which accepts; false on failure.
+  bool connect() {
+    channel = peer.address().isEmpty() ? quint16{0} : group.connectTo(peer.address());
+    return channel != 0 && peer.accept(kTimeoutMs);
+  }
+
+  Engine engine;
+  ChannelGroup group;
+  SilentPeer peer;
+  quint16 channel = 0;
+};
 
 // What one flood loop saw: sends until `kRefusals` were refused, each checked to say why.
 struct Flood {
@@ -93,13 +108,11 @@ void TestSendFlow::floodReportsOnceThenReadyToSend_data() {
 
 void TestSendFlow::floodReportsOnceThenReadyToSend() {
   QFETCH(QString, udsPath);
-  Engine engine(smallSendQueue());
-  ChannelGroup group(engine);
-  NonReadingSocketPeer peer(udsPath);
-  QVERIFY(!peer.address().isEmpty());
-  const quint16 channel = group.connectTo(peer.address());
-  QVERIFY(channel != 0);
-  QVERIFY(peer.accept(kTimeoutMs));
+  StuckScene scene(udsPath);
+  QVERIFY(scene.connect());
+  ChannelGroup& group = scene.group;
+  SilentPeer& peer = scene.peer;
+  const quint16 channel = scene.channel;
 
   QSignalSpy errors(&group, &ChannelGroup::errorOccurred);
   QSignalSpy ready(&group, &ChannelGroup::readyToSend);
@@ -133,13 +146,11 @@ void TestSendFlow::floodReportsOnceThenReadyToSend() {
 }
 
 void TestSendFlow::noReadyToSendAfterAbort() {
-  Engine engine(smallSendQueue());
-  ChannelGroup group(engine);
-  NonReadingSocketPeer peer;
-  QVERIFY(!peer.address().isEmpty());
-  const quint16 channel = group.connectTo(peer.address());
-  QVERIFY(channel != 0);
-  QVERIFY(peer.accept(kTimeoutMs));
+  StuckScene scene;
+  QVERIFY(scene.connect());
+  ChannelGroup& group = scene.group;
+  SilentPeer& peer = scene.peer;
+  const quint16 channel = scene.channel;
   QSignalSpy errors(&group, &ChannelGroup::errorOccurred);
   QSignalSpy ready(&group, &ChannelGroup::readyToSend);
   QSignalSpy closed(&group, &ChannelGroup::channelClosed);

@@ -98,9 +98,7 @@ void TestServer::serverSideCloseIsAnsweredByTheClient() {
   Server server(engine);
   Connection client(engine);
   SignalLog clientLog(client);
-  const QString bound = tofu::qt::test::listenOn(server, QStringLiteral("tcp|127.0.0.1|0"));
-  QVERIFY(tofu::qt::test::connectAndWait(client, bound));
-  Connection* peer = tofu::qt::test::takeNext(server);
+  Connection* peer = tofu::qt::test::connectPair(server, client);
   QVERIFY(peer != nullptr);
   QSignalSpy peerDisconnected(peer, &Connection::disconnected);
   peer->setCloseTimeout(20000);  // so that only the answers can end the close in time
@@ -215,10 +213,9 @@ void TestServer::closeStopsListeningOnly() {
   Engine engine;
   Server server(engine);
   Connection client(engine);
-  const QString bound = tofu::qt::test::listenOn(server, QStringLiteral("tcp|127.0.0.1|0"));
-  QVERIFY(tofu::qt::test::connectAndWait(client, bound));
-  Connection* peer = tofu::qt::test::takeNext(server);
+  Connection* peer = tofu::qt::test::connectPair(server, client);
   QVERIFY(peer != nullptr);
+  const QString bound = server.serverAddress();
   server.close();
   QVERIFY(!server.isListening());
   Connection late(engine);
@@ -258,9 +255,7 @@ void TestServer::deletedServerEndsReparentedConnections() {
   Engine engine;
   auto server = std::make_unique<Server>(engine);
   Connection client(engine);
-  const QString bound = tofu::qt::test::listenOn(*server, QStringLiteral("tcp|127.0.0.1|0"));
-  QVERIFY(tofu::qt::test::connectAndWait(client, bound));
-  std::unique_ptr<Connection> peer(tofu::qt::test::takeNext(*server));
+  std::unique_ptr<Connection> peer(tofu::qt::test::connectPair(*server, client));
   QVERIFY(peer != nullptr);
   peer->setParent(nullptr);
   SignalLog peerLog(*peer);
@@ -291,9 +286,7 @@ void TestServer::usedAfterEngineDeleted() {
   Connection client(clientEngine);
   auto engine = std::make_unique<Engine>();
   Server server(*engine);  // not parented to the engine
-  const QString bound = tofu::qt::test::listenOn(server, QStringLiteral("tcp|127.0.0.1|0"));
-  QVERIFY(tofu::qt::test::connectAndWait(client, bound));
-  Connection* peer = tofu::qt::test::takeNext(server);
+  Connection* peer = tofu::qt::test::connectPair(server, client);
   QVERIFY(peer != nullptr);
   SignalLog peerLog(*peer);
   QSignalSpy errors(&server, &Server::errorOccurred);

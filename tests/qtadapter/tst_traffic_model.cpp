@@ -54,9 +54,9 @@ void TestTrafficModel::followsLiveTraffic() {
 
   QVERIFY(scene.open());
   scene.sendRequests(100);
-  // Per Request: sent by the client, received by the server, its Response sent and received.
-  QTRY_VERIFY(rowsWith(model, Direction::received) >= 100 + 2);
-  QTRY_VERIFY(rowsWith(model, Direction::sent) >= 100 * 2 + 2);
+  // The Hello and each Request with its Response: sent by one side, received by the other.
+  QTRY_COMPARE(rowsWith(model, Direction::sent), 2 + 100 * 2);
+  QTRY_COMPARE(rowsWith(model, Direction::received), 2 + 100 * 2);
   QVERIFY(inserted.count() < model.rowCount() / 4);  // batches, not one insert per row
   bool sawBody = false;
   for (int row = 0; row < model.rowCount(); ++row) {
@@ -65,7 +65,12 @@ void TestTrafficModel::followsLiveTraffic() {
   }
   QVERIFY(sawBody);
   QVERIFY(scene.closeClient());
-  QTRY_VERIFY(model.rowCount() > 0 && model.recordAt(model.rowCount() - 1).header.proto.opCode == tofu::OpCode::ByeResponse);
+  // The ByeRequest and its ByeResponse, sent and received, and nothing else.
+  QTRY_COMPARE(rowsWith(model, Direction::received), 2 + 100 * 2 + 2);
+  QTRY_COMPARE(rowsWith(model, Direction::sent), 2 + 100 * 2 + 2);
+  QCOMPARE(model.rowCount(), 2 * (2 + 100 * 2 + 2));
+  QCOMPARE(model.recordAt(model.rowCount() - 1).header.proto.opCode, tofu::OpCode::ByeResponse);
+  QCOMPARE(model.recordAt(model.rowCount() - 1).direction, Direction::received);
   QCOMPARE(model.evictedRows(), quint64{0});
   QCOMPARE(model.index(0, static_cast<int>(TrafficColumn::engine)).data(tofu::qt::EngineIdRole).toULongLong(),
            scene.engine().engineId());
