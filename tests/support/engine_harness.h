@@ -42,6 +42,14 @@ std::chrono::milliseconds defaultTimeout();
 // 100 ms, scaled.
 std::chrono::milliseconds quietPeriod();
 
+// CPU time used by this process so far (every thread), in seconds.
+double processCpuSeconds();
+
+// The most CPU time, as a share of the wall time, that an engine with nothing to do may use
+// (the "no busy loop" checks): `base` scaled by timeoutScale(), since sanitizers slow each
+// wake-up too, but at most half a core, which a busy-looping thread (a whole core) exceeds.
+double idleCpuShare(double base);
+
 // ---------------------------------------------------------------------------------------------
 // Transports
 
