@@ -238,10 +238,11 @@ TEST_P(Teardown, B7_GroupDestroyClosesItsChannelsAndGivesMessagesBack) {
   EXPECT_EQ(expectNothing(survivor), nullptr);
 }
 
-// A group destroyed while its channel has frames waiting to be written: they are dropped
-// with the group (no notifications; LeakSanitizer checks they are freed), the peer sees the
-// connection end, and the group's listener is gone.
-TEST_P(Teardown, B7_GroupDestroyWithPendingSendsClosesThePeer) {
+// A group destroyed while its channel has frames waiting to be written: they are dropped with
+// the group, without notifications, and counted as returned (B1: written + returned == posted,
+// exactly); the pool gets each of them back (LeakSanitizer checks they are freed), the peer
+// sees the connection end, and the group's listener is gone.
+TEST_P(Teardown, B7_GroupDestroyWithPendingSendsDropsThemAccounted) {
   Engine engine(limitedOptions());
   ChannelGroup& group = engine.group();
   const Listening listening = listen(engine.ampe(), group, listenAddress(GetParam()));
@@ -255,11 +256,28 @@ TEST_P(Teardown, B7_GroupDestroyWithPendingSendsClosesThePeer) {
   engine.ampe().put(hello);
   auto arrived = receive(group);
   ASSERT_TRUE(arrived && arrived->opCode() == OpCode::HelloRequest) << describe(arrived);
-  pinEngineSendBuffer(*raw);
-  const FillResult fill = fillSendQueue(engine.ampe(), group, arrived->channelNumber(), kFillBodyBytes);
-  EXPECT_TRUE(fill.full);
+  const std::uint16_t channel = arrived->channelNumber();
   engine.ampe().put(arrived);
+  pinEngineSendBuffer(*raw);
+  const EngineCounters before = engine.ampe().counters();
+  ASSERT_EQ(before.messagesReturned, 0u);
+  const std::uint64_t writtenBefore = before.framesWritten;
+  const FillResult fill = fillSendQueue(engine.ampe(), group, channel, kFillBodyBytes);
+  ASSERT_TRUE(fill.full);
+  // Only the unsent frames may be left for the destroy to give back: no notice stays queued.
+  while (MessagePtr notice = tryReceive(group, quietPeriod())) {
+    EXPECT_TRUE(isSendReady(*notice)) << describe(notice);
+    engine.ampe().put(notice);
+  }
+  const std::size_t inUseBefore = poolInUse(engine.ampe());
   engine.destroy(group);
+  const std::uint64_t dropped = inUseBefore - poolInUse(engine.ampe());
+  const std::uint64_t written = engine.ampe().counters().framesWritten - writtenBefore;
+  const std::uint64_t returned = engine.ampe().counters().messagesReturned;
+  EXPECT_GT(dropped, 0u) << "frames were pending";
+  EXPECT_EQ(returned, dropped) << "each dropped message is counted as returned, nothing else";
+  EXPECT_EQ(written + returned, fill.ids.size())
+      << "written " << written << " + returned " << returned << " == posted (B1, B7)";
   const ReadEnd end = raw->readUntilClosed(nullptr);
   EXPECT_TRUE(end == ReadEnd::eof || end == ReadEnd::reset)
       << "the peer sees the channel close: " << toString(end);

@@ -420,6 +420,11 @@ BinaryHeader postHello(Ampe& ampe, ChannelGroup& client, const Address& peer) {
   return post(client, helloRequest(ampe, peer));
 }
 
+BinaryHeader postFence(Ampe& ampe, ChannelGroup& group) {
+  auto hello = rawAddressRequest(ampe, OpCode::HelloRequest, kConnectToHeader, "tcp|127.0.0.1|0");
+  return post(group, std::move(hello));
+}
+
 std::uint16_t connect(Ampe& ampe, ChannelGroup& client, const Address& peer) {
   return postHello(ampe, client, peer).channelNumber;
 }

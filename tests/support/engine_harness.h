@@ -250,6 +250,13 @@ std::vector<MessagePtr> receiveUntilClosed(ChannelGroup& group, std::uint16_t ch
                                            MessagePtr* signal = nullptr,
                                            std::chrono::milliseconds timeout = defaultTimeout());
 
+// Posts a HelloRequest that fails at once (TCP port 0: its HelloResponse comes back with
+// invalid_address, then its channel's final Signal). The engine handles a group's posts in
+// order, so once that Signal has arrived, every message posted on `group` before the fence
+// has come back too, even one posted to a channel after that channel's own final Signal.
+// Returns the fence's header snapshot (channelNumber 0 and a failure when refused).
+BinaryHeader postFence(Ampe& ampe, ChannelGroup& group);
+
 // Pool options as the reference scenarios state them ({initial, max}).
 Options poolOptions(std::uint16_t initial, std::uint16_t max);
 
