@@ -8,6 +8,8 @@
 # 45 minutes). Stages: dev asan tsan engine-only tidy fuzz. The tsan test preset leaves out the `monitor`
 # label: Qt Widgets is not built with ThreadSanitizer, so its reports there are about Qt; the
 # adapter's threads are covered by the `qt` label, which tsan runs.
+# After each test stage it prints how many tests ran and how many were skipped, and fails when
+# a skipped test is not listed in tests/allowed-skips.txt (scripts/check-skips.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +37,10 @@ for stage in $stages; do
     dev | engine-only) export TOFU_STRESS_SCALE=1.0 ;;
     *) export TOFU_STRESS_SCALE=0.25 ;;
   esac
-  ctest --preset "$stage"
+  log="build-logs/ctest-$stage.log"
+  mkdir -p build-logs
+  ctest --preset "$stage" | tee "$log"
+  scripts/check-skips.sh "$stage" "$log"
   if [ "$stage" = dev ]; then
     echo "=== stage dev: benchmark smoke runs (check that every scenario runs, not its speed)"
     build/bin/tofu-bench --quick >/dev/null

@@ -461,15 +461,22 @@ TEST_P(SlowObserver, DropsAndCountsEventsWithoutSlowingTheTrafficItObserves) {
     return took;
   };
 
-  std::shared_ptr<EventStream> none;
-  const Clock::duration unobserved = run(false, none);
+  // The fastest of three runs each, interleaved: load elsewhere (ctest -j2, other processes)
+  // that slows one run does not decide the comparison.
+  Clock::duration unobserved = Clock::duration::max();
+  Clock::duration observed = Clock::duration::max();
   std::shared_ptr<EventStream> stream;
-  const Clock::duration observed = run(true, stream);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::shared_ptr<EventStream> none;
+    unobserved = std::min(unobserved, run(false, none));
+    stream.reset();
+    observed = std::min(observed, run(true, stream));
+  }
   ASSERT_TRUE(stream);
   const auto ms = [](Clock::duration d) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
   };
-  EXPECT_LT(observed, 5 * unobserved + scaled(std::chrono::milliseconds(1000)))
+  EXPECT_LT(observed, unobserved * 3 / 2 + scaled(std::chrono::milliseconds(100)))
       << "observed " << ms(observed) << " ms, unobserved " << ms(unobserved) << " ms";
 
   // Each round trip makes exactly four events: the Request written (client) and taken (server),

@@ -3,12 +3,12 @@
 // a spin that ignored timeouts, timers, arriving messages or a closing group would fail it.
 #include <chrono>
 #include <cstdint>
-#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "tofu/tofu.h"
 
+#include "blocked_call.h"
 #include "engine_harness.h"
 #include "raw_peer.h"
 
@@ -30,14 +30,9 @@ std::uint64_t nanoseconds(milliseconds duration) {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(duration).count());
 }
 
-// Starts a thread that waits on `group` without a timeout; `status` gets the first message's
-// status (invalid_message for an error or no message) and the message goes back to the pool.
-std::thread awaitFirstMessage(Engine& engine, ChannelGroup& group, Status& status) {
-  return std::thread([&engine, &group, &status] {
-    auto got = group.waitReceive(kWaitReceiveInfiniteTimeout);
-    status = got.ok() && got.value() ? got.value()->status() : Status::invalid_message;
-    if (got.ok() && got.value()) engine.ampe().put(got.value());
-  });
+// A thread waiting on `group` without a timeout.
+BlockedCall receiver(ChannelGroup& group) {
+  return BlockedCall([&group] { return group.waitReceive(kWaitReceiveInfiniteTimeout); });
 }
 
 TEST(Spin, ATimeoutShorterThanTheSpinIsKept) {
@@ -55,27 +50,25 @@ TEST(Spin, ATimeoutShorterThanTheSpinIsKept) {
 TEST(Spin, AMessageArrivingDuringTheSpinIsTakenAtOnce) {
   Engine engine(longSpin());
   ChannelGroup& group = engine.group();
-  Status status = Status::success;
-  std::thread consumer = awaitFirstMessage(engine, group, status);
-  std::this_thread::sleep_for(milliseconds(20));  // the consumer is spinning by now
+  BlockedCall consumer = receiver(group);
+  EXPECT_TRUE(consumer.waitUntilSpinning());  // not ASSERT: what follows ends the call
   const auto start = Clock::now();
   ASSERT_EQ(group.updateReceiver(), Status::success);
-  consumer.join();
-  EXPECT_LT(Clock::now() - start, scaled(milliseconds(2000)));
-  EXPECT_EQ(status, Status::receiver_update);
+  EXPECT_LT(consumer.returnedAt(scaled(milliseconds(5000))) - start, scaled(milliseconds(2000)));
+  EXPECT_EQ(consumer.status(), Status::success);
+  ASSERT_NE(consumer.message(), nullptr);
+  EXPECT_EQ(consumer.message()->status(), Status::receiver_update);
 }
 
 TEST(Spin, DestroyingTheGroupEndsTheSpinWithShutdownStarted) {
   Engine engine(longSpin());
   ChannelGroup& group = engine.group();
-  Status status = Status::success;
-  std::thread consumer([&] { status = group.waitReceive(kWaitReceiveInfiniteTimeout).status(); });
-  std::this_thread::sleep_for(milliseconds(20));
+  BlockedCall consumer = receiver(group);
+  EXPECT_TRUE(consumer.waitUntilSpinning());  // not ASSERT: what follows ends the call
   const auto start = Clock::now();
   engine.destroy(group);
-  consumer.join();
-  EXPECT_LT(Clock::now() - start, scaled(milliseconds(2000)));
-  EXPECT_EQ(status, Status::shutdown_started);
+  EXPECT_LT(consumer.returnedAt(scaled(milliseconds(5000))) - start, scaled(milliseconds(2000)));
+  EXPECT_EQ(consumer.status(), Status::shutdown_started);
 }
 
 TEST(Spin, TimersFireOnTimeWhileTheIoThreadSpins) {
@@ -101,12 +94,12 @@ TEST(Spin, ZeroSleepsAtOnceAndStillWakesOnAMessage) {
   options.spinMicros = 0;
   Engine engine(options);
   ChannelGroup& group = engine.group();
-  Status status = Status::success;
-  std::thread consumer = awaitFirstMessage(engine, group, status);
-  std::this_thread::sleep_for(milliseconds(20));
+  BlockedCall consumer = receiver(group);
+  EXPECT_TRUE(consumer.waitUntilBlocked()) << "asleep, not spinning";  // what follows ends the call
   ASSERT_EQ(group.updateReceiver(), Status::success);
-  consumer.join();
-  EXPECT_EQ(status, Status::receiver_update);
+  consumer.returnedAt(scaled(milliseconds(5000)));
+  ASSERT_NE(consumer.message(), nullptr);
+  EXPECT_EQ(consumer.message()->status(), Status::receiver_update);
 }
 
 }  // namespace

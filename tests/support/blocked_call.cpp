@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -12,6 +13,11 @@
 #include "engine_harness.h"
 
 namespace tofu::test {
+namespace {
+
+constexpr std::uint64_t kSpinEvidenceNs = 20'000'000;  // 20 ms runnable
+
+}  // namespace
 
 BlockedCall::BlockedCall(std::function<Result<MessagePtr>()> call)
     : returnedAt_(returned_.get_future()), thread_([this, call = std::move(call)] {
@@ -40,6 +46,24 @@ bool BlockedCall::waitUntilBlocked() {
     std::this_thread::yield();
   }
   ADD_FAILURE() << "the calling thread never blocked";
+  return false;
+}
+
+bool BlockedCall::waitUntilSpinning() {
+  // A spinning thread is always runnable: on a CPU or waiting in the run queue for one (it
+  // yields), and /proc's schedstat counts both ("cpu_ns wait_ns slices"). Before the call the
+  // thread runs for microseconds, and a thread asleep in the call adds nothing.
+  const auto deadline = Clock::now() + defaultTimeout();
+  while (Clock::now() < deadline) {
+    if (const int tid = tid_.load(); tid != 0) {
+      std::ifstream schedstat("/proc/self/task/" + std::to_string(tid) + "/schedstat");
+      std::uint64_t onCpuNs = 0;
+      std::uint64_t waitingNs = 0;
+      if (schedstat >> onCpuNs >> waitingNs && onCpuNs + waitingNs >= kSpinEvidenceNs) return true;
+    }
+    std::this_thread::yield();
+  }
+  ADD_FAILURE() << "the calling thread never spun";
   return false;
 }
 

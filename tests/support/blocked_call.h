@@ -1,6 +1,6 @@
 // BlockedCall: runs one blocking engine call (waitReceive, waitGet) on its own thread, so a
-// test can wait until that thread sleeps inside the call and then check what wakes it. Owns the
-// thread; the test thread uses it.
+// test can wait until that thread sleeps (or spins) inside the call and then check what wakes
+// it. Owns the thread; the test thread uses it.
 #pragma once
 
 #include <atomic>
@@ -26,6 +26,11 @@ class BlockedCall {
   // Waits (up to defaultTimeout()) until the thread sleeps (state S in /proc), which it only
   // does inside the call: only then is it truly blocked. False, with a test failure, if never.
   bool waitUntilBlocked();
+
+  // Waits (up to defaultTimeout()) until the thread has been runnable for 20 ms, which it only
+  // is spinning inside the call (Options::spinMicros): only then is it truly spinning.
+  // False, with a test failure, if never.
+  bool waitUntilSpinning();
 
   // When the call returned. A thread that never returns cannot be joined, so the test process
   // is ended with a message instead of hanging past `bound`.

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -64,6 +65,14 @@ std::chrono::milliseconds scaled(std::chrono::milliseconds base) { return base *
 std::chrono::milliseconds defaultTimeout() { return scaled(std::chrono::milliseconds(5000)); }
 
 std::chrono::milliseconds quietPeriod() { return scaled(std::chrono::milliseconds(100)); }
+
+double processCpuSeconds() {
+  timespec now{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+}
+
+double idleCpuShare(double base) { return std::min(base * timeoutScale(), 0.5); }
 
 // ---------------------------------------------------------------------------------------------
 // Transports
@@ -409,6 +418,11 @@ Listening listen(Ampe& ampe, ChannelGroup& group, const Address& local) {
 
 BinaryHeader postHello(Ampe& ampe, ChannelGroup& client, const Address& peer) {
   return post(client, helloRequest(ampe, peer));
+}
+
+BinaryHeader postFence(Ampe& ampe, ChannelGroup& group) {
+  auto hello = rawAddressRequest(ampe, OpCode::HelloRequest, kConnectToHeader, "tcp|127.0.0.1|0");
+  return post(group, std::move(hello));
 }
 
 std::uint16_t connect(Ampe& ampe, ChannelGroup& client, const Address& peer) {

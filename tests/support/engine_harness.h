@@ -42,6 +42,14 @@ std::chrono::milliseconds defaultTimeout();
 // 100 ms, scaled.
 std::chrono::milliseconds quietPeriod();
 
+// CPU time used by this process so far (every thread), in seconds.
+double processCpuSeconds();
+
+// The most CPU time, as a share of the wall time, that an engine with nothing to do may use
+// (the "no busy loop" checks): `base` scaled by timeoutScale(), since sanitizers slow each
+// wake-up too, but at most half a core, which a busy-looping thread (a whole core) exceeds.
+double idleCpuShare(double base);
+
 // ---------------------------------------------------------------------------------------------
 // Transports
 
@@ -241,6 +249,13 @@ void expectPeerMessage(const MessagePtr& message, OpCode op, std::uint16_t chann
 std::vector<MessagePtr> receiveUntilClosed(ChannelGroup& group, std::uint16_t channel,
                                            MessagePtr* signal = nullptr,
                                            std::chrono::milliseconds timeout = defaultTimeout());
+
+// Posts a HelloRequest that fails at once (TCP port 0: its HelloResponse comes back with
+// invalid_address, then its channel's final Signal). The engine handles a group's posts in
+// order, so once that Signal has arrived, every message posted on `group` before the fence
+// has come back too, even one posted to a channel after that channel's own final Signal.
+// Returns the fence's header snapshot (channelNumber 0 and a failure when refused).
+BinaryHeader postFence(Ampe& ampe, ChannelGroup& group);
 
 // Pool options as the reference scenarios state them ({initial, max}).
 Options poolOptions(std::uint16_t initial, std::uint16_t max);

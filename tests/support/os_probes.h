@@ -1,9 +1,11 @@
 // Probes of the operating system for tests: a TCP port held without listening, this
-// process's resident size, and a umask for a scope. Any thread; each object has one owner.
+// process's resident size, a umask for a scope, and a network where nothing answers. Any
+// thread; each object has one owner.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 
 #include <sys/stat.h>
 
@@ -35,6 +37,14 @@ class ReservedTcpPort {
 // Resident set size of this process, in bytes. Reads /proc/self/statm without stdio, so that
 // sampling allocates nothing (under ASan freed blocks stay resident in its quarantine).
 std::size_t residentBytes();
+
+// Runs `body` on a new thread in a private network namespace whose loopback is up and where
+// 10.0.0.0/8 is routed into loopback, which answers nothing there: a connect to such an
+// address stays pending, like one to a non-routable address, without depending on the real
+// network. Threads that `body` starts live in that namespace too. Needs root (CAP_SYS_ADMIN);
+// returns false without running `body` when the namespace cannot be made. Blocks until `body`
+// returns; any thread.
+bool runWithSilentNetwork(const std::function<void()>& body);
 
 // Sets the process umask (process-wide: tests that use it start no listener in parallel).
 class UmaskScope {

@@ -131,7 +131,8 @@ class HangingTcpServer {
   HangingTcpServer(const HangingTcpServer&) = delete;
   HangingTcpServer& operator=(const HangingTcpServer&) = delete;
 
-  // False when this kernel answers such connects anyway (the caller should skip).
+  // False when a connect to the full accept queue was answered after all (Linux drops the
+  // SYN instead; the caller fails).
   bool hangs() const noexcept { return hangs_; }
   const Address& address() const noexcept { return address_; }
 

@@ -1,11 +1,17 @@
 #include "net/resolver.h"
 
+#include <atomic>
 #include <system_error>
 #include <thread>
 
 #include "util/mutex.h"
 
 namespace tofu::detail {
+namespace {
+
+std::atomic<Resolver::Lookup> lookupForTesting{nullptr};
+
+}  // namespace
 
 struct Resolver::State {
   Mutex mutex;
@@ -18,9 +24,11 @@ Resolver::~Resolver() { shutdown(); }
 
 Status Resolver::resolve(const Address& address, Done done) {
   try {
-    std::thread([state = state_, address, done = std::move(done)] {
+    const Lookup replaced = lookupForTesting.load(std::memory_order_acquire);
+    const Lookup lookup = replaced != nullptr ? replaced : &resolveTcp;
+    std::thread([state = state_, lookup, address, done = std::move(done)] {
       SocketAddress resolved;
-      const Status status = resolveTcp(address, resolved);
+      const Status status = lookup(address, resolved);
       // Holding the lock while calling `done` is what lets shutdown() promise silence.
       MutexLock lock(state->mutex);
       if (state->open) done(status, resolved);
@@ -29,6 +37,10 @@ Status Resolver::resolve(const Address& address, Done done) {
     return Status::allocation_failed;
   }
   return Status::success;
+}
+
+void Resolver::setLookupForTesting(Lookup lookup) noexcept {
+  lookupForTesting.store(lookup, std::memory_order_release);
 }
 
 void Resolver::shutdown() {

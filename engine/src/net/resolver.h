@@ -28,6 +28,12 @@ class Resolver {
   // After this returns, no `done` is running or will run.
   void shutdown();
 
+  // Test seam, not API: replaces the name lookup (resolveTcp) of every engine in the process,
+  // so a test can make a lookup as slow as it needs (B11) without a slow DNS server. Null
+  // restores resolveTcp. Thread-safe; a lookup already running keeps the function it started with.
+  using Lookup = Status (*)(const Address& address, SocketAddress& out);
+  static void setLookupForTesting(Lookup lookup) noexcept;
+
  private:
   struct State;
   std::shared_ptr<State> state_;

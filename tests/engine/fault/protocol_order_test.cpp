@@ -113,9 +113,41 @@ struct Server {
     return channel;
   }
 
+  // `peer` sends its HelloRequest and `count` Requests behind it; the application has the
+  // HelloRequest (unanswered) and the engine has read the Requests, which it holds (B15): the
+  // server's channel, else 0 (and a failure).
+  std::uint16_t openChannelHoldingRequests(RawPeer& peer, std::uint64_t count) {
+    if (!peer.sendBytes(helloFrame() + requests(count))) {
+      ADD_FAILURE() << "the peer could not send";
+      return 0;
+    }
+    const std::uint16_t channel = receiveHello();
+    if (channel == 0) return 0;
+    // Read frames are counted on the channel whether delivered or held.
+    const auto deadline = Clock::now() + defaultTimeout();
+    while (receivedOn(channel) < 1 + count) {
+      if (Clock::now() > deadline) {
+        ADD_FAILURE() << "the engine did not read the " << count << " Requests";
+        return 0;
+      }
+      std::this_thread::yield();
+    }
+    return channel;
+  }
+
   Engine engine;
   ChannelGroup* group = nullptr;
   Listening listening;
+
+ private:
+  std::uint64_t receivedOn(std::uint16_t channel) {
+    const Result<EngineSnapshot> snapshot = ampe().snapshot();
+    if (!snapshot.ok()) return 0;
+    for (const ChannelInfo& info : snapshot.value().channels) {
+      if (info.channelNumber == channel && info.state != ChannelState::closed) return info.messagesReceived;
+    }
+    return 0;
+  }
 };
 
 // The close reason of `channel` from snapshots (bounded wait); unknown_error when it stays open.
@@ -299,10 +331,8 @@ TEST_P(ProtocolOrder, AbortedHelloDropsHeldFrames) {
   Server server(GetParam());
   auto peer = server.connectPeer();
   ASSERT_NE(peer, nullptr);
-  ASSERT_TRUE(peer->sendBytes(helloFrame() + requests(5)));
-  const std::uint16_t channel = server.receiveHello();
+  const std::uint16_t channel = server.openChannelHoldingRequests(*peer, 5);
   ASSERT_NE(channel, 0u);
-  std::this_thread::sleep_for(quietPeriod());  // the Requests are read (and held)
   post(*server.group, byeSignal(server.ampe(), channel));
   const std::vector<MessagePtr> before = untilClosed(*server.group, channel);
   ASSERT_EQ(before.size(), 1u) << "only the ByeSignal back:\n" << describeAll(before);
@@ -315,10 +345,8 @@ TEST_P(ProtocolOrder, ByeResponseToTheHelloDropsHeldFrames) {
   Server server(GetParam());
   auto peer = server.connectPeer();
   ASSERT_NE(peer, nullptr);
-  ASSERT_TRUE(peer->sendBytes(helloFrame() + requests(5)));
-  const std::uint16_t channel = server.receiveHello();
+  const std::uint16_t channel = server.openChannelHoldingRequests(*peer, 5);
   ASSERT_NE(channel, 0u);
-  std::this_thread::sleep_for(quietPeriod());
   post(*server.group, request(server.ampe(), channel, {}, OpCode::ByeResponse, kHelloId));
   RawFrame answer;
   ASSERT_EQ(peer->readFrame(answer), ReadEnd::frame);

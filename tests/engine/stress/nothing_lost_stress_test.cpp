@@ -1,11 +1,16 @@
 // Stress, acceptance 4 / DECISIONS.md B1: nothing is lost, even while channels are closed
-// at random under load. Engine A (clients) posts Requests from 4 threads over 8 channels to
-// engine B (a sink that only counts and drains) while channels are aborted locally
-// (ByeSignal), closed gracefully (ByeRequest) and killed from the far side (the sink aborts
-// its end when asked). Every message A accepted is either written or handed back:
-//   A.framesWritten + A.messagesReturned == accepted posts (all of them: Hello, Request,
-//   ByeRequest, ByeSignal), exactly;
-// and B never receives more than A wrote, exactly as much when every close is graceful.
+// at random under load, over TCP and UDS. Engine A (clients) posts Requests from 4 threads
+// over 8 channels to engine B (a sink that only counts and drains) while channels are aborted
+// locally (ByeSignal), closed gracefully (ByeRequest) and killed from the far side (the sink
+// aborts its end when asked). Every message A accepted is either written or handed back, per
+// channel (so that two channels' errors cannot cancel out):
+//   frames written on the channel (A's own count, from a snapshot taken at its final Signal)
+//   + messages returned on it == posts accepted for it (Hello, Request, ByeRequest,
+//   ByeSignal), exactly;
+// each returned message carries its channel's close reason or channel_closed (a post that
+// reached the channel once it was closing), and peer_disconnected only on a channel the sink
+// was asked to kill. Engine-wide, B never receives more than A wrote, exactly as much when
+// every close is graceful.
 //
 // Size: kBaseRequests Requests in total, multiplied by the environment variable
 // TOFU_STRESS_SCALE (default 1.0; e.g. TOFU_STRESS_SCALE=0.1 for ASan/TSan runs).
@@ -15,6 +20,8 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -87,8 +94,8 @@ struct Mix {
 // HelloResponse and ByeRequest with ByeResponse; aborts its end of a channel on a "kill" Request. Stops on updateReceiver().
 class Sink {
  public:
-  Sink() : engine_(sinkOptions()), group_(engine_.group()) {
-    listening_ = listen(engine_.ampe(), group_, Address::tcp("127.0.0.1", 0));
+  explicit Sink(Transport transport) : engine_(sinkOptions()), group_(engine_.group()) {
+    listening_ = listen(engine_.ampe(), group_, listenAddress(transport));
     thread_ = std::thread([this] { run(); });
   }
   ~Sink() { stop(); }
@@ -183,6 +190,55 @@ struct WorkerTally {
   std::uint64_t refusals = 0;  // notification_failed (B6): the caller kept the message
 };
 
+// What happened to one channel of a worker (one incarnation of its number).
+struct ChannelTally {
+  std::uint16_t number = 0;
+  bool fence = false;                        // the fence: its HelloRequest fails at once (invalid_address)
+  bool killRequested = false;                // the sink was asked to abort its end
+  std::uint64_t accepted = 0;                // posts accepted for it, of any opcode
+  std::map<Status, std::uint64_t> returned;  // messages handed back, by status
+  std::optional<ChannelInfo> closed;         // A's snapshot of it once its final Signal came
+
+  std::uint64_t returnedTotal() const {
+    std::uint64_t total = 0;
+    for (const auto& [status, count] : returned) total += count;
+    return total;
+  }
+  std::string describe() const {
+    std::string text = "channel " + std::to_string(number) + (fence ? " (fence)" : "") +
+                       (killRequested ? " (killed)" : "") + ": accepted " + std::to_string(accepted) +
+                       ", written " + (closed ? std::to_string(closed->messagesSent) : "?") +
+                       ", close reason " + (closed ? toString(closed->closeReason) : "?") + ", returned";
+    for (const auto& [status, count] : returned)
+      text += std::string(" ") + toString(status) + "=" + std::to_string(count);
+    return text;
+  }
+};
+
+// B1 per channel: written + returned == accepted, and each return's reason as expected.
+void expectAccounted(const ChannelTally& channel) {
+  SCOPED_TRACE(channel.describe());
+  if (channel.fence) {
+    EXPECT_EQ(channel.accepted, 1u);
+    EXPECT_EQ(channel.returnedTotal(), 1u);
+    EXPECT_EQ(channel.returned.count(Status::invalid_address), 1u);
+    return;
+  }
+  ASSERT_TRUE(channel.closed.has_value()) << "no snapshot of the closed channel";
+  EXPECT_EQ(channel.closed->messagesSent + channel.returnedTotal(), channel.accepted)
+      << "written + returned == posted (B1), per channel";
+  const Status reason = channel.closed->closeReason;
+  if (channel.killRequested) {
+    EXPECT_TRUE(reason == Status::channel_closed || reason == Status::peer_disconnected) << toString(reason);
+  } else {
+    EXPECT_EQ(reason, Status::channel_closed);
+  }
+  for (const auto& [status, count] : channel.returned) {
+    EXPECT_TRUE(status == reason || status == Status::channel_closed)
+        << count << " returned with " << toString(status) << ", neither the close reason nor channel_closed";
+  }
+}
+
 // One worker: its own group on engine A and kChannelsPerThread channels to the sink.
 class Worker {
  public:
@@ -225,6 +281,7 @@ class Worker {
           << dumpOpenChannels(ampe_);
     }
     fence(deadline);
+    for (const ChannelTally& channel : channels_) expectAccounted(channel);
   }
 
   const WorkerTally& tally() const noexcept { return tally_; }
@@ -238,9 +295,11 @@ class Worker {
 
   bool tryPost(MessagePtr& message) {
     for (;;) {
+      const std::uint16_t channel = message->channelNumber();
       auto posted = group_.enqueueToPeer(message);
       if (posted.ok()) {
         ++tally_.accepted;
+        ++tallyOf(channel).accepted;
         return true;
       }
       if (posted.status() != Status::notification_failed) {
@@ -257,22 +316,39 @@ class Worker {
   }
 
   // A message posted to a channel that closed but whose number was not yet released comes back
-  // after that channel's final Signal. The engine handles posts in order, so once a fence posted
-  // now has come back, everything posted before it has too: a HelloRequest to port 0 fails at
-  // once (invalid_address) and is followed by its own final Signal.
+  // after that channel's final Signal; once the fence (postFence) is back, so is all of that.
   void fence(Clock::time_point deadline) {
-    auto hello = helloRequest(ampe_, Address::tcp("127.0.0.1", 1));
-    hello->headers().reset();
-    ASSERT_EQ(hello->headers().append(kConnectToHeader, "tcp|127.0.0.1|0"), HeaderCheck::ok);
-    auto posted = group_.enqueueToPeer(hello);
-    ASSERT_TRUE(posted.ok()) << toString(posted.status());
+    const BinaryHeader posted = postFence(ampe_, group_);
+    ASSERT_NE(posted.channelNumber, 0u);
     ++tally_.accepted;
-    fence_.number = posted.value().channelNumber;
+    fence_.number = posted.channelNumber;
     fence_.state = State::closing;
+    ChannelTally& record = track(posted.channelNumber);
+    record.fence = true;
+    record.accepted = 1;
     while (fence_.state != State::closed && Clock::now() < deadline) {
       drain(std::chrono::milliseconds(10));
     }
     EXPECT_EQ(fence_.state, State::closed) << "the fence never came back";
+  }
+
+  // A new record for a channel just opened with `number`.
+  ChannelTally& track(std::uint16_t number) {
+    latest_[number] = channels_.size();
+    ChannelTally& record = channels_.emplace_back();
+    record.number = number;
+    return record;
+  }
+
+  // The record of the latest channel with `number` (numbers are not reused before 1024
+  // releases, so a late return still finds its own channel).
+  ChannelTally& tallyOf(std::uint16_t number) {
+    const auto found = latest_.find(number);
+    if (found == latest_.end()) {
+      ADD_FAILURE() << "no channel " << number << " was opened";
+      return track(number);
+    }
+    return channels_[found->second];
   }
 
   void open(Slot& slot) {
@@ -282,6 +358,17 @@ class Worker {
     ++tally_.accepted;
     slot.number = posted.value().channelNumber;
     slot.state = State::open;
+    track(slot.number).accepted = 1;
+  }
+
+  // A's snapshot of `number` once it has closed (the newest closed channel with that number).
+  std::optional<ChannelInfo> closedInfo(std::uint16_t number) {
+    auto snapshot = ampe_.snapshot();
+    if (!snapshot.ok()) return std::nullopt;
+    for (const ChannelInfo& info : snapshot.value().channels) {
+      if (info.channelNumber == number && info.state == ChannelState::closed) return info;
+    }
+    return std::nullopt;
   }
 
   void postRequest(Slot& slot, std::string_view body) {
@@ -314,6 +401,7 @@ class Worker {
       postControl(slot, OpCode::ByeSignal);
     } else {
       // The sink aborts its end; our channel stays open until the reset arrives.
+      tallyOf(slot.number).killRequested = true;
       postRequest(slot, kKillBody);
     }
   }
@@ -331,6 +419,8 @@ class Worker {
       if (message->isFromEngine()) {
         if (message->opCode() == OpCode::Signal && message->status() == Status::channel_closed) {
           ++tally_.closes;
+          if (message->channelNumber() != fence_.number)
+            tallyOf(message->channelNumber()).closed = closedInfo(message->channelNumber());
           auto markClosed = [&](Slot& slot) {
             if (slot.number == message->channelNumber() && slot.state != State::closed) {
               slot.state = State::closed;
@@ -343,6 +433,7 @@ class Worker {
                    !isSendReady(*message)) {  // B16: a refused channel has room again
           EXPECT_TRUE(isFailure(message->status())) << describe(*message);
           ++tally_.returned;
+          ++tallyOf(message->channelNumber()).returned[message->status()];
         }
       }
       ampe_.put(message);
@@ -358,11 +449,14 @@ class Worker {
   std::array<Slot, kChannelsPerThread> slots_{};
   Slot fence_;
   WorkerTally tally_;
+  std::vector<ChannelTally> channels_;           // every channel this worker opened
+  std::map<std::uint16_t, std::size_t> latest_;  // channel number -> its newest record
 };
 
 // Runs the workers against a fresh sink; checks B1's accounting; returns A's and B's counters.
-void runAndAccount(const Mix& mix, std::uint64_t totalRequests, bool expectEveryFrameReceived) {
-  Sink sink;
+void runAndAccount(Transport transport, const Mix& mix, std::uint64_t totalRequests,
+                   bool expectEveryFrameReceived) {
+  Sink sink(transport);
   Engine clients(roomyOptions());
   std::vector<ChannelGroup*> groups;
   for (int i = 0; i < kThreads; ++i) {
@@ -421,16 +515,19 @@ void runAndAccount(const Mix& mix, std::uint64_t totalRequests, bool expectEvery
   }
 }
 
-TEST(NothingLostStress, B1_RandomClosesUnderLoadLoseNothing) {
-  runAndAccount(Mix{}, scaledRequests(kBaseRequests), false);
+class NothingLostStress : public ::testing::TestWithParam<Transport> {};
+INSTANTIATE_TEST_SUITE_P(Transports, NothingLostStress, kAllTransports, TransportName());
+
+TEST_P(NothingLostStress, B1_RandomClosesUnderLoadLoseNothing) {
+  runAndAccount(GetParam(), Mix{}, scaledRequests(kBaseRequests), false);
 }
 
-TEST(NothingLostStress, B1_GracefulClosesUnderLoadDeliverEverything) {
+TEST_P(NothingLostStress, B1_GracefulClosesUnderLoadDeliverEverything) {
   Mix graceful;
   graceful.abortLocally = false;
   graceful.killRemotely = false;
   graceful.postAfterBye = false;
-  runAndAccount(graceful, scaledRequests(kBaseRequests / 4), true);
+  runAndAccount(GetParam(), graceful, scaledRequests(kBaseRequests / 4), true);
 }
 
 }  // namespace
