@@ -339,7 +339,9 @@ TEST_P(FaultIdle, SilentPeerIsClosedWithPeerDisconnectedWhileActivePeerStays) {
 }
 
 TEST_P(FaultIdle, ClientSideChannelToSilentServerIsClosed) {
-  const milliseconds idle = scaled(milliseconds(1000));
+  // Long enough for fillSendQueue to finish on a loaded machine before the idle clock, which
+  // starts when the connection is up, closes the channel under it.
+  const milliseconds idle = scaled(milliseconds(3000));
   Options options = limitedOptions();
   options.idleTimeoutMs = static_cast<std::uint32_t>(idle.count());
   Engine engine(options);
