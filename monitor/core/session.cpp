@@ -85,6 +85,7 @@ std::uint64_t Session::sessionEngineId(Source* source, std::uint64_t engineId) {
 void Session::forgetEngines(Source* source) {
   for (const std::uint64_t id : engineIds_.value(source)) {
     channels_.removeEngine(id);
+    correlation_.forgetEngine(id, monotonicNowNs());
     engines_.removeEngine(source, id);
   }
   engineIds_.remove(source);

@@ -1,5 +1,6 @@
 // Session: sources feed every model; engines of different sources with the same id stay
-// apart; a source that reconnects replaces its old engines; removing a source drops its rows.
+// apart; a source that reconnects replaces its old engines; removing a source drops its rows
+// and ends its outstanding requests.
 #include <QtTest>
 
 #include "core_test_events.h"
@@ -76,6 +77,23 @@ class TstSession : public QObject {
     QCOMPARE(session.channels().rowCount(), 1);
     QCOMPARE(session.engines().rowCount(), 1);
     QCOMPARE(sourcesChanged.count(), 3);
+  }
+  // "1 outstanding requests" stayed after the source that sent the request was removed.
+  void removingASourceLeavesNothingOutstanding() {
+    Session session;
+    auto* a = new FakeSource(QStringLiteral("a"));
+    auto* b = new FakeSource(QStringLiteral("b"));
+    session.addSource(a);
+    session.addSource(b);
+    emit a->eventsReady({test::messageEvent(EventKind::messageSent, 1, 1, OpCode::Request, 5, 10)});
+    emit b->eventsReady({test::messageEvent(EventKind::messageSent, 1, 1, OpCode::Request, 6, 10)});
+    session.correlation().flush();
+    QCOMPARE(session.correlation().outstandingCount(), 2);
+    session.removeSource(a);
+    session.correlation().flush();
+    QCOMPARE(session.correlation().outstandingCount(), 1);
+    QCOMPARE(session.correlation().rowAt(0).state, CorrelationModel::State::unobserved);
+    QCOMPARE(session.correlation().rowAt(1).state, CorrelationModel::State::outstanding);
   }
 };
 
