@@ -2,7 +2,6 @@
 
 #include <QHeaderView>
 #include <QLineEdit>
-#include <QMenu>
 #include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -47,8 +46,12 @@ ChannelView::ChannelView(tofu::qt::ChannelTableModel& model, QWidget* parent) : 
   // Rarely needed columns start hidden; the header menu brings them back.
   table_->setColumnHidden(col(ChannelColumn::group), true);
   table_->setColumnHidden(col(ChannelColumn::localAddress), true);
-  table_->horizontalHeader()->setContextMenuPolicy(Qt::CustomContextMenu);
-  connect(table_->horizontalHeader(), &QWidget::customContextMenuRequested, this, &ChannelView::showColumnMenu);
+  // Why a channel closed is what one looks for first after its state: it comes right after it.
+  QHeaderView* header = table_->horizontalHeader();
+  header->moveSection(header->visualIndex(col(ChannelColumn::closeReason)), header->visualIndex(col(ChannelColumn::state)) + 1);
+  table_->setColumnWidth(col(ChannelColumn::closeReason), 140);
+  fitHeaderTitles(header);
+  addColumnChooser(table_);
   connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
           [this](const QModelIndex& current) { onCurrentChanged(current); });
   connect(proxy_, &QAbstractItemModel::dataChanged, this,
@@ -69,17 +72,6 @@ void ChannelView::onCurrentChanged(const QModelIndex& current) {
   if (!current.isValid()) return;
   const QVariant info = current.siblingAtColumn(0).data(tofu::qt::ChannelInfoRole);
   if (info.canConvert<tofu::ChannelInfo>()) emit channelSelected(info.value<tofu::ChannelInfo>());
-}
-
-void ChannelView::showColumnMenu(const QPoint& at) {
-  QMenu menu(this);
-  for (int column = 0; column < proxy_->columnCount(); ++column) {
-    QAction* action = menu.addAction(proxy_->headerData(column, Qt::Horizontal).toString());
-    action->setCheckable(true);
-    action->setChecked(!table_->isColumnHidden(column));
-    connect(action, &QAction::toggled, table_, [this, column](bool shown) { table_->setColumnHidden(column, !shown); });
-  }
-  menu.exec(table_->horizontalHeader()->mapToGlobal(at));
 }
 
 }  // namespace tofu::monitor
