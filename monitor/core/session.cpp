@@ -95,6 +95,13 @@ void Session::onStateChanged(Source* source, Source::State state) {
   if (source != nullptr && state == Source::State::connected) {
     forgetEngines(source);
   }
+  // A source that lost its process keeps its channels on screen, marked as lost rather than
+  // in their last reported state.
+  if (source != nullptr && (state == Source::State::disconnected || state == Source::State::connecting)) {
+    for (const std::uint64_t id : engineIds_.value(source)) {
+      channels_.markEngineLost(id);
+    }
+  }
   bool live = false;
   for (const Source* each : std::as_const(sources_)) {
     live = live || each->state() != Source::State::offline;

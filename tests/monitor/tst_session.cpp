@@ -61,7 +61,13 @@ class TstSession : public QObject {
     // b comes back (a restarted process): its old engine leaves, the new one gets a new id.
     b->set(Source::State::disconnected);
     session.channels().flush();
-    QCOMPARE(session.channels().rowCount(), 5);  // kept while disconnected
+    QCOMPARE(session.channels().rowCount(), 5);  // kept while disconnected, marked as lost
+    for (int row = 0; row < 5; ++row) {
+      const QModelIndex state = session.channels().index(row, static_cast<int>(tofu::qt::ChannelColumn::state));
+      const bool ofB = session.channels().channelAt(row)->engineId != engineOf(0);
+      QCOMPARE(state.data(tofu::qt::LostRole).toBool(), ofB);
+      QCOMPARE(state.data().toString(), ofB ? QStringLiteral("lost") : QStringLiteral("ready"));
+    }
     b->set(Source::State::connected);
     emit b->snapshotReady(snapshotOf(1, 1));
     session.channels().flush();
