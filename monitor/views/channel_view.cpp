@@ -37,7 +37,9 @@ ChannelView::ChannelView(tofu::qt::ChannelTableModel& model, QWidget* parent) : 
   table_->setSortingEnabled(true);
   table_->sortByColumn(col(ChannelColumn::channel), Qt::AscendingOrder);
   table_->setItemDelegateForColumn(col(ChannelColumn::state), new StateDelegate(table_));
-  table_->setColumnWidth(col(ChannelColumn::engine), 80);
+  // Narrow enough that the close reason stays on screen in a 1280 px window; cut cells have tooltips.
+  table_->setColumnWidth(col(ChannelColumn::engine), 72);
+  table_->setColumnWidth(col(ChannelColumn::kind), 60);
   table_->setColumnWidth(col(ChannelColumn::channel), 64);
   table_->setColumnWidth(col(ChannelColumn::incarnation), 80);
   table_->setColumnWidth(col(ChannelColumn::state), 86);

@@ -96,6 +96,19 @@ class TestWindowLayout : public QObject {
       ++checked;
     }
     QVERIFY(checked >= 5);  // engines, channels, log, correlation, message fields at least
+    // The close reason was cut and off-screen: it sits inside the viewport, every reason whole.
+    auto* channels = child<QTableView>(&window, "channelTable");
+    const int reason = static_cast<int>(tofu::qt::ChannelColumn::closeReason);
+    const QHeaderView* header = channels->horizontalHeader();
+    QVERIFY(header->sectionViewportPosition(reason) >= 0);
+    QVERIFY2(header->sectionViewportPosition(reason) + header->sectionSize(reason) <= channels->viewport()->width(),
+             qPrintable(QStringLiteral("%1 + %2 > %3").arg(header->sectionViewportPosition(reason)).arg(header->sectionSize(reason)).arg(channels->viewport()->width())));
+    QTRY_VERIFY_WITH_TIMEOUT(channels->model()->match(channels->model()->index(0, reason), Qt::DisplayRole,
+                                                      QStringLiteral("_"), 1, Qt::MatchContains).size() == 1, kTimeoutMs);
+    for (int row = 0; row < channels->model()->rowCount(); ++row) {
+      const QModelIndex cell = channels->model()->index(row, reason);
+      QVERIFY2(channels->sizeHintForIndex(cell).width() <= header->sectionSize(reason), qPrintable(cell.data().toString()));
+    }
   }
 
   void columnsAndLayoutSurviveARestart() {
