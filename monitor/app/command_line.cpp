@@ -30,7 +30,9 @@ ParseResult parseCommandLine(const QStringList& arguments, MonitorOptions& out, 
                                      QStringLiteral("SECONDS"));
   const QCommandLineOption flood(QStringLiteral("flood"), QStringLiteral("With --demo: add a sender of RATE messages per second."),
                                  QStringLiteral("RATE"));
-  parser.addOptions({demo, attach, token, open, record, screenshot, quitAfter, flood});
+  const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size, e.g. 1280x800 (default: as last time, else 1600x1000)."),
+                                QStringLiteral("WxH"));
+  parser.addOptions({demo, attach, token, open, record, screenshot, quitAfter, flood, size});
 
   if (!parser.parse(arguments)) {
     message = parser.errorText();
@@ -70,6 +72,15 @@ ParseResult parseCommandLine(const QStringList& arguments, MonitorOptions& out, 
       return ParseResult::error;
     }
     out.demo = true;
+  }
+  if (parser.isSet(size)) {
+    const QStringList parts = parser.value(size).split(QLatin1Char('x'));
+    bool okHeight = false;
+    out.size = parts.size() == 2 ? QSize(parts[0].toInt(&ok), parts[1].toInt(&okHeight)) : QSize();
+    if (!ok || !okHeight || out.size.width() < 200 || out.size.height() < 200) {
+      message = QStringLiteral("--size needs WIDTHxHEIGHT in pixels, at least 200x200");
+      return ParseResult::error;
+    }
   }
   return ParseResult::ok;
 }

@@ -3,6 +3,7 @@
 // TOFU_TELEMETRY_TOKEN when --token is not given).
 #pragma once
 
+#include <QSize>
 #include <QString>
 #include <QStringList>
 
@@ -17,6 +18,7 @@ struct MonitorOptions {
   QString screenshot;       // PNG to write, then exit
   double quitAfter = 0;     // seconds; 0: run until closed
   int floodRate = 0;        // demo flood, messages per second
+  QSize size;               // --size WxH; invalid: the saved size, else 1600x1000
 };
 
 enum class ParseResult { ok, exitOk /* --help, --version */, error };

@@ -50,11 +50,14 @@ int main(int argc, char** argv) {
       break;
   }
   if (headless && options.screenshot.isEmpty()) options.screenshot = QString::fromLatin1(kDefaultScreenshotPath);
+  // Settings (~/.config/tofu/tofu-monitor.conf) need an organisation; a screenshot run goes
+  // without, so it shows the default layout and leaves the user's settings alone.
+  if (options.screenshot.isEmpty()) QApplication::setOrganizationName(QStringLiteral("tofu"));
   if (!options.screenshot.isEmpty() && options.quitAfter <= 0) options.quitAfter = kDefaultScreenshotSeconds;
 
   tofu::monitor::Session session;
   tofu::monitor::MainWindow window(session);
-  window.resize(1600, 1000);
+  if (options.size.isValid()) window.resize(options.size);
   QString error;
   if (!options.record.isEmpty() && !window.startRecording(options.record, &error))
     return fail(QStringLiteral("cannot record to %1: %2").arg(options.record, error));

@@ -23,6 +23,8 @@ QString stateName(CorrelationModel::State state) {
       return QStringLiteral("answered");
     case CorrelationModel::State::failed:
       return QStringLiteral("failed");
+    case CorrelationModel::State::unobserved:
+      return QStringLiteral("unobserved (source gone)");
   }
   return {};
 }
@@ -143,6 +145,8 @@ void CorrelationModel::finish(int row, State outcome, Status status, std::int64_
   r.status = status;
   r.endedNs = atNs;
   open_.remove(Key{r.engineId, r.channel, r.messageId, r.isStream});
+  if (outcome == State::answered) ++answered_;
+  if (outcome == State::failed) ++failed_;
   if (outcome == State::answered && !r.isStream) {
     latencies_.append(atNs - r.startedNs);
     if (latencies_.size() > kMaxLatencies) {
@@ -153,15 +157,35 @@ void CorrelationModel::finish(int row, State outcome, Status status, std::int64_
 }
 
 void CorrelationModel::failChannel(std::uint64_t engineId, quint16 channelNumber, Status status, std::int64_t atNs) {
-  QList<int> failing;
+  finishOpen([&](const Key& key) { return key.engineId == engineId && key.channel == channelNumber; }, State::failed,
+             status, atNs);
+}
+
+void CorrelationModel::forgetEngine(std::uint64_t engineId, std::int64_t atNs) {
+  finishOpen([&](const Key& key) { return key.engineId == engineId; }, State::unobserved, Status::success, atNs);
+}
+
+void CorrelationModel::finishOpen(const std::function<bool(const Key&)>& matches, State outcome, Status status,
+                                  std::int64_t atNs) {
+  QList<int> finishing;
   for (auto it = open_.cbegin(); it != open_.cend(); ++it) {
-    if (it.key().engineId == engineId && it.key().channel == channelNumber) {
-      failing.append(static_cast<int>(*it - firstSerial_));
+    if (matches(it.key())) {
+      finishing.append(static_cast<int>(*it - firstSerial_));
     }
   }
-  for (const int row : failing) {
-    finish(row, State::failed, status, atNs);
+  for (const int row : finishing) {
+    finish(row, outcome, status, atNs);
   }
+}
+
+int CorrelationModel::rowOf(std::uint64_t engineId, quint16 channelNumber, quint64 id) const {
+  for (int row = shown_ - 1; row >= 0; --row) {
+    const Row& r = rowAt(row);
+    if (r.messageId == id && r.channel == channelNumber && r.engineId == engineId) {
+      return row;
+    }
+  }
+  return -1;
 }
 
 void CorrelationModel::changed(int row) {
@@ -213,6 +237,7 @@ void CorrelationModel::clear() {
   rows_.clear();
   open_.clear();
   latencies_.clear();
+  answered_ = failed_ = 0;
   firstSerial_ = 0;
   shown_ = 0;
   minChanged_ = maxChanged_ = -1;
@@ -249,6 +274,7 @@ QVariant CorrelationModel::display(const Row& row, int column) const {
     case startedAt:
       return QString::number(static_cast<double>(row.startedNs) / 1e9, 'f', 3);
     case latency:
+      if (row.state == State::unobserved) return QString();
       return row.state == State::outstanding
                  ? QStringLiteral("age %1").arg(milliseconds(monotonicNowNs() - row.startedNs))
                  : milliseconds(row.endedNs - row.startedNs);

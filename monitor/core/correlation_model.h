@@ -11,6 +11,7 @@
 #include <QTimer>
 
 #include <deque>
+#include <functional>
 
 #include "tofu/introspection.h"
 #include "tofu/qt/traffic_record.h"
@@ -34,10 +35,19 @@ class CorrelationModel : public QAbstractTableModel {
   void flush();
 
   int outstandingCount() const;
-  // Latencies (ns) of answered requests, in the order they were answered.
+  // Requests answered and failed since the last clear(), rows evicted or not.
+  quint64 answeredCount() const noexcept { return answered_; }
+  quint64 failedCount() const noexcept { return failed_; }
+  // Latencies (ns) of the newest answered requests (at most 100,000), in the order answered.
   QList<std::int64_t> latencies() const;
+  // The engine's outstanding requests will never be seen answered (its source is gone, or
+  // serves a restarted process): they become `unobserved` and stop counting as outstanding.
+  void forgetEngine(std::uint64_t engineId, std::int64_t atNs);
+  // The shown row of the request or stream job a frame with this id belongs to, newest
+  // first; -1 when none is shown.
+  int rowOf(std::uint64_t engineId, quint16 channelNumber, quint64 id) const;
 
-  enum class State { outstanding, answered, failed };
+  enum class State { outstanding, answered, failed, unobserved };
   struct Row {
     std::uint64_t engineId = 0;
     quint16 channel = 0;
@@ -77,6 +87,7 @@ class CorrelationModel : public QAbstractTableModel {
   void update(int row, const tofu::qt::TrafficRecord& record);
   void finish(int row, State outcome, tofu::Status status, std::int64_t atNs);
   void failChannel(std::uint64_t engineId, quint16 channelNumber, tofu::Status status, std::int64_t atNs);
+  void finishOpen(const std::function<bool(const Key&)>& matches, State outcome, tofu::Status status, std::int64_t atNs);
   void changed(int row);
   void scheduleFlush();
   QVariant display(const Row& row, int column) const;
@@ -88,6 +99,8 @@ class CorrelationModel : public QAbstractTableModel {
   QHash<Key, quint64> open_;    // outstanding rows by key, as serials
   QHash<std::uint64_t, QString> engineNames_;
   QList<std::int64_t> latencies_;
+  quint64 answered_ = 0;
+  quint64 failed_ = 0;
   int minChanged_ = -1;         // shown rows changed since the last flush
   int maxChanged_ = -1;
   int maxRows_ = 10000;

@@ -85,6 +85,7 @@ std::uint64_t Session::sessionEngineId(Source* source, std::uint64_t engineId) {
 void Session::forgetEngines(Source* source) {
   for (const std::uint64_t id : engineIds_.value(source)) {
     channels_.removeEngine(id);
+    correlation_.forgetEngine(id, monotonicNowNs());
     engines_.removeEngine(source, id);
   }
   engineIds_.remove(source);
@@ -93,6 +94,13 @@ void Session::forgetEngines(Source* source) {
 void Session::onStateChanged(Source* source, Source::State state) {
   if (source != nullptr && state == Source::State::connected) {
     forgetEngines(source);
+  }
+  // A source that lost its process keeps its channels on screen, marked as lost rather than
+  // in their last reported state.
+  if (source != nullptr && (state == Source::State::disconnected || state == Source::State::connecting)) {
+    for (const std::uint64_t id : engineIds_.value(source)) {
+      channels_.markEngineLost(id);
+    }
   }
   bool live = false;
   for (const Source* each : std::as_const(sources_)) {

@@ -26,6 +26,9 @@ class Source : public QObject {
   virtual QString kindName() const = 0;   // "in process", "attached", "capture"
   // The name to show for one of this source's engines (a capture holds several sources).
   virtual QString engineName(std::uint64_t engineId) const;
+  // Events this source lost on the way (a telemetry subscriber that fell behind); 0 where
+  // nothing can be lost. Never blocks.
+  virtual quint64 droppedEvents() const { return 0; }
   State state() const noexcept { return state_; }
   QString stateReason() const { return stateReason_; }
 

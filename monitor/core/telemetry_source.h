@@ -40,7 +40,7 @@ class TelemetrySource : public Source {
 
   // Events this monitor lost since it last subscribed: the endpoint's `dropped` count plus
   // those dropped here when parsing fell behind.
-  quint64 droppedEvents() const noexcept { return dropped_ + droppedUnparsed_; }
+  quint64 droppedEvents() const noexcept override { return dropped_ + droppedUnparsed_; }
   // True when the source presents a token (the token itself is not readable back).
   bool hasToken() const noexcept { return !token_.isEmpty(); }
   // True once the endpoint refused this monitor's token (or its absence): the source stays

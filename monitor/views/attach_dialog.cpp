@@ -1,5 +1,6 @@
 #include "attach_dialog.h"
 
+#include <QCompleter>
 #include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QLabel>
@@ -45,6 +46,16 @@ AttachDialog::AttachDialog(QWidget* parent, const QString& token) : QDialog(pare
 QString AttachDialog::address() const { return address_->text().trimmed(); }
 
 QString AttachDialog::token() const { return token_->text().trimmed(); }
+
+void AttachDialog::setRecentAddresses(const QStringList& recent) {
+  auto* completer = new QCompleter(recent, address_);
+  completer->setCompletionMode(QCompleter::UnfilteredPopupCompletion);
+  address_->setCompleter(completer);
+  if (address_->text().isEmpty() && !recent.isEmpty()) {
+    address_->setText(recent.front());
+    address_->selectAll();
+  }
+}
 
 bool AttachDialog::looksLikeAddress(const QString& text) {
   const QString trimmed = text.trimmed();

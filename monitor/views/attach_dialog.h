@@ -18,6 +18,9 @@ class AttachDialog : public QDialog {
   explicit AttachDialog(QWidget* parent = nullptr, const QString& token = {});
   QString address() const;
   QString token() const;  // trimmed; empty: none
+  // Addresses attached to before, newest first: the first fills the field, all are offered
+  // as completions.
+  void setRecentAddresses(const QStringList& recent);
   static bool looksLikeAddress(const QString& text);
 
  private:

@@ -2,7 +2,6 @@
 
 #include <QHeaderView>
 #include <QLineEdit>
-#include <QMenu>
 #include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -38,7 +37,9 @@ ChannelView::ChannelView(tofu::qt::ChannelTableModel& model, QWidget* parent) : 
   table_->setSortingEnabled(true);
   table_->sortByColumn(col(ChannelColumn::channel), Qt::AscendingOrder);
   table_->setItemDelegateForColumn(col(ChannelColumn::state), new StateDelegate(table_));
-  table_->setColumnWidth(col(ChannelColumn::engine), 80);
+  // Narrow enough that the close reason stays on screen in a 1280 px window; cut cells have tooltips.
+  table_->setColumnWidth(col(ChannelColumn::engine), 72);
+  table_->setColumnWidth(col(ChannelColumn::kind), 60);
   table_->setColumnWidth(col(ChannelColumn::channel), 64);
   table_->setColumnWidth(col(ChannelColumn::incarnation), 80);
   table_->setColumnWidth(col(ChannelColumn::state), 86);
@@ -47,8 +48,12 @@ ChannelView::ChannelView(tofu::qt::ChannelTableModel& model, QWidget* parent) : 
   // Rarely needed columns start hidden; the header menu brings them back.
   table_->setColumnHidden(col(ChannelColumn::group), true);
   table_->setColumnHidden(col(ChannelColumn::localAddress), true);
-  table_->horizontalHeader()->setContextMenuPolicy(Qt::CustomContextMenu);
-  connect(table_->horizontalHeader(), &QWidget::customContextMenuRequested, this, &ChannelView::showColumnMenu);
+  // Why a channel closed is what one looks for first after its state: it comes right after it.
+  QHeaderView* header = table_->horizontalHeader();
+  header->moveSection(header->visualIndex(col(ChannelColumn::closeReason)), header->visualIndex(col(ChannelColumn::state)) + 1);
+  table_->setColumnWidth(col(ChannelColumn::closeReason), 140);
+  fitHeaderTitles(header);
+  addColumnChooser(table_);
   connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
           [this](const QModelIndex& current) { onCurrentChanged(current); });
   connect(proxy_, &QAbstractItemModel::dataChanged, this,
@@ -69,17 +74,6 @@ void ChannelView::onCurrentChanged(const QModelIndex& current) {
   if (!current.isValid()) return;
   const QVariant info = current.siblingAtColumn(0).data(tofu::qt::ChannelInfoRole);
   if (info.canConvert<tofu::ChannelInfo>()) emit channelSelected(info.value<tofu::ChannelInfo>());
-}
-
-void ChannelView::showColumnMenu(const QPoint& at) {
-  QMenu menu(this);
-  for (int column = 0; column < proxy_->columnCount(); ++column) {
-    QAction* action = menu.addAction(proxy_->headerData(column, Qt::Horizontal).toString());
-    action->setCheckable(true);
-    action->setChecked(!table_->isColumnHidden(column));
-    connect(action, &QAction::toggled, table_, [this, column](bool shown) { table_->setColumnHidden(column, !shown); });
-  }
-  menu.exec(table_->horizontalHeader()->mapToGlobal(at));
 }
 
 }  // namespace tofu::monitor

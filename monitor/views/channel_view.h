@@ -1,6 +1,7 @@
 // ChannelView: the channel table (one row per channel of every engine) with a filter box,
-// sortable columns, state badges and a header menu to show or hide columns. Reads the
-// Session's ChannelTableModel through its own sort/filter proxy. GUI thread only.
+// sortable columns, state badges, the close reason next to the state and a header menu to
+// show or hide columns. Reads the Session's ChannelTableModel through its own sort/filter
+// proxy. GUI thread only.
 #pragma once
 
 #include <QWidget>
@@ -32,7 +33,6 @@ class ChannelView : public QWidget {
 
  private:
   void onCurrentChanged(const QModelIndex& current);
-  void showColumnMenu(const QPoint& at);
 
   QLineEdit* filter_ = nullptr;
   QSortFilterProxyModel* proxy_ = nullptr;

@@ -2,6 +2,7 @@
 
 #include <QHeaderView>
 #include <QLabel>
+#include <QLocale>
 #include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QTimer>
@@ -11,6 +12,7 @@
 
 #include "correlation_model.h"
 #include "palette.h"
+#include "record_table.h"
 #include "tofu/qt/model_roles.h"
 
 namespace tofu::monitor {
@@ -38,7 +40,11 @@ CorrelationView::CorrelationView(CorrelationModel& model, QWidget* parent) : QWi
   table_->horizontalHeader()->setStretchLastSection(true);
   table_->setColumnWidth(CorrelationModel::engine, 80);
   table_->setColumnWidth(CorrelationModel::state, 84);
+  fitHeaderTitles(table_->horizontalHeader());
+  addColumnChooser(table_);
+  addElidedToolTips(table_);
   summary_ = new QLabel(this);
+  summary_->setWordWrap(true);  // a long summary wraps rather than widening the dock
   summary_->setObjectName(QStringLiteral("correlationSummary"));
 
   auto* layout = new QVBoxLayout(this);
@@ -53,12 +59,18 @@ CorrelationView::CorrelationView(CorrelationModel& model, QWidget* parent) : QWi
 }
 
 void CorrelationView::updateSummary() {
+  const QLocale locale;
   QList<std::int64_t> latencies = model_.latencies();
-  QString text = tr("%1 outstanding · %2 answered").arg(model_.outstandingCount()).arg(latencies.size());
+  QString text = tr("%1 outstanding · %2 answered · %3 failed")
+                     .arg(locale.toString(model_.outstandingCount()), locale.toString(model_.answeredCount()),
+                          locale.toString(model_.failedCount()));
   if (!latencies.isEmpty()) {
     std::sort(latencies.begin(), latencies.end());
     const auto at = [&](double q) { return latencies[static_cast<qsizetype>(q * static_cast<double>(latencies.size() - 1))]; };
     text += tr(" · latency p50 %1 · p99 %2 · max %3").arg(durationText(at(0.5)), durationText(at(0.99)), durationText(latencies.back()));
+    // Percentiles come from a window of the newest answers; say so when it is not all of them.
+    if (static_cast<quint64>(latencies.size()) < model_.answeredCount())
+      text += tr(" (newest %1)").arg(locale.toString(latencies.size()));
   }
   summary_->setText(text);
 }

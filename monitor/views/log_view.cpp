@@ -1,8 +1,13 @@
 #include "log_view.h"
 
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
 #include <QComboBox>
+#include <QHeaderView>
 #include <QHBoxLayout>
 #include <QIntValidator>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
@@ -11,9 +16,13 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 #include "content_store.h"
+#include "json_text.h"
 #include "message_filter.h"
 #include "record_table.h"
+#include "status_colors.h"
 #include "tofu/qt/traffic_model.h"
 
 namespace tofu::monitor {
@@ -27,6 +36,10 @@ constexpr int kCountsIntervalMs = 250;
 QComboBox* makeCombo(const QString& name, const QString& any, int count, const char* (*label)(int), QWidget* parent) {
   auto* combo = new QComboBox(parent);
   combo->setObjectName(name);
+  // Sized for a short name, not the longest status ("invalid_message_channel_group"), which
+  // would widen the window past 1280 px; the popup still shows every name whole.
+  combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  combo->setMinimumContentsLength(7);
   combo->addItem(any, -1);
   for (int value = 0; value < count; ++value) combo->addItem(QString::fromLatin1(label(value)), value);
   return combo;
@@ -50,9 +63,11 @@ const char* enumName(int value) {
 LogView::LogView(tofu::qt::TrafficModel& model, const ContentStore& content, QWidget* parent)
     : QWidget(parent), model_(model), content_(content) {
   setObjectName(QStringLiteral("logView"));
+  colors_ = new StatusColorProxy(this);
+  colors_->setSourceModel(&model);  // row for row: the filter's source rows are the model's
   proxy_ = new MessageFilterProxy(&content, this);
   proxy_->setObjectName(QStringLiteral("logProxy"));
-  proxy_->setSourceModel(&model);
+  proxy_->setSourceModel(colors_);
 
   // Fixed row heights (makeRecordTable) keep a 100,000-row log virtual.
   table_ = makeRecordTable(QStringLiteral("logTable"), proxy_, 4, 64, this);
@@ -61,6 +76,10 @@ LogView::LogView(tofu::qt::TrafficModel& model, const ContentStore& content, QWi
   table_->setColumnWidth(static_cast<int>(TrafficColumn::opCode), 110);
   table_->setColumnWidth(static_cast<int>(TrafficColumn::status), 110);
   table_->setColumnWidth(static_cast<int>(TrafficColumn::more), 40);
+  table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
+  fitHeaderTitles(table_->horizontalHeader());
+  addColumnChooser(table_);
+  buildCopyActions();
   connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
           [this](const QModelIndex& current) { onCurrentChanged(current); });
   connect(proxy_, &QAbstractItemModel::rowsInserted, this, [this] {
@@ -107,6 +126,7 @@ QWidget* LogView::buildFilterBar() {
   follow_->setToolTip(tr("Keep the newest row in view"));
   counts_ = new QLabel(bar);
   counts_->setObjectName(QStringLiteral("logEvictedLabel"));
+  counts_->setWordWrap(true);  // wraps rather than widening the window (usable at 1280 px)
 
   connect(search_, &QLineEdit::textChanged, proxy_, &MessageFilterProxy::setSearchText);
   connect(header_, &QLineEdit::textChanged, proxy_, &MessageFilterProxy::setHeaderMatch);
@@ -120,9 +140,9 @@ QWidget* LogView::buildFilterBar() {
   // keeps a usable width next to the channel table.
   auto* top = new QHBoxLayout;
   top->addWidget(search_, 2);
-  top->addWidget(opCode_);
-  top->addWidget(status_);
-  top->addWidget(origin_);
+  top->addWidget(opCode_, 1);  // the combos share what room there is, down to a short name
+  top->addWidget(status_, 1);
+  top->addWidget(origin_, 1);
   top->addWidget(channel_);
   auto* bottom = new QHBoxLayout;
   bottom->addWidget(header_, 1);
@@ -147,6 +167,99 @@ void LogView::setPaused(bool paused) {
 }
 
 void LogView::selectRow(int proxyRow) { table_->setCurrentIndex(proxy_->index(proxyRow, 0)); }
+
+void LogView::setStatusColorRules(const StatusColorRules& rules) { colors_->setRules(rules); }
+
+void LogView::focusSearch() {
+  search_->setFocus(Qt::ShortcutFocusReason);
+  search_->selectAll();
+}
+
+bool LogView::selectNextFailure(bool forward) {
+  const int rows = proxy_->rowCount();
+  const int current = table_->currentIndex().isValid() ? table_->currentIndex().row() : (forward ? -1 : rows);
+  for (int step = 1; step <= rows; ++step) {
+    const int row = ((forward ? current + step : current - step) % rows + rows) % rows;
+    if (tofu::isFailure(static_cast<tofu::Status>(proxy_->index(row, 0).data(tofu::qt::StatusRole).toInt()))) {
+      table_->setCurrentIndex(proxy_->index(row, 0));
+      table_->scrollTo(table_->currentIndex());
+      return true;
+    }
+  }
+  return false;
+}
+
+void LogView::buildCopyActions() {
+  copyText_ = new QAction(tr("Copy rows"), table_);
+  copyText_->setShortcut(QKeySequence::Copy);
+  copyText_->setShortcutContext(Qt::WidgetShortcut);
+  connect(copyText_, &QAction::triggered, this, [this] { QApplication::clipboard()->setText(selectedRowsAsText()); });
+  copyJson_ = new QAction(tr("Copy rows as JSON"), table_);
+  copyJson_->setShortcut(QKeySequence(tr("Ctrl+Shift+C")));
+  copyJson_->setShortcutContext(Qt::WidgetShortcut);
+  connect(copyJson_, &QAction::triggered, this,
+          [this] { QApplication::clipboard()->setText(QString::fromUtf8(selectedRowsAsJson())); });
+  table_->addActions({copyText_, copyJson_});
+  table_->setContextMenuPolicy(Qt::ActionsContextMenu);
+  table_->installEventFilter(this);
+}
+
+bool LogView::eventFilter(QObject* watched, QEvent* event) {
+  if (watched != table_ || (event->type() != QEvent::KeyPress && event->type() != QEvent::ShortcutOverride))
+    return QWidget::eventFilter(watched, event);
+  const QKeySequence pressed(static_cast<QKeyEvent*>(event)->keyCombination());
+  for (QAction* action : {copyText_, copyJson_}) {
+    if (pressed != action->shortcut()) continue;
+    event->accept();  // an override: the key press comes here rather than to a window shortcut
+    if (event->type() == QEvent::KeyPress) action->trigger();
+    return true;
+  }
+  return QWidget::eventFilter(watched, event);
+}
+
+QList<int> LogView::selectedProxyRows() const {
+  QList<int> rows;
+  for (const QModelIndex& index : table_->selectionModel()->selectedRows()) rows.append(index.row());
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+QList<int> LogView::shownColumns() const {
+  const QHeaderView* header = table_->horizontalHeader();
+  QList<int> columns;
+  for (int visual = 0; visual < header->count(); ++visual)
+    if (const int logical = header->logicalIndex(visual); !header->isSectionHidden(logical)) columns.append(logical);
+  return columns;
+}
+
+QString LogView::selectedRowsAsText() const {
+  const QList<int> columns = shownColumns();
+  QStringList lines;
+  QStringList cells;
+  for (const int column : columns) cells.append(proxy_->headerData(column, Qt::Horizontal).toString());
+  lines.append(cells.join(QLatin1Char('\t')));
+  for (const int row : selectedProxyRows()) {
+    cells.clear();
+    for (const int column : columns) cells.append(proxy_->index(row, column).data().toString());
+    lines.append(cells.join(QLatin1Char('\t')));
+  }
+  return lines.join(QLatin1Char('\n')) + QLatin1Char('\n');
+}
+
+QByteArray LogView::selectedRowsAsJson() const {
+  const QList<int> columns = shownColumns();
+  QByteArray json = "[";
+  for (const int row : selectedProxyRows()) {
+    json += json.size() > 1 ? ",\n {" : "\n {";
+    for (const int column : columns) {
+      if (column != columns.front()) json += ", ";
+      json += jsonQuoted(proxy_->headerData(column, Qt::Horizontal).toString()) + ": " +
+              jsonQuoted(proxy_->index(row, column).data().toString());
+    }
+    json += '}';
+  }
+  return json + "\n]\n";
+}
 
 void LogView::applyCombos() {
   QSet<tofu::OpCode> opCodes;

@@ -1,13 +1,15 @@
 // LogView: the message log: a virtualised table over the Session's TrafficModel through a
 // MessageFilterProxy, a filter bar (opcode, channel, status, origin, text header, body regex,
 // search), pause/resume (the model holds what arrives meanwhile, up to its bound) and a
-// counter of rows shown, evicted and held. GUI thread only.
+// counter of rows shown, evicted and held. Rows are coloured by status (StatusColorProxy);
+// selected rows copy as tab-separated text (Ctrl+C) or JSON (Ctrl+Shift+C). GUI thread only.
 #pragma once
 
 #include <QWidget>
 
 #include "tofu/qt/traffic_record.h"
 
+class QAction;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -22,6 +24,8 @@ namespace tofu::monitor {
 
 class ContentStore;
 class MessageFilterProxy;
+class StatusColorProxy;
+class StatusColorRules;
 
 class LogView : public QWidget {
   Q_OBJECT
@@ -30,10 +34,27 @@ class LogView : public QWidget {
   LogView(tofu::qt::TrafficModel& model, const ContentStore& content, QWidget* parent = nullptr);
 
   QTableView* table() const noexcept { return table_; }
+  // The table's model; its rows are the TrafficModel's rows that pass the filter.
   MessageFilterProxy* proxy() const noexcept { return proxy_; }
   void setPaused(bool paused);
   // Makes `proxyRow` current (and so shown in the detail view).
   void selectRow(int proxyRow);
+  void setStatusColorRules(const StatusColorRules& rules);
+  // Puts the keyboard focus in the search box, its text selected.
+  void focusSearch();
+  // Makes the next (or previous) row with a failure status current, wrapping around; false
+  // when no shown row has one.
+  bool selectNextFailure(bool forward = true);
+
+  // The selected rows, in table order, over the shown columns in their visual order: a title
+  // line and one line per row, cells separated by tabs ...
+  QString selectedRowsAsText() const;
+  // ... or a JSON array of objects, one per row, keyed by column title in the same order.
+  QByteArray selectedRowsAsJson() const;
+
+ protected:
+  // Ctrl+C and Ctrl+Shift+C on the table copy rows, not QTableView's one current cell.
+  bool eventFilter(QObject* watched, QEvent* event) override;
 
  signals:
   // The current message, with its whole content when the ContentStore still holds it.
@@ -46,9 +67,13 @@ class LogView : public QWidget {
   void applyBodyPattern(const QString& pattern);
   void onCurrentChanged(const QModelIndex& current);
   void updateCounts();
+  void buildCopyActions();
+  QList<int> selectedProxyRows() const;
+  QList<int> shownColumns() const;
 
   tofu::qt::TrafficModel& model_;
   const ContentStore& content_;
+  StatusColorProxy* colors_ = nullptr;
   MessageFilterProxy* proxy_ = nullptr;
   QTableView* table_ = nullptr;
   QLineEdit* search_ = nullptr;
@@ -61,6 +86,8 @@ class LogView : public QWidget {
   QToolButton* pause_ = nullptr;
   QToolButton* follow_ = nullptr;
   QLabel* counts_ = nullptr;
+  QAction* copyText_ = nullptr;
+  QAction* copyJson_ = nullptr;
 };
 
 }  // namespace tofu::monitor

@@ -5,8 +5,11 @@
 #include <QFileDialog>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLocale>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QSettings>
+#include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTableView>
@@ -24,7 +27,9 @@
 #include "message_filter.h"
 #include "tofu/qt/model_roles.h"
 #include "rate_chart.h"
+#include "record_table.h"
 #include "session.h"
+#include "status_colors.h"
 #include "telemetry_source.h"
 #include "timeline_view.h"
 #include "workbench.h"
@@ -35,12 +40,23 @@ namespace tofu::monitor {
 namespace {
 constexpr int kStatusIntervalMs = 500;
 constexpr int kInterestingScan = 2000;  // rows looked at, newest first, for a message worth showing
+constexpr int kLayoutVersion = 1;       // QMainWindow::saveState's version: a new dock layout bumps it
+constexpr int kRecentAddresses = 10;
+
+// Settings keys; the status colours keep their own (StatusColorRules).
+const char* const kGeometryKey = "window/geometry";
+const char* const kStateKey = "window/state";
+const char* const kCentreKey = "window/centreSplitter";
+const char* const kLogColumnsKey = "log/columns";
+const char* const kChannelColumnsKey = "channels/columns";
+const char* const kRecentKey = "attach/recent";
 }  // namespace
 
 MainWindow::MainWindow(Session& session, QWidget* parent) : QMainWindow(parent), session_(session) {
   setObjectName(QStringLiteral("mainWindow"));
   setWindowTitle(tr("tofu monitor"));
   setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
+  resize(1600, 1000);  // the README screenshot's size; a saved geometry replaces it
   workbench_ = new Workbench(session, this);
   buildViews();
   buildMenus();
@@ -49,7 +65,12 @@ MainWindow::MainWindow(Session& session, QWidget* parent) : QMainWindow(parent),
   sourcesLabel_->setObjectName(QStringLiteral("statusSources"));
   recordingLabel_ = new QLabel(this);
   recordingLabel_->setObjectName(QStringLiteral("statusRecording"));
+  dropsLabel_ = new QLabel(this);
+  dropsLabel_->setObjectName(QStringLiteral("statusDrops"));
+  dropsLabel_->setToolTip(tr("Events lost on the way from attached engines (a telemetry subscriber that fell "
+                             "behind): the views miss these"));
   statusBar()->addWidget(sourcesLabel_, 1);
+  statusBar()->addPermanentWidget(dropsLabel_);
   statusBar()->addPermanentWidget(recordingLabel_);
   auto* timer = new QTimer(this);
   connect(timer, &QTimer::timeout, this, &MainWindow::updateStatus);
@@ -58,9 +79,43 @@ MainWindow::MainWindow(Session& session, QWidget* parent) : QMainWindow(parent),
   timer->start(kStatusIntervalMs);
   connect(&session, &Session::recordingChanged, this, &MainWindow::updateStatus);
   updateStatus();
+  loadSettings();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() { saveSettings(); }
+
+// Without an organisation name (tests, screenshot runs) there are no settings to read or write.
+void MainWindow::loadSettings() {
+  if (QCoreApplication::organizationName().isEmpty()) return;
+  const QSettings settings;
+  log_->setStatusColorRules(StatusColorRules::load(settings));
+  restoreGeometry(settings.value(kGeometryKey).toByteArray());
+  // A restored dock layout replaces the default one applied on first show.
+  laidOut_ = restoreState(settings.value(kStateKey).toByteArray(), kLayoutVersion);
+  qobject_cast<QSplitter*>(centralWidget())->restoreState(settings.value(kCentreKey).toByteArray());
+  log_->table()->horizontalHeader()->restoreState(settings.value(kLogColumnsKey).toByteArray());
+  channels_->table()->horizontalHeader()->restoreState(settings.value(kChannelColumnsKey).toByteArray());
+}
+
+void MainWindow::saveSettings() const {
+  if (QCoreApplication::organizationName().isEmpty()) return;
+  QSettings settings;
+  StatusColorRules::load(settings).save(settings);  // written out once, so they can be edited
+  settings.setValue(kGeometryKey, saveGeometry());
+  settings.setValue(kStateKey, saveState(kLayoutVersion));
+  settings.setValue(kCentreKey, qobject_cast<QSplitter*>(centralWidget())->saveState());
+  settings.setValue(kLogColumnsKey, log_->table()->horizontalHeader()->saveState());
+  settings.setValue(kChannelColumnsKey, channels_->table()->horizontalHeader()->saveState());
+}
+
+void MainWindow::rememberAddress(const QString& address) {
+  if (QCoreApplication::organizationName().isEmpty()) return;
+  QSettings settings;
+  QStringList recent = settings.value(kRecentKey).toStringList();
+  recent.removeAll(address);
+  recent.prepend(address);
+  settings.setValue(kRecentKey, recent.mid(0, kRecentAddresses));
+}
 
 void MainWindow::buildViews() {
   engineTree_ = new QTreeView(this);
@@ -74,6 +129,7 @@ void MainWindow::buildViews() {
                      EngineListModel::poolEmptyEpisodes})
     engineTree_->setColumnHidden(column, true);
   connect(&session_.engines(), &QAbstractItemModel::rowsInserted, engineTree_, &QTreeView::expandAll);
+  addElidedToolTips(engineTree_);
   engineTree_->setContextMenuPolicy(Qt::CustomContextMenu);
   connect(engineTree_, &QWidget::customContextMenuRequested, this, &MainWindow::showSourceMenu);
   gauges_ = new GaugePanel(session_.engines(), this);
@@ -110,6 +166,7 @@ void MainWindow::buildViews() {
     if (!autoSelecting_) userPickedChannel_ = true;
   });
   connect(log_, &LogView::recordSelected, detail_, &MessageDetail::showRecord);
+  connect(log_, &LogView::recordSelected, this, &MainWindow::followRecord);
 }
 
 QDockWidget* MainWindow::addDock(const QString& name, const QString& title, QWidget* widget, Qt::DockWidgetArea area) {
@@ -138,6 +195,10 @@ void MainWindow::buildMenus() {
   pause->setCheckable(true);
   connect(pause, &QAction::toggled, log_, &LogView::setPaused);
   view->addAction(tr("&Clear log"), this, [this] { session_.traffic().clear(); });
+  view->addAction(tr("&Find in log"), QKeySequence::Find, log_, &LogView::focusSearch);
+  view->addAction(tr("&Next failure"), QKeySequence(Qt::Key_F8), this, [this] { log_->selectNextFailure(true); });
+  view->addAction(tr("P&revious failure"), QKeySequence(Qt::SHIFT | Qt::Key_F8), this,
+                  [this] { log_->selectNextFailure(false); });
   view->addSeparator();
   for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
 
@@ -156,11 +217,14 @@ void MainWindow::showEvent(QShowEvent* event) {
   }
 }
 
-// Sized so that every view shows real rows at 1600x1000, the size of the README screenshot.
+// Sized so that every view shows real rows at 1600x1000 (the README screenshot) and at
+// 1280x800: the docks take shares of the width, the channels and the log the rest.
 void MainWindow::applyDefaultLayout() {
-  resizeDocks(leftDocks_, {300, 300}, Qt::Horizontal);
+  const int left = width() * 19 / 100;
+  const int right = width() * 35 / 100;
+  resizeDocks(leftDocks_, {left, left}, Qt::Horizontal);
   resizeDocks(leftDocks_, {height() / 3, height() * 2 / 3}, Qt::Vertical);
-  resizeDocks(rightDocks_, {560, 560, 560, 560}, Qt::Horizontal);
+  resizeDocks(rightDocks_, {right, right, right, right}, Qt::Horizontal);
   const int h = height();
   resizeDocks(rightDocks_, {h * 44 / 100, h * 16 / 100, h * 18 / 100, h * 22 / 100}, Qt::Vertical);
 }
@@ -173,6 +237,7 @@ void MainWindow::startDemo(const DemoOptions& options) {
 
 void MainWindow::attach(const QString& address, const QString& token) {
   if (!token.isEmpty()) attachToken_ = token;
+  rememberAddress(address);
   session_.addSource(new TelemetrySource(address, token));
 }
 
@@ -200,12 +265,16 @@ void MainWindow::selectInterestingMessage() {
     const auto& record = traffic.recordAt(log_->proxy()->mapToSource(log_->proxy()->index(row, 0)).row());
     if (record.body.isEmpty()) continue;
     if (record.contentComplete) {
-      log_->selectRow(row);
-      return;
+      fallback = row;
+      break;
     }
     if (fallback < 0) fallback = row;
   }
-  if (fallback >= 0) log_->selectRow(fallback);
+  if (fallback >= 0) {
+    autoSelecting_ = true;  // the channel it selects is no user's pick either
+    log_->selectRow(fallback);
+    autoSelecting_ = false;
+  }
 }
 
 // Until the user picks a channel, the timeline shows the one with the fullest life cycle so
@@ -252,6 +321,28 @@ void MainWindow::onChannelSelected(const tofu::ChannelInfo& channel) {
   rates_->setChannel(key, tr("ch %1").arg(channel.channelNumber));
 }
 
+// "Follow this conversation": a message selects its channel and its request in their views.
+void MainWindow::followRecord(const tofu::qt::TrafficRecord& record) {
+  QTableView* channels = channels_->table();
+  QAbstractItemModel* model = channels->model();
+  for (int row = 0; row < model->rowCount(); ++row) {
+    const QModelIndex index = model->index(row, 0);
+    const auto info = index.data(tofu::qt::ChannelInfoRole).value<tofu::ChannelInfo>();
+    if (info.engineId == record.engineId && info.incarnation == record.incarnation) {
+      if (channels->currentIndex().row() != row) channels->setCurrentIndex(index);
+      channels->scrollTo(index);
+      break;
+    }
+  }
+  CorrelationModel& requests = session_.correlation();
+  const int request = requests.rowOf(record.engineId, record.channelNumber, record.header.messageId);
+  auto* proxy = qobject_cast<QSortFilterProxyModel*>(correlation_->table()->model());
+  if (request < 0 || !proxy) return;
+  const QModelIndex shown = proxy->mapFromSource(requests.index(request, 0));
+  correlation_->table()->setCurrentIndex(shown);
+  correlation_->table()->scrollTo(shown);
+}
+
 void MainWindow::updateStatus() {
   int engines = 0;
   for (int row = 0; row < session_.engines().rowCount(); ++row)
@@ -261,6 +352,10 @@ void MainWindow::updateStatus() {
                              .arg(engines)
                              .arg(session_.channels().rowCount())
                              .arg(session_.correlation().outstandingCount()));
+  quint64 dropped = 0;
+  for (const Source* source : session_.sources()) dropped += source->droppedEvents();
+  dropsLabel_->setText(dropped == 0 ? tr("no events dropped")
+                                    : tr("<span style='color:#c0392b'>%1 events dropped</span>").arg(QLocale().toString(dropped)));
   recordingLabel_->setText(session_.isRecording() ? tr("<span style='color:#c0392b'>&#9679; recording</span>") : QString());
   recordAction_->setText(session_.isRecording() ? tr("Stop &recording") : tr("&Record to file..."));
 }
@@ -286,6 +381,7 @@ void MainWindow::toggleRecording() {
 
 void MainWindow::chooseAttach() {
   AttachDialog dialog(this, attachToken_);
+  dialog.setRecentAddresses(QSettings().value(kRecentKey).toStringList());
   if (dialog.exec() == QDialog::Accepted) attach(dialog.address(), dialog.token());
 }
 

@@ -2,13 +2,15 @@
 // left, channels over the message log in the centre, message detail, timeline, correlation and
 // rates on the right, all dockable), wires selections between them, and offers sources,
 // capture and the workbench from the menus. Borrows the Session, owns the demo and the
-// workbench. GUI thread only.
+// workbench. Layout, columns, status colours and recent attach addresses persist in the
+// application's QSettings (read on construction, written on destruction). GUI thread only.
 #pragma once
 
 #include <QMainWindow>
 
 #include "demo_scene.h"
 #include "tofu/introspection.h"
+#include "tofu/qt/traffic_record.h"
 
 class QDockWidget;
 class QLabel;
@@ -32,7 +34,7 @@ class MainWindow : public QMainWindow {
 
  public:
   explicit MainWindow(Session& session, QWidget* parent = nullptr);
-  ~MainWindow() override;
+  ~MainWindow() override;  // writes the settings
 
   Session& session() noexcept { return session_; }
   Workbench& workbench() noexcept { return *workbench_; }
@@ -61,6 +63,10 @@ class MainWindow : public QMainWindow {
   void selectInterestingChannel();
   void showSourceMenu(const QPoint& at);
   void onChannelSelected(const tofu::ChannelInfo& channel);
+  void followRecord(const tofu::qt::TrafficRecord& record);
+  void loadSettings();
+  void saveSettings() const;
+  void rememberAddress(const QString& address);
   void updateStatus();
   void chooseCapture();
   void toggleRecording();
@@ -84,6 +90,7 @@ class MainWindow : public QMainWindow {
   QList<QDockWidget*> rightDocks_;
   QLabel* sourcesLabel_ = nullptr;
   QLabel* recordingLabel_ = nullptr;
+  QLabel* dropsLabel_ = nullptr;
   QAction* recordAction_ = nullptr;
   bool laidOut_ = false;
   bool userPickedChannel_ = false;  // by mouse or keyboard: the automatic choice stops

@@ -4,7 +4,6 @@
 
 #include <QFontDatabase>
 #include <QHeaderView>
-#include <QJsonDocument>
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QSplitter>
@@ -14,6 +13,7 @@
 #include <QVBoxLayout>
 
 #include "hex_view.h"
+#include "json_text.h"
 #include "palette.h"
 
 namespace tofu::monitor {
@@ -53,6 +53,7 @@ MessageDetail::MessageDetail(QWidget* parent) : QWidget(parent) {
   summary_ = new QLabel(tr("Select a message in the log."), this);
   summary_->setObjectName(QStringLiteral("detailSummary"));
   summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  summary_->setWordWrap(true);  // a long summary wraps rather than widening the dock
   previewBanner_ = new QLabel(this);
   previewBanner_->setObjectName(QStringLiteral("detailPreviewBanner"));
   previewBanner_->setStyleSheet(QStringLiteral("QLabel { background: #fff3cd; color: #7a5a00; padding: 2px 6px; "
@@ -151,11 +152,11 @@ void MessageDetail::fillBody(const QByteArray& body) {
   QStringDecoder decoder(QStringDecoder::Utf8);
   const QString text = decoder(body);
   text_->setPlainText(decoder.hasError() ? tr("(not valid UTF-8; see Hex)\n\n") + text : text);
-  QJsonParseError error{};
-  const QJsonDocument document = QJsonDocument::fromJson(body, &error);
-  const bool isJson = !body.isEmpty() && error.error == QJsonParseError::NoError;
-  json_->setPlainText(isJson ? QString::fromUtf8(document.toJson(QJsonDocument::Indented))
-                             : tr("(not JSON: %1)").arg(error.errorString()));
+  // Not through QJsonDocument: it turns big integers into doubles and sorts the keys.
+  QByteArray pretty;
+  QString error;
+  const bool isJson = prettyJson(body, &pretty, &error);
+  json_->setPlainText(isJson ? QString::fromUtf8(pretty) : tr("(not JSON: %1)").arg(error));
   bodyTabs_->setTabEnabled(jsonTab, isJson);
   if (!userChoseTab_ || !bodyTabs_->isTabEnabled(bodyTabs_->currentIndex()))
     bodyTabs_->setCurrentIndex(isJson ? jsonTab : (decoder.hasError() || body.isEmpty() ? hexTab : textTab));

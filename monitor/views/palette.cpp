@@ -19,6 +19,8 @@ QColor statusColor(tofu::Status status) {
   return QColor(0xc0, 0x39, 0x2b);
 }
 
+QColor lostColor() { return QColor(0x5f, 0x63, 0x68); }
+
 QString stateText(tofu::ChannelState state) { return QString::fromLatin1(tofu::toString(state)); }
 
 QString compactNumber(double value) {

@@ -1,6 +1,8 @@
 #include "rate_chart.h"
 
+#include <QLegend>
 #include <QLineSeries>
+#include <QResizeEvent>
 #include <QTimer>
 #include <QValueAxis>
 
@@ -14,6 +16,7 @@ namespace tofu::monitor {
 namespace {
 
 constexpr int kRefreshMs = 1000;
+constexpr int kRoomyHeight = 260;  // below this, legend and axis titles leave their room to the plot
 constexpr double kNsPerSecond = 1e9;
 
 // The axis top: the data's maximum rounded up to 1, 2 or 5 times a power of ten.
@@ -85,6 +88,14 @@ RateChart::RateChart(RateSeries& rates, QWidget* parent) : QChartView(new QChart
   refresh();
 }
 
+void RateChart::resizeEvent(QResizeEvent* event) {
+  const bool roomy = event->size().height() >= kRoomyHeight;
+  chart()->legend()->setVisible(roomy);
+  for (QValueAxis* axis : {time_, messages_, bytes_}) axis->setTitleVisible(roomy);
+  for (QValueAxis* axis : {messages_, bytes_}) axis->setTickCount(roomy ? 5 : 3);
+  QChartView::resizeEvent(event);
+}
+
 QLineSeries* RateChart::addSeries(const QString& name, const QColor& color, bool dashed, QValueAxis* axis) {
   auto* series = new QLineSeries(chart());
   series->setName(name);
@@ -120,9 +131,12 @@ void RateChart::refresh() {
   time_->setRange(std::min(oldest, -1.0), 0);
   messages_->setRange(0, niceCeiling(maxMessages));
   bytes_->setRange(0, niceCeiling(maxBytes));
-  chart()->setTitle(total.isEmpty() ? tr("no traffic yet")
-                                    : tr("now: %1 msg/s · %2 B/s").arg(compactNumber(total.back().messagesPerSecond),
-                                                                      compactNumber(total.back().bytesPerSecond)));
+  // The newest bucket is the second still under way; the label reads the last complete one,
+  // the same value the plot shows one step left of its end.
+  const RatePoint* lastFull = total.size() >= 2 ? &total[total.size() - 2] : nullptr;
+  chart()->setTitle(!lastFull ? tr("no traffic yet")
+                              : tr("last second: %1 msg/s · %2 B/s").arg(compactNumber(lastFull->messagesPerSecond),
+                                                                         compactNumber(lastFull->bytesPerSecond)));
 }
 
 double RateChart::peakMessagesPerSecond() const {

@@ -1,6 +1,7 @@
 // RateChart: messages/s and bytes/s over the RateSeries' sliding window, in total and for the
 // selected channel (Qt Charts). Redrawn at most once a second however fast events arrive.
-// GUI thread only.
+// When short (a 1280x800 window), it drops the legend and axis titles so the axes keep their
+// numbers. GUI thread only.
 #pragma once
 
 #include <QChartView>
@@ -25,6 +26,9 @@ class RateChart : public QChartView {
   void refresh();
   // The highest total messages/s currently plotted (0 before any traffic).
   double peakMessagesPerSecond() const;
+
+ protected:
+  void resizeEvent(QResizeEvent* event) override;
 
  private:
   QLineSeries* addSeries(const QString& name, const QColor& color, bool dashed, QValueAxis* axis);

@@ -1,9 +1,40 @@
 #include "record_table.h"
 
 #include <QHeaderView>
+#include <QHelpEvent>
+#include <QMenu>
 #include <QTableView>
+#include <QToolTip>
 
 namespace tofu::monitor {
+
+namespace {
+
+// Watches a view's viewport for tooltip requests and answers them for cut cells only.
+class ElidedToolTips : public QObject {
+ public:
+  explicit ElidedToolTips(QAbstractItemView* view) : QObject(view), view_(view) {}
+
+  bool eventFilter(QObject* watched, QEvent* event) override {
+    if (event->type() != QEvent::ToolTip || watched != view_->viewport()) return false;
+    const auto* help = static_cast<QHelpEvent*>(event);
+    const QModelIndex index = view_->indexAt(help->pos());
+    if (!index.isValid() || index.data(Qt::ToolTipRole).isValid()) return false;  // the model's own tooltip
+    const QString text = index.data(Qt::DisplayRole).toString();
+    const QRect cell = view_->visualRect(index);
+    if (text.isEmpty() || view_->sizeHintForIndex(index).width() <= cell.width()) {
+      QToolTip::hideText();
+      return true;
+    }
+    QToolTip::showText(help->globalPos(), text, view_->viewport(), cell);
+    return true;
+  }
+
+ private:
+  QAbstractItemView* view_;
+};
+
+}  // namespace
 
 QTableView* makeRecordTable(const QString& objectName, QAbstractItemModel* model, int rowPadding, int columnWidth,
                             QWidget* parent) {
@@ -19,7 +50,32 @@ QTableView* makeRecordTable(const QString& objectName, QAbstractItemModel* model
   table->verticalHeader()->setDefaultSectionSize(table->fontMetrics().height() + rowPadding);
   table->horizontalHeader()->setDefaultSectionSize(columnWidth);
   table->horizontalHeader()->setStretchLastSection(true);
+  addElidedToolTips(table);
   return table;
+}
+
+void addColumnChooser(QTableView* table) {
+  QHeaderView* header = table->horizontalHeader();
+  header->setContextMenuPolicy(Qt::CustomContextMenu);
+  QObject::connect(header, &QWidget::customContextMenuRequested, table, [table, header](const QPoint& at) {
+    QMenu menu(table);
+    QAbstractItemModel* model = table->model();
+    for (int column = 0; column < model->columnCount(); ++column) {
+      QAction* action = menu.addAction(model->headerData(column, Qt::Horizontal).toString());
+      action->setCheckable(true);
+      action->setChecked(!table->isColumnHidden(column));
+      QObject::connect(action, &QAction::toggled, table, [table, column](bool shown) { table->setColumnHidden(column, !shown); });
+    }
+    menu.exec(header->mapToGlobal(at));
+  });
+}
+
+void addElidedToolTips(QAbstractItemView* view) { view->viewport()->installEventFilter(new ElidedToolTips(view)); }
+
+void fitHeaderTitles(QHeaderView* header) {
+  for (int section = 0; section < header->count(); ++section)
+    if (!header->isSectionHidden(section) && header->sectionSize(section) < header->sectionSizeHint(section))
+      header->resizeSection(section, header->sectionSizeHint(section));
 }
 
 }  // namespace tofu::monitor

@@ -1,11 +1,15 @@
 // makeRecordTable: the monitor's tables of records (channels, traffic log): whole rows
 // selected one at a time, fixed row heights so a long table stays virtual (nothing measures
-// rows off screen), the last column stretched. GUI thread.
+// rows off screen), the last column stretched. And what every table of the monitor gets: a
+// header menu choosing the columns, whole text as a tooltip on cut cells, titles never cut.
+// GUI thread.
 #pragma once
 
 #include <QString>
 
 class QAbstractItemModel;
+class QAbstractItemView;
+class QHeaderView;
 class QTableView;
 class QWidget;
 
@@ -15,5 +19,15 @@ namespace tofu::monitor {
 // font and columns `columnWidth` pixels wide by default.
 QTableView* makeRecordTable(const QString& objectName, QAbstractItemModel* model, int rowPadding, int columnWidth,
                             QWidget* parent);
+
+// A context menu on `table`'s horizontal header with a check box per column (shown or hidden).
+void addColumnChooser(QTableView* table);
+
+// A cell whose text the view cuts ("...") shows the whole text as its tooltip; cells with a
+// tooltip of their own keep it.
+void addElidedToolTips(QAbstractItemView* view);
+
+// Widens every section narrower than its title (and sort indicator), so no title is cut.
+void fitHeaderTitles(QHeaderView* header);
 
 }  // namespace tofu::monitor

@@ -21,14 +21,15 @@ void StateDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option,
   QApplication::style()->drawControl(QStyle::CE_ItemViewItem, &background, painter, option.widget);
 
   const auto state = static_cast<tofu::ChannelState>(raw.toInt());
-  const QString text = stateText(state);
+  const bool lost = index.data(tofu::qt::LostRole).toBool();
+  const QString text = lost ? index.data(Qt::DisplayRole).toString() : stateText(state);
   const QFontMetrics metrics(option.font);
   const int width = metrics.horizontalAdvance(text) + 14;
   const QRect badge(option.rect.left() + 4, option.rect.top() + 3, width, option.rect.height() - 6);
   painter->save();
   painter->setRenderHint(QPainter::Antialiasing);
   painter->setPen(Qt::NoPen);
-  painter->setBrush(stateColor(state));
+  painter->setBrush(lost ? lostColor() : stateColor(state));
   painter->drawRoundedRect(badge, 6, 6);
   painter->setPen(Qt::white);
   painter->drawText(badge, Qt::AlignCenter, text);

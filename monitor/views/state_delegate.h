@@ -1,5 +1,6 @@
 // StateDelegate: paints a channel's state (StateRole) as a coloured rounded badge with its
-// name, so open, closing and closed channels stand out in a long table. Stateless.
+// name, so open, closing and closed channels stand out in a long table; a lost engine's
+// channels (LostRole) read "lost" in grey. Stateless.
 #pragma once
 
 #include <QStyledItemDelegate>

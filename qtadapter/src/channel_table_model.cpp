@@ -91,6 +91,22 @@ void ChannelTableModel::removeEngine(std::uint64_t engineId) {
   scheduleTick();
 }
 
+void ChannelTableModel::markEngineLost(std::uint64_t engineId) {
+  if (lostEngines_.contains(engineId)) {
+    return;
+  }
+  lostEngines_.insert(engineId);
+  for (int row = 0; row < rowCount(); ++row) {
+    if (rows_[static_cast<std::size_t>(row)].engineId == engineId) {
+      emit dataChanged(index(row, 0), index(row, columnCount() - 1));
+    }
+  }
+}
+
+bool ChannelTableModel::isLost(const ChannelInfo& info) const {
+  return info.state != ChannelState::closed && lostEngines_.contains(info.engineId);
+}
+
 void ChannelTableModel::scheduleTick() {
   if (!tick_.isActive()) {
     tick_.start();
@@ -137,6 +153,9 @@ void ChannelTableModel::flush() {
       firstChanged = std::min(firstChanged, *found);
       lastChanged = std::max(lastChanged, *found);
     }
+  }
+  for (const std::uint64_t engineId : pendingSnapshots_.keys() + pendingRemovals_) {
+    lostEngines_.remove(engineId);  // it reports again, or is gone
   }
   pendingSnapshots_.clear();
   pendingRemovals_.clear();
@@ -223,14 +242,25 @@ QVariant ChannelTableModel::data(const QModelIndex& index, int role) const {
     case StateRole: return static_cast<int>(info->state);
     case StatusRole: return static_cast<int>(info->closeReason);
     case ChannelInfoRole: return QVariant::fromValue(*info);
+    case LostRole: return isLost(*info);
+    case Qt::ToolTipRole:
+      if (isLost(*info) && (column == ChannelColumn::state || column == ChannelColumn::closeReason)) {
+        return tr("The engine stopped reporting (its process ended or the telemetry connection broke); "
+                  "last reported state: %1")
+            .arg(QString::fromLatin1(toString(info->state)));
+      }
+      return {};
     default: return {};
   }
   switch (column) {
     case ChannelColumn::engine: return engineLabel(engineNames_, info->engineId);
     case ChannelColumn::kind: return QString::fromLatin1(toString(info->kind));
-    case ChannelColumn::state: return QString::fromLatin1(toString(info->state));
+    case ChannelColumn::state: return isLost(*info) ? tr("lost") : QString::fromLatin1(toString(info->state));
     case ChannelColumn::lastActivity: return formatMonotonic(std::max(info->lastSendNs, info->lastReceiveNs));
     case ChannelColumn::closeReason:
+      if (isLost(*info)) {
+        return tr("engine lost");
+      }
       return info->state == ChannelState::closed ? statusName(info->closeReason) : QString();
     default: return sortValue(*info, column);
   }

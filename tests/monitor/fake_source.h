@@ -14,6 +14,9 @@ class FakeSource : public Source {
   QString name() const override { return name_; }
   QString kindName() const override { return QStringLiteral("fake"); }
   void set(State state, const QString& reason = {}) { setState(state, reason); }
+  quint64 droppedEvents() const override { return dropped; }
+
+  quint64 dropped = 0;
 
  private:
   QString name_;

@@ -105,6 +105,45 @@ class TstCorrelationModel : public QObject {
     QVERIFY(model.latencies().isEmpty());
   }
 
+  // "100000 answered" after 200,000 answers misled: the counts go on past the latency window.
+  void countsEveryAnswerPastTheLatencyWindow() {
+    CorrelationModel model;
+    model.setMaxRows(10);
+    constexpr int kRequests = 100'005;
+    QList<Event> events;
+    events.reserve(2 * kRequests);
+    for (int i = 0; i < kRequests; ++i) {
+      const auto id = static_cast<std::uint64_t>(i);
+      events << sent(1, OpCode::Request, id, 2 * i) << received(1, OpCode::Response, id, 2 * i + 1);
+    }
+    model.addEvents(events);
+    model.addEvents({sent(2, OpCode::Request, 7, 1),
+                     test::messageEvent(EventKind::messageReturned, 1, 2, OpCode::Request, 7, 2, false, {}, {},
+                                        Status::connect_failed)});
+    model.flush();
+    QCOMPARE(model.answeredCount(), quint64{kRequests});
+    QCOMPARE(model.latencies().size(), qsizetype{100'000});
+    QCOMPARE(model.failedCount(), quint64{1});
+  }
+
+  void forgottenEngineLeavesNothingOutstanding() {
+    CorrelationModel model;
+    model.addEvents({sent(1, OpCode::Request, 1, 10), sent(2, OpCode::Request, 2, 20),
+                     test::messageEvent(EventKind::messageSent, 2, 1, OpCode::Request, 3, 30)});
+    model.flush();
+    QCOMPARE(model.outstandingCount(), 3);
+    model.forgetEngine(1, 40);
+    model.flush();
+    QCOMPARE(model.outstandingCount(), 1);
+    QCOMPARE(model.rowAt(0).state, State::unobserved);
+    QCOMPARE(model.rowAt(1).state, State::unobserved);
+    QCOMPARE(model.rowAt(2).state, State::outstanding);
+    QCOMPARE(model.index(0, CorrelationModel::state).data().toString(), QStringLiteral("unobserved (source gone)"));
+    QCOMPARE(model.rowOf(2, 1, 3), 2);
+    QCOMPARE(model.rowOf(1, 2, 2), 1);
+    QCOMPARE(model.rowOf(1, 2, 3), -1);
+  }
+
   void dropsTheOldestRows() {
     CorrelationModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);

@@ -1,6 +1,11 @@
 // LogView: the filter bar drives the MessageFilterProxy, pause/resume holds and then shows every
-// record that arrived meanwhile, and the counter shows evicted rows.
+// record that arrived meanwhile, and the counter shows evicted rows; failed rows are coloured
+// by configurable rules, selected rows copy exactly as text and JSON, F8's search finds failures.
 #include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QClipboard>
+#include <QSettings>
+#include <QTemporaryDir>
 #include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
@@ -11,6 +16,7 @@
 #include "content_store.h"
 #include "log_view.h"
 #include "message_filter.h"
+#include "status_colors.h"
 #include "tofu/qt/traffic_model.h"
 #include "ui_test_support.h"
 
@@ -42,6 +48,75 @@ class TestLogView : public QObject {
     view_.reset();
     content_.reset();
     model_.reset();
+  }
+
+  void failedStatusRowsAreColoured() {
+    model_->append(makeRecord(tofu::OpCode::Request, 4, 31, "x", tofu::Status::connect_failed));
+    model_->flush();
+    const auto color = [this](int row, int role) { return view_->proxy()->index(row, 3).data(role).value<QColor>(); };
+    const QColor failedBackground = color(30, Qt::BackgroundRole);
+    QVERIFY(failedBackground.isValid());
+    QVERIFY2(failedBackground.red() > failedBackground.green() + 20, qPrintable(failedBackground.name()));
+    QVERIFY(color(30, Qt::ForegroundRole).isValid());
+    QCOMPARE(color(9, Qt::BackgroundRole), failedBackground);  // channel_closed: a failure too
+    QVERIFY(!color(0, Qt::BackgroundRole).isValid());          // success keeps the table's colours
+    QVERIFY(!color(0, Qt::ForegroundRole).isValid());
+
+    // The rules come from the settings: here, connect_failed in blue and nothing else.
+    QTemporaryDir dir;
+    QSettings settings(dir.filePath(QStringLiteral("rules.ini")), QSettings::IniFormat);
+    settings.setValue(QStringLiteral("log/statusColors"),
+                      QStringList{QStringLiteral("connect_failed=#0000ff/#ffffff"), QStringLiteral("no_such=#000/#fff")});
+    const StatusColorRules rules = StatusColorRules::load(settings);
+    QCOMPARE(rules.rules.size(), qsizetype{1});
+    view_->setStatusColorRules(rules);
+    QCOMPARE(color(30, Qt::BackgroundRole), QColor(Qt::blue));
+    QCOMPARE(color(30, Qt::ForegroundRole), QColor(Qt::white));
+    QVERIFY(!color(9, Qt::BackgroundRole).isValid());
+    rules.save(settings);
+    QCOMPARE(settings.value(QStringLiteral("log/statusColors")).toStringList(),
+             QStringList{QStringLiteral("connect_failed=#0000ff/#ffffff")});
+  }
+
+  void copiesSelectedRowsAsTextAndJson() {
+    auto* table = child<QTableView>(view_.get(), "logTable");
+    for (auto column : {tofu::qt::TrafficColumn::time, tofu::qt::TrafficColumn::engine, tofu::qt::TrafficColumn::latency})
+      table->setColumnHidden(static_cast<int>(column), true);
+    table->setFocus();
+    table->selectionModel()->select(view_->proxy()->index(4, 0),
+                                    QItemSelectionModel::Select | QItemSelectionModel::Rows);
+    table->selectionModel()->select(view_->proxy()->index(2, 0),
+                                    QItemSelectionModel::Select | QItemSelectionModel::Rows);
+    QApplication::clipboard()->clear();
+    QTest::keyClick(table, Qt::Key_C, Qt::ControlModifier);
+    QCOMPARE(QApplication::clipboard()->text(),
+             QStringLiteral("Channel\tDirection\tOpcode\tId\tStatus\tMore\tHeaders\tBody\n"
+                            "2\treceived\tResponse\t3\tsuccess\t\t0\t6\n"
+                            "2\treceived\tRequest\t5\tsuccess\t\t0\t6\n"));
+    QTest::keyClick(table, Qt::Key_C, Qt::ControlModifier | Qt::ShiftModifier);
+    QCOMPARE(QApplication::clipboard()->text(),
+             QStringLiteral("[\n"
+                            R"( {"Channel": "2", "Direction": "received", "Opcode": "Response", "Id": "3", )"
+                            R"("Status": "success", "More": "", "Headers": "0", "Body": "6"},)"
+                            "\n"
+                            R"( {"Channel": "2", "Direction": "received", "Opcode": "Request", "Id": "5", )"
+                            R"("Status": "success", "More": "", "Headers": "0", "Body": "6"})"
+                            "\n]\n"));
+  }
+
+  void nextFailureWrapsAround() {
+    auto* table = child<QTableView>(view_.get(), "logTable");
+    view_->selectRow(12);
+    QVERIFY(view_->selectNextFailure());
+    QCOMPARE(table->currentIndex().row(), 19);  // id 20: channel_closed
+    QVERIFY(view_->selectNextFailure());
+    QCOMPARE(table->currentIndex().row(), 29);
+    QVERIFY(view_->selectNextFailure());
+    QCOMPARE(table->currentIndex().row(), 9);   // wrapped
+    QVERIFY(view_->selectNextFailure(false));
+    QCOMPARE(table->currentIndex().row(), 29);  // and back
+    child<QComboBox>(view_.get(), "logStatusFilter")->setCurrentIndex(1);  // success only
+    QVERIFY(!view_->selectNextFailure());
   }
 
   void opCodeFilterShowsOnlyThatOpCode() {

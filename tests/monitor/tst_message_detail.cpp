@@ -1,6 +1,6 @@
 // MessageDetail and HexView: a large body is shown whole (every byte in the hex dump, the
 // right number of lines), JSON is pretty-printed, text headers become a table, the binary
-// header is decoded, and a preview says so visibly.
+// header is decoded, and a preview says so visibly; the JSON view keeps numbers and key order.
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QTabWidget>
@@ -80,6 +80,41 @@ class TestMessageDetail : public QObject {
     detail.showRecord(makeRecord(tofu::OpCode::Request, 1, 8, "plain words"));
     QVERIFY(!tabs->isTabEnabled(MessageDetail::jsonTab));
     QCOMPARE(tabs->currentIndex(), int{MessageDetail::textTab});
+  }
+
+  // QJsonDocument would show 12345678901234567891 as 12345678901234567000 and sort the keys.
+  void jsonKeepsBigIntegersAndKeyOrder() {
+    MessageDetail detail;
+    detail.showRecord(makeRecord(tofu::OpCode::Request, 1, 9,
+                                 "{\"zeta\":12345678901234567891,\"alpha\":{\"b\":-0.10000000000000000001,\"a\":[]},"
+                                 "\"mid\":\"\\u00e9\\\"x\"}"));
+    QCOMPARE(child<QTabWidget>(&detail, "detailBodyTabs")->currentIndex(), int{MessageDetail::jsonTab});
+    QCOMPARE(child<QPlainTextEdit>(&detail, "detailJson")->toPlainText(),
+             QStringLiteral("{\n"
+                            "    \"zeta\": 12345678901234567891,\n"
+                            "    \"alpha\": {\n"
+                            "        \"b\": -0.10000000000000000001,\n"
+                            "        \"a\": []\n"
+                            "    },\n"
+                            "    \"mid\": \"\\u00e9\\\"x\"\n"
+                            "}"));
+  }
+
+  void invalidJsonIsRefusedWithItsOffset_data() {
+    QTest::addColumn<QByteArray>("body");
+    QTest::newRow("trailing comma") << QByteArray("{\"a\":1,}");
+    QTest::newRow("leading zero") << QByteArray("[01]");
+    QTest::newRow("unterminated") << QByteArray("[\"abc");
+    QTest::newRow("two values") << QByteArray("1 2");
+    QTest::newRow("bad escape") << QByteArray("[\"\\q\"]");
+  }
+  void invalidJsonIsRefusedWithItsOffset() {
+    QFETCH(QByteArray, body);
+    MessageDetail detail;
+    detail.showRecord(makeRecord(tofu::OpCode::Request, 1, 10, body));
+    QVERIFY(!child<QTabWidget>(&detail, "detailBodyTabs")->isTabEnabled(MessageDetail::jsonTab));
+    const QString text = child<QPlainTextEdit>(&detail, "detailJson")->toPlainText();
+    QVERIFY2(text.startsWith(QStringLiteral("(not JSON: ")) && text.contains(QStringLiteral("at byte")), qPrintable(text));
   }
 
   void headerFieldsAndTextHeadersAreDecoded() {

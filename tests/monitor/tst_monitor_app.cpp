@@ -47,7 +47,8 @@ class TestMonitorApp : public QObject {
                            QStringLiteral("--attach"), QStringLiteral("tcp|127.0.0.1|7000"), QStringLiteral("--open"),
                            QStringLiteral("in.jsonl"), QStringLiteral("--record"), QStringLiteral("out.jsonl"),
                            QStringLiteral("--screenshot"), QStringLiteral("s.png"), QStringLiteral("--quit-after"),
-                           QStringLiteral("2.5"), QStringLiteral("--flood"), QStringLiteral("200000")};
+                           QStringLiteral("2.5"), QStringLiteral("--flood"), QStringLiteral("200000"),
+                           QStringLiteral("--size"), QStringLiteral("1280x800")};
     QCOMPARE(parseCommandLine(args, options, message), ParseResult::ok);
     QCOMPARE(options.attach, (QStringList{QStringLiteral("uds|/tmp/a"), QStringLiteral("tcp|127.0.0.1|7000")}));
     QCOMPARE(options.open, QStringLiteral("in.jsonl"));
@@ -56,6 +57,7 @@ class TestMonitorApp : public QObject {
     QCOMPARE(options.quitAfter, 2.5);
     QCOMPARE(options.floodRate, 200000);
     QVERIFY(options.demo);  // --flood implies the demo
+    QCOMPARE(options.size, QSize(1280, 800));
   }
 
   void parsesTheToken() {
@@ -107,6 +109,8 @@ class TestMonitorApp : public QObject {
     QTest::newRow("unknown option") << QStringList{QStringLiteral("--bogus")};
     QTest::newRow("positional") << QStringList{QStringLiteral("stray")};
     QTest::newRow("token without value") << QStringList{QStringLiteral("--token")};
+    QTest::newRow("size without height") << QStringList{QStringLiteral("--size"), QStringLiteral("1280")};
+    QTest::newRow("size too small") << QStringList{QStringLiteral("--size"), QStringLiteral("100x80")};
   }
   void refusesBadValues() {
     QFETCH(QStringList, args);

@@ -1,5 +1,6 @@
 // Session: sources feed every model; engines of different sources with the same id stay
-// apart; a source that reconnects replaces its old engines; removing a source drops its rows.
+// apart; a source that reconnects replaces its old engines; removing a source drops its rows
+// and ends its outstanding requests.
 #include <QtTest>
 
 #include "core_test_events.h"
@@ -60,7 +61,13 @@ class TstSession : public QObject {
     // b comes back (a restarted process): its old engine leaves, the new one gets a new id.
     b->set(Source::State::disconnected);
     session.channels().flush();
-    QCOMPARE(session.channels().rowCount(), 5);  // kept while disconnected
+    QCOMPARE(session.channels().rowCount(), 5);  // kept while disconnected, marked as lost
+    for (int row = 0; row < 5; ++row) {
+      const QModelIndex state = session.channels().index(row, static_cast<int>(tofu::qt::ChannelColumn::state));
+      const bool ofB = session.channels().channelAt(row)->engineId != engineOf(0);
+      QCOMPARE(state.data(tofu::qt::LostRole).toBool(), ofB);
+      QCOMPARE(state.data().toString(), ofB ? QStringLiteral("lost") : QStringLiteral("ready"));
+    }
     b->set(Source::State::connected);
     emit b->snapshotReady(snapshotOf(1, 1));
     session.channels().flush();
@@ -76,6 +83,23 @@ class TstSession : public QObject {
     QCOMPARE(session.channels().rowCount(), 1);
     QCOMPARE(session.engines().rowCount(), 1);
     QCOMPARE(sourcesChanged.count(), 3);
+  }
+  // "1 outstanding requests" stayed after the source that sent the request was removed.
+  void removingASourceLeavesNothingOutstanding() {
+    Session session;
+    auto* a = new FakeSource(QStringLiteral("a"));
+    auto* b = new FakeSource(QStringLiteral("b"));
+    session.addSource(a);
+    session.addSource(b);
+    emit a->eventsReady({test::messageEvent(EventKind::messageSent, 1, 1, OpCode::Request, 5, 10)});
+    emit b->eventsReady({test::messageEvent(EventKind::messageSent, 1, 1, OpCode::Request, 6, 10)});
+    session.correlation().flush();
+    QCOMPARE(session.correlation().outstandingCount(), 2);
+    session.removeSource(a);
+    session.correlation().flush();
+    QCOMPARE(session.correlation().outstandingCount(), 1);
+    QCOMPARE(session.correlation().rowAt(0).state, CorrelationModel::State::unobserved);
+    QCOMPARE(session.correlation().rowAt(1).state, CorrelationModel::State::outstanding);
   }
 };
 

@@ -5,6 +5,8 @@
 #include <QObject>
 #include <QTest>
 
+#include <stdexcept>
+
 #include "tofu/qt/traffic_record.h"
 
 namespace tofu::monitor::test {
@@ -30,11 +32,21 @@ inline tofu::qt::TrafficRecord makeRecord(tofu::OpCode opCode, quint16 channel, 
   return record;
 }
 
+// Thrown by child() after recording the failure: QTest ends the run there ("Caught unhandled
+// exception") instead of the caller dereferencing null.
+struct MissingChild : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // findChild<T>(name), failing the test (not crashing it) when the widget is missing.
 template <typename T>
 T* child(QObject* parent, const char* name) {
   T* found = parent->findChild<T*>(QString::fromLatin1(name));
-  if (!found) qWarning("no child %s", name);
+  if (!found) {
+    const QByteArray message = QByteArray("no child named ") + name;
+    QTest::qFail(message.constData(), __FILE__, __LINE__);
+    throw MissingChild(message.toStdString());
+  }
   return found;
 }
 

@@ -19,3 +19,5 @@ tofu_add_qtest(tst_monitor_app SOURCES tst_monitor_app.cpp ${PROJECT_SOURCE_DIR}
 target_include_directories(tst_monitor_app PRIVATE ${PROJECT_SOURCE_DIR}/monitor/app)
 target_compile_definitions(tst_monitor_app PRIVATE TOFU_MONITOR_PATH="$<TARGET_FILE:tofu-monitor>")
 add_dependencies(tst_monitor_app tofu-monitor)
+tofu_add_qtest(tst_window_layout SOURCES tst_window_layout.cpp ui_test_support.h fake_source.h LABEL monitor TIMEOUT 120
+               LIBS tofu_monitor_views)

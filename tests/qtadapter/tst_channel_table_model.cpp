@@ -1,6 +1,8 @@
 // ChannelTableModel: correct under QAbstractItemModelTester while channels open, carry
-// traffic and close; merged updates; bounded rows with the closed ones evicted first.
+// traffic and close; merged updates; bounded rows with the closed ones evicted first; a lost
+// engine's open channels marked as lost.
 #include <QAbstractItemModelTester>
+#include <QSignalSpy>
 #include <QTest>
 
 #include "tofu/qt/channel_table_model.h"
@@ -62,6 +64,7 @@ class TestChannelTableModel : public QObject {
   void boundedRows_data();
   void boundedRows();
   void removesEngine();
+  void marksALostEngine();
 };
 
 void TestChannelTableModel::followsLiveEngine() {
@@ -132,6 +135,35 @@ void TestChannelTableModel::removesEngine() {
   model.removeEngine(2);
   QTRY_COMPARE(model.rowCount(), 2);
   QCOMPARE(model.index(0, static_cast<int>(ChannelColumn::engine)).data(tofu::qt::EngineIdRole).toULongLong(), 1u);
+}
+
+// A killed process's channels once still read "ready": they read "lost" until it reports again.
+void TestChannelTableModel::marksALostEngine() {
+  ChannelTableModel model;
+  QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+  model.applySnapshot(syntheticSnapshot(1, 2, 1));  // incarnation 1 closed, 2 and 3 ready
+  model.applySnapshot(syntheticSnapshot(2, 1, 0));
+  model.flush();
+  QCOMPARE(model.rowCount(), 4);
+  QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+  model.markEngineLost(1);
+  QCOMPARE(changed.count(), 3);
+  for (int row = 0; row < model.rowCount(); ++row) {
+    const ChannelInfo& info = *model.channelAt(row);
+    const bool lost = info.engineId == 1 && info.state != ChannelState::closed;
+    QCOMPARE(model.index(row, 0).data(tofu::qt::LostRole).toBool(), lost);
+    QCOMPARE(cell(model, row, ChannelColumn::state), lost ? QStringLiteral("lost") : QString::fromLatin1(toString(info.state)));
+    if (lost) {
+      QCOMPARE(cell(model, row, ChannelColumn::closeReason), QStringLiteral("engine lost"));
+      QVERIFY(model.index(row, static_cast<int>(ChannelColumn::state)).data(Qt::ToolTipRole).toString().contains(QStringLiteral("ready")));
+    }
+  }
+  model.applySnapshot(syntheticSnapshot(1, 2, 1));  // it reports again
+  model.flush();
+  for (int row = 0; row < model.rowCount(); ++row) {
+    QVERIFY(!model.index(row, 0).data(tofu::qt::LostRole).toBool());
+    QVERIFY(cell(model, row, ChannelColumn::state) != QStringLiteral("lost"));
+  }
 }
 
 QTEST_GUILESS_MAIN(TestChannelTableModel)

@@ -7,6 +7,7 @@
 
 #include <QAbstractTableModel>
 #include <QHash>
+#include <QSet>
 #include <QTimer>
 
 #include <vector>
@@ -35,6 +36,10 @@ class ChannelTableModel : public QAbstractTableModel {
   void applySnapshot(const EngineSnapshot& snapshot);
   // Drops every row of an engine (at the next tick).
   void removeEngine(std::uint64_t engineId);
+  // An engine that stopped reporting (its process ended, its telemetry connection broke): its
+  // channels not closed read "lost" instead of their last reported state, until a snapshot of
+  // the engine arrives or it is removed. Applied now; never blocks.
+  void markEngineLost(std::uint64_t engineId);
   // Applies what is pending now.
   void flush();
 
@@ -49,11 +54,13 @@ class ChannelTableModel : public QAbstractTableModel {
   void scheduleTick();
   void enforceMaxRows();
   void removeRowsAt(const std::vector<int>& rows);
+  bool isLost(const ChannelInfo& info) const;
 
   std::vector<ChannelInfo> rows_;
   QHash<std::uint64_t, QString> engineNames_;
   QHash<std::uint64_t, EngineSnapshot> pendingSnapshots_;
   QList<std::uint64_t> pendingRemovals_;
+  QSet<std::uint64_t> lostEngines_;
   QTimer tick_;
   int maxRows_ = 10000;
 };

@@ -29,6 +29,7 @@ enum ModelRole : int {
   DirectionRole,    // Direction as int
   RecordRole,       // the whole TrafficRecord (QVariant)
   ChannelInfoRole,  // the whole ChannelInfo (QVariant)
+  LostRole,         // bool: the channel's engine stopped reporting (ChannelTableModel::markEngineLost)
 };
 
 }  // namespace tofu::qt
