@@ -11,6 +11,7 @@
 
 #include "correlation_model.h"
 #include "palette.h"
+#include "time_delegate.h"
 #include "tofu/qt/model_roles.h"
 
 namespace tofu::monitor {
@@ -50,6 +51,10 @@ CorrelationView::CorrelationView(CorrelationModel& model, QWidget* parent) : QWi
   connect(timer, &QTimer::timeout, this, &CorrelationView::updateSummary);
   timer->start(kSummaryIntervalMs);
   updateSummary();
+}
+
+void CorrelationView::setTimeFormat(const TimeFormat& format) {
+  TimeDelegate::install(*table_, CorrelationModel::startedAt, format);
 }
 
 void CorrelationView::updateSummary() {

@@ -79,7 +79,9 @@ void MainWindow::buildViews() {
   gauges_ = new GaugePanel(session_.engines(), this);
 
   channels_ = new ChannelView(session_.channels(), this);
+  channels_->setTimeFormat(session_.timeFormat());
   log_ = new LogView(session_.traffic(), session_.content(), this);
+  log_->setTimeFormat(&session_.timeFormat());
   auto* centre = new QSplitter(Qt::Vertical, this);
   centre->setObjectName(QStringLiteral("centreSplitter"));
   centre->addWidget(channels_);
@@ -91,6 +93,7 @@ void MainWindow::buildViews() {
   detail_ = new MessageDetail(this);
   timeline_ = new TimelineView(session_.timeline(), this);
   correlation_ = new CorrelationView(session_.correlation(), this);
+  correlation_->setTimeFormat(session_.timeFormat());
   rates_ = new RateChart(session_.rates(), this);
   workbenchPanel_ = new WorkbenchPanel(*workbench_, this);
 
@@ -183,6 +186,7 @@ bool MainWindow::openCapture(const QString& path, QString* error) {
     session_.removeSource(source);
     return false;
   }
+  log_->showLog(&source->log());
   return true;
 }
 

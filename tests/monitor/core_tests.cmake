@@ -2,7 +2,7 @@
 # round trips, and the live sources against a real tofu-cli.
 set(MONITOR_CORE_TESTS
   telemetry_json content_store timeline_model rate_series correlation_model engine_list_model
-  message_filter capture session demo_scene)
+  message_filter capture session demo_scene time_format)
 foreach(test IN LISTS MONITOR_CORE_TESTS)
   tofu_add_qtest(tst_${test} SOURCES tst_${test}.cpp core_test_events.h fake_source.h LABEL monitor TIMEOUT 60 LIBS tofu_monitor_core)
 endforeach()
