@@ -133,6 +133,10 @@ void CaptureWriter::writeContent(const QString& sourceName, const QList<TrafficR
   write(QJsonObject{{"type", QLatin1String("content")}, {"source", sourceName}, {"records", array}});
 }
 
+void CaptureWriter::writeConnected(const QString& sourceName) {
+  write(QJsonObject{{"type", QLatin1String("connected")}, {"source", sourceName}});
+}
+
 void CaptureWriter::close() {
   if (file_.isOpen()) {
     file_.close();
@@ -151,7 +155,7 @@ std::uint64_t CaptureSource::engineIdFor(const QString& sourceName, std::uint64_
   const QPair<QString, std::uint64_t> key{sourceName, recordedId};
   auto it = engineIds_.find(key);
   if (it == engineIds_.end()) {
-    it = engineIds_.insert(key, static_cast<std::uint64_t>(engineIds_.size()) + 1);
+    it = engineIds_.insert(key, static_cast<std::uint64_t>(engineNames_.size()) + 1);
     engineNames_.insert(*it, sourceName);
     log_.setEngineName(*it, sourceName);
   }
@@ -269,6 +273,11 @@ bool CaptureSource::readLine(const QByteArray& line, qint64 offset, QString* err
       records.append(record);
     }
     emit contentReady(records);
+  } else if (type == QLatin1String("connected")) {
+    // A new connection may serve a restarted process: its engines get new ids (incarnations).
+    for (auto it = engineIds_.begin(); it != engineIds_.end();) {
+      it = it.key().first == source ? engineIds_.erase(it) : std::next(it);
+    }
   }  // other types: added after version 1, skipped
   return true;
 }

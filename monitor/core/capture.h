@@ -24,6 +24,8 @@ class CaptureWriter {
   void writeSnapshot(const QString& sourceName, const tofu::EngineSnapshot& snapshot);
   void writeEvents(const QString& sourceName, const QList<tofu::Event>& events);
   void writeContent(const QString& sourceName, const QList<tofu::qt::TrafficRecord>& records);
+  // `sourceName` (re)connected: what follows may come from a new process (a new incarnation).
+  void writeConnected(const QString& sourceName);
   void close();
   qint64 linesWritten() const noexcept { return lines_; }
 

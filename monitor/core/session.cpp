@@ -97,6 +97,9 @@ void Session::forgetEngines(Source* source) {
 void Session::onStateChanged(Source* source, Source::State state) {
   if (source != nullptr && state == Source::State::connected) {
     forgetEngines(source);
+    if (recorder_) {
+      recorder_->writeConnected(source->name());
+    }
   }
   // While a capture is open the rates window stays at its newest event rather than move on
   // with the clock and leave the replay behind.

@@ -1,7 +1,8 @@
 // Capture files: a Session records snapshots, events and content from two sources whose
 // engines share an id; a CaptureSource replays the file into a second Session with the same
 // counts in every view; bad files are refused with the line number, a file cut mid-line opens
-// up to its last complete line; a million events are all in the replayed log; the rates chart has the replayed traffic.
+// up to its last complete line; a million events are all in the replayed log; a restarted
+// process stays a separate engine; the rates chart has the replayed traffic.
 #include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -201,6 +202,37 @@ class TstCapture : public QObject {
     // CPU time, not wall time, so that the bound holds on a busy machine too (about 3.5 s here).
     QVERIFY2(cpuMs < kLoadBudgetMs, qPrintable(QStringLiteral("%1 ms of CPU").arg(cpuMs)));
 #endif
+  }
+
+  // A source that connects again may be a restarted process with the same engine id and
+  // channel numbers: the replay keeps the two lives apart as it did live.
+  void keepsARestartedProcessApart() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("restart.jsonl"));
+    {
+      Session live;
+      auto* remote = new FakeSource(QStringLiteral("uds|/tmp/app.sock"));
+      live.addSource(remote);
+      QString error;
+      QVERIFY2(live.startRecording(path, &error), qPrintable(error));
+      feed(*remote, 4);
+      remote->set(Source::State::disconnected);
+      remote->set(Source::State::connected);
+      feed(*remote, 4);
+    }
+    Session offline;
+    auto* capture = new CaptureSource(path);
+    offline.addSource(capture);
+    QString error;
+    QVERIFY2(capture->load(&error), qPrintable(error));
+    offline.channels().flush();
+    QCOMPARE(offline.channels().rowCount(), 2);
+    QCOMPARE(capture->log().rowCount(), 4);
+    const auto engineAt = [capture](int row) {
+      return capture->log().index(row, 0).data(tofu::qt::EngineIdRole).toULongLong();
+    };
+    QVERIFY(engineAt(0) != engineAt(1));  // both sent at 20 ns, one per life
+    QCOMPARE(engineAt(0), engineAt(2));
   }
 
   // Live traffic seen before must not push the replayed seconds out of the rates window.
