@@ -16,3 +16,7 @@ endforeach()
 
 # The pcapng export is decoded with tshark and the project's dissector.
 target_compile_definitions(tst_log_export PRIVATE TOFU_DISSECTOR_PATH="${PROJECT_SOURCE_DIR}/resources/wireshark/tofu.lua")
+
+# The million-event replay writes and reads a file of about 300 MB: wall time on a busy machine
+# is several times its CPU time (which the test itself bounds).
+set_tests_properties(tst_capture PROPERTIES TIMEOUT 240)
