@@ -103,6 +103,7 @@ Result<EngineSnapshot> Engine::snapshot() {
   snapshot.totals = counters_.read();
   snapshot.pool.poolEmptyEpisodes = snapshot.totals.poolEmptyEpisodes;
   snapshot.takenAtNs = monotonicNowNs();
+  snapshot.takenAtWallNs = wallClockNowNs();
   return snapshot;
 }
 

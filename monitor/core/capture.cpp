@@ -4,6 +4,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 
+#include <cstring>
+
 #include "telemetry_json.h"
 
 namespace tofu::monitor {
@@ -97,7 +99,8 @@ bool CaptureWriter::open(const QString& path, QString* error) {
   lines_ = 0;
   write(QJsonObject{{"format", QLatin1String(kCaptureFormat)},
                     {"version", kCaptureVersion},
-                    {"startedAtNs", static_cast<qint64>(monotonicNowNs())}});
+                    {"startedAtNs", static_cast<qint64>(monotonicNowNs())},
+                    {"startedAtWallNs", static_cast<qint64>(wallClockNowNs())}});
   return true;
 }
 
@@ -130,13 +133,17 @@ void CaptureWriter::writeContent(const QString& sourceName, const QList<TrafficR
   write(QJsonObject{{"type", QLatin1String("content")}, {"source", sourceName}, {"records", array}});
 }
 
+void CaptureWriter::writeConnected(const QString& sourceName) {
+  write(QJsonObject{{"type", QLatin1String("connected")}, {"source", sourceName}});
+}
+
 void CaptureWriter::close() {
   if (file_.isOpen()) {
     file_.close();
   }
 }
 
-CaptureSource::CaptureSource(const QString& path, QObject* parent) : Source(parent), path_(path) {}
+CaptureSource::CaptureSource(const QString& path, QObject* parent) : Source(parent), path_(path), log_(path) {}
 
 QString CaptureSource::name() const { return QFileInfo(path_).fileName(); }
 
@@ -148,8 +155,9 @@ std::uint64_t CaptureSource::engineIdFor(const QString& sourceName, std::uint64_
   const QPair<QString, std::uint64_t> key{sourceName, recordedId};
   auto it = engineIds_.find(key);
   if (it == engineIds_.end()) {
-    it = engineIds_.insert(key, static_cast<std::uint64_t>(engineIds_.size()) + 1);
+    it = engineIds_.insert(key, static_cast<std::uint64_t>(engineNames_.size()) + 1);
     engineNames_.insert(*it, sourceName);
+    log_.setEngineName(*it, sourceName);
   }
   return *it;
 }
@@ -158,11 +166,23 @@ bool CaptureSource::load(QString* error) {
   QFile file(path_);
   QString why;
   int lineNumber = 0;
+  bool cut = false;
   if (!file.open(QIODevice::ReadOnly)) {
     why = file.errorString();
   } else {
-    while (why.isEmpty() && !file.atEnd()) {
-      const QByteArray line = file.readLine();
+    // Mapped rather than read line by line: a million-event capture is a few hundred MB.
+    const uchar* mapped = file.size() > 0 ? file.map(0, file.size()) : nullptr;
+    const QByteArray copy = mapped == nullptr ? file.readAll() : QByteArray();
+    const char* contents = mapped != nullptr ? reinterpret_cast<const char*>(mapped) : copy.constData();
+    const qint64 size = mapped != nullptr ? file.size() : copy.size();
+    for (qint64 offset = 0, end = 0; why.isEmpty() && offset < size; offset = end) {
+      const void* newline = std::memchr(contents + offset, '\n', static_cast<std::size_t>(size - offset));
+      if (newline == nullptr) {
+        cut = lineNumber > 0;  // the recording stopped mid-line: what came before stands
+        break;
+      }
+      end = static_cast<const char*>(newline) - contents + 1;
+      const QByteArray line = QByteArray::fromRawData(contents + offset, end - offset);
       ++lineNumber;
       if (lineNumber == 1) {
         const QJsonObject header = QJsonDocument::fromJson(line).object();
@@ -171,14 +191,19 @@ bool CaptureSource::load(QString* error) {
         } else if (header.value(QLatin1String("version")).toInt() != kCaptureVersion) {
           why = QStringLiteral("unsupported capture version %1").arg(header.value(QLatin1String("version")).toInt());
         }
+        if (const qint64 wall = header.value(QLatin1String("startedAtWallNs")).toInteger(); wall != 0) {
+          headerClockOffsetNs_ = wall - header.value(QLatin1String("startedAtNs")).toInteger();
+        }
       } else if (!line.trimmed().isEmpty()) {
-        (void)readLine(line, &why);
+        (void)readLine(line, offset, &why);
       }
     }
     if (lineNumber == 0) {
       why = QStringLiteral("empty file");
     }
   }
+  linesRead_ = lineNumber;
+  log_.finish();
   if (!why.isEmpty()) {
     const QString message = lineNumber > 0 ? QStringLiteral("%1:%2: %3").arg(path_).arg(lineNumber).arg(why)
                                            : QStringLiteral("%1: %2").arg(path_, why);
@@ -188,11 +213,12 @@ bool CaptureSource::load(QString* error) {
     setState(State::disconnected, message);
     return false;
   }
-  setState(State::offline, QStringLiteral("%1 lines").arg(lineNumber));
+  setState(State::offline, cut ? QStringLiteral("%1 lines; the last line was cut and is ignored").arg(lineNumber)
+                               : QStringLiteral("%1 lines").arg(lineNumber));
   return true;
 }
 
-bool CaptureSource::readLine(const QByteArray& line, QString* error) {
+bool CaptureSource::readLine(const QByteArray& line, qint64 offset, QString* error) {
   QJsonParseError parseError{};
   const QJsonObject object = QJsonDocument::fromJson(line, &parseError).object();
   if (parseError.error != QJsonParseError::NoError) {
@@ -207,20 +233,33 @@ bool CaptureSource::readLine(const QByteArray& line, QString* error) {
       return false;
     }
     snapshot.engineId = engineIdFor(source, snapshot.engineId);
+    if (snapshot.takenAtWallNs == 0 && headerClockOffsetNs_ != 0) {
+      snapshot.takenAtWallNs = snapshot.takenAtNs + headerClockOffsetNs_;  // written before engines reported it
+    }
+    if (snapshot.takenAtWallNs != 0) {
+      log_.setClockOffset(snapshot.engineId, snapshot.takenAtWallNs - snapshot.takenAtNs);
+    }
     for (ChannelInfo& channel : snapshot.channels) {
       channel.engineId = snapshot.engineId;
     }
     emit snapshotReady(snapshot);
   } else if (type == QLatin1String("events")) {
     QList<Event> events;
+    QHash<std::uint64_t, std::uint64_t> engines;  // recorded id -> capture id, for the log's index
     for (const QJsonValue& value : object.value(QLatin1String("events")).toArray()) {
       Event event;
       if (eventFromJson(value.toObject(), event, error)) {
-        event.engineId = engineIdFor(source, event.engineId);
         events.append(event);
       } else if (!error->isEmpty()) {
         return false;
       }
+    }
+    for (const Event& event : std::as_const(events)) {
+      engines.insert(event.engineId, engineIdFor(source, event.engineId));
+    }
+    log_.addLine(offset, events, engines);
+    for (Event& event : events) {
+      event.engineId = engines.value(event.engineId);
     }
     emit eventsReady(events);
   } else if (type == QLatin1String("content")) {
@@ -234,6 +273,11 @@ bool CaptureSource::readLine(const QByteArray& line, QString* error) {
       records.append(record);
     }
     emit contentReady(records);
+  } else if (type == QLatin1String("connected")) {
+    // A new connection may serve a restarted process: its engines get new ids (incarnations).
+    for (auto it = engineIds_.begin(); it != engineIds_.end();) {
+      it = it.key().first == source ? engineIds_.erase(it) : std::next(it);
+    }
   }  // other types: added after version 1, skipped
   return true;
 }

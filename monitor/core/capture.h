@@ -9,6 +9,7 @@
 #include <QPair>
 #include <QString>
 
+#include "capture_log_model.h"
 #include "source.h"
 
 namespace tofu::monitor {
@@ -23,6 +24,8 @@ class CaptureWriter {
   void writeSnapshot(const QString& sourceName, const tofu::EngineSnapshot& snapshot);
   void writeEvents(const QString& sourceName, const QList<tofu::Event>& events);
   void writeContent(const QString& sourceName, const QList<tofu::qt::TrafficRecord>& records);
+  // `sourceName` (re)connected: what follows may come from a new process (a new incarnation).
+  void writeConnected(const QString& sourceName);
   void close();
   qint64 linesWritten() const noexcept { return lines_; }
 
@@ -43,17 +46,25 @@ class CaptureSource : public Source {
   // The name of the source an engine came from when it was recorded.
   QString engineName(std::uint64_t engineId) const override;
   // Reads the whole file and emits its contents (add the source to a Session first); false with
-  // `error` (line number and reason) when the file is missing or a line is malformed.
+  // `error` (line number and reason) when the file is missing or a line is malformed. A last line
+  // without its newline (the recording was cut) is ignored. Blocks while it reads.
   bool load(QString* error);
+  // Every message event of the file, paged from it (filled by load()).
+  CaptureLogModel& log() noexcept { return log_; }
+  // Complete lines read by load(), header included.
+  qint64 linesRead() const noexcept { return linesRead_; }
 
  private:
-  bool readLine(const QByteArray& line, QString* error);
+  bool readLine(const QByteArray& line, qint64 offset, QString* error);
   // Engines of different recorded sources may share an id: each (source, id) gets its own.
   std::uint64_t engineIdFor(const QString& sourceName, std::uint64_t recordedId);
 
   QString path_;
   QHash<QPair<QString, std::uint64_t>, std::uint64_t> engineIds_;
   QHash<std::uint64_t, QString> engineNames_;
+  std::int64_t headerClockOffsetNs_ = 0;  // of the recording host; 0 when the header has none
+  CaptureLogModel log_;
+  qint64 linesRead_ = 0;
 };
 
 // The JSON of one content record, and back (false with `error` when malformed).

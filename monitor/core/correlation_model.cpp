@@ -320,7 +320,7 @@ QVariant CorrelationModel::data(const QModelIndex& index, int role) const {
 }
 
 QVariant CorrelationModel::headerData(int section, Qt::Orientation orientation, int role) const {
-  static const char* const kTitles[] = {"Engine", "Channel", "Id", "Kind", "State", "Frames", "Bytes", "Started (s)", "Latency / age"};
+  static const char* const kTitles[] = {"Engine", "Channel", "Id", "Kind", "State", "Frames", "Bytes", "Started", "Latency / age"};
   if (orientation != Qt::Horizontal || role != Qt::DisplayRole || section < 0 || section >= columnCount_) {
     return {};
   }

@@ -2,6 +2,7 @@
 
 #include "tofu/qt/model_roles.h"
 #include "content_store.h"
+#include "time_format.h"
 
 namespace tofu::monitor {
 
@@ -87,7 +88,49 @@ bool MessageFilterProxy::searchMatches(int sourceRow, const QModelIndex& sourceP
   return false;
 }
 
+void MessageFilterProxy::setTimeFormat(const TimeFormat* format) {
+  if (time_ != nullptr) disconnect(time_, nullptr, this, nullptr);
+  time_ = format;
+  if (time_ != nullptr) {
+    connect(time_, &TimeFormat::changed, this, [this] {
+      if (rowCount() > 0) emit dataChanged(index(0, 0), index(rowCount() - 1, 0), {Qt::DisplayRole, Qt::ToolTipRole});
+    });
+  }
+}
+
+std::int64_t MessageFilterProxy::wallNs(const QModelIndex& sourceIndex) const {
+  const QModelIndex first = sourceIndex.siblingAtColumn(static_cast<int>(tofu::qt::TrafficColumn::time));
+  if (const QVariant wall = first.data(kWallNsRole); wall.isValid()) return wall.value<std::int64_t>();
+  const auto atNs = first.data(tofu::qt::SortRole).value<std::int64_t>();
+  return time_ != nullptr ? time_->toWallNs(first.data(tofu::qt::EngineIdRole).value<std::uint64_t>(), atNs) : atNs;
+}
+
+std::int64_t MessageFilterProxy::wallNsAt(int row) const { return wallNs(mapToSource(index(row, 0))); }
+
+QVariant MessageFilterProxy::data(const QModelIndex& index, int role) const {
+  if (time_ == nullptr || index.column() != static_cast<int>(tofu::qt::TrafficColumn::time) ||
+      (role != Qt::DisplayRole && role != Qt::ToolTipRole)) {
+    return QSortFilterProxyModel::data(index, role);
+  }
+  const std::int64_t at = wallNsAt(index.row());
+  if (role == Qt::ToolTipRole) return time_->formatFull(at);
+  return time_->format(at, index.row() > 0 ? std::optional(wallNsAt(index.row() - 1)) : std::nullopt);
+}
+
+bool MessageFilterProxy::lessThan(const QModelIndex& left, const QModelIndex& right) const {
+  if (left.column() == static_cast<int>(tofu::qt::TrafficColumn::time)) return wallNs(left) < wallNs(right);
+  return QSortFilterProxyModel::lessThan(left, right);
+}
+
+bool MessageFilterProxy::hasCriteria() const {
+  return !opCodes_.isEmpty() || channel_ || status_ || origin_ || direction_ || !headerName_.isEmpty() ||
+         !bodyPattern_.pattern().isEmpty() || !search_.isEmpty();
+}
+
 bool MessageFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const {
+  if (!hasCriteria()) {
+    return true;  // a paged log is not read row by row just to show it
+  }
   const QVariant value = sourceModel()->index(sourceRow, 0, sourceParent).data(tofu::qt::RecordRole);
   if (!value.canConvert<TrafficRecord>()) {
     return true;  // not a message log: nothing to filter on

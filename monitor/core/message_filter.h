@@ -1,7 +1,9 @@
 // MessageFilterProxy: the message log's filter over a TrafficModel: opcode, channel, status,
 // origin (application/engine), direction, a text-header match ("name:value" or a substring) and a
 // body regex (on the whole content when the ContentStore has it, else on the preview).
-// An empty criterion matches everything. GUI thread only.
+// An empty criterion matches everything. With a TimeFormat it shows the time column as that
+// format asks (absolute, relative, delta to the row above) and sorts it by wall-clock time
+// across engines. GUI thread only.
 #pragma once
 
 #include <QRegularExpression>
@@ -16,6 +18,7 @@
 namespace tofu::monitor {
 
 class ContentStore;
+class TimeFormat;
 
 class MessageFilterProxy : public QSortFilterProxyModel {
   Q_OBJECT
@@ -33,15 +36,25 @@ class MessageFilterProxy : public QSortFilterProxyModel {
   bool setBodyPattern(const QString& pattern);
   void setSearchText(const QString& text);                     // any column's display text
   QString errorString() const { return error_; }
+  // Borrowed; must outlive the proxy (the Session's). Null: times as the model shows them.
+  void setTimeFormat(const TimeFormat* format);
+  // Row `row`'s wall-clock time (ns since the Unix epoch).
+  std::int64_t wallNsAt(int row) const;
+
+  QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
 
  protected:
   bool filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const override;
+  bool lessThan(const QModelIndex& left, const QModelIndex& right) const override;
 
  private:
   bool headersMatch(const QByteArray& textHeaders) const;
   bool searchMatches(int sourceRow, const QModelIndex& sourceParent) const;
+  bool hasCriteria() const;
+  std::int64_t wallNs(const QModelIndex& sourceIndex) const;
 
   const ContentStore* content_;
+  const TimeFormat* time_ = nullptr;
   QSet<tofu::OpCode> opCodes_;
   std::optional<quint16> channel_;
   std::optional<tofu::Status> status_;

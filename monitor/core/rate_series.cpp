@@ -83,6 +83,7 @@ QList<RatePoint> RateSeries::forChannel(const ChannelKey& channel) const {
 void RateSeries::clear() {
   total_.clear();
   perChannel_.clear();
+  endSecond_ = 0;
   emit updated();
 }
 

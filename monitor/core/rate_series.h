@@ -32,11 +32,13 @@ class RateSeries : public QObject {
   // windowSeconds points, oldest first, the last one the bucket of the window's end.
   QList<RatePoint> total() const;
   QList<RatePoint> forChannel(const ChannelKey& channel) const;
+  // Forgets every bucket and the window's end (the next events place it anew).
   void clear();
 
   // Live (the default): once a second the window moves on to CLOCK_MONOTONIC now, so rates
   // fall to zero when traffic stops. Offline data (a capture) keeps the window at its end.
   void setLive(bool live);
+  bool isLive() const { return clock_.isActive(); }
   // Moves the window's end to `nowNs` (never back).
   void advanceTo(std::int64_t nowNs);
 

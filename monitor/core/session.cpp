@@ -22,6 +22,10 @@ void Session::addSource(Source* source) {
   source->setParent(this);
   sources_.append(source);
   engines_.addSource(source);
+  if (auto* capture = qobject_cast<CaptureSource*>(source)) {
+    capture->log().setEngineIdMap([this, source](std::uint64_t id) { return engineIdFor(source, id); });
+    rates_.clear();  // the chart shows the replay, whose seconds may lie before live traffic's
+  }
   connect(source, &Source::snapshotReady, this, [this, source](const EngineSnapshot& s) { onSnapshot(source, s); });
   connect(source, &Source::eventsReady, this, [this, source](const QList<Event>& e) { onEvents(source, e); });
   connect(source, &Source::contentReady, this,
@@ -66,7 +70,7 @@ void Session::stopRecording() {
 
 bool Session::isRecording() const noexcept { return recorder_ != nullptr; }
 
-std::uint64_t Session::sessionEngineId(Source* source, std::uint64_t engineId) {
+std::uint64_t Session::engineIdFor(Source* source, std::uint64_t engineId) {
   QHash<std::uint64_t, std::uint64_t>& ids = engineIds_[source];
   auto it = ids.find(engineId);
   if (it == ids.end()) {
@@ -94,6 +98,9 @@ void Session::forgetEngines(Source* source) {
 void Session::onStateChanged(Source* source, Source::State state) {
   if (source != nullptr && state == Source::State::connected) {
     forgetEngines(source);
+    if (recorder_) {
+      recorder_->writeConnected(source->name());
+    }
   }
   // A source that lost its process keeps its channels on screen, marked as lost rather than
   // in their last reported state.
@@ -102,11 +109,15 @@ void Session::onStateChanged(Source* source, Source::State state) {
       channels_.markEngineLost(id);
     }
   }
+  // While a capture is open the rates window stays at its newest event rather than move on
+  // with the clock and leave the replay behind.
   bool live = false;
+  bool replaying = false;
   for (const Source* each : std::as_const(sources_)) {
     live = live || each->state() != Source::State::offline;
+    replaying = replaying || qobject_cast<const CaptureSource*>(each) != nullptr;
   }
-  rates_.setLive(live);
+  rates_.setLive(live && !replaying);
 }
 
 void Session::onSnapshot(Source* source, const EngineSnapshot& snapshot) {
@@ -114,9 +125,12 @@ void Session::onSnapshot(Source* source, const EngineSnapshot& snapshot) {
     recorder_->writeSnapshot(source->name(), snapshot);
   }
   EngineSnapshot mapped = snapshot;
-  mapped.engineId = sessionEngineId(source, snapshot.engineId);
+  mapped.engineId = engineIdFor(source, snapshot.engineId);
   for (ChannelInfo& channel : mapped.channels) {
     channel.engineId = mapped.engineId;
+  }
+  if (snapshot.takenAtWallNs != 0) {
+    timeFormat_.setClockOffset(mapped.engineId, snapshot.takenAtWallNs - snapshot.takenAtNs);
   }
   channels_.applySnapshot(mapped);
   engines_.applySnapshot(source, mapped);
@@ -128,7 +142,10 @@ void Session::onEvents(Source* source, const QList<Event>& events) {
   }
   QList<Event> mapped = events;
   for (Event& event : mapped) {
-    event.engineId = sessionEngineId(source, event.engineId);
+    event.engineId = engineIdFor(source, event.engineId);
+    if (event.kind != EventKind::channelState) {
+      timeFormat_.noteEvent(timeFormat_.toWallNs(event.engineId, event.atNs));
+    }
   }
   traffic_.appendEvents(mapped);
   timeline_.addEvents(mapped);
@@ -141,7 +158,7 @@ void Session::onContent(Source* source, const QList<tofu::qt::TrafficRecord>& re
     recorder_->writeContent(source->name(), records);
   }
   for (tofu::qt::TrafficRecord record : records) {
-    record.engineId = sessionEngineId(source, record.engineId);
+    record.engineId = engineIdFor(source, record.engineId);
     content_.add(record);
   }
 }

@@ -20,6 +20,7 @@
 #include "engine_list_model.h"
 #include "rate_series.h"
 #include "source.h"
+#include "time_format.h"
 #include "timeline_model.h"
 
 namespace tofu::monitor {
@@ -52,6 +53,10 @@ class Session : public QObject {
   RateSeries& rates() noexcept { return rates_; }
   EngineListModel& engines() noexcept { return engines_; }
   ContentStore& content() noexcept { return content_; }
+  TimeFormat& timeFormat() noexcept { return timeFormat_; }
+
+  // The session-wide id of `source`'s engine `engineId` (given on first sight).
+  std::uint64_t engineIdFor(Source* source, std::uint64_t engineId);
 
  signals:
   void sourcesChanged();
@@ -62,7 +67,6 @@ class Session : public QObject {
   void onEvents(Source* source, const QList<tofu::Event>& events);
   void onContent(Source* source, const QList<tofu::qt::TrafficRecord>& records);
   void onStateChanged(Source* source, Source::State state);
-  std::uint64_t sessionEngineId(Source* source, std::uint64_t engineId);
   void forgetEngines(Source* source);
 
   tofu::qt::ChannelTableModel channels_;
@@ -72,6 +76,7 @@ class Session : public QObject {
   RateSeries rates_;
   EngineListModel engines_;
   ContentStore content_;
+  TimeFormat timeFormat_;
   QList<Source*> sources_;
   std::unique_ptr<CaptureWriter> recorder_;
   QHash<Source*, QHash<std::uint64_t, std::uint64_t>> engineIds_;  // source's id -> session id

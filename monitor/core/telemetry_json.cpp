@@ -158,6 +158,7 @@ bool snapshotFromJson(const QJsonObject& object, EngineSnapshot& out, QString* e
   out = EngineSnapshot{};
   out.engineId = in.u64("engineId", true);
   out.takenAtNs = in.ns("takenAtNs");
+  out.takenAtWallNs = in.ns("takenAtWallNs");
   const QJsonArray channels = in.array("channels", true);
   const QJsonArray groups = in.array("groups");
   const QJsonObject pool = in.object("pool");
@@ -304,6 +305,7 @@ QJsonObject snapshotToJson(const EngineSnapshot& snapshot) {
       {"telemetryVersion", 1},
       {"engineId", static_cast<qint64>(snapshot.engineId)},
       {"takenAtNs", static_cast<qint64>(snapshot.takenAtNs)},
+      {"takenAtWallNs", static_cast<qint64>(snapshot.takenAtWallNs)},
       {"channels", channels},
       {"groups", groups},
       {"pool", QJsonObject{{"idle", static_cast<qint64>(p.idle)},

@@ -8,6 +8,7 @@
 
 #include "record_table.h"
 #include "state_delegate.h"
+#include "time_delegate.h"
 #include "tofu/qt/channel_table_model.h"
 
 namespace tofu::monitor {
@@ -68,6 +69,10 @@ ChannelView::ChannelView(tofu::qt::ChannelTableModel& model, QWidget* parent) : 
   layout->setSpacing(2);
   layout->addWidget(filter_);
   layout->addWidget(table_);
+}
+
+void ChannelView::setTimeFormat(const TimeFormat& format) {
+  TimeDelegate::install(*table_, col(ChannelColumn::lastActivity), format);
 }
 
 void ChannelView::onCurrentChanged(const QModelIndex& current) {

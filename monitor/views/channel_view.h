@@ -18,6 +18,8 @@ class ChannelTableModel;
 
 namespace tofu::monitor {
 
+class TimeFormat;
+
 class ChannelView : public QWidget {
   Q_OBJECT
 
@@ -26,6 +28,8 @@ class ChannelView : public QWidget {
 
   QTableView* table() const noexcept { return table_; }
   QSortFilterProxyModel* proxy() const noexcept { return proxy_; }
+  // The last-activity column follows `format` (borrowed, the Session's).
+  void setTimeFormat(const TimeFormat& format);
 
  signals:
   // The current row changed, or its channel's fields did.

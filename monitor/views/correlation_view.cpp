@@ -13,6 +13,7 @@
 #include "correlation_model.h"
 #include "palette.h"
 #include "record_table.h"
+#include "time_delegate.h"
 #include "tofu/qt/model_roles.h"
 
 namespace tofu::monitor {
@@ -56,6 +57,10 @@ CorrelationView::CorrelationView(CorrelationModel& model, QWidget* parent) : QWi
   connect(timer, &QTimer::timeout, this, &CorrelationView::updateSummary);
   timer->start(kSummaryIntervalMs);
   updateSummary();
+}
+
+void CorrelationView::setTimeFormat(const TimeFormat& format) {
+  TimeDelegate::install(*table_, CorrelationModel::startedAt, format);
 }
 
 void CorrelationView::updateSummary() {

@@ -11,6 +11,7 @@ class QTableView;
 namespace tofu::monitor {
 
 class CorrelationModel;
+class TimeFormat;
 
 class CorrelationView : public QWidget {
   Q_OBJECT
@@ -18,6 +19,8 @@ class CorrelationView : public QWidget {
  public:
   explicit CorrelationView(CorrelationModel& model, QWidget* parent = nullptr);
   QTableView* table() const noexcept { return table_; }
+  // The started column follows `format` (borrowed, the Session's).
+  void setTimeFormat(const TimeFormat& format);
 
  private:
   void updateSummary();

@@ -23,6 +23,7 @@
 #include "message_filter.h"
 #include "record_table.h"
 #include "status_colors.h"
+#include "time_format.h"
 #include "tofu/qt/traffic_model.h"
 
 namespace tofu::monitor {
@@ -71,7 +72,9 @@ LogView::LogView(tofu::qt::TrafficModel& model, const ContentStore& content, QWi
 
   // Fixed row heights (makeRecordTable) keep a 100,000-row log virtual.
   table_ = makeRecordTable(QStringLiteral("logTable"), proxy_, 4, 64, this);
-  table_->setColumnWidth(static_cast<int>(TrafficColumn::time), 96);
+  table_->setColumnWidth(static_cast<int>(TrafficColumn::time), 112);
+  table_->setSortingEnabled(true);
+  table_->sortByColumn(static_cast<int>(TrafficColumn::time), Qt::AscendingOrder);
   table_->setColumnWidth(static_cast<int>(TrafficColumn::engine), 90);
   table_->setColumnWidth(static_cast<int>(TrafficColumn::opCode), 110);
   table_->setColumnWidth(static_cast<int>(TrafficColumn::status), 110);
@@ -124,6 +127,16 @@ QWidget* LogView::buildFilterBar() {
   follow_->setChecked(true);
   follow_->setText(tr("Follow"));
   follow_->setToolTip(tr("Keep the newest row in view"));
+  timeMode_ = new QComboBox(bar);
+  timeMode_->setObjectName(QStringLiteral("logTimeMode"));
+  timeMode_->addItem(tr("wall clock"), static_cast<int>(TimeMode::absolute));
+  timeMode_->addItem(tr("since first"), static_cast<int>(TimeMode::relative));
+  timeMode_->addItem(tr("delta"), static_cast<int>(TimeMode::delta));
+  timeMode_->setToolTip(tr("Times in every view: wall clock, seconds since the first event, or since the row above"));
+  timeMode_->setEnabled(false);
+  connect(timeMode_, &QComboBox::currentIndexChanged, this, [this] {
+    if (timeFormat_ != nullptr) timeFormat_->setMode(static_cast<TimeMode>(timeMode_->currentData().toInt()));
+  });
   counts_ = new QLabel(bar);
   counts_->setObjectName(QStringLiteral("logEvictedLabel"));
   counts_->setWordWrap(true);  // wraps rather than widening the window (usable at 1280 px)
@@ -149,6 +162,7 @@ QWidget* LogView::buildFilterBar() {
   bottom->addWidget(body_, 1);
   bottom->addWidget(pause_);
   bottom->addWidget(follow_);
+  bottom->addWidget(timeMode_);
   bottom->addWidget(counts_);
   auto* layout = new QVBoxLayout(bar);
   layout->setContentsMargins(0, 0, 0, 0);
@@ -163,6 +177,21 @@ void LogView::setPaused(bool paused) {
   const QSignalBlocker blocker(pause_);
   pause_->setChecked(paused);
   pause_->setText(paused ? tr("Resume") : tr("Pause"));
+  updateCounts();
+}
+
+void LogView::setTimeFormat(TimeFormat* format) {
+  timeFormat_ = format;
+  proxy_->setTimeFormat(format);
+  timeMode_->setEnabled(format != nullptr);
+  if (format != nullptr) timeMode_->setCurrentIndex(timeMode_->findData(static_cast<int>(format->mode())));
+}
+
+void LogView::showLog(QAbstractItemModel* log) {
+  // The shown log goes under the status colours, so a capture's failures are coloured too.
+  if (QAbstractItemModel* shown = colors_->sourceModel(); shown != &model_) disconnect(shown, nullptr, this, nullptr);
+  colors_->setSourceModel(log != nullptr ? log : &model_);
+  if (log != nullptr) connect(log, &QObject::destroyed, this, [this] { showLog(nullptr); });
   updateCounts();
 }
 
@@ -285,8 +314,7 @@ void LogView::applyBodyPattern(const QString& pattern) {
 
 void LogView::onCurrentChanged(const QModelIndex& current) {
   if (!current.isValid()) return;
-  const QModelIndex source = proxy_->mapToSource(current);
-  const tofu::qt::TrafficRecord& record = model_.recordAt(source.row());
+  const auto record = current.siblingAtColumn(0).data(tofu::qt::RecordRole).value<tofu::qt::TrafficRecord>();
   if (!record.contentComplete) {
     if (const auto whole = content_.find(record)) {
       emit recordSelected(*whole);
@@ -299,7 +327,7 @@ void LogView::onCurrentChanged(const QModelIndex& current) {
 void LogView::updateCounts() {
   const QLocale locale;
   QString text = tr("%1 of %2 rows · evicted %3")
-                     .arg(locale.toString(proxy_->rowCount()), locale.toString(model_.rowCount()),
+                     .arg(locale.toString(proxy_->rowCount()), locale.toString(proxy_->sourceModel()->rowCount()),
                           locale.toString(model_.evictedRows()));
   if (model_.isPaused()) text += tr(" · held %1").arg(locale.toString(model_.pendingRows()));
   counts_->setText(text);

@@ -1,14 +1,18 @@
 // LogView: the message log: a virtualised table over the Session's TrafficModel through a
 // MessageFilterProxy, a filter bar (opcode, channel, status, origin, text header, body regex,
 // search), pause/resume (the model holds what arrives meanwhile, up to its bound) and a
-// counter of rows shown, evicted and held. Rows are coloured by status (StatusColorProxy);
-// selected rows copy as tab-separated text (Ctrl+C) or JSON (Ctrl+Shift+C). GUI thread only.
+// counter of rows shown, evicted and held. Sorted by wall-clock time across engines (any column
+// on a header click), times shown as the Session's TimeFormat says (a choice in the bar). It can
+// show another log model in place of the live one (a capture's, paged from its file). Rows are
+// coloured by status (StatusColorProxy); selected rows copy as tab-separated text (Ctrl+C) or
+// JSON (Ctrl+Shift+C). GUI thread only.
 #pragma once
 
 #include <QWidget>
 
 #include "tofu/qt/traffic_record.h"
 
+class QAbstractItemModel;
 class QAction;
 class QComboBox;
 class QLabel;
@@ -26,6 +30,7 @@ class ContentStore;
 class MessageFilterProxy;
 class StatusColorProxy;
 class StatusColorRules;
+class TimeFormat;
 
 class LogView : public QWidget {
   Q_OBJECT
@@ -37,6 +42,11 @@ class LogView : public QWidget {
   // The table's model; its rows are the TrafficModel's rows that pass the filter.
   MessageFilterProxy* proxy() const noexcept { return proxy_; }
   void setPaused(bool paused);
+  // Borrowed (the Session's); the time column and the time-mode choice follow it.
+  void setTimeFormat(TimeFormat* format);
+  // Shows `log` (a model with TrafficModel's columns and roles, e.g. a capture's) in place of
+  // the live log, until it is destroyed or showLog(nullptr) returns to the live log.
+  void showLog(QAbstractItemModel* log);
   // Makes `proxyRow` current (and so shown in the detail view).
   void selectRow(int proxyRow);
   void setStatusColorRules(const StatusColorRules& rules);
@@ -88,6 +98,8 @@ class LogView : public QWidget {
   QLabel* counts_ = nullptr;
   QAction* copyText_ = nullptr;
   QAction* copyJson_ = nullptr;
+  QComboBox* timeMode_ = nullptr;
+  TimeFormat* timeFormat_ = nullptr;
 };
 
 }  // namespace tofu::monitor

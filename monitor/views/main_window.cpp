@@ -135,7 +135,9 @@ void MainWindow::buildViews() {
   gauges_ = new GaugePanel(session_.engines(), this);
 
   channels_ = new ChannelView(session_.channels(), this);
+  channels_->setTimeFormat(session_.timeFormat());
   log_ = new LogView(session_.traffic(), session_.content(), this);
+  log_->setTimeFormat(&session_.timeFormat());
   auto* centre = new QSplitter(Qt::Vertical, this);
   centre->setObjectName(QStringLiteral("centreSplitter"));
   centre->addWidget(channels_);
@@ -147,6 +149,7 @@ void MainWindow::buildViews() {
   detail_ = new MessageDetail(this);
   timeline_ = new TimelineView(session_.timeline(), this);
   correlation_ = new CorrelationView(session_.correlation(), this);
+  correlation_->setTimeFormat(session_.timeFormat());
   rates_ = new RateChart(session_.rates(), this);
   workbenchPanel_ = new WorkbenchPanel(*workbench_, this);
 
@@ -182,6 +185,16 @@ void MainWindow::buildMenus() {
   QMenu* file = menuBar()->addMenu(tr("&File"));
   file->addAction(tr("&Open capture..."), QKeySequence::Open, this, &MainWindow::chooseCapture);
   recordAction_ = file->addAction(tr("&Record to file..."), QKeySequence(tr("Ctrl+R")), this, &MainWindow::toggleRecording);
+  QMenu* exports = file->addMenu(tr("&Export log"));
+  const std::pair<ExportFormat, QString> formats[] = {
+      {ExportFormat::csv, tr("CSV")}, {ExportFormat::json, tr("JSON")}, {ExportFormat::pcapng, tr("pcapng (Wireshark)")}};
+  for (const bool filtered : {false, true}) {
+    for (const auto& [format, name] : formats) {
+      exports->addAction(filtered ? tr("Filtered rows as %1...").arg(name) : tr("All rows as %1...").arg(name), this,
+                         [this, format = format, filtered] { chooseExport(format, filtered); });
+    }
+    if (!filtered) exports->addSeparator();
+  }
   file->addAction(tr("Save &screenshot..."), this, &MainWindow::saveScreenshot);
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
@@ -248,7 +261,18 @@ bool MainWindow::openCapture(const QString& path, QString* error) {
     session_.removeSource(source);
     return false;
   }
+  log_->showLog(&source->log());
   return true;
+}
+
+bool MainWindow::exportLog(ExportFormat format, bool filtered, const QString& path, QString* error) {
+  const ExportContext context{&session_.timeFormat(), &session_.content()};
+  if (filtered) return tofu::monitor::exportLog(*log_->proxy(), format, path, context, error);
+  MessageFilterProxy all(&session_.content());  // no criteria: every row, in time order
+  all.setSourceModel(log_->proxy()->sourceModel());
+  all.setTimeFormat(&session_.timeFormat());
+  all.sort(static_cast<int>(tofu::qt::TrafficColumn::time));
+  return tofu::monitor::exportLog(all, format, path, context, error);
 }
 
 bool MainWindow::startRecording(const QString& path, QString* error) { return session_.startRecording(path, error); }
@@ -377,6 +401,16 @@ void MainWindow::toggleRecording() {
   QString error;
   if (!path.isEmpty() && !startRecording(path, &error))
     QMessageBox::warning(this, tr("Record"), tr("Cannot record to %1:\n%2").arg(path, error));
+}
+
+void MainWindow::chooseExport(ExportFormat format, bool filtered) {
+  static const char* const kSuffixes[] = {"csv", "json", "pcapng"};
+  const QString suffix = QString::fromLatin1(kSuffixes[static_cast<int>(format)]);
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export log"), QStringLiteral("tofu-log.") + suffix,
+                                                    tr("%1 files (*.%2)").arg(suffix.toUpper(), suffix));
+  QString error;
+  if (!path.isEmpty() && !exportLog(format, filtered, path, &error))
+    QMessageBox::warning(this, tr("Export log"), tr("Cannot export to %1:\n%2").arg(path, error));
 }
 
 void MainWindow::chooseAttach() {

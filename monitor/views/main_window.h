@@ -9,6 +9,7 @@
 #include <QMainWindow>
 
 #include "demo_scene.h"
+#include "log_export.h"
 #include "tofu/introspection.h"
 #include "tofu/qt/traffic_record.h"
 
@@ -50,6 +51,9 @@ class MainWindow : public QMainWindow {
   // Replays a capture file as an offline source; false with `error` set when it cannot be read.
   bool openCapture(const QString& path, QString* error);
   bool startRecording(const QString& path, QString* error);
+  // Writes the log (every row, or the rows its filter shows, in the order shown) to `path`;
+  // false with `error` set when it cannot. Blocks while it writes.
+  bool exportLog(ExportFormat format, bool filtered, const QString& path, QString* error);
 
  protected:
   void showEvent(QShowEvent* event) override;
@@ -70,6 +74,7 @@ class MainWindow : public QMainWindow {
   void updateStatus();
   void chooseCapture();
   void toggleRecording();
+  void chooseExport(ExportFormat format, bool filtered);
   void chooseAttach();
   void saveScreenshot();
 

@@ -12,8 +12,10 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRegularExpressionValidator>
-#include <QTime>
 #include <QVBoxLayout>
+
+#include "time_format.h"
+#include "tofu/introspection.h"
 
 namespace tofu::monitor {
 
@@ -196,7 +198,9 @@ void WorkbenchPanel::chooseBodyFile() {
 }
 
 void WorkbenchPanel::note(const QString& line) {
-  activity_->appendPlainText(QTime::currentTime().toString(QStringLiteral("HH:mm:ss.zzz  ")) + line);
+  // The same wall-clock form as the log's absolute times, so lines can be matched to rows.
+  activity_->appendPlainText(TimeFormat::formatAbsolute(tofu::wallClockNowNs(), QTimeZone::systemTimeZone()) +
+                             QStringLiteral("  ") + line);
 }
 
 void WorkbenchPanel::onChannelReady(quint16 channel, const QString& description) {

@@ -137,7 +137,12 @@ QVariant TrafficModel::data(const QModelIndex& index, int role) const {
     return {};
   }
   const TrafficRecord& record = recordAt(index.row());
-  const auto column = static_cast<TrafficColumn>(index.column());
+  return recordData(record, index.column(), role,
+                    role == Qt::DisplayRole ? engineLabel(engineNames_, record.engineId) : QString());
+}
+
+QVariant TrafficModel::recordData(const TrafficRecord& record, int columnIndex, int role, const QString& engineName) {
+  const auto column = static_cast<TrafficColumn>(columnIndex);
   switch (role) {
     case Qt::DisplayRole:
       break;
@@ -153,7 +158,7 @@ QVariant TrafficModel::data(const QModelIndex& index, int role) const {
   }
   switch (column) {
     case TrafficColumn::time: return formatMonotonic(record.atNs);
-    case TrafficColumn::engine: return engineLabel(engineNames_, record.engineId);
+    case TrafficColumn::engine: return engineName;
     case TrafficColumn::direction: return toQString(record.direction);
     case TrafficColumn::opCode: return QString::fromLatin1(toString(record.header.proto.opCode));
     case TrafficColumn::status: return statusName(record.header.status);
@@ -163,14 +168,18 @@ QVariant TrafficModel::data(const QModelIndex& index, int role) const {
   }
 }
 
-QVariant TrafficModel::headerData(int section, Qt::Orientation orientation, int role) const {
+QString TrafficModel::columnTitle(int column) {
   static const char* const kTitles[] = {"Time",   "Engine", "Channel", "Direction", "Opcode",  "Id",
                                         "Status", "More",   "Headers", "Body",      "Latency"};
   static_assert(std::size(kTitles) == static_cast<std::size_t>(TrafficColumn::count));
+  return column >= 0 && column < static_cast<int>(TrafficColumn::count) ? QString::fromLatin1(kTitles[column]) : QString();
+}
+
+QVariant TrafficModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (orientation != Qt::Horizontal || role != Qt::DisplayRole || section < 0 || section >= columnCount()) {
     return QAbstractTableModel::headerData(section, orientation, role);
   }
-  return QString::fromLatin1(kTitles[section]);
+  return columnTitle(section);
 }
 
 }  // namespace tofu::qt

@@ -186,3 +186,15 @@ function tofu.prefs_changed()
     tcp_port_table:add(registered_ports, tofu)
   end
 end
+
+-- tofu-monitor's pcapng export (File > Export log): one whole tofu frame per packet under link
+-- type USER0 (147), the engine as the interface name, the direction in the packet flags. Such
+-- packets need no TCP and no port preference; a packet cut short holds a preview only.
+local tofu_export = Proto("tofu_export", "tofu frames exported by tofu-monitor")
+function tofu_export.dissector(tvb, pinfo, tree)
+  if tvb:len() < HEADER_SIZE then
+    return 0
+  end
+  return dissect_frame(tvb, pinfo, tree)
+end
+DissectorTable.get("wtap_encap"):add(wtap.USER0, tofu_export)

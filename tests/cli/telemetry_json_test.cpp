@@ -53,6 +53,7 @@ TEST(TelemetryJsonTest, SnapshotFieldsInDocumentedOrder) {
   EngineSnapshot snapshot;
   snapshot.engineId = 7;
   snapshot.takenAtNs = 123456789;
+  snapshot.takenAtWallNs = 1796620000123456789;
   ChannelInfo channel;
   channel.engineId = 7;
   channel.channelNumber = 513;
@@ -78,7 +79,7 @@ TEST(TelemetryJsonTest, SnapshotFieldsInDocumentedOrder) {
   const std::string json = detail::snapshotToJson(snapshot, {4242, "uds|/tmp/t.sock"});
   EXPECT_EQ(json,
             R"({"telemetryVersion":1,"processId":4242,"telemetryAddress":"uds|/tmp/t.sock","engineId":7,)"
-            R"("takenAtNs":123456789,"channels":[{"engineId":7,"channelNumber":513,"incarnation":3,)"
+            R"("takenAtNs":123456789,"takenAtWallNs":1796620000123456789,"channels":[{"engineId":7,"channelNumber":513,"incarnation":3,)"
             R"("kind":"server","state":"closed","groupId":2,"localAddress":"tcp|127.0.0.1|7099",)"
             R"("peerAddress":"tcp|127.0.0.1|40000","messagesSent":4,"bytesSent":100,"messagesReceived":5,)"
             R"("bytesReceived":120,"sendQueueMessages":1,"sendQueueBytes":30,"lastSendNs":11,)"

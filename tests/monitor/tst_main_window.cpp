@@ -1,8 +1,10 @@
 // MainWindow with the live demo: every view exists by objectName, is visible at the default
 // size, and fills within a few seconds; selections flow from the tables to the detail,
-// timeline and chart; the proxies the views add pass QAbstractItemModelTester while rows stream.
+// timeline and chart; the proxies the views add pass QAbstractItemModelTester while rows stream;
+// the log exports every row or the filtered ones.
 #include <QAbstractItemModelTester>
 #include <QDockWidget>
+#include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
@@ -11,6 +13,7 @@
 #include <QRegularExpression>
 #include <QSortFilterProxyModel>
 #include <QTableView>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QTreeView>
 
@@ -214,6 +217,29 @@ class TestMainWindow : public QObject {
     // Everything held is in the log now (less what the bound evicted, which is counted).
     QVERIFY(static_cast<quint64>(traffic.rowCount()) + (traffic.evictedRows() - evictedAtPause) >=
             static_cast<quint64>(rowsAtPause + held));
+  }
+
+  // File > Export log: every row of the log, or only the rows its filter shows.
+  void exportsTheWholeOrTheFilteredLog() {
+    auto& traffic = session_->traffic();
+    auto* log = child<LogView>(window_.get(), "logView");
+    QTRY_VERIFY(traffic.rowCount() >= 20);
+    log->setPaused(true);  // the demo keeps talking: hold the rows still
+    log->proxy()->setOpCodes({tofu::OpCode::Request});
+    const int filtered = log->proxy()->rowCount();
+    QVERIFY(filtered > 0 && filtered < traffic.rowCount());
+    QTemporaryDir dir;
+    const auto csvRows = [&](bool onlyFiltered) {
+      const QString path = dir.filePath(onlyFiltered ? QStringLiteral("filtered.csv") : QStringLiteral("all.csv"));
+      QString error;
+      if (!window_->exportLog(ExportFormat::csv, onlyFiltered, path, &error)) qWarning() << error;
+      QFile file(path);
+      return file.open(QIODevice::ReadOnly) ? file.readAll().count("\r\n") - 1 : -1;  // less the header line
+    };
+    QCOMPARE(csvRows(true), filtered);
+    QCOMPARE(csvRows(false), traffic.rowCount());
+    log->proxy()->setOpCodes({});
+    log->setPaused(false);
   }
 
  private:

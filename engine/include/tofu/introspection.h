@@ -29,6 +29,8 @@ struct EngineCounters {
 
 // Nanoseconds of CLOCK_MONOTONIC, the clock of every introspection timestamp (0 = never).
 std::int64_t monotonicNowNs() noexcept;
+// Nanoseconds of CLOCK_REALTIME since the Unix epoch (wall-clock time).
+std::int64_t wallClockNowNs() noexcept;
 
 enum class ChannelKind : std::uint8_t { listener, clientIo, serverIo };
 enum class ChannelState : std::uint8_t {
@@ -76,6 +78,7 @@ struct PoolInfo {
 struct EngineSnapshot {
   std::uint64_t engineId = 0;
   std::int64_t takenAtNs = 0;
+  std::int64_t takenAtWallNs = 0;  // CLOCK_REALTIME at takenAtNs: turns the engine's monotonic stamps into wall-clock time
   std::vector<ChannelInfo> channels;  // open ones, then the most recently closed
   std::vector<GroupInfo> groups;
   PoolInfo pool;

@@ -4,11 +4,19 @@
 
 namespace tofu {
 
-std::int64_t monotonicNowNs() noexcept {
+namespace {
+
+std::int64_t clockNowNs(clockid_t clock) noexcept {
   timespec now{};
-  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  ::clock_gettime(clock, &now);
   return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
 }
+
+}  // namespace
+
+std::int64_t monotonicNowNs() noexcept { return clockNowNs(CLOCK_MONOTONIC); }
+
+std::int64_t wallClockNowNs() noexcept { return clockNowNs(CLOCK_REALTIME); }
 
 const char* toString(ChannelKind kind) noexcept {
   switch (kind) {

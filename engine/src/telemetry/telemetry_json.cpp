@@ -58,7 +58,8 @@ std::string snapshotToJson(const EngineSnapshot& snapshot, const SnapshotSource&
       .field("processId", i64(source.processId))
       .field("telemetryAddress", std::string_view(source.telemetryAddress))
       .field("engineId", u64(snapshot.engineId))
-      .field("takenAtNs", i64(snapshot.takenAtNs));
+      .field("takenAtNs", i64(snapshot.takenAtNs))
+      .field("takenAtWallNs", i64(snapshot.takenAtWallNs));
   json.key("channels").beginArray();
   for (const ChannelInfo& channel : snapshot.channels) writeChannel(json, channel);
   json.endArray();

@@ -46,6 +46,11 @@ class TrafficModel : public QAbstractTableModel {
   QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
   QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
+  // One cell of a message log row (any log model over TrafficRecords shows the same columns);
+  // `engineName` is what the engine column shows. Thread-safe (pure).
+  static QVariant recordData(const TrafficRecord& record, int column, int role, const QString& engineName);
+  static QString columnTitle(int column);
+
  signals:
   void evictedRowsChanged(quint64 evicted);
 
