@@ -46,6 +46,15 @@ void Session::removeSource(Source* source) {
 
 QList<Source*> Session::sources() const { return sources_; }
 
+Source* Session::findSource(const QString& name) const {
+  for (Source* source : sources_) {
+    if (source->name() == name.trimmed()) {
+      return source;
+    }
+  }
+  return nullptr;
+}
+
 bool Session::startRecording(const QString& path, QString* error) {
   auto recorder = std::make_unique<CaptureWriter>();
   if (!recorder->open(path, error)) {
@@ -93,6 +102,12 @@ void Session::forgetEngines(Source* source) {
 void Session::onStateChanged(Source* source, Source::State state) {
   if (source != nullptr && state == Source::State::connected) {
     forgetEngines(source);
+  }
+  // Its process died or cannot be reached: the last snapshot's "ready" no longer holds.
+  if (source != nullptr && state == Source::State::disconnected) {
+    for (const std::uint64_t id : engineIds_.value(source)) {
+      channels_.setEngineLost(id, true);
+    }
   }
   bool live = false;
   for (const Source* each : std::as_const(sources_)) {

@@ -171,9 +171,17 @@ void MainWindow::startDemo(const DemoOptions& options) {
   demo_->start();
 }
 
-void MainWindow::attach(const QString& address, const QString& token) {
+bool MainWindow::attach(const QString& address, const QString& token, QString* error) {
+  if (session_.findSource(address) != nullptr) {
+    // Two sources on one endpoint would show every channel and message twice.
+    const QString refusal = tr("already attached to %1").arg(address.trimmed());
+    statusBar()->showMessage(refusal, 10'000);
+    if (error != nullptr) *error = refusal;
+    return false;
+  }
   if (!token.isEmpty()) attachToken_ = token;
-  session_.addSource(new TelemetrySource(address, token));
+  session_.addSource(new TelemetrySource(address.trimmed(), token));
+  return true;
 }
 
 bool MainWindow::openCapture(const QString& path, QString* error) {
@@ -286,7 +294,10 @@ void MainWindow::toggleRecording() {
 
 void MainWindow::chooseAttach() {
   AttachDialog dialog(this, attachToken_);
-  if (dialog.exec() == QDialog::Accepted) attach(dialog.address(), dialog.token());
+  QString error;
+  if (dialog.exec() == QDialog::Accepted && !attach(dialog.address(), dialog.token(), &error)) {
+    QMessageBox::information(this, tr("Attach to telemetry"), error);
+  }
 }
 
 void MainWindow::saveScreenshot() {

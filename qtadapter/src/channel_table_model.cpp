@@ -85,10 +85,20 @@ void ChannelTableModel::applySnapshot(const EngineSnapshot& snapshot) {
 
 void ChannelTableModel::removeEngine(std::uint64_t engineId) {
   pendingSnapshots_.remove(engineId);
+  lostEngines_.remove(engineId);
   if (!pendingRemovals_.contains(engineId)) {
     pendingRemovals_.append(engineId);
   }
   scheduleTick();
+}
+
+void ChannelTableModel::setEngineLost(std::uint64_t engineId, bool lost) {
+  const bool changed = lost ? !lostEngines_.contains(engineId) : lostEngines_.remove(engineId);
+  if (lost) lostEngines_.insert(engineId);
+  if (changed && !rows_.empty()) {
+    emit dataChanged(index(0, static_cast<int>(ChannelColumn::state)),
+                     index(rowCount() - 1, static_cast<int>(ChannelColumn::state)), {Qt::DisplayRole});
+  }
 }
 
 void ChannelTableModel::scheduleTick() {
@@ -228,7 +238,10 @@ QVariant ChannelTableModel::data(const QModelIndex& index, int role) const {
   switch (column) {
     case ChannelColumn::engine: return engineLabel(engineNames_, info->engineId);
     case ChannelColumn::kind: return QString::fromLatin1(toString(info->kind));
-    case ChannelColumn::state: return QString::fromLatin1(toString(info->state));
+    case ChannelColumn::state:
+      return info->state != ChannelState::closed && lostEngines_.contains(info->engineId)
+                 ? QStringLiteral("lost")
+                 : QString::fromLatin1(toString(info->state));
     case ChannelColumn::lastActivity: return formatMonotonic(std::max(info->lastSendNs, info->lastReceiveNs));
     case ChannelColumn::closeReason:
       return info->state == ChannelState::closed ? statusName(info->closeReason) : QString();

@@ -7,6 +7,7 @@
 
 #include <QAbstractTableModel>
 #include <QHash>
+#include <QSet>
 #include <QTimer>
 
 #include <vector>
@@ -35,6 +36,10 @@ class ChannelTableModel : public QAbstractTableModel {
   void applySnapshot(const EngineSnapshot& snapshot);
   // Drops every row of an engine (at the next tick).
   void removeEngine(std::uint64_t engineId);
+  // Marks an engine whose process is gone (or no longer reachable): its channels that were
+  // not closed show the state "lost", since their last snapshot no longer says what they are.
+  void setEngineLost(std::uint64_t engineId, bool lost);
+  bool isEngineLost(std::uint64_t engineId) const { return lostEngines_.contains(engineId); }
   // Applies what is pending now.
   void flush();
 
@@ -52,6 +57,7 @@ class ChannelTableModel : public QAbstractTableModel {
 
   std::vector<ChannelInfo> rows_;
   QHash<std::uint64_t, QString> engineNames_;
+  QSet<std::uint64_t> lostEngines_;
   QHash<std::uint64_t, EngineSnapshot> pendingSnapshots_;
   QList<std::uint64_t> pendingRemovals_;
   QTimer tick_;
