@@ -27,6 +27,8 @@ std::string scenarioName(Kind kind, Impl impl) {
       return kind == Kind::throughput ? "tofu Signal, tuned options" : "tofu Signal";
     case Impl::tofuObserved:
       return "tofu Signal, observed";
+    case Impl::tofuObservedPayloads:
+      return "tofu Signal, telemetry payloads";
     case Impl::tofuNoSpin:
       return kind == Kind::roundTrip ? "tofu Request/Response, no spin" : "tofu Signal, no spin";
     case Impl::zmq:

@@ -26,6 +26,8 @@ const char* toString(Impl impl) noexcept {
       return "tofu";
     case Impl::tofuObserved:
       return "tofu-observed";
+    case Impl::tofuObservedPayloads:
+      return "tofu-observed-payloads";
     case Impl::tofuNoSpin:
       return "tofu-nospin";
     case Impl::rawBatched:

@@ -29,6 +29,7 @@ enum class Impl : std::uint8_t {
   tofuDefaults,  // tofu with tofu::Options{} as shipped, on both ends (issue 17: what users get)
   tofu,          // tofu with the bench's tuned Options (Tuning::bench)
   tofuObserved,  // tofu with an observer polling both engines' event streams (issue 3 cost)
+  tofuObservedPayloads,  // tofu with a monitor attached to the server's telemetry, payloads on (issue 20)
   tofuNoSpin,    // tofu with Options::spinMicros 0: every idle thread sleeps at once
   rawBatched,   // raw sockets, many frames per write() (throughput baseline)
   rawPerFrame,  // raw sockets, one write() per frame
@@ -44,6 +45,7 @@ enum class Tuning : std::uint8_t {
   bench,        // benchOptions(): pool and send queues sized for the run, no telemetry
   benchNoSpin,  // the same with Options::spinMicros 0
   defaults,     // tofu::Options{} untouched (TOFU_TELEMETRY honoured, as in any application)
+  benchTelemetry,  // benchOptions() serving telemetry on a fresh UDS path (default body limit)
 };
 
 struct CaseKey {

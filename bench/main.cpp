@@ -10,7 +10,9 @@
 //         zmq           ZeroMQ PUSH sockets (one per channel) into one PULL socket
 //         raw-batched   raw sockets, up to 512 frames (256 KiB) serialized per write()
 //         raw-per-frame raw sockets, one write() per frame
-//       plus tofu-observed and tofu-nospin (Options::spinMicros 0) at 1 channel, 64 B.
+//       plus tofu-observed (an in-process observer), tofu-observed-payloads (a monitor attached
+//       to the server's telemetry with payloads on) and tofu-nospin (Options::spinMicros 0) at
+//       1 channel, 64 B (tofu-observed-payloads also at 1 KiB).
 //   roundtrip/<tofu|tofu-nospin|zmq|raw|raw-polling>/<tcp|uds>/64B
 //       A 64 B Request answered by a Response (ZeroMQ req/rep; raw write + read, blocking or
 //       with non-blocking reads in a yield loop), one at a time: median and p99 in
@@ -162,9 +164,16 @@ std::vector<Case> buildCases(const Config& config, std::size_t fileLimit) {
   for (const Transport t : transports) {
     const CaseKey key{Kind::throughput, t, 1, 64};
     add(Impl::tofuObserved, key,
-        [=](const RunParams& p) { return runTofuThroughput(t, 1, 64, p, Tuning::bench, true); });
+        [=](const RunParams& p) { return runTofuThroughput(t, 1, 64, p, Tuning::bench, Observer::inProcess); });
+    add(Impl::tofuObservedPayloads, key, [=](const RunParams& p) {
+      return runTofuThroughput(t, 1, 64, p, Tuning::bench, Observer::telemetryPayloads);
+    });
     add(Impl::tofuNoSpin, key,
         [=](const RunParams& p) { return runTofuThroughput(t, 1, 64, p, Tuning::benchNoSpin); });
+    // Payloads cost a copy and base64 per message: 1 KiB bodies show it beside tofu's own row.
+    add(Impl::tofuObservedPayloads, {Kind::throughput, t, 1, 1024}, [=](const RunParams& p) {
+      return runTofuThroughput(t, 1, 1024, p, Tuning::bench, Observer::telemetryPayloads);
+    });
   }
   for (const Transport t : transports) {
     const CaseKey key{Kind::roundTrip, t, 1, 64};

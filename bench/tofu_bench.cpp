@@ -8,6 +8,7 @@
 
 #include "alloc_counter.h"
 #include "measure.h"
+#include "telemetry_monitor.h"
 #include "tofu_endpoints.h"
 
 namespace bench {
@@ -31,8 +32,8 @@ struct Ends {
 // A server, a client (both for `body`-byte messages, with the Options `tuning` names) and
 // `channels` connections between them; false and `error` on failure.
 bool openEnds(Ends& ends, Transport transport, std::size_t channels, std::size_t body, std::string& error,
-              Tuning tuning = Tuning::bench) {
-  ends.server = TofuServer::start(transport, body, channels, error, {}, tuning);
+              Tuning tuning = Tuning::bench, bool serveTelemetry = false) {
+  ends.server = TofuServer::start(transport, body, channels, error, {}, serveTelemetry ? Tuning::benchTelemetry : tuning);
   if (!ends.server) return false;
   ends.client = TofuClient::start(body, channels, error, tuning);
   if (!ends.client) return false;
@@ -83,14 +84,20 @@ std::string firstFailureNotice(TofuClient& client, std::size_t limit = 100'000) 
 }  // namespace
 
 Sample runTofuThroughput(Transport transport, std::size_t channels, std::size_t body, const RunParams& params,
-                         Tuning tuning, bool observed) {
+                         Tuning tuning, Observer observe) {
   Sample sample;
   Ends ends;
-  if (!openEnds(ends, transport, channels, body, sample.error, tuning)) return sample;
+  if (!openEnds(ends, transport, channels, body, sample.error, tuning, observe == Observer::telemetryPayloads))
+    return sample;
 
+  std::unique_ptr<TelemetryMonitor> monitor;
+  if (observe == Observer::telemetryPayloads) {
+    monitor = TelemetryMonitor::attach(ends.server->ampe().telemetryAddress(), sample.error);
+    if (!monitor) return sample;
+  }
   std::atomic<bool> stopObserver{false};
   std::thread observer;
-  if (observed) {
+  if (observe == Observer::inProcess) {
     observer = std::thread([&, client = ends.client->ampe().startObserving({}),
                             server = ends.server->ampe().startObserving({})] {
       std::vector<tofu::Event> events;
@@ -136,6 +143,11 @@ Sample runTofuThroughput(Transport transport, std::size_t channels, std::size_t 
   sender.join();
   stopObserver = true;
   if (observer.joinable()) observer.join();
+  if (monitor && monitor->payloads() == 0 && !params.quick) {
+    sample.error = "the telemetry monitor got no payloads";
+    return sample;
+  }
+  monitor.reset();
   if (outcome != tofu::Status::success) {
     sample.error =
         std::string("enqueueToPeer: ") + tofu::toString(outcome) + " (" + firstFailureNotice(*ends.client) + ")";

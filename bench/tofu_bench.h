@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "bench_types.h"
 
@@ -14,11 +15,13 @@ namespace bench {
 // every channel refused); the server's serving thread counts and puts them back. Reports the
 // allocations made in the window and the CPU share of the four busy threads.
 // Both engines start with the Options `tuning` names (the sender and receiver code is the
-// same for every choice). With `observed`, both engines stream their events
-// (Ampe::startObserving) to a thread that polls them every millisecond: the row then shows
-// what observing costs.
+// same for every choice). With Observer::inProcess, both engines stream their events
+// (Ampe::startObserving) to a thread that polls them every millisecond; with
+// Observer::telemetryPayloads, the server serves telemetry and a TelemetryMonitor reads it with
+// payloads on: the row then shows what observing costs.
+enum class Observer : std::uint8_t { none, inProcess, telemetryPayloads };
 Sample runTofuThroughput(Transport transport, std::size_t channels, std::size_t body, const RunParams& params,
-                         Tuning tuning = Tuning::bench, bool observed = false);
+                         Tuning tuning = Tuning::bench, Observer observer = Observer::none);
 
 // A `body`-byte Request answered with a Response by the serving thread; sequential. Both
 // engines start with the Options `tuning` names (benchNoSpin: threads sleep when idle).

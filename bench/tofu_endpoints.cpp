@@ -1,10 +1,14 @@
 #include "tofu_endpoints.h"
 
 #include <algorithm>
+#include <atomic>
+#include <string>
 #include <sstream>
 
 #include "measure.h"
 #include "socket_util.h"
+
+#include <unistd.h>
 
 namespace bench {
 namespace {
@@ -13,7 +17,7 @@ constexpr std::uint64_t kServeSliceNs = 10'000'000;  // how often the serving th
 constexpr std::uint64_t kHandshakeWaitNs = 10'000'000'000;
 constexpr std::uint64_t kPoolWaitNs = 10'000'000;    // how often a waiting sender checks stop
 
-// A started engine with one group; `ioTid` is its I/O thread (the one thread it added).
+// A started engine with one group; `ioTid` is its I/O thread.
 std::unique_ptr<tofu::Reactor> startEngine(const tofu::Options& options, tofu::ChannelGroup*& group, pid_t& ioTid,
                                            std::string& error) {
   const std::vector<pid_t> before = listThreads();
@@ -23,8 +27,10 @@ std::unique_ptr<tofu::Reactor> startEngine(const tofu::Options& options, tofu::C
     return nullptr;
   }
   std::unique_ptr<tofu::Reactor> reactor = std::move(created).value();
+  // The first thread it added (tids grow): a telemetry server adds its own two after it.
+  ioTid = 0;
   for (const pid_t tid : listThreads()) {
-    if (std::find(before.begin(), before.end(), tid) == before.end()) ioTid = tid;
+    if (std::find(before.begin(), before.end(), tid) == before.end() && (ioTid == 0 || tid < ioTid)) ioTid = tid;
   }
   auto made = reactor->ampe().create();
   if (!made.ok()) {
@@ -72,7 +78,13 @@ tofu::Options benchOptions(std::size_t body, std::size_t channels, bool spin) {
 
 tofu::Options optionsFor(Tuning tuning, std::size_t body, std::size_t channels) {
   if (tuning == Tuning::defaults) return tofu::Options{};
-  return benchOptions(body, channels, tuning == Tuning::bench);
+  tofu::Options options = benchOptions(body, channels, tuning != Tuning::benchNoSpin);
+  if (tuning == Tuning::benchTelemetry) {
+    static std::atomic<int> serial{0};
+    options.telemetryAddress = "uds|/tmp/tofu-bench-telemetry-" + std::to_string(::getpid()) + "-" +
+                               std::to_string(serial.fetch_add(1)) + ".sock";
+  }
+  return options;
 }
 
 void prewarmPool(tofu::Ampe& ampe, std::size_t body) {

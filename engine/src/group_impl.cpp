@@ -62,7 +62,7 @@ void GroupImpl::publishReceived(const Message& message) {
   Event event = observers.messageEvent(EventKind::messageReceived, message, MessageAccess::incarnationOf(message));
   event.readNs = readNs;
   event.deliveredNs = event.atNs;
-  observers.publish(event);
+  observers.publish(event, &message);
 }
 
 Result<MessagePtr> GroupImpl::take(std::uint64_t timeoutNs) {

@@ -64,7 +64,9 @@ int main(int argc, char** argv) {
   if (!options.open.isEmpty() && !window.openCapture(options.open, &error))
     return fail(QStringLiteral("cannot open %1: %2").arg(options.open, error));
   window.setAttachToken(options.token);
-  for (const QString& address : options.attach) window.attach(address, options.token);
+  for (const QString& address : options.attach) {
+    if (!window.attach(address, options.token, &error)) std::fprintf(stderr, "tofu-monitor: %s\n", qPrintable(error));
+  }
   if (options.demo) window.startDemo({.engines = 3, .floodRate = options.floodRate});
   window.show();
 

@@ -84,6 +84,7 @@ bool recordFromJson(const QJsonObject& object, TrafficRecord& out, QString* erro
   out.latencyNs = integer("latencyNs");
   out.textHeaders = QByteArray::fromBase64(object.value(QLatin1String("textHeaders")).toString().toLatin1());
   out.body = QByteArray::fromBase64(object.value(QLatin1String("body")).toString().toLatin1());
+  out.bodyCut = out.contentComplete && out.body.size() < header.bodyLen;  // a telemetry body limit
   return true;
 }
 

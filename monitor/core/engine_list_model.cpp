@@ -43,6 +43,10 @@ void EngineListModel::addSource(Source* source) {
   connect(source, &Source::stateChanged, this, [this, source] {
     const int at = rowOf(source);
     emit dataChanged(index(at, 0), index(at, columnCount_ - 1));
+    const QModelIndex parent = index(at, 0);
+    if (const int engines = rowCount(parent); engines > 0) {  // their "lost" mark
+      emit dataChanged(index(0, state, parent), index(engines - 1, state, parent));
+    }
   });
 }
 
@@ -163,7 +167,7 @@ QVariant EngineListModel::data(const QModelIndex& index, int role) const {
   if (node == nullptr) {
     return sourceData(*sources_[static_cast<std::size_t>(index.row())], index.column(), role);
   }
-  return engineData(node->engines[static_cast<std::size_t>(index.row())], index.column(), role);
+  return engineData(*node, node->engines[static_cast<std::size_t>(index.row())], index.column(), role);
 }
 
 QVariant EngineListModel::sourceData(const SourceNode& node, int column, int role) const {
@@ -177,8 +181,14 @@ QVariant EngineListModel::sourceData(const SourceNode& node, int column, int rol
     return {};
   }
   switch (column) {
-    case name:
-      return QStringLiteral("%1 (%2)").arg(node.source->name(), node.source->kindName());
+    case name: {
+      // Why a source is down goes in the first column's text, not only in a tooltip or in a
+      // column the panel may have scrolled away.
+      const QString label = QStringLiteral("%1 (%2)").arg(node.source->name(), node.source->kindName());
+      const bool down = node.source->state() == Source::State::disconnected;
+      return down && !node.source->stateReason().isEmpty() ? label + QStringLiteral(": ") + node.source->stateReason()
+                                                           : label;
+    }
     case state:
       return QLatin1String(QMetaEnum::fromType<Source::State>().valueToKey(static_cast<int>(node.source->state())));
     default:
@@ -186,7 +196,7 @@ QVariant EngineListModel::sourceData(const SourceNode& node, int column, int rol
   }
 }
 
-QVariant EngineListModel::engineData(const EngineSnapshot& snapshot, int column, int role) const {
+QVariant EngineListModel::engineData(const SourceNode& node, const EngineSnapshot& snapshot, int column, int role) const {
   if (role == tofu::qt::EngineIdRole) {
     return static_cast<qulonglong>(snapshot.engineId);
   }
@@ -196,6 +206,8 @@ QVariant EngineListModel::engineData(const EngineSnapshot& snapshot, int column,
   switch (column) {
     case name:
       return engineNames_.value(snapshot.engineId, QStringLiteral("engine %1").arg(snapshot.engineId));
+    case state:
+      return node.source->state() == Source::State::disconnected ? QStringLiteral("lost") : QString();
     case channels:
       return openChannels(snapshot);
     case poolIdle:

@@ -53,7 +53,7 @@ class EngineListModel : public QAbstractItemModel {
   int rowOf(const Source* source) const;
   int rowOf(const SourceNode* node) const;
   QVariant sourceData(const SourceNode& node, int column, int role) const;
-  QVariant engineData(const tofu::EngineSnapshot& snapshot, int column, int role) const;
+  QVariant engineData(const SourceNode& node, const tofu::EngineSnapshot& snapshot, int column, int role) const;
 
   std::vector<std::unique_ptr<SourceNode>> sources_;
   QHash<std::uint64_t, QString> engineNames_;

@@ -50,6 +50,15 @@ void Session::removeSource(Source* source) {
 
 QList<Source*> Session::sources() const { return sources_; }
 
+Source* Session::findSource(const QString& name) const {
+  for (Source* source : sources_) {
+    if (source->name() == name.trimmed()) {
+      return source;
+    }
+  }
+  return nullptr;
+}
+
 bool Session::startRecording(const QString& path, QString* error) {
   auto recorder = std::make_unique<CaptureWriter>();
   if (!recorder->open(path, error)) {

@@ -39,6 +39,8 @@ class Session : public QObject {
   // Removes and deletes `source`, with its engines' rows.
   void removeSource(Source* source);
   QList<Source*> sources() const;
+  // The source called `name` (an attached address, say), or null.
+  Source* findSource(const QString& name) const;
 
   // Starts writing every snapshot, event and content record to `path` (JSON Lines,
   // docs/capture-format.md); false with `error` set if the file cannot be opened.

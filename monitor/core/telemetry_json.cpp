@@ -244,7 +244,22 @@ bool parseSnapshot(const QByteArray& json, EngineSnapshot& out, QString* error) 
   return snapshotFromJson(document.object(), out, error);
 }
 
-bool parseEvents(const QByteArray& jsonLines, QList<Event>& out, QString* error) {
+bool payloadFromJson(const QJsonObject& object, const Event& event, tofu::qt::TrafficRecord& out) {
+  const QJsonValue headers = object.value(QLatin1String("textHeaders"));
+  if (!headers.isString() || !tofu::qt::TrafficRecord::fromEvent(event, out)) {
+    return false;
+  }
+  out.textHeaders = headers.toString().toUtf8();
+  const auto decoded = QByteArray::fromBase64Encoding(object.value(QLatin1String("bodyBase64")).toString().toLatin1(),
+                                                      QByteArray::AbortOnBase64DecodingErrors);
+  out.body = decoded ? *decoded : QByteArray();
+  out.contentComplete = true;
+  out.bodyCut = out.body.size() < event.bodyLen;
+  return true;
+}
+
+bool parseEvents(const QByteArray& jsonLines, QList<Event>& out, QString* error,
+                 QList<tofu::qt::TrafficRecord>* content) {
   int lineNumber = 0;
   for (const QByteArray& line : jsonLines.split('\n')) {
     ++lineNumber;
@@ -257,6 +272,10 @@ bool parseEvents(const QByteArray& jsonLines, QList<Event>& out, QString* error)
     Event event;
     if (document.isObject() && eventFromJson(document.object(), event, &why)) {
       out.append(event);
+      tofu::qt::TrafficRecord record;
+      if (content != nullptr && payloadFromJson(document.object(), event, record)) {
+        content->append(std::move(record));
+      }
     } else if (!document.isObject() || !why.isEmpty()) {
       if (error != nullptr) {
         *error = QStringLiteral("event line %1: %2")

@@ -1,5 +1,7 @@
 #include "telemetry_parser.h"
 
+#include <QJsonDocument>
+#include <QJsonParseError>
 #include <QMetaObject>
 #include <mutex>
 
@@ -31,6 +33,8 @@ TelemetryParser::TelemetryParser(const QString& address, qsizetype maxPending, Q
     : QObject(parent), address_(address), maxPending_(maxPending < 1 ? 1 : maxPending) {
   qRegisterMetaType<tofu::EngineSnapshot>();
   qRegisterMetaType<QList<tofu::Event>>();
+  qRegisterMetaType<QList<tofu::qt::TrafficRecord>>();
+  qRegisterMetaType<ProcessIdentity>();
 }
 
 quint64 TelemetryParser::enqueue(Kind kind, const QByteArray& body) {
@@ -89,15 +93,27 @@ void TelemetryParser::drain() {
 void TelemetryParser::parse(const Job& job) {
   QString error;
   if (job.kind == Kind::snapshot) {
+    QJsonParseError parseError{};
+    const QJsonDocument document = QJsonDocument::fromJson(job.body, &parseError);
     EngineSnapshot snapshot;
-    if (parseSnapshot(job.body, snapshot, &error)) {
+    if (!document.isObject()) {
+      error = parseError.error != QJsonParseError::NoError ? parseError.errorString()
+                                                           : QStringLiteral("not a JSON object");
+    }
+    if (document.isObject() && snapshotFromJson(document.object(), snapshot, &error)) {
+      emit processParsed(ProcessIdentity::fromSnapshotJson(document.object()));
       emit snapshotParsed(snapshot);
     } else {
       qWarning("tofu-monitor: %s: bad snapshot: %s", qPrintable(address_), qPrintable(error));
     }
   } else {
     QList<Event> events;
-    if (parseEvents(job.body, events, &error)) {
+    QList<tofu::qt::TrafficRecord> content;
+    if (parseEvents(job.body, events, &error, &content)) {
+      // Content first: a filtered view then finds a row's whole message when the row arrives.
+      if (!content.isEmpty()) {
+        emit contentParsed(content);
+      }
       emit eventsParsed(events);
     } else {
       qWarning("tofu-monitor: %s: bad events: %s", qPrintable(address_), qPrintable(error));

@@ -14,6 +14,9 @@
 
 #include "tofu/introspection.h"
 #include "tofu/qt/engine_watcher.h"
+#include "tofu/qt/traffic_record.h"
+
+#include "process_identity.h"
 
 namespace tofu::monitor {
 
@@ -32,7 +35,11 @@ class TelemetryParser : public QObject {
   void stop();
 
  signals:
+  // Before each snapshot: who serves it.
+  void processParsed(const tofu::monitor::ProcessIdentity& process);
   void snapshotParsed(const tofu::EngineSnapshot& snapshot);
+  // Before the events they belong to: the payloads that came with them.
+  void contentParsed(const QList<tofu::qt::TrafficRecord>& records);
   void eventsParsed(const QList<tofu::Event>& events);
 
  private:

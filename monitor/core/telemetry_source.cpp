@@ -1,5 +1,8 @@
 #include "telemetry_source.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "tofu/qt/channel_group.h"
 #include "tofu/qt/engine.h"
 
@@ -14,6 +17,7 @@ const QByteArray kVersionHeader = QByteArrayLiteral("telemetry-version");
 const QByteArray kKindHeader = QByteArrayLiteral("telemetry");
 const QByteArray kVersion = QByteArrayLiteral("1");
 const QByteArray kTokenHeader = QByteArrayLiteral("telemetry-token");
+const QByteArray kPayloadsHeader = QByteArrayLiteral("telemetry-payloads");
 const QString kErrorHeader = QStringLiteral("telemetry-error");
 const QString kWhereToSetIt = QStringLiteral("set it in Sources > Attach to telemetry... or with --token");
 
@@ -43,14 +47,18 @@ TelemetrySource::TelemetrySource(const QString& address, const QString& token, i
     : Source(parent),
       address_(address),
       token_(token.trimmed().toUtf8()),
-      engine_(std::make_unique<tofu::qt::Engine>(monitorOptions())) {
+      engine_(std::make_unique<tofu::qt::Engine>(monitorOptions())),
+      firstRetryMs_(std::clamp(retryMs, 1, kMaxRetryMs)),
+      nextRetryMs_(firstRetryMs_) {
   retry_.setSingleShot(true);
-  retry_.setInterval(retryMs);
   connect(&retry_, &QTimer::timeout, this, &TelemetrySource::connectNow);
   parser_ = new TelemetryParser(address_);
   parser_->moveToThread(&parserThread_);
+  connect(parser_, &TelemetryParser::processParsed, this,
+          [this](const ProcessIdentity& process) { process_ = process; }, Qt::QueuedConnection);
   connect(parser_, &TelemetryParser::snapshotParsed, this, &TelemetrySource::snapshotReady,
           Qt::QueuedConnection);
+  connect(parser_, &TelemetryParser::contentParsed, this, &TelemetrySource::contentReady, Qt::QueuedConnection);
   connect(parser_, &TelemetryParser::eventsParsed, this, &TelemetrySource::eventsReady, Qt::QueuedConnection);
   parserThread_.setObjectName(QStringLiteral("tofu-telemetry-parser"));
   parserThread_.start();
@@ -87,15 +95,16 @@ QString TelemetrySource::name() const { return address_; }
 
 QString TelemetrySource::kindName() const { return QStringLiteral("attached"); }
 
+QString TelemetrySource::engineName(std::uint64_t /*engineId*/) const {
+  return process_.known() ? process_.label() : address_;
+}
+
 void TelemetrySource::connectNow() {
   if (refused_) {
     return;
   }
   if (!validToken(token_)) {
-    refused_ = true;
-    setState(State::disconnected,
-             QStringLiteral(
-                 "the telemetry token is not a valid header value (no line breaks, at most 65535 bytes)"));
+    giveUp(QStringLiteral("the telemetry token is not a valid header value (no line breaks, at most 65535 bytes)"));
     return;
   }
   setState(State::connecting, QStringLiteral("connecting to %1").arg(address_));
@@ -132,11 +141,14 @@ void TelemetrySource::onMessage(const MessageEnvelope& message) {
 
 void TelemetrySource::onWelcome(const MessageEnvelope& message) {
   if (message.headerValue(QString::fromLatin1(kVersionHeader)) != QString::fromLatin1(kVersion)) {
+    // An application's port, say: asking again every few seconds would only disturb it.
     const QString reason = message.headerValue(QString::fromLatin1(kVersionHeader)).isNull()
-                               ? QStringLiteral("%1 is not a telemetry endpoint").arg(address_)
-                               : QStringLiteral("unsupported telemetry version");
-    group_->close(channel_);
-    lost(reason);
+                               ? QStringLiteral("%1 is not a telemetry endpoint (not retried; attach again to retry)")
+                                     .arg(address_)
+                               : QStringLiteral("unsupported telemetry version (not retried)");
+    const quint16 wrong = std::exchange(channel_, 0);  // first: its channelClosed is no loss
+    group_->close(wrong);
+    giveUp(reason);
     return;
   }
   if (const QString error = message.headerValue(kErrorHeader); !error.isNull()) {
@@ -144,7 +156,10 @@ void TelemetrySource::onWelcome(const MessageEnvelope& message) {
     return;
   }
   welcomed_ = true;
-  const tofu::qt::HeaderList subscribe{{kVersionHeader, kVersion}, {kKindHeader, QByteArrayLiteral("subscribe")}};
+  nextRetryMs_ = firstRetryMs_;
+  const tofu::qt::HeaderList subscribe{{kVersionHeader, kVersion},
+                                       {kKindHeader, QByteArrayLiteral("subscribe")},
+                                       {kPayloadsHeader, QByteArrayLiteral("1")}};
   if (group_->send(channel_, OpCode::Request, {}, subscribe) == 0) {
     lost(group_->errorString());
     return;
@@ -155,6 +170,11 @@ void TelemetrySource::onWelcome(const MessageEnvelope& message) {
 }
 
 void TelemetrySource::onData(const MessageEnvelope& message, const QString& what) {
+  // The server posts the frames of one message back to back: a message left unfinished (its
+  // later frames did not fit the server's queue) never completes; its events count as dropped.
+  for (auto it = partial_.begin(); it != partial_.end();) {
+    it = it.key() == message.messageId() ? std::next(it) : partial_.erase(it);
+  }
   QByteArray& body = partial_[message.messageId()];
   body += message.body;
   if (message.hasMore()) {
@@ -177,26 +197,34 @@ void TelemetrySource::refuse(const QString& what, const QString& reason) {
     return;
   }
   channel_ = 0;  // first: the channelClosed that follows the abort is not a loss
-  welcomed_ = false;
-  partial_.clear();
-  refused_ = true;
-  retry_.stop();
   group_->abort(refusedChannel);  // the endpoint closes it too; nothing more will come
   const QString problem =
       token_.isEmpty() ? QStringLiteral("missing token: %1 expects a telemetry-token").arg(address_)
                        : QStringLiteral("wrong token: %1 expects another telemetry-token").arg(address_);
-  setState(State::disconnected, QStringLiteral("telemetry refused: %1 (%2); the endpoint said: %3")
-                                    .arg(problem, kWhereToSetIt, reason));
+  giveUp(QStringLiteral("telemetry refused: %1 (%2); the endpoint said: %3").arg(problem, kWhereToSetIt, reason));
+}
+
+void TelemetrySource::giveUp(const QString& reason) {
+  channel_ = 0;
+  welcomed_ = false;
+  partial_.clear();
+  refused_ = true;
+  retry_.stop();
+  setState(State::disconnected, reason);
 }
 
 void TelemetrySource::lost(const QString& reason) {
   channel_ = 0;
   welcomed_ = false;
   partial_.clear();
-  setState(State::disconnected, reason);
-  if (!retry_.isActive()) {
-    retry_.start();
+  if (retry_.isActive()) {
+    setState(State::disconnected, reason);
+    return;
   }
+  const int waitMs = nextRetryMs_;
+  setState(State::disconnected, QStringLiteral("%1; retrying in %2 s").arg(reason).arg(waitMs / 1000.0, 0, 'g', 3));
+  retry_.start(waitMs);
+  nextRetryMs_ = std::min(waitMs * 2, kMaxRetryMs);  // for the attempt after this one
 }
 
 }  // namespace tofu::monitor

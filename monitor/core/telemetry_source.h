@@ -1,6 +1,9 @@
 // TelemetrySource: another process's engine, through its telemetry endpoint (docs/telemetry.md).
-// Owns a private tofu::qt::Engine and group that connect, subscribe and parse snapshots and
-// events. A lost endpoint is shown as disconnected and retried every retryMs until it is back.
+// Owns a private tofu::qt::Engine and group that connect, subscribe (with payloads: whole text
+// headers and bodies up to the process's limit) and parse snapshots and events. Its engines are
+// named after the process that serves them (ProcessIdentity). A lost endpoint is shown as
+// disconnected and retried after retryMs, doubling up to kMaxRetryMs, until it is back. An
+// address that answers but is not a telemetry endpoint is not retried (nor disturbed) again.
 // A token, when given, goes once in the HelloRequest as `telemetry-token` (docs/telemetry.md,
 // "Access and limits"). An endpoint that refuses the token is not retried: the source stays
 // disconnected with the reason (isRefused()) until it is attached again with the right token.
@@ -13,6 +16,7 @@
 
 #include <memory>
 
+#include "process_identity.h"
 #include "source.h"
 
 namespace tofu::qt {
@@ -30,6 +34,8 @@ class TelemetrySource : public Source {
 
  public:
   // Starts connecting at the next event-loop turn, so signals can be connected first.
+  static constexpr int kMaxRetryMs = 30'000;
+
   explicit TelemetrySource(const QString& address, int retryMs = 1000, QObject* parent = nullptr);
   // The same, presenting `token` (none when empty) to the endpoint.
   TelemetrySource(const QString& address, const QString& token, int retryMs = 1000,
@@ -37,6 +43,10 @@ class TelemetrySource : public Source {
   ~TelemetrySource() override;
   QString name() const override;
   QString kindName() const override;
+  // The serving process's label once a snapshot said who it is, else the address.
+  QString engineName(std::uint64_t engineId) const override;
+  // Who serves the endpoint, from the latest snapshot (not known() before the first).
+  const ProcessIdentity& process() const noexcept { return process_; }
 
   // Events this monitor lost since it last subscribed: the endpoint's `dropped` count plus
   // those dropped here when parsing fell behind.
@@ -48,6 +58,8 @@ class TelemetrySource : public Source {
   bool isRefused() const noexcept { return refused_; }
   // Connection attempts so far (each HelloRequest sent), for tests and diagnostics.
   int connectAttempts() const noexcept { return attempts_; }
+  // The wait before the next attempt after a loss (retryMs doubled per failed attempt).
+  int nextRetryMs() const noexcept { return nextRetryMs_; }
 
  private:
   void connectNow();
@@ -55,6 +67,8 @@ class TelemetrySource : public Source {
   void onWelcome(const tofu::qt::MessageEnvelope& message);
   void onData(const tofu::qt::MessageEnvelope& message, const QString& what);
   void lost(const QString& reason);
+  // Stops for good with `reason` (refused token, not a telemetry endpoint) until attached again.
+  void giveUp(const QString& reason);
   // The endpoint refused this monitor's `what` (hello, snapshot...) with telemetry-error
   // `reason`: drops the channel and, for a token refusal, stops for good; other refusals (too
   // many monitors, shutting down) are retried like a loss.
@@ -69,8 +83,11 @@ class TelemetrySource : public Source {
   quint64 dropped_ = 0;                      // the endpoint's count
   quint64 droppedUnparsed_ = 0;              // dropped by parser_ for its backlog
   bool welcomed_ = false;                    // HelloResponse accepted on channel_
-  bool refused_ = false;                     // the token was refused: no more attempts
+  bool refused_ = false;                     // refused or not telemetry: no more attempts
   int attempts_ = 0;
+  const int firstRetryMs_;
+  int nextRetryMs_;  // the wait after the next loss
+  ProcessIdentity process_;
   QTimer retry_;
   QThread parserThread_;
   TelemetryParser* parser_ = nullptr;  // lives in parserThread_; deleted once it has ended

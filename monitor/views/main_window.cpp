@@ -248,10 +248,18 @@ void MainWindow::startDemo(const DemoOptions& options) {
   demo_->start();
 }
 
-void MainWindow::attach(const QString& address, const QString& token) {
+bool MainWindow::attach(const QString& address, const QString& token, QString* error) {
+  if (session_.findSource(address) != nullptr) {
+    // Two sources on one endpoint would show every channel and message twice.
+    const QString refusal = tr("already attached to %1").arg(address.trimmed());
+    statusBar()->showMessage(refusal, 10'000);
+    if (error != nullptr) *error = refusal;
+    return false;
+  }
   if (!token.isEmpty()) attachToken_ = token;
-  rememberAddress(address);
-  session_.addSource(new TelemetrySource(address, token));
+  rememberAddress(address.trimmed());
+  session_.addSource(new TelemetrySource(address.trimmed(), token));
+  return true;
 }
 
 bool MainWindow::openCapture(const QString& path, QString* error) {
@@ -416,7 +424,10 @@ void MainWindow::chooseExport(ExportFormat format, bool filtered) {
 void MainWindow::chooseAttach() {
   AttachDialog dialog(this, attachToken_);
   dialog.setRecentAddresses(QSettings().value(kRecentKey).toStringList());
-  if (dialog.exec() == QDialog::Accepted) attach(dialog.address(), dialog.token());
+  QString error;
+  if (dialog.exec() == QDialog::Accepted && !attach(dialog.address(), dialog.token(), &error)) {
+    QMessageBox::information(this, tr("Attach to telemetry"), error);
+  }
 }
 
 void MainWindow::saveScreenshot() {

@@ -44,8 +44,9 @@ class MainWindow : public QMainWindow {
   DemoScene* demo() const noexcept { return demo_; }
   // Adds a telemetry source for `address`, presenting `token` (none when empty); it reconnects
   // by itself when the endpoint is lost, not when the endpoint refuses the token. A non-empty
-  // token is also what Attach... offers next.
-  void attach(const QString& address, const QString& token = {});
+  // token is also what Attach... offers next. Refused (false, with `error`, also shown in the
+  // status bar) when a source already shows that address. Does not block.
+  bool attach(const QString& address, const QString& token = {}, QString* error = nullptr);
   // The token Attach... offers (else TOFU_TELEMETRY_TOKEN), e.g. from --token.
   void setAttachToken(const QString& token) { attachToken_ = token; }
   // Replays a capture file as an offline source; false with `error` set when it cannot be read.

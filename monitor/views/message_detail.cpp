@@ -163,6 +163,13 @@ void MessageDetail::fillBody(const QByteArray& body) {
 }
 
 void MessageDetail::updatePreviewBanner(const tofu::qt::TrafficRecord& record) {
+  if (record.contentComplete && record.bodyCut) {
+    previewBanner_->setText(tr("body: first %1 of %2 bytes sent by the process; limit TOFU_TELEMETRY_BODY_LIMIT")
+                                .arg(record.body.size())
+                                .arg(record.header.bodyLen));
+    previewBanner_->show();
+    return;
+  }
   if (record.contentComplete) {
     previewBanner_->hide();
     return;

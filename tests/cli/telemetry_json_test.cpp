@@ -76,7 +76,11 @@ TEST(TelemetryJsonTest, SnapshotFieldsInDocumentedOrder) {
   snapshot.groups.push_back({2, 6});
   snapshot.pool = {10, 3, 13, 1};
   snapshot.totals = {1, 2, 3, 4, 5, 6, 7, 8};
-  const std::string json = detail::snapshotToJson(snapshot, {4242, "uds|/tmp/t.sock"});
+  detail::SnapshotSource source;
+  source.process = {4242, "app", "box", 1796000000123};
+  source.telemetryAddress = "uds|/tmp/t.sock";
+  source.bodyLimit = 65536;
+  const std::string json = detail::snapshotToJson(snapshot, source);
   EXPECT_EQ(json,
             R"({"telemetryVersion":1,"processId":4242,"telemetryAddress":"uds|/tmp/t.sock","engineId":7,)"
             R"("takenAtNs":123456789,"takenAtWallNs":1796620000123456789,"channels":[{"engineId":7,"channelNumber":513,"incarnation":3,)"
@@ -86,7 +90,8 @@ TEST(TelemetryJsonTest, SnapshotFieldsInDocumentedOrder) {
             R"("lastReceiveNs":12,"closeReason":"peer_disconnected"}],"groups":[{"groupId":2,)"
             R"("receiveQueueDepth":6}],"pool":{"idle":10,"inUse":3,"allocated":13,"poolEmptyEpisodes":1},)"
             R"("totals":{"framesWritten":1,"bytesWritten":2,"framesRead":3,"bytesRead":4,)"
-            R"("messagesReturned":5,"poolEmptyEpisodes":6,"channelsOpened":7,"channelsClosed":8}})");
+            R"("messagesReturned":5,"poolEmptyEpisodes":6,"channelsOpened":7,"channelsClosed":8},)"
+            R"("processName":"app","hostName":"box","processStartedUnixMs":1796000000123,"bodyLimit":65536})");
   EXPECT_TRUE(JsonValue::parse(json));
 }
 
@@ -128,6 +133,51 @@ TEST(TelemetryJsonTest, EventLines) {
             R"("bodyLen":20,"postedNs":5,"writtenNs":6,"readNs":0,"deliveredNs":0,"previewHeaders":"a:b",)"
             R"("previewBody":"h\n"})"
             "\n");
+}
+
+TEST(TelemetryJsonTest, Base64PerRfc4648) {
+  const auto encoded = [](std::string_view bytes) {
+    detail::JsonWriter json;
+    json.base64(bytes);
+    return json.take();
+  };
+  EXPECT_EQ(encoded(""), R"("")");
+  EXPECT_EQ(encoded("f"), R"("Zg==")");
+  EXPECT_EQ(encoded("fo"), R"("Zm8=")");
+  EXPECT_EQ(encoded("foo"), R"("Zm9v")");
+  EXPECT_EQ(encoded("foob"), R"("Zm9vYg==")");
+  EXPECT_EQ(encoded("fooba"), R"("Zm9vYmE=")");
+  EXPECT_EQ(encoded("foobar"), R"("Zm9vYmFy")");
+  EXPECT_EQ(encoded(std::string("\x00\xff\xfe", 3)), R"("AP/+")");
+}
+
+TEST(TelemetryJsonTest, EventLineWithPayload) {
+  Event received;
+  received.kind = EventKind::messageReceived;
+  received.engineId = 1;
+  received.channelNumber = 2;
+  received.incarnation = 3;
+  received.opCode = OpCode::Request;
+  received.messageId = 9;
+  received.headersLen = 12;
+  received.bodyLen = 5;
+  received.readNs = 4;
+  received.deliveredNs = 5;
+  received.atNs = 5;
+  EventPayload payload;
+  payload.taken = true;
+  payload.textHeaders = "needle:yes\r\n";
+  payload.body = "foo";  // cut at 3 of 5 bytes
+  std::string lines;
+  detail::appendEventJsonLine(lines, received, &payload);
+  EventPayload none;  // not taken: no payload fields
+  detail::appendEventJsonLine(lines, received, &none);
+  const std::string common =
+      R"({"kind":"message_received","engineId":1,"channelNumber":2,"incarnation":3,"atNs":5,)"
+      R"("opCode":"Request","status":"success","more":false,"messageId":9,"headersLen":12,)"
+      R"("bodyLen":5,"postedNs":0,"writtenNs":0,"readNs":4,"deliveredNs":5)";
+  EXPECT_EQ(lines, common + R"(,"textHeaders":"needle:yes\r\n","bodySentLen":3,"bodyBase64":"Zm9v"})" + "\n" +
+                       common + "}\n");
 }
 
 }  // namespace

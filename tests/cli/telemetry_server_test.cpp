@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include "tofu/tofu.h"
 
 #include "engine_harness.h"
@@ -193,6 +195,66 @@ TEST(TelemetryServerTest, SubscribersGetEventsAndSnapshots) {
 
   const std::uint64_t bye = monitor.request({{"telemetry-version", "1"}, {"telemetry", "unsubscribe"}});
   EXPECT_EQ(monitor.frames(OpCode::Response, bye).size(), 1u);
+}
+
+// The message_received event of the first Request whose body is `bodyLen` bytes, from the
+// monitor's event batches (payload lines may span frames: they are joined).
+std::optional<JsonValue> receivedRequest(Monitor& monitor, std::uint64_t bodyLen) {
+  for (;;) {
+    const std::vector<MessagePtr> batch = monitor.frames(OpCode::Signal, std::nullopt, "events");
+    if (batch.empty()) return std::nullopt;
+    std::string body;
+    for (const MessagePtr& frame : batch) body.append(frame->body().view());
+    for (std::size_t start = 0; start < body.size();) {
+      const std::size_t end = body.find('\n', start);
+      std::optional<JsonValue> event = JsonValue::parse(std::string_view(body).substr(start, end - start));
+      if (event && event->stringAt("kind") == "message_received" && event->stringAt("opCode") == "Request" &&
+          event->uintAt("bodyLen") == bodyLen)
+        return event;
+      start = end + 1;
+    }
+  }
+}
+
+TEST(TelemetryServerTest, PayloadsGoToMonitorsThatAskUpToTheBodyLimit) {
+  Options options = observedOptions(test::listenAddress(test::Transport::uds).toString());
+  options.telemetryBodyLimit = 100;
+  test::Engine observed(options);
+  ASSERT_TRUE(observed.ok());
+  Monitor plain(observed.ampe().telemetryAddress());
+  Monitor asking(observed.ampe().telemetryAddress());
+  const std::uint64_t plainId = plain.request({{"telemetry-version", "1"}, {"telemetry", "subscribe"}});
+  ASSERT_EQ(plain.frames(OpCode::Response, plainId).size(), 1u);
+  const std::uint64_t askingId = asking.request(
+      {{"telemetry-version", "1"}, {"telemetry", "subscribe"}, {"telemetry-payloads", "1"}});
+  ASSERT_EQ(asking.frames(OpCode::Response, askingId).size(), 1u);
+  const std::optional<JsonValue> snapshot = Monitor::json(asking.frames(OpCode::Signal, std::nullopt, "snapshot"));
+  ASSERT_TRUE(snapshot);
+  EXPECT_EQ(snapshot->uintAt("bodyLimit"), 100u);
+  EXPECT_EQ(snapshot->intAt("processId"), static_cast<std::int64_t>(::getpid()));
+  EXPECT_FALSE(snapshot->stringAt("processName").empty());
+  EXPECT_GT(snapshot->intAt("processStartedUnixMs"), 1'600'000'000'000);
+
+  ChannelGroup& app = observed.group();
+  const test::Listening listening = test::listen(observed.ampe(), app, test::listenAddress(test::Transport::tcp));
+  const test::Connection pair = test::connectPair(observed.ampe(), app, observed.ampe(), app, listening.bound);
+  ASSERT_TRUE(pair.ok());
+  MessagePtr request = test::request(observed.ampe(), pair.clientChannel, std::string(300, 'x'));
+  ASSERT_EQ(request->headers().append("needle", "yes"), HeaderCheck::ok);
+  test::post(app, std::move(request));
+  ASSERT_TRUE(receiveMatching(app, test::withOpCode(OpCode::Request)));
+
+  const std::optional<JsonValue> withPayload = receivedRequest(asking, 300);
+  ASSERT_TRUE(withPayload);
+  EXPECT_NE(withPayload->stringAt("textHeaders").find("needle:yes"), std::string::npos);
+  EXPECT_EQ(withPayload->uintAt("bodySentLen"), 100u);
+  std::string hundredXs;  // base64 of 100 'x': 33 times "xxx", then "x"
+  for (int i = 0; i < 33; ++i) hundredXs += "eHh4";
+  EXPECT_EQ(withPayload->stringAt("bodyBase64"), hundredXs + "eA==");
+  const std::optional<JsonValue> withoutPayload = receivedRequest(plain, 300);
+  ASSERT_TRUE(withoutPayload);
+  EXPECT_EQ(withoutPayload->find("textHeaders"), nullptr);
+  EXPECT_EQ(withoutPayload->find("bodyBase64"), nullptr);
 }
 
 TEST(TelemetryServerTest, LargeSnapshotIsSplitWithTheMoreFlag) {

@@ -358,6 +358,48 @@ TEST_P(ObservedPair, PreviewHoldsTheFirstHeaderBytesThenBodyBytes) {
   ampe().stopObserving();
 }
 
+// Issue 20: with payloads on, each message event carries the whole text headers and the first
+// payloadBodyBytes of the body (0: none); past payloadBufferBytes, events go without payload.
+TEST_P(ObservedPair, PayloadsHoldWholeHeadersAndTheBodyUpToTheLimit) {
+  ASSERT_NO_FATAL_FAILURE(connect());
+  const std::string body(300, 'b');
+  struct Case {
+    std::size_t bodyBytes;
+    std::size_t bufferBytes;
+    bool taken;
+    std::size_t expectedBody;
+  };
+  for (const Case& c : {Case{0, 1 << 20, true, 0}, Case{100, 1 << 20, true, 100}, Case{1000, 1 << 20, true, 300},
+                        Case{100, 10, false, 0}}) {
+    SCOPED_TRACE("payloadBodyBytes " + std::to_string(c.bodyBytes) + " payloadBufferBytes " +
+                 std::to_string(c.bufferBytes));
+    ObserverOptions options = observerWith(64);
+    options.payloads = true;
+    options.payloadBodyBytes = c.bodyBytes;
+    options.payloadBufferBytes = c.bufferBytes;
+    const std::shared_ptr<EventStream> stream = ampe().startObserving(options);
+    MessagePtr message = request(ampe(), link_.clientChannel, body);
+    ASSERT_EQ(message->headers().append("needle", "yes"), HeaderCheck::ok);
+    post(client_, std::move(message));
+    MessagePtr received = receive(server_);
+    ASSERT_TRUE(received);
+    ampe().put(received);
+    settleIoThread(ampe());
+    std::vector<Event> events;
+    std::vector<EventPayload> payloads;
+    while (stream->pollWithPayloads(events, payloads, 7) > 0) {
+    }
+    ASSERT_EQ(events.size(), 2u) << describeEvents(events);  // sent by the client, received by the server
+    ASSERT_EQ(payloads.size(), events.size());
+    for (const EventPayload& payload : payloads) {
+      EXPECT_EQ(payload.taken, c.taken);
+      EXPECT_EQ(payload.textHeaders, c.taken ? "needle:yes\r\n" : "");
+      EXPECT_EQ(payload.body, body.substr(0, c.expectedBody));
+    }
+  }
+  ampe().stopObserving();
+}
+
 TEST_P(ObservedPair, ReturnedMessageIsReportedWithItsStatusAndPostedTime) {
   ASSERT_NO_FATAL_FAILURE(connect());
   const std::uint64_t listenerIncarnation = incarnationOf(ampe(), listening_.channel);

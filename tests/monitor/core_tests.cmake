@@ -9,7 +9,7 @@ endforeach()
 
 # These two start tofu-cli processes.
 foreach(test IN ITEMS telemetry_source workbench)
-  tofu_add_qtest(tst_${test} SOURCES tst_${test}.cpp LABEL monitor TIMEOUT 90 LIBS tofu_monitor_core)
+  tofu_add_qtest(tst_${test} SOURCES tst_${test}.cpp cli_listener.h LABEL monitor TIMEOUT 90 LIBS tofu_monitor_core)
   add_dependencies(tst_${test} tofu-cli)
   target_compile_definitions(tst_${test} PRIVATE TOFU_CLI_PATH="$<TARGET_FILE:tofu-cli>")
 endforeach()

@@ -68,9 +68,13 @@ class TstEngineListModel : public QObject {
 
     QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
     b.set(Source::State::disconnected, QStringLiteral("connection lost"));
-    QCOMPARE(changed.count(), 1);
+    QCOMPARE(changed.count(), 2);  // the source's row, and its engines' "lost" mark
     QCOMPARE(model.index(1, EngineListModel::state).data().toString(), QStringLiteral("disconnected"));
     QCOMPARE(model.index(1, 0).data(Qt::ToolTipRole).toString(), QStringLiteral("connection lost"));
+    // The reason as text in the first column, and the engines of a lost source marked lost.
+    QCOMPARE(model.index(1, 0).data().toString(), QStringLiteral("tcp|127.0.0.1|7000 (fake): connection lost"));
+    QCOMPARE(model.index(0, EngineListModel::state, bRow).data().toString(), QStringLiteral("lost"));
+    QCOMPARE(model.index(0, EngineListModel::state, aRow).data().toString(), QString());
 
     model.removeEngine(&b, 8);
     QCOMPARE(model.rowCount(bRow), 1);

@@ -8,8 +8,10 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tofu/qt/channel_group.h"
 #include "tofu/qt/engine.h"
 
+#include "cli_listener.h"
 #include "telemetry_source.h"
 
 using namespace tofu;
@@ -19,6 +21,12 @@ namespace {
 
 constexpr int kWaitMs = 10000;
 constexpr auto kToken = "monitor-test-token";
+
+tofu::Options quietOptions() {
+  tofu::Options options;
+  options.telemetryFromEnvironment = false;
+  return options;
+}
 
 // An engine in this process serving telemetry on loopback TCP, which needs a token.
 std::unique_ptr<tofu::qt::Engine> servedEngine() {
@@ -37,38 +45,7 @@ int countState(const QSignalSpy& states, Source::State state) {
   return count;
 }
 
-// Starts tofu-cli listen and reads its `listening` (and `telemetry`) lines.
-struct Listener {
-  QProcess process;
-  QString address;
-  QString telemetry;
-
-  bool start(const QString& telemetryAddress) {
-    QStringList args{QStringLiteral("listen"), QStringLiteral("tcp|127.0.0.1|0"), QStringLiteral("--echo")};
-    if (!telemetryAddress.isEmpty()) {
-      args << QStringLiteral("--telemetry") << telemetryAddress;
-    }
-    process.start(QStringLiteral(TOFU_CLI_PATH), args);
-    if (!process.waitForStarted(kWaitMs)) {
-      return false;
-    }
-    const int lines = telemetryAddress.isEmpty() ? 1 : 2;
-    for (int line = 0; line < lines; ++line) {
-      while (!process.canReadLine()) {
-        if (!process.waitForReadyRead(kWaitMs)) {
-          return false;
-        }
-      }
-      const QString text = QString::fromUtf8(process.readLine()).trimmed();
-      (text.startsWith(QLatin1String("telemetry ")) ? telemetry : address) = text.section(QLatin1Char(' '), 1);
-    }
-    return !address.isEmpty() && (telemetryAddress.isEmpty() || !telemetry.isEmpty());
-  }
-  ~Listener() {
-    process.kill();
-    process.waitForFinished(kWaitMs);
-  }
-};
+using Listener = tofu::monitor::test::CliListener;
 
 bool hasListener(const QList<QVariant>& snapshotArguments, const QString& address) {
   const auto snapshot = snapshotArguments.at(0).value<EngineSnapshot>();
@@ -206,7 +183,47 @@ class TstTelemetrySource : public QObject {
     TelemetrySource source(plain.address, 60000);
     QSignalSpy states(&source, &Source::stateChanged);
     QTRY_COMPARE_WITH_TIMEOUT(source.state(), Source::State::disconnected, kWaitMs);
-    QCOMPARE(source.stateReason(), QStringLiteral("%1 is not a telemetry endpoint").arg(plain.address));
+    QVERIFY2(source.stateReason().startsWith(QStringLiteral("%1 is not a telemetry endpoint").arg(plain.address)),
+             qPrintable(source.stateReason()));
+    QVERIFY(source.isRefused());
+  }
+
+  // An application's port is asked once, then left alone: no connection every second.
+  void leavesANonTelemetryEndpointAlone() {
+    tofu::qt::Engine application(quietOptions());
+    tofu::qt::ChannelGroup group(application);
+    int accepted = 0;
+    connect(&group, &tofu::qt::ChannelGroup::channelOpened, this, [&accepted](quint16) { ++accepted; });
+    connect(&group, &tofu::qt::ChannelGroup::messageReceived, this, [&group](const tofu::qt::MessageEnvelope& m) {
+      if (m.opCode() == OpCode::HelloRequest) group.send(m.channelNumber(), OpCode::HelloResponse, {}, {}, false, m.messageId());
+    });
+    QSignalSpy listening(&group, &tofu::qt::ChannelGroup::listening);
+    group.listenOn(QStringLiteral("tcp|127.0.0.1|0"));
+    QVERIFY(listening.wait(kWaitMs));
+    const QString address = listening.first().at(1).toString();
+    TelemetrySource source(address, 50);  // a fixed 50 ms retry would connect 40 times in 2 s
+    QTRY_VERIFY_WITH_TIMEOUT(source.isRefused(), kWaitMs);
+    QVERIFY2(source.stateReason().contains(QLatin1String("not a telemetry endpoint")), qPrintable(source.stateReason()));
+    QTest::qWait(2000);
+    QCOMPARE(accepted, 1);
+    QCOMPARE(source.connectAttempts(), 1);
+  }
+
+  // Nobody listens: retries wait 1x, 2x, 4x... the first interval, up to kMaxRetryMs.
+  void retriesBackOff() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    TelemetrySource source(QStringLiteral("uds|%1/nobody.sock").arg(dir.path()), 100);
+    QTRY_COMPARE_WITH_TIMEOUT(source.state(), Source::State::disconnected, kWaitMs);
+    QTest::qWait(2000);
+    // Attempts at about 0, 0.1, 0.3, 0.7, 1.5 s: five, where a fixed 100 ms retry makes twenty.
+    QVERIFY2(source.connectAttempts() >= 3 && source.connectAttempts() <= 5,
+             qPrintable(QString::number(source.connectAttempts())));
+    QVERIFY2(source.nextRetryMs() >= 1600, qPrintable(QString::number(source.nextRetryMs())));
+    QVERIFY2(source.stateReason().contains(QLatin1String("retrying in")), qPrintable(source.stateReason()));
+    TelemetrySource patient(QStringLiteral("uds|%1/nobody.sock").arg(dir.path()), 20'000);
+    QTRY_COMPARE_WITH_TIMEOUT(patient.state(), Source::State::disconnected, kWaitMs);
+    QCOMPARE(patient.nextRetryMs(), TelemetrySource::kMaxRetryMs);  // 40 s capped at 30 s
   }
 };
 

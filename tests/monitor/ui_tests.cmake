@@ -12,6 +12,11 @@ if(TARGET tofu-cli)
                  LIBS tofu_monitor_views)
   target_compile_definitions(tst_workbench_panel PRIVATE TOFU_CLI_PATH="$<TARGET_FILE:tofu-cli>")
   add_dependencies(tst_workbench_panel tofu-cli)
+  # Real tofu-cli processes attached over telemetry: payloads, identity, loss (issue 20).
+  tofu_add_qtest(tst_attached_traffic SOURCES tst_attached_traffic.cpp cli_listener.h ui_test_support.h LABEL monitor
+                 TIMEOUT 120 LIBS tofu_monitor_views)
+  target_compile_definitions(tst_attached_traffic PRIVATE TOFU_CLI_PATH="$<TARGET_FILE:tofu-cli>")
+  add_dependencies(tst_attached_traffic tofu-cli)
 endif()
 
 tofu_add_qtest(tst_monitor_app SOURCES tst_monitor_app.cpp ${PROJECT_SOURCE_DIR}/monitor/app/command_line.cpp

@@ -119,9 +119,22 @@ struct Event {
   std::array<std::uint8_t, kMaxPreview> preview{};
 };
 
+// A copy of one message's sections, taken with its event when ObserverOptions::payloads is on.
+struct EventPayload {
+  bool taken = false;       // false: a channel event, payloads off, or the payload budget was spent
+  std::string textHeaders;  // all of them
+  std::string body;         // the first min(Event::bodyLen, ObserverOptions::payloadBodyBytes) bytes
+};
+
 struct ObserverOptions {
   std::size_t capacity = 16384;  // events buffered (rounded up to a power of two); when full, new ones are dropped and counted
   std::size_t previewBytes = 0;  // 0..Event::kMaxPreview, split between headers and body
+  // Copy each message's whole text headers and the first payloadBodyBytes of its body (one
+  // allocation per message event, on the thread that publishes it), read with pollWithPayloads().
+  bool payloads = false;
+  std::size_t payloadBodyBytes = 0;
+  // Payload bytes buffered at most; past it, events still go in but without their payload.
+  std::size_t payloadBufferBytes = 64 * 1024 * 1024;
 };
 
 // The consuming end of an engine's event stream. The engine never waits for it: when the
@@ -132,6 +145,10 @@ class EventStream {
   virtual ~EventStream() = default;
   // Moves up to `max` buffered events to the back of `out`; returns how many. Never blocks.
   virtual std::size_t poll(std::vector<Event>& out, std::size_t max) = 0;
+  // Like poll(), and appends one EventPayload per event taken to `payloads` (not taken where
+  // there is none). Never blocks. The default has no payloads.
+  virtual std::size_t pollWithPayloads(std::vector<Event>& out, std::vector<EventPayload>& payloads,
+                                       std::size_t max);
   // Events lost because the buffer was full, since observing started.
   virtual std::uint64_t dropped() const = 0;
 };

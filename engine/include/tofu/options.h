@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace tofu {
@@ -83,6 +84,11 @@ struct Options {
   // TOFU_TELEMETRY it says so on stderr and runs without telemetry). Optional for UDS, whose
   // socket file is owner-only. It must be a valid header value (1..65535 bytes, no newline).
   std::string telemetryToken;
+  // Monitors that ask for payloads get every message's whole text headers and the first
+  // telemetryBodyLimit bytes of its body; 0 sends no bodies. Unset: TOFU_TELEMETRY_BODY_LIMIT
+  // (decimal bytes) when telemetryFromEnvironment, else kDefaultTelemetryBodyLimit.
+  static constexpr std::uint32_t kDefaultTelemetryBodyLimit = 64 * 1024;
+  std::optional<std::uint32_t> telemetryBodyLimit;
 };
 
 }  // namespace tofu

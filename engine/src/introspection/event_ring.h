@@ -10,6 +10,10 @@
 // twice that) for the whole process, so every later ring came from a thread arena whose top
 // glibc never gave back (neither heap_trim below the raised threshold nor malloc_trim, which
 // leaves the top of non-main arenas). munmap returns it exactly when the stream goes.
+//
+// With ObserverOptions::payloads a message event also carries a heap copy of its sections,
+// made by the pushing thread and handed to the consumer with the event; their bytes in the
+// ring are bounded by payloadBufferBytes.
 #pragma once
 
 #include <atomic>
@@ -19,6 +23,7 @@
 #include <vector>
 
 #include "tofu/introspection.h"
+#include "tofu/message.h"
 
 namespace tofu::detail {
 
@@ -30,10 +35,13 @@ class EventRing final : public EventStream {
   EventRing(const EventRing&) = delete;
   EventRing& operator=(const EventRing&) = delete;
 
-  // Never blocks; false (and one more drop counted) when the ring is full.
-  bool tryPush(const Event& event) noexcept;
+  // Never blocks; false (and one more drop counted) when the ring is full. With payloads on
+  // and a `message`, the event carries a copy of its sections when the budget allows.
+  bool tryPush(const Event& event, const Message* message = nullptr) noexcept;
 
   std::size_t poll(std::vector<Event>& out, std::size_t max) override;
+  std::size_t pollWithPayloads(std::vector<Event>& out, std::vector<EventPayload>& payloads,
+                               std::size_t max) override;
   std::uint64_t dropped() const override { return dropped_.load(std::memory_order_relaxed); }
 
   std::size_t previewBytes() const noexcept { return previewBytes_; }
@@ -42,18 +50,28 @@ class EventRing final : public EventStream {
   struct Slot {
     std::atomic<std::size_t> sequence{0};
     Event event;
+    EventPayload* payload = nullptr;  // owned while the slot is full
   };
 
   // The bytes of `slots` slots; throws std::bad_alloc on overflow.
   static std::size_t bytesFor(std::size_t slots);
+  // A copy of `message`'s sections within the budget, or null (payloads off, over budget, no memory).
+  std::unique_ptr<EventPayload> copyPayload(const Message& message) noexcept;
+  // Moves up to `max` events out, handing each slot's payload to `take` (which may drop it).
+  template <class TakePayload>
+  std::size_t pollSlots(std::vector<Event>& out, std::size_t max, TakePayload take);
 
   const std::size_t previewBytes_;
+  const bool payloads_;
+  const std::size_t payloadBodyBytes_;
+  const std::size_t payloadBufferBytes_;
   const std::size_t mask_;
   const std::size_t mappedBytes_;
   Slot* slots_;  // mask_ + 1 slots in a mapping of mappedBytes_
   alignas(64) std::atomic<std::size_t> enqueueAt_{0};
   alignas(64) std::atomic<std::size_t> dequeueAt_{0};
   std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<std::size_t> payloadBytes_{0};  // bytes of the payloads in full slots
 };
 
 }  // namespace tofu::detail

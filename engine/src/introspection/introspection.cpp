@@ -46,6 +46,13 @@ const char* toString(ChannelState state) noexcept {
   return "unknown";
 }
 
+std::size_t EventStream::pollWithPayloads(std::vector<Event>& out, std::vector<EventPayload>& payloads,
+                                          std::size_t max) {
+  const std::size_t taken = poll(out, max);
+  payloads.resize(payloads.size() + taken);
+  return taken;
+}
+
 const char* toString(EventKind kind) noexcept {
   switch (kind) {
     case EventKind::channelState:

@@ -18,9 +18,9 @@ void ObserverHub::stop() {
   ring_.store(nullptr);
 }
 
-void ObserverHub::publish(const Event& event) {
+void ObserverHub::publish(const Event& event, const Message* message) {
   if (!observing()) return;
-  if (const std::shared_ptr<EventRing> ring = ring_.load()) ring->tryPush(event);
+  if (const std::shared_ptr<EventRing> ring = ring_.load()) ring->tryPush(event, message);
 }
 
 Event ObserverHub::channelEvent(std::uint16_t number, std::uint64_t incarnation, ChannelState state,

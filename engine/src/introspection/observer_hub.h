@@ -23,8 +23,9 @@ class ObserverHub {
   std::shared_ptr<EventStream> start(const ObserverOptions& options);
   void stop();
 
-  // Publishes when observing; the builders below fill in what the message says.
-  void publish(const Event& event);
+  // Publishes when observing; the builders below fill in what the message says. `message` is
+  // the event's message, copied when the stream takes payloads.
+  void publish(const Event& event, const Message* message = nullptr);
 
   Event channelEvent(std::uint16_t number, std::uint64_t incarnation, ChannelState state, Status status) const;
   // For a message: kind, channel, ids, sizes, flags, status and a preview of the sections.

@@ -242,7 +242,7 @@ void IoChannel::afterWritten(MessageQueue& written) {
       Event sent = observers.messageEvent(EventKind::messageSent, *frame, incarnation());
       sent.postedNs = MessageAccess::postedNs(*frame);
       sent.writtenNs = nowNs;
-      observers.publish(sent);
+      observers.publish(sent, frame);
     }
   }
   loop_.recycleWritten(number(), written);

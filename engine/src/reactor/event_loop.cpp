@@ -289,7 +289,7 @@ void EventLoop::returnMessage(MessagePtr message, Status status) {
     Event returned = observers.messageEvent(EventKind::messageReturned, *message,
                                             found == channels_.end() ? 0 : found->second->incarnation());
     returned.postedNs = MessageAccess::postedNs(*message);
-    observers.publish(returned);
+    observers.publish(returned, message.get());
   }
   EngineCounterSet::add(engine_.counterSet().messagesReturned);
   GroupImpl& owner = *static_cast<GroupImpl*>(MessageAccess::owner(*message));

@@ -95,6 +95,29 @@ void appendJsonString(std::string& out, std::string_view text) {
   out += '"';
 }
 
+JsonWriter& JsonWriter::base64(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  beforeValue();
+  out_.reserve(out_.size() + (bytes.size() + 2) / 3 * 4 + 2);
+  out_ += '"';
+  const auto at = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])); };
+  std::size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const std::uint32_t triple = at(i) << 16 | at(i + 1) << 8 | at(i + 2);
+    for (int shift = 18; shift >= 0; shift -= 6) out_ += kAlphabet[(triple >> shift) & 0x3F];
+  }
+  const std::size_t rest = bytes.size() - i;
+  if (rest > 0) {
+    const std::uint32_t triple = at(i) << 16 | (rest == 2 ? at(i + 1) << 8 : 0);
+    out_ += kAlphabet[(triple >> 18) & 0x3F];
+    out_ += kAlphabet[(triple >> 12) & 0x3F];
+    out_ += rest == 2 ? kAlphabet[(triple >> 6) & 0x3F] : '=';
+    out_ += '=';
+  }
+  out_ += '"';
+  return *this;
+}
+
 void JsonWriter::beforeValue() {
   if (afterKey_) {
     afterKey_ = false;

@@ -30,6 +30,8 @@ class JsonWriter {
   JsonWriter& value(std::int64_t number);
   JsonWriter& value(bool flag);
   JsonWriter& null();
+  // `bytes` as a string of their standard base64 (RFC 4648, padded).
+  JsonWriter& base64(std::string_view bytes);
 
   // Shorthands for key(name).value(v).
   template <class T>

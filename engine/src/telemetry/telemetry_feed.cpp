@@ -15,22 +15,38 @@ constexpr std::size_t kMaxEventsPerTick = ObserverOptions{}.capacity;
 
 }  // namespace
 
-TelemetryFeed::TelemetryFeed(Ampe& observed, TelemetrySender& sender, SnapshotBuilder snapshot)
-    : observed_(observed), sender_(sender), snapshot_(std::move(snapshot)) {}
+TelemetryFeed::TelemetryFeed(Ampe& observed, TelemetrySender& sender, SnapshotBuilder snapshot,
+                             std::uint32_t bodyLimit)
+    : observed_(observed), sender_(sender), snapshot_(std::move(snapshot)), bodyLimit_(bodyLimit) {}
 
 TelemetryFeed::~TelemetryFeed() {
   if (stream_) observed_.stopObserving();
 }
 
-void TelemetryFeed::add(std::uint16_t channel) {
+void TelemetryFeed::startStream(bool payloads) {
+  ObserverOptions options;
+  options.payloads = payloads;
+  options.payloadBodyBytes = bodyLimit_;
+  stream_ = observed_.startObserving(options);
+  streamPayloads_ = payloads;
+}
+
+void TelemetryFeed::add(std::uint16_t channel, bool payloads) {
   if (subscribed(channel)) return;
   if (!stream_) {
-    stream_ = observed_.startObserving(ObserverOptions{});
+    startStream(payloads);
     const Clock::time_point now = Clock::now();
     nextEvents_ = now + kEventInterval;
     nextSnapshot_ = now + kSnapshotInterval;
+  } else if (payloads && !streamPayloads_) {
+    // The subscribers so far get what the old stream holds; the new one copies payloads.
+    sendEvents();
+    const std::uint64_t oldDropped = stream_->dropped();
+    startStream(true);
+    for (auto& entry : subscribers_) entry.second.droppedBaseline -= oldDropped;  // the new count starts at 0
   }
   Subscriber subscriber;
+  subscriber.payloads = payloads;
   subscriber.droppedBaseline = stream_->dropped();
   subscriber.lastReported = 0;
   subscribers_.emplace(channel, subscriber);
@@ -41,7 +57,9 @@ void TelemetryFeed::remove(std::uint16_t channel) {
   if (subscribers_.erase(channel) == 0 || !subscribers_.empty()) return;
   observed_.stopObserving();
   stream_.reset();
+  streamPayloads_ = false;
   std::vector<Event>().swap(events_);  // up to a whole ring of events: give it back
+  std::vector<EventPayload>().swap(payloads_);
 }
 
 void TelemetryFeed::drop(std::uint16_t channel) {
@@ -63,24 +81,34 @@ void TelemetryFeed::tick(Clock::time_point now) {
   }
 }
 
+TelemetryFeed::Batch TelemetryFeed::batch(bool withPayloads) const {
+  // JSON Lines, cut at line ends into frame-sized chunks: every frame is self-contained.
+  Batch out;
+  for (std::size_t i = 0; i < events_.size(); ++i) {
+    const std::size_t start = out.lines.size();
+    appendEventJsonLine(out.lines, events_[i], withPayloads ? &payloads_[i] : nullptr);
+    if (out.chunks.empty() || out.lines.size() - out.chunks.back().offset > kMaxBodyLen) {
+      out.chunks.push_back({start, 0, 0});
+    }
+    out.chunks.back().length = out.lines.size() - out.chunks.back().offset;
+    ++out.chunks.back().events;
+  }
+  return out;
+}
+
 void TelemetryFeed::sendEvents() {
   events_.clear();
-  stream_->poll(events_, kMaxEventsPerTick);
-  // JSON Lines, cut at line ends into frame-sized chunks: every frame is self-contained.
-  std::string lines;
-  std::vector<Chunk> chunks;
-  for (const Event& event : events_) {
-    const std::size_t start = lines.size();
-    appendEventJsonLine(lines, event);
-    if (chunks.empty() || lines.size() - chunks.back().offset > kMaxBodyLen) {
-      chunks.push_back({start, 0, 0});
-    }
-    chunks.back().length = lines.size() - chunks.back().offset;
-    ++chunks.back().events;
-  }
+  payloads_.clear();
+  stream_->pollWithPayloads(events_, payloads_, kMaxEventsPerTick);
+  std::optional<Batch> plain;
+  std::optional<Batch> full;
   const std::uint64_t streamDropped = stream_->dropped();
   std::vector<std::uint16_t> gone;
   for (auto& [channel, subscriber] : subscribers_) {
+    std::optional<Batch>& mine = subscriber.payloads ? full : plain;
+    if (!mine) mine = batch(subscriber.payloads);
+    const std::vector<Chunk>& chunks = mine->chunks;
+    const std::string& lines = mine->lines;
     const std::uint64_t before = streamDropped - subscriber.droppedBaseline + subscriber.missed;
     if (chunks.empty() && before == subscriber.lastReported) continue;
     if (chunks.empty()) {

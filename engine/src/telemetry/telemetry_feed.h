@@ -30,7 +30,8 @@ class TelemetryFeed {
   static constexpr std::chrono::milliseconds kEventInterval{100};
   static constexpr std::chrono::milliseconds kSnapshotInterval{1000};
 
-  TelemetryFeed(Ampe& observed, TelemetrySender& sender, SnapshotBuilder snapshot);
+  // Subscribers asking for payloads get the first `bodyLimit` bytes of each body.
+  TelemetryFeed(Ampe& observed, TelemetrySender& sender, SnapshotBuilder snapshot, std::uint32_t bodyLimit);
   // Stops observing the engine if still subscribed.
   ~TelemetryFeed();
   TelemetryFeed(const TelemetryFeed&) = delete;
@@ -39,8 +40,9 @@ class TelemetryFeed {
   bool empty() const noexcept { return subscribers_.empty(); }
   bool subscribed(std::uint16_t channel) const { return subscribers_.contains(channel); }
 
-  // Adds `channel` (no-op when already there) and sends it a first snapshot at once.
-  void add(std::uint16_t channel);
+  // Adds `channel` (no-op when already there) and sends it a first snapshot at once. With
+  // `payloads`, its events carry the messages' text headers and bodies.
+  void add(std::uint16_t channel, bool payloads);
   // Forgets `channel`; stops observing when it was the last. No-op for strangers.
   void remove(std::uint16_t channel);
 
@@ -54,6 +56,7 @@ class TelemetryFeed {
     std::uint64_t droppedBaseline = 0;  // stream drops before it subscribed
     std::uint64_t missed = 0;           // events not posted to it (its send queue was full)
     std::uint64_t lastReported = 0;     // the `dropped` value it was last told
+    bool payloads = false;
   };
   // A run of whole JSON lines that fits one frame body.
   struct Chunk {
@@ -62,6 +65,14 @@ class TelemetryFeed {
     std::uint64_t events = 0;
   };
 
+  // The events' JSON Lines (with or without payloads) cut into chunks. A line longer than a
+  // frame (a payload) is a chunk of its own, sent as one message of several frames.
+  struct Batch {
+    std::string lines;
+    std::vector<Chunk> chunks;
+  };
+  Batch batch(bool withPayloads) const;
+  void startStream(bool payloads);
   void sendEvents();
   void sendSnapshot(const std::vector<std::uint16_t>& channels);
   void drop(std::uint16_t channel);
@@ -70,8 +81,11 @@ class TelemetryFeed {
   TelemetrySender& sender_;
   SnapshotBuilder snapshot_;
   std::map<std::uint16_t, Subscriber> subscribers_;
+  const std::uint32_t bodyLimit_;
   std::shared_ptr<EventStream> stream_;
+  bool streamPayloads_ = false;  // stream_ copies payloads
   std::vector<Event> events_;  // reused buffer for poll()
+  std::vector<EventPayload> payloads_;  // one per events_ entry
   Clock::time_point nextEvents_{};
   Clock::time_point nextSnapshot_{};
 };

@@ -55,7 +55,7 @@ std::string snapshotToJson(const EngineSnapshot& snapshot, const SnapshotSource&
   JsonWriter json;
   json.beginObject()
       .field("telemetryVersion", kTelemetryVersion)
-      .field("processId", i64(source.processId))
+      .field("processId", i64(source.process.processId))
       .field("telemetryAddress", std::string_view(source.telemetryAddress))
       .field("engineId", u64(snapshot.engineId))
       .field("takenAtNs", i64(snapshot.takenAtNs))
@@ -80,11 +80,15 @@ std::string snapshotToJson(const EngineSnapshot& snapshot, const SnapshotSource&
       .endObject();
   json.key("totals");
   writeTotals(json, snapshot.totals);
+  json.field("processName", std::string_view(source.process.programName))
+      .field("hostName", std::string_view(source.process.hostName))
+      .field("processStartedUnixMs", i64(source.process.startedUnixMs))
+      .field("bodyLimit", u64(source.bodyLimit));
   json.endObject();
   return json.take();
 }
 
-void appendEventJsonLine(std::string& out, const Event& event) {
+void appendEventJsonLine(std::string& out, const Event& event, const EventPayload* payload) {
   JsonWriter json;
   json.beginObject()
       .field("kind", toString(event.kind))
@@ -108,6 +112,11 @@ void appendEventJsonLine(std::string& out, const Event& event) {
     if (event.previewHeadersLen + event.previewBodyLen > 0) {
       json.field("previewHeaders", previewPart(event, 0, event.previewHeadersLen))
           .field("previewBody", previewPart(event, event.previewHeadersLen, event.previewBodyLen));
+    }
+    if (payload != nullptr && payload->taken) {
+      json.field("textHeaders", std::string_view(payload->textHeaders))
+          .field("bodySentLen", u64(payload->body.size()));
+      json.key("bodyBase64").base64(payload->body);
     }
   }
   json.endObject();

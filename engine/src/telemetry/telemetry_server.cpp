@@ -1,8 +1,11 @@
 #include "telemetry/telemetry_server.h"
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
+#include <system_error>
 #include <utility>
 
 #include "engine.h"
@@ -16,6 +19,22 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::seconds kListenTimeout{10};
+
+// Options::telemetryBodyLimit, else TOFU_TELEMETRY_BODY_LIMIT (decimal bytes, at most 4 GiB - 1)
+// when the environment may be read, else the default. A bad value is reported, not fatal.
+std::uint32_t configuredBodyLimit(const Options& options) {
+  if (options.telemetryBodyLimit) return *options.telemetryBodyLimit;
+  const char* value =
+      options.telemetryFromEnvironment ? std::getenv(TelemetryServer::kBodyLimitEnvironmentVariable) : nullptr;
+  if (value == nullptr || *value == '\0') return Options::kDefaultTelemetryBodyLimit;
+  std::uint32_t limit = 0;
+  const std::string_view text(value);
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), limit);
+  if (error == std::errc() && end == text.data() + text.size()) return limit;
+  std::fprintf(stderr, "tofu: telemetry: %s=%s is not a byte count; using %u\n",
+               TelemetryServer::kBodyLimitEnvironmentVariable, value, Options::kDefaultTelemetryBodyLimit);
+  return Options::kDefaultTelemetryBodyLimit;
+}
 // Monitors are few; this bounds what a crowd of them could cost the process (descriptors
 // included). The guard keeps any one peer from holding them (docs/telemetry.md).
 constexpr std::uint16_t kMaxTelemetryChannels = 256;
@@ -91,7 +110,7 @@ Result<Listening> listenOn(Ampe& ampe, ChannelGroup& group, const Address& addre
 }  // namespace
 
 Result<std::unique_ptr<TelemetryServer>> TelemetryServer::start(Ampe& observed, const Address& address,
-                                                                std::string token) {
+                                                                std::string token, std::uint32_t bodyLimit) {
   if (!token.empty() && !validToken(token)) return Status::not_allowed;
   if (token.empty() && address.kind() == AddressKind::tcp) return Status::not_allowed;
   Result<std::unique_ptr<Reactor>> reactor = Reactor::create(serverOptions());
@@ -110,7 +129,7 @@ Result<std::unique_ptr<TelemetryServer>> TelemetryServer::start(Ampe& observed, 
   return std::unique_ptr<TelemetryServer>(new TelemetryServer(observed, std::move(reactor).value(),
                                                               *group.value(), listening.value().bound,
                                                               listening.value().channel, std::move(token),
-                                                              std::move(gate)));
+                                                              std::move(gate), bodyLimit));
 }
 
 Result<std::unique_ptr<TelemetryServer>> TelemetryServer::startConfigured(Ampe& observed,
@@ -127,6 +146,7 @@ Result<std::unique_ptr<TelemetryServer>> TelemetryServer::startConfigured(Ampe& 
     const char* value = std::getenv(kTokenEnvironmentVariable);
     if (value != nullptr) token = value;
   }
+  const std::uint32_t bodyLimit = configuredBodyLimit(options);
   const Result<Address> parsed = Address::parse(address);
   if (parsed.ok() && (token.empty() ? parsed.value().kind() == AddressKind::tcp : !validToken(token))) {
     // Anyone on the host (or the network) could read a TCP endpoint without a token.
@@ -138,7 +158,7 @@ Result<std::unique_ptr<TelemetryServer>> TelemetryServer::startConfigured(Ampe& 
     return Status::not_allowed;
   }
   Result<std::unique_ptr<TelemetryServer>> server =
-      parsed.ok() ? start(observed, parsed.value(), std::move(token))
+      parsed.ok() ? start(observed, parsed.value(), std::move(token), bodyLimit)
                   : Result<std::unique_ptr<TelemetryServer>>(parsed.status());
   if (server.ok() || !fromEnvironment) return server;
   // A variable set for a whole process tree must not stop programs that cannot honour it.
@@ -149,16 +169,18 @@ Result<std::unique_ptr<TelemetryServer>> TelemetryServer::startConfigured(Ampe& 
 
 TelemetryServer::TelemetryServer(Ampe& observed, std::unique_ptr<Reactor> reactor, ChannelGroup& group,
                                  Address bound, std::uint16_t listenerChannel, std::string token,
-                                 std::shared_ptr<TelemetryAcceptGate> gate)
+                                 std::shared_ptr<TelemetryAcceptGate> gate, std::uint32_t bodyLimit)
     : observed_(observed),
       reactor_(std::move(reactor)),
       group_(group),
       bound_(std::move(bound)),
       boundText_(bound_.toString()),
       listenerChannel_(listenerChannel),
+      bodyLimit_(bodyLimit),
+      identity_(ProcessIdentity::current()),
       gate_(std::move(gate)),
       sender_(reactor_->ampe(), group_),
-      feed_(observed_, sender_, [this] { return snapshotJson(); }),
+      feed_(observed_, sender_, [this] { return snapshotJson(); }, bodyLimit),
       guard_(std::move(token)) {
   thread_ = std::thread([this] { run(); });
 }
@@ -360,8 +382,9 @@ void TelemetryServer::handleRequest(MessagePtr message) {
         return;
     }
   } else if (kind == "subscribe") {
+    const bool payloads = headers.find(kTelemetryPayloadsHeader).value_or("") == "1";
     reply(std::move(message), OpCode::Response, kind);
-    feed_.add(channel);  // sends the first snapshot Signal right away
+    feed_.add(channel, payloads);  // sends the first snapshot Signal right away
   } else if (kind == "unsubscribe") {
     feed_.remove(channel);
     reply(std::move(message), OpCode::Response, kind);
@@ -397,7 +420,7 @@ std::optional<std::string> TelemetryServer::snapshotJson() {
 std::optional<std::string> TelemetryServer::buildSnapshotJson() {
   Result<EngineSnapshot> snapshot = observed_.snapshot();
   if (!snapshot.ok()) return std::nullopt;
-  const SnapshotSource source{static_cast<std::int64_t>(::getpid()), boundText_};
+  const SnapshotSource source{identity_, boundText_, bodyLimit_};
   return snapshotToJson(snapshot.value(), source);
 }
 

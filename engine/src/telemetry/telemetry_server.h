@@ -20,6 +20,7 @@
 #include "tofu/reactor.h"
 #include "tofu/result.h"
 
+#include "telemetry/process_identity.h"
 #include "telemetry/telemetry_accept_gate.h"
 #include "telemetry/telemetry_feed.h"
 #include "telemetry/telemetry_guard.h"
@@ -34,18 +35,25 @@ class TelemetryServer {
   static constexpr const char* kEnvironmentVariable = "TOFU_TELEMETRY";
   // The token, when Options::telemetryToken is empty and telemetryFromEnvironment allows it.
   static constexpr const char* kTokenEnvironmentVariable = "TOFU_TELEMETRY_TOKEN";
+  // The body limit, when Options::telemetryBodyLimit is unset and telemetryFromEnvironment allows it.
+  static constexpr const char* kBodyLimitEnvironmentVariable = "TOFU_TELEMETRY_BODY_LIMIT";
 
   // Listens on `address` and starts the server thread. Blocks until the listener is up
   // (a few milliseconds; at most 10 s for a host name that will not resolve). Monitors must
   // present `token` in their HelloRequest unless it is empty; not_allowed for a TCP address
   // without a token, or a token that is no valid header value. invalid_address /
   // listen_failed when it cannot listen, allocation_failed when its engine cannot start.
-  static Result<std::unique_ptr<TelemetryServer>> start(Ampe& observed, const Address& address,
-                                                        std::string token);
+  // Monitors asking for payloads get the first `bodyLimit` bytes of every body.
+  static Result<std::unique_ptr<TelemetryServer>> start(
+      Ampe& observed, const Address& address, std::string token,
+      std::uint32_t bodyLimit = Options::kDefaultTelemetryBodyLimit);
 
   // What `options` ask for: Options::telemetryAddress, else TOFU_TELEMETRY when
   // telemetryFromEnvironment; the token from Options::telemetryToken, else
-  // TOFU_TELEMETRY_TOKEN when telemetryFromEnvironment. A null server when telemetry is off.
+  // TOFU_TELEMETRY_TOKEN when telemetryFromEnvironment; the body limit from
+  // Options::telemetryBodyLimit, else TOFU_TELEMETRY_BODY_LIMIT when telemetryFromEnvironment
+  // (a value that is no decimal byte count is reported on stderr and the default used), else
+  // the default. A null server when telemetry is off.
   // A TCP address without a token is not served and says so in one line on stderr. An
   // address from Options that fails is returned as the failure (not_allowed for the missing
   // token); one from the environment is reported on stderr (`tofu: telemetry disabled:
@@ -63,7 +71,8 @@ class TelemetryServer {
 
  private:
   TelemetryServer(Ampe& observed, std::unique_ptr<Reactor> reactor, ChannelGroup& group, Address bound,
-                  std::uint16_t listenerChannel, std::string token, std::shared_ptr<TelemetryAcceptGate> gate);
+                  std::uint16_t listenerChannel, std::string token, std::shared_ptr<TelemetryAcceptGate> gate,
+                  std::uint32_t bodyLimit);
 
   // ---- Server thread only ----
   void run();
@@ -91,6 +100,8 @@ class TelemetryServer {
   const Address bound_;
   const std::string boundText_;
   const std::uint16_t listenerChannel_;
+  const std::uint32_t bodyLimit_;
+  const ProcessIdentity identity_;
   // TCP only: the cap on pending connections at accept time, told by housekeeping() which
   // connections are no longer pending. Null for UDS (the socket file admits its owner only).
   const std::shared_ptr<TelemetryAcceptGate> gate_;

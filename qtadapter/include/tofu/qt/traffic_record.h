@@ -30,6 +30,9 @@ struct TrafficRecord {
   QByteArray textHeaders;         // all of them when contentComplete, else a preview prefix
   QByteArray body;                // idem
   bool contentComplete = false;
+  // With contentComplete: the text headers are whole but the body is only its first
+  // body.size() bytes, because the sender limits what it sends (a telemetry body limit).
+  bool bodyCut = false;
   std::int64_t latencyNs = 0;     // posted->written (sent) or read->delivered (received); 0 unknown
 
   // Events of kind messageSent/messageReceived/messageReturned; channelState events give none
