@@ -1,6 +1,6 @@
 #include "tofu/reactor.h"
 
-#include "engine.h"
+#include "core/engine.h"
 
 namespace tofu {
 

@@ -1,7 +1,7 @@
 // ChannelTable's send flow (B16): a refusal marks the channel, the loop takes the mark once
 // the queue holds at most half the limit, and no new episode starts while the notice is
 // unread. The interleavings the engine cannot be made to show on demand are driven here.
-#include "channel_table.h"
+#include "core/channel_table.h"
 
 #include <cstdint>
 

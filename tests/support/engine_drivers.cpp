@@ -7,7 +7,7 @@
 #include <thread>
 #include <utility>
 
-#include "message_access.h"
+#include "util/message_access.h"
 #include "raw_peer.h"
 #include <sys/socket.h>
 

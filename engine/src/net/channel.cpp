@@ -1,7 +1,7 @@
 #include "net/channel.h"
 
-#include "engine.h"
-#include "group_impl.h"
+#include "core/engine.h"
+#include "core/group_impl.h"
 #include "net/socket_ops.h"
 #include "reactor/event_loop.h"
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "net/fd.h"
+#include "util/fd.h"
 #include "reactor/epoll_poller.h"
 #include "tofu/introspection.h"
 #include "tofu/message.h"

@@ -8,8 +8,8 @@
 #include <chrono>
 #include <utility>
 
-#include "engine.h"
-#include "message_access.h"
+#include "core/engine.h"
+#include "util/message_access.h"
 #include "net/socket_ops.h"
 #include "reactor/event_loop.h"
 

@@ -4,7 +4,7 @@
 
 #include "net/socket_ops.h"
 #include "reactor/event_loop.h"
-#include "engine.h"
+#include "core/engine.h"
 
 namespace tofu::detail {
 

@@ -2,8 +2,8 @@
 
 #include <utility>
 
-#include "group_impl.h"
-#include "message_access.h"
+#include "core/group_impl.h"
+#include "util/message_access.h"
 #include "reactor/event_loop.h"
 
 namespace tofu::detail {

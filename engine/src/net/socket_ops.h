@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string>
 
-#include "net/fd.h"
+#include "util/fd.h"
 #include "net/uds_socket_file.h"
 #include "tofu/address.h"
 #include "tofu/status.h"

@@ -4,9 +4,9 @@
 #include <system_error>
 #include <utility>
 
-#include "engine.h"
-#include "group_impl.h"
-#include "message_access.h"
+#include "core/engine.h"
+#include "core/group_impl.h"
+#include "util/message_access.h"
 #include "net/io_channel.h"
 #include "net/listener_channel.h"
 #include "net/socket_ops.h"

@@ -15,13 +15,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "net/fd.h"
+#include "util/fd.h"
 #include "net/frame_decoder.h"
-#include "message_access.h"
+#include "util/message_access.h"
 #include "net/socket_ops.h"
 #include "reactor/epoll_poller.h"
 #include "reactor/inbox.h"
-#include "reactor/stash_reserve.h"
+#include "net/stash_reserve.h"
 #include "tofu/introspection.h"
 #include "tofu/status.h"
 #include "util/message_queue.h"

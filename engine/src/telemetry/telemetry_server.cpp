@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <utility>
 
-#include "engine.h"
+#include "core/engine.h"
 #include "telemetry/telemetry_json.h"
 #include <malloc.h>
 #include <unistd.h>

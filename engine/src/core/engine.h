@@ -8,8 +8,8 @@
 #include <memory>
 #include <vector>
 
-#include "channel_table.h"
-#include "engine_counters.h"
+#include "core/channel_table.h"
+#include "introspection/engine_counters.h"
 #include "introspection/observer_hub.h"
 #include "net/resolver.h"
 #include "reactor/event_loop.h"

@@ -1,11 +1,11 @@
-#include "engine.h"
+#include "core/engine.h"
 
 #include <algorithm>
 #include <future>
 
-#include "group_impl.h"
-#include "message_access.h"
-#include "send_validation.h"
+#include "core/group_impl.h"
+#include "util/message_access.h"
+#include "core/send_validation.h"
 #include "telemetry/telemetry_server.h"
 #include "util/receive_budget.h"
 #include "tofu/wire_format.h"
