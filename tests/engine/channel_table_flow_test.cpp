@@ -54,7 +54,7 @@ TEST_F(ChannelTableFlow, OneEpisodeEndsAtHalfTheLimit) {
 
 TEST_F(ChannelTableFlow, AMarkSetAfterTheQueueDrainedIsStillTaken) {
   // The poster saw the queue full; the loop drained it before the mark was set. The loop's
-  // look after the mark (EventLoop::onSendRefused) must still find it.
+  // look after the mark (ChannelRegistry::onSendRefused) must still find it.
   ASSERT_EQ(table_.charge(number_, owner(), 950), Status::success);
   ASSERT_EQ(table_.charge(number_, owner(), 100), Status::notification_failed);
   table_.uncharge(number_, 950);

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "net/channel.h"
-#include "reactor/event_loop.h"
+#include "net/channel_context.h"
 #include "net/frame_decoder.h"
 #include "net/protocol_order.h"
 #include "net/send_queue.h"
@@ -22,9 +22,9 @@ struct SocketAddress;
 class IoChannel final : public Channel {
  public:
   // A client channel; `hello` is its first frame (K8: later posts queue behind it).
-  IoChannel(EventLoop& loop, std::uint16_t number, GroupImpl& group, MessagePtr hello);
+  IoChannel(ChannelContext& context, std::uint16_t number, GroupImpl& group, MessagePtr hello);
   // A server channel for an accepted, connected socket.
-  IoChannel(EventLoop& loop, std::uint16_t number, GroupImpl& group, Fd accepted);
+  IoChannel(ChannelContext& context, std::uint16_t number, GroupImpl& group, Fd accepted);
 
   // Client: connects to an address whose host is known; failures close the channel.
   void connect(AddressKind kind, const SocketAddress& socketAddress);
@@ -43,7 +43,7 @@ class IoChannel final : public Channel {
   // Writes what is queued, as far as the socket takes it.
   void flush();
   // True while starving with a decoded header that waits for a pool message; false when it
-  // starved before reading (EventLoop::starveBeforeReading).
+  // starved before reading (ChannelContext::starveBeforeReading).
   bool awaitingMessage() const noexcept { return decoder_.awaitingMessage(); }
   // The pool has a message again: continue decoding into it, then reading.
   void resume(MessagePtr message);
@@ -78,7 +78,7 @@ class IoChannel final : public Channel {
   void onHangUpWhileStarving();
   // B14: a frame begun but not finished is watched until it completes.
   void armProgressCheck();
-  void checkReceiveProgress(EventLoop::Clock::time_point now);
+  void checkReceiveProgress(ChannelContext::Clock::time_point now);
   void onSocketError(int error, Status otherwise);
   void afterWritten(MessageQueue& written);
   bool gracefulExchangeStarted() const noexcept { return byeRequestWritten_ || byeResponseWritten_; }
@@ -94,7 +94,7 @@ class IoChannel final : public Channel {
   bool receivedAny_ = false;
   bool largeBodies_ = false;  // the last frame received had a body worth reading directly
   // The smallest frame received since the previous read, and the one before that: how many
-  // frames the next read may hold (EventLoop::readLimit). A bare binary header at first.
+  // frames the next read may hold (ChannelContext::readLimit). A bare binary header at first.
   std::size_t smallestFrameSinceRead_ = SIZE_MAX;
   std::size_t smallestRecentFrame_ = kBinaryHeaderSize;
   // Bye state (B3): what was queued limits later posts; what was written limits the socket.
@@ -109,10 +109,10 @@ class IoChannel final : public Channel {
   // Timers (issue 7, B14): when the handshake must be done, when data last arrived (or the
   // channel stopped starving), and when the pending idle and receive-progress checks fire.
   // Used only when the matching option is on.
-  EventLoop::Clock::time_point handshakeDeadline_{};
-  EventLoop::Clock::time_point lastReceive_{};
-  EventLoop::Clock::time_point idleCheckAt_{};
-  EventLoop::Clock::time_point progressCheckAt_{};
+  ChannelContext::Clock::time_point handshakeDeadline_{};
+  ChannelContext::Clock::time_point lastReceive_{};
+  ChannelContext::Clock::time_point idleCheckAt_{};
+  ChannelContext::Clock::time_point progressCheckAt_{};
 };
 
 }  // namespace tofu::detail

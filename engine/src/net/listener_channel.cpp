@@ -2,9 +2,8 @@
 
 #include <chrono>
 
+#include "net/channel_context.h"
 #include "net/socket_ops.h"
-#include "reactor/event_loop.h"
-#include "core/engine.h"
 
 namespace tofu::detail {
 
@@ -15,18 +14,18 @@ constexpr int kAcceptsPerEvent = 64;
 constexpr std::chrono::milliseconds kExhaustedPause{100};
 }  // namespace
 
-ListenerChannel::ListenerChannel(EventLoop& loop, std::uint16_t number, GroupImpl& group, std::uint64_t welcomeId)
-    : Channel(loop, Kind::listener, number, group) {
+ListenerChannel::ListenerChannel(ChannelContext& context, std::uint16_t number, GroupImpl& group, std::uint64_t welcomeId)
+    : Channel(context, Kind::listener, number, group) {
   setFinalMessageId(welcomeId);
 }
 
 Status ListenerChannel::open(const Address& local, Address& bound) {
   SocketAddress socketAddress;
   if (!literalSocketAddress(local, socketAddress)) return Status::invalid_address;
-  SocketResult opened = openListener(local, socketAddress, loop_.engine().options().udsFileMode, udsFile_);
+  SocketResult opened = openListener(local, socketAddress, context_.options().udsFileMode, udsFile_);
   if (opened.status != Status::success) return opened.status;
   local_ = local;
-  gate_ = loop_.engine().acceptGate();
+  gate_ = context_.acceptGate();
   bound = boundAddress(opened.fd.get(), local);
   attachSocket(std::move(opened.fd));
   watch({.read = true});
@@ -36,7 +35,7 @@ Status ListenerChannel::open(const Address& local, Address& bound) {
 }
 
 void ListenerChannel::onEvents(std::uint32_t) {
-  const TcpTuning tuning = loop_.tcpTuning();
+  const TcpTuning tuning = context_.tcpTuning();
   for (int i = 0; i < kAcceptsPerEvent; ++i) {
     Fd accepted;
     switch (acceptOne(socket(), tuning, accepted)) {
@@ -45,7 +44,7 @@ void ListenerChannel::onEvents(std::uint32_t) {
           setAbortiveClose(accepted.get());  // refused: reset, and closed with `accepted`
           break;
         }
-        loop_.adoptConnection(group(), std::move(accepted));
+        context_.adoptConnection(group(), std::move(accepted));
         break;
       case AcceptOutcome::retry:
         break;
@@ -53,7 +52,7 @@ void ListenerChannel::onEvents(std::uint32_t) {
         return;
       case AcceptOutcome::exhausted:
         unwatch();
-        loop_.setDeadline(*this, EventLoop::Clock::now() + kExhaustedPause);
+        context_.setDeadline(*this, ChannelContext::Clock::now() + kExhaustedPause);
         return;
     }
   }
@@ -63,12 +62,12 @@ void ListenerChannel::onDeadline() { watch({.read = true}); }
 
 void ListenerChannel::onPost(MessagePtr message) {
   if (message->opCode() == OpCode::ByeSignal) {
-    loop_.returnMessage(std::move(message), Status::channel_closed);
+    context_.returnMessage(std::move(message), Status::channel_closed);
     close(Status::channel_closed, false);
     return;
   }
   // B1: a listener carries no traffic; the message comes back and the listener stays up.
-  loop_.returnMessage(std::move(message), Status::not_allowed);
+  context_.returnMessage(std::move(message), Status::not_allowed);
 }
 
 void ListenerChannel::releaseHeld(Status) {

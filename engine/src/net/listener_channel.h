@@ -25,7 +25,7 @@ class AcceptGate {
 
 class ListenerChannel final : public Channel {
  public:
-  ListenerChannel(EventLoop& loop, std::uint16_t number, GroupImpl& group, std::uint64_t welcomeId);
+  ListenerChannel(ChannelContext& context, std::uint16_t number, GroupImpl& group, std::uint64_t welcomeId);
 
   // Binds and listens; success or the failure status for the WelcomeResponse.
   // On success `bound` is the address actually bound (the real port for port 0, B8).
