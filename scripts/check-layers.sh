@@ -8,39 +8,28 @@ set -euo pipefail
 src=${1:-"$(dirname "$0")/../engine/src"}
 layers=(util introspection reactor net core telemetry)
 
-rank() {
-  local i
-  for i in "${!layers[@]}"; do
-    if [ "${layers[$i]}" = "$1" ]; then
-      echo "$i"
-      return
-    fi
-  done
-  echo "${#layers[@]}"  # engine/src itself: the top
-}
+declare -A rankOf=([.]=${#layers[@]})  # engine/src itself: the top
+for i in "${!layers[@]}"; do rankOf[${layers[$i]}]=$i; done
 
 violations=0
-checked=0
-while IFS= read -r file; do
+checked=$(find "$src" -type f \( -name '*.h' -o -name '*.cpp' \) | wc -l)
+# One grep for the whole tree: "FILE:INCLUDED" per quoted include.
+while IFS=: read -r file included; do
   relative=${file#"$src"/}
   folder=${relative%%/*}
   [ "$folder" = "$relative" ] && folder=.
-  own=$(rank "$folder")
-  while IFS= read -r included; do
-    target=${included%%/*}
-    [ "$target" = tofu ] && continue
-    if [ "$target" = "$included" ]; then
-      echo "$relative: includes \"$included\", a file at the top of engine/src: put it in a layer" >&2
-      violations=$((violations + 1))
-      continue
-    fi
-    if [ "$(rank "$target")" -gt "$own" ]; then
-      echo "$relative: includes \"$included\": $folder may not depend on $target (order: ${layers[*]})" >&2
-      violations=$((violations + 1))
-    fi
-  done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$file")
-  checked=$((checked + 1))
-done < <(find "$src" -type f \( -name '*.h' -o -name '*.cpp' \) | sort)
+  own=${rankOf[$folder]:-${#layers[@]}}
+  target=${included%%/*}
+  [ "$target" = tofu ] && continue
+  if [ "$target" = "$included" ]; then
+    echo "$relative: includes \"$included\", a file at the top of engine/src: put it in a layer" >&2
+    violations=$((violations + 1))
+  elif [ "${rankOf[$target]:-${#layers[@]}}" -gt "$own" ]; then
+    echo "$relative: includes \"$included\": $folder may not depend on $target (order: ${layers[*]})" >&2
+    violations=$((violations + 1))
+  fi
+done < <(grep -rH --include='*.h' --include='*.cpp' -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$src" |
+         sed 's/^\([^:]*\):[^"]*"\([^"]*\)".*/\1:\2/' | sort)
 
 if [ "$checked" -eq 0 ]; then
   echo "check-layers: no sources under $src" >&2

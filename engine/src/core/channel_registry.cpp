@@ -7,6 +7,7 @@
 #include "net/io_channel.h"
 #include "net/listener_channel.h"
 #include "net/socket_ops.h"
+#include "net/transport.h"
 #include "tofu/address.h"
 #include "util/message_access.h"
 
@@ -79,32 +80,35 @@ void ChannelRegistry::openClient(MessagePtr hello) {
   if (peer.ok()) channel.setPeerAddress(peer.value().toString());
   addChannel(number, std::move(owned));
 
-  if (!peer.ok() || (peer.value().kind() == AddressKind::tcp && peer.value().port() == 0)) {
-    return channel.failToConnect(Status::invalid_address);
+  if (!peer.ok()) return channel.failToConnect(Status::invalid_address);
+  const Transport& transport = transportFor(peer.value().kind());
+  if (const Status usable = transport.checkPeer(peer.value()); usable != Status::success) {
+    return channel.failToConnect(usable);
   }
   if (const std::uint32_t timeoutMs = options().connectTimeoutMs; timeoutMs != 0) {
     setDeadline(channel, Clock::now() + std::chrono::milliseconds(timeoutMs));
   }
   SocketAddress literal;
-  if (literalSocketAddress(peer.value(), literal)) return channel.connect(peer.value().kind(), literal);
-  if (peer.value().kind() == AddressKind::uds) return channel.failToConnect(Status::invalid_address);
+  if (transport.literalSocketAddress(peer.value(), literal)) return channel.connect(transport, literal);
+  if (!transport.resolvable()) return channel.failToConnect(Status::invalid_address);
 
   // B11: a host name is looked up on another thread; the result comes back as a task.
   const std::uint64_t incarnation = channel.incarnation();
   const Status started = engine_.resolver().resolve(
-      peer.value(), [this, number, incarnation](Status status, const SocketAddress& resolved) {
-        loop_.inbox().pushTask(
-            [this, number, incarnation, status, resolved] { onResolved(number, incarnation, status, resolved); });
+      peer.value(), [this, number, incarnation, &transport](Status status, const SocketAddress& resolved) {
+        loop_.inbox().pushTask([this, number, incarnation, &transport, status, resolved] {
+          onResolved(number, incarnation, transport, status, resolved);
+        });
       });
   if (started != Status::success) channel.failToConnect(Status::invalid_address);
 }
 
-void ChannelRegistry::onResolved(std::uint16_t number, std::uint64_t incarnation, Status status,
-                                 const SocketAddress& resolved) {
+void ChannelRegistry::onResolved(std::uint16_t number, std::uint64_t incarnation, const Transport& transport,
+                                 Status status, const SocketAddress& resolved) {
   auto* channel = static_cast<IoChannel*>(find(number, incarnation));
   if (channel == nullptr || channel->closing()) return;
   if (status != Status::success) return channel->failToConnect(status);
-  channel->connect(AddressKind::tcp, resolved);
+  channel->connect(transport, resolved);
 }
 
 // ---- Channels ----
@@ -115,13 +119,13 @@ Channel* ChannelRegistry::find(std::uint16_t number, std::uint64_t incarnation) 
   return found->second.get();
 }
 
-void ChannelRegistry::adoptConnection(GroupImpl& group, Fd fd) {
+void ChannelRegistry::adoptConnection(GroupImpl& group, Fd fd, const Transport& transport) {
   const Result<std::uint16_t> number = engine_.table().allocate(&group);
   if (!number.ok()) {
     setAbortiveClose(fd.get());  // no number left (B4): refuse this connection, keep serving
     return;
   }
-  addChannel(number.value(), std::make_unique<IoChannel>(*this, number.value(), group, std::move(fd)));
+  addChannel(number.value(), std::make_unique<IoChannel>(*this, number.value(), group, std::move(fd), transport));
 }
 
 void ChannelRegistry::addChannel(std::uint16_t number, std::unique_ptr<Channel> channel) {

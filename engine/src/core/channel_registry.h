@@ -71,7 +71,7 @@ class ChannelRegistry final : public PassWork, public ChannelContext {
   ObserverHub& observers() noexcept override;
   EngineCounterSet& counters() noexcept override;
   const std::shared_ptr<AcceptGate>& acceptGate() const noexcept override;
-  void adoptConnection(GroupImpl& group, Fd fd) override;
+  void adoptConnection(GroupImpl& group, Fd fd, const Transport& transport) override;
   void returnMessage(MessagePtr message, Status status) override;
   void recycleWritten(std::uint16_t channel, MessageQueue& written) override;
   void checkSendReady(Channel& channel) override;
@@ -101,7 +101,8 @@ class ChannelRegistry final : public PassWork, public ChannelContext {
 
   void openListener(MessagePtr welcome);
   void openClient(MessagePtr hello);
-  void onResolved(std::uint16_t number, std::uint64_t incarnation, Status status, const SocketAddress& resolved);
+  void onResolved(std::uint16_t number, std::uint64_t incarnation, const Transport& transport, Status status,
+                  const SocketAddress& resolved);
   Channel* find(std::uint16_t number, std::uint64_t incarnation) const;
   // Owns `channel` from now on, as channel `number`.
   void addChannel(std::uint16_t number, std::unique_ptr<Channel> channel);

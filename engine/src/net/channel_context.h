@@ -16,6 +16,7 @@
 #include "net/frame_decoder.h"
 #include "net/socket_ops.h"
 #include "net/stash_reserve.h"
+#include "net/transport.h"
 #include "reactor/epoll_poller.h"
 #include "tofu/options.h"
 #include "util/fd.h"
@@ -59,8 +60,8 @@ class ChannelContext {
   virtual const std::shared_ptr<AcceptGate>& acceptGate() const noexcept = 0;
 
   // ---- Channels and messages. ----
-  // A listener accepted `fd` for `group`: it becomes a server IO channel.
-  virtual void adoptConnection(GroupImpl& group, Fd fd) = 0;
+  // A listener of `transport` accepted `fd` for `group`: it becomes a server IO channel.
+  virtual void adoptConnection(GroupImpl& group, Fd fd, const Transport& transport) = 0;
   // Hands a posted message back to the group that posted it: origin engine, `status` (B1).
   virtual void returnMessage(MessagePtr message, Status status) = 0;
   // Frames `channel` wrote completely: their send-queue charge is given back at once and

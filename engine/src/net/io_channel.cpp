@@ -1,6 +1,6 @@
 #include "net/io_channel.h"
 
-#include <sys/socket.h>
+#include <sys/epoll.h>
 #include <sys/uio.h>
 
 #include <algorithm>
@@ -35,36 +35,35 @@ IoChannel::IoChannel(ChannelContext& context, std::uint16_t number, GroupImpl& g
   sendQueue_.push(std::move(hello));
 }
 
-IoChannel::IoChannel(ChannelContext& context, std::uint16_t number, GroupImpl& group, Fd accepted)
+IoChannel::IoChannel(ChannelContext& context, std::uint16_t number, GroupImpl& group, Fd accepted,
+                     const Transport& transport)
     : Channel(context, Kind::serverIo, number, group),
-      phase_(Phase::open),
+      phase_(Phase::handshaking),
       decoder_(context.frameLimits()),
       order_(true) {
   attachSocket(std::move(accepted));
-  setLocalAddress(localAddressOf(socket()));
   setPeerAddress(peerAddressOf(socket()));
-  setState(ChannelState::ready);
-  updateInterest();
   if (const std::uint32_t timeoutMs = context_.options().handshakeTimeoutMs; timeoutMs != 0) {
     handshakeDeadline_ = ChannelContext::Clock::now() + std::chrono::milliseconds(timeoutMs);
     context_.setDeadline(*this, handshakeDeadline_);
   }
-  armIdleCheck();
+  onConnected(transport);
 }
 
-void IoChannel::connect(AddressKind kind, const SocketAddress& socketAddress) {
+void IoChannel::connect(const Transport& transport, const SocketAddress& socketAddress) {
   if (closing()) return;
-  SocketResult started = startConnect(kind, socketAddress, context_.tcpTuning());
+  SocketResult started = transport.connect(socketAddress, context_.tcpTuning());
   if (started.status != Status::success) {
     failToConnect(started.status);
     return;
   }
   attachSocket(std::move(started.fd));
+  transport_ = &transport;
   if (started.inProgress) {
     setState(ChannelState::connecting);
     updateInterest();
   } else {
-    becomeOpen();
+    onConnected(transport);
   }
 }
 
@@ -78,9 +77,25 @@ void IoChannel::failToConnect(Status reason) {
   close(reason, false);
 }
 
-void IoChannel::becomeOpen() {
-  phase_ = Phase::open;
+void IoChannel::onConnected(const Transport& transport) {
+  phase_ = Phase::handshaking;
   setLocalAddress(localAddressOf(socket()));
+  stream_ = transport.openStream(socket());
+  advanceHandshake();
+}
+
+void IoChannel::advanceHandshake() {
+  const Stream::HandshakeProgress progress = stream_->handshake();
+  if (progress.failure != Status::success) {
+    close(progress.failure, true);
+    return;
+  }
+  if (!progress.done) {
+    handshakeWantsWrite_ = progress.wantWrite;
+    updateInterest();
+    return;
+  }
+  phase_ = Phase::open;
   setState(ChannelState::ready);
   updateInterest();
   armIdleCheck();
@@ -109,6 +124,10 @@ void IoChannel::updateInterest() {
     }
     return;
   }
+  if (phase_ == Phase::handshaking) {
+    watch({.read = !handshakeWantsWrite_, .write = handshakeWantsWrite_});
+    return;
+  }
   watch({.read = phase_ == Phase::open && !readDone_, .write = phase_ == Phase::connecting || waitingWritable_});
 }
 
@@ -116,10 +135,14 @@ void IoChannel::onEvents(std::uint32_t events) {
   if (closing()) return;
   if (phase_ == Phase::connecting) {
     if (finishConnect(socket()) == Status::success) {
-      becomeOpen();
+      onConnected(*transport_);
     } else {
       failToConnect(Status::connect_failed);
     }
+    return;
+  }
+  if (phase_ == Phase::handshaking) {
+    advanceHandshake();
     return;
   }
   if (starving_ && (events & (EPOLLERR | EPOLLHUP)) != 0) {
@@ -205,10 +228,7 @@ void IoChannel::flush() {
     const std::size_t count = sendQueue_.gather(segments, context_.sendStaging(), kMaxBatchBytes);
     std::size_t offered = 0;
     for (std::size_t i = 0; i < count; ++i) offered += segments[i].iov_len;
-    msghdr batch{};
-    batch.msg_iov = segments;
-    batch.msg_iovlen = count;
-    const ssize_t written = ::sendmsg(socket(), &batch, MSG_NOSIGNAL);
+    const ssize_t written = stream_->writeGathered(segments, count);
     if (written < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) break;
@@ -250,7 +270,7 @@ void IoChannel::afterWritten(MessageQueue& written) {
   countSent(frames, bytes, nowNs);
   if (gracefulExchangeStarted()) setState(ChannelState::closing);
   // B3: after our ByeResponse, half-close (FIN) and read until the initiator closes.
-  if (shutDownWrites) ::shutdown(socket(), SHUT_WR);
+  if (shutDownWrites) stream_->shutdownWrites();
 }
 
 void IoChannel::readAvailable() {
@@ -283,7 +303,7 @@ void IoChannel::readAvailable() {
     iovec parts[2] = {{tail.data(), tail.size()}, {buffer.data(), limit}};
     if (!direct) parts[0] = parts[1];
     const std::size_t wanted = parts[0].iov_len + (direct ? parts[1].iov_len : 0);
-    const ssize_t got = ::readv(socket(), parts, direct ? 2 : 1);
+    const ssize_t got = stream_->readScattered(parts, direct ? 2 : 1);
     if (got > 0) {
       readAtNs_ = monotonicNowNs();  // one clock read per read(), not per frame
       lastReceive_ = ChannelContext::Clock::now();

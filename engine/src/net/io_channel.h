@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "net/channel.h"
@@ -13,21 +14,21 @@
 #include "net/frame_decoder.h"
 #include "net/protocol_order.h"
 #include "net/send_queue.h"
-#include "tofu/address.h"
+#include "net/transport.h"
 
 namespace tofu::detail {
-
-struct SocketAddress;
 
 class IoChannel final : public Channel {
  public:
   // A client channel; `hello` is its first frame (K8: later posts queue behind it).
   IoChannel(ChannelContext& context, std::uint16_t number, GroupImpl& group, MessagePtr hello);
-  // A server channel for an accepted, connected socket.
-  IoChannel(ChannelContext& context, std::uint16_t number, GroupImpl& group, Fd accepted);
+  // A server channel for a socket that a listener of `transport` accepted.
+  IoChannel(ChannelContext& context, std::uint16_t number, GroupImpl& group, Fd accepted,
+            const Transport& transport);
 
-  // Client: connects to an address whose host is known; failures close the channel.
-  void connect(AddressKind kind, const SocketAddress& socketAddress);
+  // Client: connects through `transport` to an address whose host is known; failures close
+  // the channel.
+  void connect(const Transport& transport, const SocketAddress& socketAddress);
   // Client: the connect could not even start (address problems), see docs/behaviour.md.
   void failToConnect(Status reason);
 
@@ -57,9 +58,12 @@ class IoChannel final : public Channel {
   void releaseHeld(Status reason) override;
 
  private:
-  enum class Phase : std::uint8_t { connecting, open };
+  // connecting (client) -> handshaking (the transport's own, none for plain sockets) -> open.
+  enum class Phase : std::uint8_t { connecting, handshaking, open };
 
-  void becomeOpen();
+  // The socket is connected: the transport's stream takes over, starting with its handshake.
+  void onConnected(const Transport& transport);
+  void advanceHandshake();
   void armIdleCheck();
   void updateInterest();
   void readAvailable();
@@ -84,6 +88,9 @@ class IoChannel final : public Channel {
   bool gracefulExchangeStarted() const noexcept { return byeRequestWritten_ || byeResponseWritten_; }
 
   Phase phase_;
+  const Transport* transport_ = nullptr;  // client: the one connect() started with
+  std::unique_ptr<Stream> stream_;  // from onConnected() on
+  bool handshakeWantsWrite_ = false;
   SendQueue sendQueue_;
   FrameDecoder decoder_;  // with the engine's receive limits
   std::vector<std::uint8_t> stash_;  // read but undecoded while starving (normally empty)

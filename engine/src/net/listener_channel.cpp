@@ -20,13 +20,16 @@ ListenerChannel::ListenerChannel(ChannelContext& context, std::uint16_t number, 
 }
 
 Status ListenerChannel::open(const Address& local, Address& bound) {
+  const Transport& transport = transportFor(local.kind());
   SocketAddress socketAddress;
-  if (!literalSocketAddress(local, socketAddress)) return Status::invalid_address;
-  SocketResult opened = openListener(local, socketAddress, context_.options().udsFileMode, udsFile_);
+  if (!transport.literalSocketAddress(local, socketAddress)) return Status::invalid_address;
+  ListenerSocket opened = transport.listen(local, socketAddress, context_.options().udsFileMode);
   if (opened.status != Status::success) return opened.status;
   local_ = local;
+  transport_ = &transport;
+  socketFile_ = opened.file;
   gate_ = context_.acceptGate();
-  bound = boundAddress(opened.fd.get(), local);
+  bound = transport.boundAddress(opened.fd.get(), local);
   attachSocket(std::move(opened.fd));
   watch({.read = true});
   setLocalAddress(bound.toString());
@@ -38,13 +41,14 @@ void ListenerChannel::onEvents(std::uint32_t) {
   const TcpTuning tuning = context_.tcpTuning();
   for (int i = 0; i < kAcceptsPerEvent; ++i) {
     Fd accepted;
-    switch (acceptOne(socket(), tuning, accepted)) {
+    switch (acceptOne(socket(), accepted)) {
       case AcceptOutcome::accepted:
         if (gate_ && !gate_->admit(accepted.get())) {
           setAbortiveClose(accepted.get());  // refused: reset, and closed with `accepted`
           break;
         }
-        context_.adoptConnection(group(), std::move(accepted));
+        transport_->tuneConnection(accepted.get(), tuning);
+        context_.adoptConnection(group(), std::move(accepted), *transport_);
         break;
       case AcceptOutcome::retry:
         break;
@@ -74,8 +78,8 @@ void ListenerChannel::releaseHeld(Status) {
   // Here rather than after close(): while the listening socket is open it pins its file's
   // inode, so device and inode cannot belong to a file someone put at the path since. What
   // is there now is removed only if it is still that socket (docs/security.md).
-  if (local_.kind() == AddressKind::uds) removeUdsFile(local_.path(), udsFile_);
-  udsFile_ = {};
+  if (transport_ != nullptr) transport_->releaseListener(local_, socketFile_);
+  socketFile_ = {};
 }
 
 }  // namespace tofu::detail
