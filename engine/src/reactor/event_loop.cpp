@@ -1,6 +1,7 @@
 #include "reactor/event_loop.h"
 
 #include <algorithm>
+#include <cassert>
 #include <functional>
 #include <system_error>
 
@@ -33,11 +34,18 @@ void EventLoop::stop() {
 }
 
 void EventLoop::run() {
+  loopThread_ = std::this_thread::get_id();
   while (running_) runPass();
   // What was queued after the last pass is handed over undone: the owner frees it.
   inbox_.take(posted_, tasks_);
   tasks_.clear();
   work_->afterLastPass(posted_);
+  loopThread_ = std::thread::id{};
+}
+
+void EventLoop::assertInLoopThread() const noexcept {
+  [[maybe_unused]] const std::thread::id loop = loopThread_.load(std::memory_order_relaxed);
+  assert(loop == std::thread::id{} || loop == std::this_thread::get_id());
 }
 
 std::span<const epoll_event> EventLoop::waitForEvents() {
@@ -82,11 +90,13 @@ int EventLoop::pollTimeoutMs() const {
 }
 
 void EventLoop::setTimer(TimerKey key, Clock::time_point when) {
+  assertInLoopThread();
   timers_.push_back({when, key});
   std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
 }
 
 void EventLoop::reserveTimers(std::size_t timers) {
+  assertInLoopThread();
   if (timers_.capacity() < timers) timers_.reserve(2 * timers);
 }
 

@@ -6,6 +6,7 @@
 // loop thread only.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <span>
 #include <thread>
@@ -34,12 +35,18 @@ class EventLoop {
   void stop();
   Inbox& inbox() noexcept { return inbox_; }
 
-  // ---- Loop thread only (or before start()). ----
-  EpollPoller& poller() noexcept { return poller_; }
+  // ---- Loop thread only (or before start()); debug builds assert it. ----
+  EpollPoller& poller() noexcept {
+    assertInLoopThread();
+    return poller_;
+  }
   // work.onTimer(key) runs in the first pass after `when`. Allocates nothing once
   // reserveTimers() made room.
   void setTimer(TimerKey key, Clock::time_point when);
   void reserveTimers(std::size_t timers);
+  // Aborts a debug build when called on another thread while the loop runs (muduo's
+  // assertInLoopThread); nothing in a release build.
+  void assertInLoopThread() const noexcept;
 
  private:
   void run();
@@ -54,6 +61,9 @@ class EventLoop {
   Inbox inbox_;
   EpollPoller poller_;
   std::thread thread_;
+  // The loop thread's id while run() runs; none before and after. Atomic because start()
+  // returns, and other threads may look, while the new thread sets it.
+  std::atomic<std::thread::id> loopThread_{};
   bool running_ = false;  // loop thread only (set before the thread starts)
 
   // Per-pass batches taken from the inbox.
