@@ -258,7 +258,6 @@ class ViolationBench {
   void expectOthersWork();
 
  private:
-  Transport transport_;
   Engine server_;
   Engine client_;
   ChannelGroup* serverGroup_ = nullptr;
