@@ -1,9 +1,12 @@
 #include "demo_scene.h"
 
-#include <QHostAddress>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QTcpServer>
 
 #include "tofu/qt/channel_group.h"
 
@@ -25,12 +28,15 @@ const QByteArray kJson = QByteArrayLiteral("application/json");
 
 QByteArray json(const QJsonObject& object) { return QJsonDocument(object).toJson(QJsonDocument::Compact); }
 
-QString unusedTcpAddress() {
-  QTcpServer probe;
-  (void)probe.listen(QHostAddress::LocalHost, 0);
-  const quint16 port = probe.serverPort();
-  probe.close();
-  return QStringLiteral("tcp|127.0.0.1|%1").arg(port);
+// Binds `fd` to 127.0.0.1 on a port the kernel picks, without listen(); 0 when it cannot.
+quint16 bindLoopbackPort(int fd) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  auto* raw = reinterpret_cast<sockaddr*>(&address);  // NOLINT: sockets API
+  if (fd < 0 || ::bind(fd, raw, length) != 0 || ::getsockname(fd, raw, &length) != 0) return 0;
+  return ntohs(address.sin_port);
 }
 
 }  // namespace
@@ -46,7 +52,10 @@ struct DemoScene::Client {
 };
 
 DemoScene::DemoScene(Session& session, const DemoOptions& options, QObject* parent)
-    : QObject(parent), options_(options), refusedAddress_(unusedTcpAddress()) {
+    : QObject(parent),
+      options_(options),
+      refusingSocket_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)),
+      refusedAddress_(QStringLiteral("tcp|127.0.0.1|%1").arg(bindLoopbackPort(refusingSocket_))) {
   static const char* const kNames[] = {"beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"};
   server_ = std::make_unique<LocalEngine>(session, QStringLiteral("alpha"));
   alpha_ = new ChannelGroup(server_->engine(), {}, &server_->engine());
@@ -104,6 +113,7 @@ DemoScene::~DemoScene() {
   flooder_.reset();
   clients_.clear();
   server_.reset();
+  if (refusingSocket_ >= 0) ::close(refusingSocket_);
 }
 
 void DemoScene::start() {

@@ -50,7 +50,10 @@ class DemoScene : public QObject {
 
   DemoOptions options_;
   QTemporaryDir dir_;
-  QString refusedAddress_;  // a TCP port nobody listens on
+  // A TCP socket bound to a loopback port but never listening: a connect there is refused,
+  // and no one else can take the port while the scene holds it.
+  int refusingSocket_ = -1;
+  QString refusedAddress_;
   std::unique_ptr<LocalEngine> server_;
   tofu::qt::ChannelGroup* alpha_ = nullptr;
   std::vector<std::unique_ptr<Client>> clients_;

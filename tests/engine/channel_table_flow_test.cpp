@@ -1,7 +1,7 @@
 // ChannelTable's send flow (B16): a refusal marks the channel, the loop takes the mark once
 // the queue holds at most half the limit, and no new episode starts while the notice is
 // unread. The interleavings the engine cannot be made to show on demand are driven here.
-#include "channel_table.h"
+#include "core/channel_table.h"
 
 #include <cstdint>
 
@@ -54,7 +54,7 @@ TEST_F(ChannelTableFlow, OneEpisodeEndsAtHalfTheLimit) {
 
 TEST_F(ChannelTableFlow, AMarkSetAfterTheQueueDrainedIsStillTaken) {
   // The poster saw the queue full; the loop drained it before the mark was set. The loop's
-  // look after the mark (EventLoop::onSendRefused) must still find it.
+  // look after the mark (ChannelRegistry::onSendRefused) must still find it.
   ASSERT_EQ(table_.charge(number_, owner(), 950), Status::success);
   ASSERT_EQ(table_.charge(number_, owner(), 100), Status::notification_failed);
   table_.uncharge(number_, 950);

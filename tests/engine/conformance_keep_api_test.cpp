@@ -47,8 +47,10 @@ std::size_t drainPool(Ampe& ampe, std::vector<MessagePtr>& taken) {
 // Compiles only if the seed's names exist with the seed's shapes.
 TEST(KeepContract, K4_ApiVocabularyCompiles) {
   // Not the reference's 16/64: chosen for speed with bounded memory (B14).
-  static_assert(Options{}.initialPoolMsgs == 4096);
-  static_assert(Options{}.maxPoolMsgs == 65535);
+  // Checked at run time: Options holds strings, which clang 14 cannot destroy in a constant
+  // expression.
+  EXPECT_EQ(Options{}.initialPoolMsgs, 4096U);
+  EXPECT_EQ(Options{}.maxPoolMsgs, 65535U);
   static_assert(AllocationStrategy::poolOnly != AllocationStrategy::always);
   static_assert(
       std::is_same_v<decltype(&Reactor::create), Result<std::unique_ptr<Reactor>> (*)(const Options&)>);

@@ -1,5 +1,5 @@
 // EpollPoller: one wait reports every ready descriptor once the loop has reserved room for
-// them (EventLoop does so as channels are added), and its event list never grows in a wait
+// them (ChannelRegistry does so as channels are added), and its event list never grows in a wait
 // that merely finds many descriptors ready (steady traffic allocates nothing).
 #include "reactor/epoll_poller.h"
 

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "message_access.h"
+#include "util/message_access.h"
 
 namespace tofu {
 namespace {

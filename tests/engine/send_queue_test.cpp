@@ -15,7 +15,7 @@
 
 #include "tofu/wire_format.h"
 
-#include "message_access.h"
+#include "util/message_access.h"
 
 namespace tofu::detail {
 namespace {

@@ -1,7 +1,7 @@
 // StashReserve: its four size classes, spare buffers reused by identity, the spares bound per
 // class, the small classes made whole up front, and no allocation at all in steady state
 // (counted by replacing global operator new).
-#include "reactor/stash_reserve.h"
+#include "net/stash_reserve.h"
 
 #include <algorithm>
 #include <array>

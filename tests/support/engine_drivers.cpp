@@ -7,7 +7,7 @@
 #include <thread>
 #include <utility>
 
-#include "message_access.h"
+#include "util/message_access.h"
 #include "raw_peer.h"
 #include <sys/socket.h>
 
@@ -218,7 +218,7 @@ bool echo(Ampe& clientAmpe, ChannelGroup& client, std::uint16_t clientChannel, A
 // ViolationBench
 
 ViolationBench::ViolationBench(Transport transport, const Options& serverOptions)
-    : transport_(transport), server_(serverOptions), client_(roomyOptions()) {
+    : server_(serverOptions), client_(roomyOptions()) {
   serverGroup_ = &server_.group();
   clientGroup_ = &client_.group();
   listening_ = listen(server_.ampe(), *serverGroup_, listenAddress(transport));

@@ -259,7 +259,6 @@ class ViolationBench {
   void expectOthersWork();
 
  private:
-  Transport transport_;
   Engine server_;
   Engine client_;
   ChannelGroup* serverGroup_ = nullptr;

@@ -1,14 +1,12 @@
 #include "net/channel.h"
 
-#include "engine.h"
-#include "group_impl.h"
+#include "net/channel_context.h"
 #include "net/socket_ops.h"
-#include "reactor/event_loop.h"
 
 namespace tofu::detail {
 
-Channel::Channel(EventLoop& loop, Kind kind, std::uint16_t number, GroupImpl& group)
-    : loop_(loop), kind_(kind), number_(number), incarnation_(loop.nextIncarnation()), group_(group) {}
+Channel::Channel(ChannelContext& context, Kind kind, std::uint16_t number, GroupImpl& group)
+    : context_(context), kind_(kind), number_(number), incarnation_(context.nextIncarnation()), group_(group) {}
 
 Channel::~Channel() = default;
 
@@ -19,13 +17,13 @@ void Channel::close(Status reason, bool abortive) {
   closeReason_ = reason;
   setState(ChannelState::closed);
   releaseHeld(reason);
-  loop_.scheduleClose(*this);
+  context_.scheduleClose(*this);
 }
 
 void Channel::setState(ChannelState state) {
   if (state == state_) return;
   state_ = state;
-  ObserverHub& hub = loop_.engine().observers();
+  ObserverHub& hub = context_.observers();
   if (hub.observing()) hub.publish(hub.channelEvent(number_, incarnation_, state, closeReason_));
 }
 
@@ -43,12 +41,12 @@ void Channel::countReceived(std::size_t bytes, std::int64_t nowNs) noexcept {
 
 ChannelInfo Channel::info() const {
   ChannelInfo info;
-  info.engineId = loop_.engine().engineId();
+  info.engineId = context_.engineId();
   info.channelNumber = number_;
   info.incarnation = incarnation_;
   info.kind = kind_;
   info.state = state_;
-  info.groupId = group_.id();
+  info.groupId = context_.groupId(group_);
   info.localAddress = localAddress_;
   info.peerAddress = peerAddress_;
   info.messagesSent = messagesSent_;
@@ -71,17 +69,17 @@ void Channel::finish() {
 void Channel::watch(Interest interest) {
   if (!fd_.valid()) return;
   if (!watched_) {
-    loop_.poller().add(fd_.get(), interest, this);
+    context_.poller().add(fd_.get(), interest, static_cast<IoHandler*>(this));
     watched_ = true;
   } else if (interest != interest_) {
-    loop_.poller().modify(fd_.get(), interest, this);
+    context_.poller().modify(fd_.get(), interest, static_cast<IoHandler*>(this));
   }
   interest_ = interest;
 }
 
 void Channel::unwatch() noexcept {
   if (!watched_) return;
-  loop_.poller().remove(fd_.get());
+  context_.poller().remove(fd_.get());
   watched_ = false;
 }
 

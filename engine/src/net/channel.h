@@ -7,31 +7,36 @@
 #include <cstdint>
 #include <string>
 
-#include "net/fd.h"
 #include "reactor/epoll_poller.h"
+#include "reactor/io_handler.h"
+#include "util/fd.h"
 #include "tofu/introspection.h"
 #include "tofu/message.h"
 #include "tofu/status.h"
 
 namespace tofu::detail {
 
-class EventLoop;
+class ChannelContext;
 class GroupImpl;
 
-class Channel {
+class Channel : public IoHandler {
  public:
   using Kind = ChannelKind;
 
-  Channel(EventLoop& loop, Kind kind, std::uint16_t number, GroupImpl& group);
+  Channel(ChannelContext& context, Kind kind, std::uint16_t number, GroupImpl& group);
   virtual ~Channel();
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
 
+  // The loop's call: a closing channel ignores readiness.
+  void handleEvents(std::uint32_t events) final {
+    if (!closing_) onEvents(events);
+  }
   // Socket readiness (EPOLLIN/OUT/ERR/HUP bits).
   virtual void onEvents(std::uint32_t events) = 0;
   // A message the application posted for this channel.
   virtual void onPost(MessagePtr message) = 0;
-  // A deadline set through EventLoop::setDeadline() has passed.
+  // A deadline set through ChannelContext::setDeadline() has passed.
   virtual void onDeadline() {}
 
   // Closes with `reason` (the first call wins): messages the channel holds go back to their
@@ -80,7 +85,7 @@ class Channel {
   void countSent(std::size_t frames, std::size_t bytes, std::int64_t nowNs) noexcept;
   void countReceived(std::size_t bytes, std::int64_t nowNs) noexcept;
 
-  EventLoop& loop_;
+  ChannelContext& context_;
 
  private:
   const Kind kind_;

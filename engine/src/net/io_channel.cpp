@@ -1,6 +1,6 @@
 #include "net/io_channel.h"
 
-#include <sys/socket.h>
+#include <sys/epoll.h>
 #include <sys/uio.h>
 
 #include <algorithm>
@@ -8,10 +8,8 @@
 #include <chrono>
 #include <utility>
 
-#include "engine.h"
-#include "message_access.h"
 #include "net/socket_ops.h"
-#include "reactor/event_loop.h"
+#include "util/message_access.h"
 
 namespace tofu::detail {
 
@@ -28,45 +26,44 @@ constexpr std::size_t kMaxSegments = 1024;
 constexpr std::size_t kMaxBatchBytes = 256 * 1024;
 }  // namespace
 
-IoChannel::IoChannel(EventLoop& loop, std::uint16_t number, GroupImpl& group, MessagePtr hello)
-    : Channel(loop, Kind::clientIo, number, group),
+IoChannel::IoChannel(ChannelContext& context, std::uint16_t number, GroupImpl& group, MessagePtr hello)
+    : Channel(context, Kind::clientIo, number, group),
       phase_(Phase::connecting),
-      decoder_(loop.frameLimits()),
+      decoder_(context.frameLimits()),
       order_(false) {
   setFinalMessageId(hello->messageId());
   sendQueue_.push(std::move(hello));
 }
 
-IoChannel::IoChannel(EventLoop& loop, std::uint16_t number, GroupImpl& group, Fd accepted)
-    : Channel(loop, Kind::serverIo, number, group),
-      phase_(Phase::open),
-      decoder_(loop.frameLimits()),
+IoChannel::IoChannel(ChannelContext& context, std::uint16_t number, GroupImpl& group, Fd accepted,
+                     const Transport& transport)
+    : Channel(context, Kind::serverIo, number, group),
+      phase_(Phase::handshaking),
+      decoder_(context.frameLimits()),
       order_(true) {
   attachSocket(std::move(accepted));
-  setLocalAddress(localAddressOf(socket()));
   setPeerAddress(peerAddressOf(socket()));
-  setState(ChannelState::ready);
-  updateInterest();
-  if (const std::uint32_t timeoutMs = loop_.engine().options().handshakeTimeoutMs; timeoutMs != 0) {
-    handshakeDeadline_ = EventLoop::Clock::now() + std::chrono::milliseconds(timeoutMs);
-    loop_.setDeadline(*this, handshakeDeadline_);
+  if (const std::uint32_t timeoutMs = context_.options().handshakeTimeoutMs; timeoutMs != 0) {
+    handshakeDeadline_ = ChannelContext::Clock::now() + std::chrono::milliseconds(timeoutMs);
+    context_.setDeadline(*this, handshakeDeadline_);
   }
-  armIdleCheck();
+  onConnected(transport);
 }
 
-void IoChannel::connect(AddressKind kind, const SocketAddress& socketAddress) {
+void IoChannel::connect(const Transport& transport, const SocketAddress& socketAddress) {
   if (closing()) return;
-  SocketResult started = startConnect(kind, socketAddress, loop_.tcpTuning());
+  SocketResult started = transport.connect(socketAddress, context_.tcpTuning());
   if (started.status != Status::success) {
     failToConnect(started.status);
     return;
   }
   attachSocket(std::move(started.fd));
+  transport_ = &transport;
   if (started.inProgress) {
     setState(ChannelState::connecting);
     updateInterest();
   } else {
-    becomeOpen();
+    onConnected(transport);
   }
 }
 
@@ -80,9 +77,25 @@ void IoChannel::failToConnect(Status reason) {
   close(reason, false);
 }
 
-void IoChannel::becomeOpen() {
-  phase_ = Phase::open;
+void IoChannel::onConnected(const Transport& transport) {
+  phase_ = Phase::handshaking;
   setLocalAddress(localAddressOf(socket()));
+  stream_ = transport.openStream(socket());
+  advanceHandshake();
+}
+
+void IoChannel::advanceHandshake() {
+  const Stream::HandshakeProgress progress = stream_->handshake();
+  if (progress.failure != Status::success) {
+    close(progress.failure, true);
+    return;
+  }
+  if (!progress.done) {
+    handshakeWantsWrite_ = progress.wantWrite;
+    updateInterest();
+    return;
+  }
+  phase_ = Phase::open;
   setState(ChannelState::ready);
   updateInterest();
   armIdleCheck();
@@ -90,11 +103,11 @@ void IoChannel::becomeOpen() {
 }
 
 void IoChannel::armIdleCheck() {
-  const std::uint32_t idleMs = loop_.engine().options().idleTimeoutMs;
+  const std::uint32_t idleMs = context_.options().idleTimeoutMs;
   if (idleMs == 0) return;
-  if (lastReceive_ == EventLoop::Clock::time_point{}) lastReceive_ = EventLoop::Clock::now();
+  if (lastReceive_ == ChannelContext::Clock::time_point{}) lastReceive_ = ChannelContext::Clock::now();
   idleCheckAt_ = lastReceive_ + std::chrono::milliseconds(idleMs);
-  loop_.setDeadline(*this, idleCheckAt_);
+  context_.setDeadline(*this, idleCheckAt_);
 }
 
 void IoChannel::updateInterest() {
@@ -111,6 +124,10 @@ void IoChannel::updateInterest() {
     }
     return;
   }
+  if (phase_ == Phase::handshaking) {
+    watch({.read = !handshakeWantsWrite_, .write = handshakeWantsWrite_});
+    return;
+  }
   watch({.read = phase_ == Phase::open && !readDone_, .write = phase_ == Phase::connecting || waitingWritable_});
 }
 
@@ -118,10 +135,14 @@ void IoChannel::onEvents(std::uint32_t events) {
   if (closing()) return;
   if (phase_ == Phase::connecting) {
     if (finishConnect(socket()) == Status::success) {
-      becomeOpen();
+      onConnected(*transport_);
     } else {
       failToConnect(Status::connect_failed);
     }
+    return;
+  }
+  if (phase_ == Phase::handshaking) {
+    advanceHandshake();
     return;
   }
   if (starving_ && (events & (EPOLLERR | EPOLLHUP)) != 0) {
@@ -135,24 +156,24 @@ void IoChannel::onEvents(std::uint32_t events) {
 void IoChannel::onPost(MessagePtr message) {
   const OpCode op = message->opCode();
   if (op == OpCode::ByeSignal) {  // B13: local abort, never transmitted
-    loop_.returnMessage(std::move(message), Status::channel_closed);
+    context_.returnMessage(std::move(message), Status::channel_closed);
     close(Status::channel_closed, true);
     return;
   }
   // B1/B3: after ByeRequest only the ByeResponse may follow; after ByeResponse nothing.
   const bool refused = closing() || byeResponseQueued_ || (byeRequestQueued_ && op != OpCode::ByeResponse);
   if (refused) {
-    loop_.returnMessage(std::move(message), Status::channel_closed);
+    context_.returnMessage(std::move(message), Status::channel_closed);
     return;
   }
   byeRequestQueued_ = byeRequestQueued_ || op == OpCode::ByeRequest;
   byeResponseQueued_ = byeResponseQueued_ || op == OpCode::ByeResponse;
   sendQueue_.push(std::move(message));
-  if (phase_ == Phase::open && !waitingWritable_) loop_.scheduleFlush(*this);
+  if (phase_ == Phase::open && !waitingWritable_) context_.scheduleFlush(*this);
   // B15: the answer to the HelloRequest lets the frames behind it through, or refuses them.
   const ProtocolOrder::Answer answer = order_.onPosted(op);
   if (answer == ProtocolOrder::Answer::release) releaseHeldFrames();
-  if (answer == ProtocolOrder::Answer::drop) held_.drop(loop_, group());
+  if (answer == ProtocolOrder::Answer::drop) held_.drop(context_, group());
 }
 
 void IoChannel::onHangUpWhileStarving() {
@@ -170,8 +191,8 @@ void IoChannel::onDeadline() {
     failToConnect(Status::connect_failed);  // B11: only the connect timeout runs while connecting
     return;
   }
-  const EventLoop::Clock::time_point now = EventLoop::Clock::now();
-  if (kind() == Kind::serverIo && !order_.helloReceived() && handshakeDeadline_ != EventLoop::Clock::time_point{} &&
+  const ChannelContext::Clock::time_point now = ChannelContext::Clock::now();
+  if (kind() == Kind::serverIo && !order_.helloReceived() && handshakeDeadline_ != ChannelContext::Clock::time_point{} &&
       now >= handshakeDeadline_) {
     // Judged on what has arrived: a HelloRequest waiting in the socket (the process was
     // paused, or the loop busy) is read first.
@@ -182,16 +203,16 @@ void IoChannel::onDeadline() {
       return;
     }
     // Starving: what arrived cannot be read yet; judged again once it can.
-    handshakeDeadline_ = now + std::chrono::milliseconds(loop_.engine().options().handshakeTimeoutMs);
-    loop_.setDeadline(*this, handshakeDeadline_);
+    handshakeDeadline_ = now + std::chrono::milliseconds(context_.options().handshakeTimeoutMs);
+    context_.setDeadline(*this, handshakeDeadline_);
   }
-  if (progressCheckAt_ != EventLoop::Clock::time_point{} && now >= progressCheckAt_) {
+  if (progressCheckAt_ != ChannelContext::Clock::time_point{} && now >= progressCheckAt_) {
     progressCheckAt_ = {};
     checkReceiveProgress(now);
     if (closing()) return;
   }
-  if (idleCheckAt_ != EventLoop::Clock::time_point{} && now >= idleCheckAt_) {
-    const auto idle = std::chrono::milliseconds(loop_.engine().options().idleTimeoutMs);
+  if (idleCheckAt_ != ChannelContext::Clock::time_point{} && now >= idleCheckAt_) {
+    const auto idle = std::chrono::milliseconds(context_.options().idleTimeoutMs);
     if (now - lastReceive_ >= idle) {
       close(Status::peer_disconnected, true);  // half-open or silent peer
     } else {
@@ -204,13 +225,10 @@ void IoChannel::flush() {
   if (closing() || phase_ != Phase::open) return;
   iovec segments[kMaxSegments];
   while (!sendQueue_.empty()) {
-    const std::size_t count = sendQueue_.gather(segments, loop_.sendStaging(), kMaxBatchBytes);
+    const std::size_t count = sendQueue_.gather(segments, context_.sendStaging(), kMaxBatchBytes);
     std::size_t offered = 0;
     for (std::size_t i = 0; i < count; ++i) offered += segments[i].iov_len;
-    msghdr batch{};
-    batch.msg_iov = segments;
-    batch.msg_iovlen = count;
-    const ssize_t written = ::sendmsg(socket(), &batch, MSG_NOSIGNAL);
+    const ssize_t written = stream_->writeGathered(segments, count);
     if (written < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) break;
@@ -228,8 +246,8 @@ void IoChannel::flush() {
 
 void IoChannel::afterWritten(MessageQueue& written) {
   if (written.empty()) return;
-  EngineCounterSet& counters = loop_.engine().counterSet();
-  ObserverHub& observers = loop_.engine().observers();
+  EngineCounterSet& counters = context_.counters();
+  ObserverHub& observers = context_.observers();
   const std::int64_t nowNs = monotonicNowNs();
   const std::size_t frames = written.size();
   std::size_t bytes = 0;
@@ -245,23 +263,23 @@ void IoChannel::afterWritten(MessageQueue& written) {
       observers.publish(sent, frame);
     }
   }
-  loop_.recycleWritten(number(), written);
-  loop_.checkSendReady(*this);
+  context_.recycleWritten(number(), written);
+  context_.checkSendReady(*this);
   EngineCounterSet::add(counters.framesWritten, frames);
   EngineCounterSet::add(counters.bytesWritten, bytes);
   countSent(frames, bytes, nowNs);
   if (gracefulExchangeStarted()) setState(ChannelState::closing);
   // B3: after our ByeResponse, half-close (FIN) and read until the initiator closes.
-  if (shutDownWrites) ::shutdown(socket(), SHUT_WR);
+  if (shutDownWrites) stream_->shutdownWrites();
 }
 
 void IoChannel::readAvailable() {
   if (readDone_ || starving_ || !consumeStash()) return;
-  const std::span<std::uint8_t> buffer = loop_.readBuffer();
+  const std::span<std::uint8_t> buffer = context_.readBuffer();
   for (int round = 0; round < kReadsPerEvent; ++round) {
     // Past the starving channels that may hold a stash, with the pool dry, a channel starts
     // no new frame: it starves before reading, or finishes the frame it is in (below).
-    const bool poolDry = loop_.starveBeforeReading(group());
+    const bool poolDry = context_.starveBeforeReading(group());
     if (poolDry && (!decoder_.midFrame() || decoder_.restOfFrame() == 0)) {
       starve();
       return;
@@ -277,7 +295,7 @@ void IoChannel::readAvailable() {
       if (smallestFrameSinceRead_ != SIZE_MAX) {
         smallestRecentFrame_ = std::exchange(smallestFrameSinceRead_, SIZE_MAX);
       }
-      limit = loop_.readLimit(group(), smallestRecentFrame_);
+      limit = context_.readLimit(group(), smallestRecentFrame_);
     }
     // Between frames of a peer that sends large bodies, read just enough for the next header
     // and the start of its body: the rest of the body then goes straight into its message.
@@ -285,10 +303,10 @@ void IoChannel::readAvailable() {
     iovec parts[2] = {{tail.data(), tail.size()}, {buffer.data(), limit}};
     if (!direct) parts[0] = parts[1];
     const std::size_t wanted = parts[0].iov_len + (direct ? parts[1].iov_len : 0);
-    const ssize_t got = ::readv(socket(), parts, direct ? 2 : 1);
+    const ssize_t got = stream_->readScattered(parts, direct ? 2 : 1);
     if (got > 0) {
       readAtNs_ = monotonicNowNs();  // one clock read per read(), not per frame
-      lastReceive_ = EventLoop::Clock::now();
+      lastReceive_ = ChannelContext::Clock::now();
       const auto size = static_cast<std::size_t>(got);
       const std::size_t intoBody = direct ? std::min(size, tail.size()) : 0;
       decoder_.bodyFilled(intoBody);
@@ -310,7 +328,7 @@ bool IoChannel::consumeStash() {
   // and no further byte may ever come to finish it.
   if (!consume(stash_.data() + stashUsed_, stash_.size() - stashUsed_, true)) return false;
   // Starvation is rare: the buffer goes back to the loop, not kept per channel.
-  if (stash_.capacity() != 0) loop_.stashReserve().giveBack(std::move(stash_));
+  if (stash_.capacity() != 0) context_.stashReserve().giveBack(std::move(stash_));
   stash_.clear();
   stashUsed_ = 0;
   return true;
@@ -326,14 +344,14 @@ bool IoChannel::consume(const std::uint8_t* data, std::size_t size, bool fromSta
       case FrameDecoder::Event::needBytes:
         return true;
       case FrameDecoder::Event::needMessage:
-        if (MessagePtr storage = loop_.takeReceiveMessage(group())) {
+        if (MessagePtr storage = context_.takeReceiveMessage(group())) {
           decoder_.attachMessage(std::move(storage));
           break;
         }
         if (fromStash) {
           stashUsed_ = static_cast<std::size_t>(data - stash_.data());
         } else {
-          if (size != 0) stash_ = loop_.stashReserve().take(size);
+          if (size != 0) stash_ = context_.stashReserve().take(size);
           stash_.assign(data, data + size);
           stashUsed_ = 0;
         }
@@ -352,20 +370,20 @@ bool IoChannel::consume(const std::uint8_t* data, std::size_t size, bool fromSta
 
 void IoChannel::starve() {
   starving_ = true;
-  loop_.startStarving(*this);
+  context_.startStarving(*this);
   updateInterest();
 }
 
 void IoChannel::resume(MessagePtr message) {
   starving_ = false;
-  lastReceive_ = EventLoop::Clock::now();  // the wait for the budget was not the peer's
+  lastReceive_ = ChannelContext::Clock::now();  // the wait for the budget was not the peer's
   decoder_.attachMessage(std::move(message));
   if (consumeStash()) updateInterest();
 }
 
 void IoChannel::resumeReading() {
   starving_ = false;
-  lastReceive_ = EventLoop::Clock::now();
+  lastReceive_ = ChannelContext::Clock::now();
   updateInterest();
   readAvailable();
 }
@@ -373,7 +391,7 @@ void IoChannel::resumeReading() {
 void IoChannel::deliverFrame(MessagePtr frame) {
   const ProtocolOrder::Verdict verdict = order_.onReceived(frame->opCode());
   if (verdict == ProtocolOrder::Verdict::violation || verdict == ProtocolOrder::Verdict::drop) {
-    loop_.abandonReceive(group(), std::move(frame));
+    context_.abandonReceive(group(), std::move(frame));
     if (verdict == ProtocolOrder::Verdict::violation) close(ProtocolOrder::kViolation, true);  // B15
     return;
   }
@@ -382,12 +400,12 @@ void IoChannel::deliverFrame(MessagePtr frame) {
     receivedAny_ = true;
     setFinalMessageId(frame->messageId());
   }
-  EngineCounterSet& counters = loop_.engine().counterSet();
+  EngineCounterSet& counters = context_.counters();
   const std::size_t bytes = SendQueue::frameSize(*frame);
   EngineCounterSet::add(counters.framesRead);
   EngineCounterSet::add(counters.bytesRead, bytes);
   countReceived(bytes, readAtNs_);
-  if (loop_.engine().observers().observing()) {
+  if (context_.observers().observing()) {
     MessageAccess::readNs(*frame) = readAtNs_;
     MessageAccess::incarnation(*frame) = incarnation();
   }
@@ -397,13 +415,13 @@ void IoChannel::deliverFrame(MessagePtr frame) {
     handOver(std::move(frame));
     return;
   }
-  held_.hold(group(), std::move(frame));
+  held_.hold(context_, group(), std::move(frame));
 }
 
 void IoChannel::handOver(MessagePtr frame) {
   const OpCode op = frame->opCode();
   if (op == OpCode::ByeRequest) setState(ChannelState::closing);
-  loop_.deliverReceived(group(), std::move(frame));
+  context_.deliverReceived(group(), std::move(frame));
   if (op == OpCode::ByeResponse || op == OpCode::ByeSignal) {  // B3 end of exchange, B13 peer abort
     readDone_ = true;
     close(Status::channel_closed, false);
@@ -412,19 +430,19 @@ void IoChannel::handOver(MessagePtr frame) {
 
 void IoChannel::releaseHeldFrames() {
   // None of them closes the channel: a ByeSignal or ByeResponse is never held.
-  MessageQueue frames = held_.release(group());
+  MessageQueue frames = held_.release(context_, group());
   while (MessagePtr frame = frames.popFront()) handOver(std::move(frame));
 }
 
 void IoChannel::armProgressCheck() {
-  const std::uint32_t timeoutMs = loop_.engine().options().receiveProgressTimeoutMs;
-  if (timeoutMs == 0 || !decoder_.midFrame() || progressCheckAt_ != EventLoop::Clock::time_point{}) return;
+  const std::uint32_t timeoutMs = context_.options().receiveProgressTimeoutMs;
+  if (timeoutMs == 0 || !decoder_.midFrame() || progressCheckAt_ != ChannelContext::Clock::time_point{}) return;
   progressCheckAt_ = lastReceive_ + std::chrono::milliseconds(timeoutMs);
-  loop_.setDeadline(*this, progressCheckAt_);
+  context_.setDeadline(*this, progressCheckAt_);
 }
 
-void IoChannel::checkReceiveProgress(EventLoop::Clock::time_point now) {
-  const auto timeout = std::chrono::milliseconds(loop_.engine().options().receiveProgressTimeoutMs);
+void IoChannel::checkReceiveProgress(ChannelContext::Clock::time_point now) {
+  const auto timeout = std::chrono::milliseconds(context_.options().receiveProgressTimeoutMs);
   // While starving the frame waits for our budget, not for the peer (resuming restarts the clock).
   if (decoder_.midFrame() && !starving_ && now - lastReceive_ >= timeout) {
     close(Status::communication_failed, true);  // B14: a frame that stopped arriving
@@ -434,7 +452,7 @@ void IoChannel::checkReceiveProgress(EventLoop::Clock::time_point now) {
     // Waiting for our budget, not the peer: judged again a timeout from now. (lastReceive_ +
     // timeout is already past: re-armed with it, the deadline fired again at once, forever.)
     progressCheckAt_ = now + timeout;
-    loop_.setDeadline(*this, progressCheckAt_);
+    context_.setDeadline(*this, progressCheckAt_);
     return;
   }
   armProgressCheck();
@@ -464,16 +482,16 @@ ChannelInfo IoChannel::info() const {
 }
 
 void IoChannel::releaseHeld(Status reason) {
-  held_.drop(loop_, group());  // B15: never delivered
+  held_.drop(context_, group());  // B15: never delivered
   MessageQueue unsent = sendQueue_.takeAll();
-  while (MessagePtr message = unsent.popFront()) loop_.returnMessage(std::move(message), reason);
-  if (MessagePtr partial = decoder_.releaseMessage()) loop_.abandonReceive(group(), std::move(partial));
-  if (stash_.capacity() != 0) loop_.stashReserve().giveBack(std::move(stash_));
+  while (MessagePtr message = unsent.popFront()) context_.returnMessage(std::move(message), reason);
+  if (MessagePtr partial = decoder_.releaseMessage()) context_.abandonReceive(group(), std::move(partial));
+  if (stash_.capacity() != 0) context_.stashReserve().giveBack(std::move(stash_));
   stash_.clear();
   stashUsed_ = 0;
   if (starving_) {
     starving_ = false;
-    loop_.stopStarving(*this);
+    context_.stopStarving(*this);
   }
 }
 

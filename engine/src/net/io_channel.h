@@ -6,28 +6,29 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "net/channel.h"
-#include "reactor/event_loop.h"
+#include "net/channel_context.h"
 #include "net/frame_decoder.h"
 #include "net/protocol_order.h"
 #include "net/send_queue.h"
-#include "tofu/address.h"
+#include "net/transport.h"
 
 namespace tofu::detail {
-
-struct SocketAddress;
 
 class IoChannel final : public Channel {
  public:
   // A client channel; `hello` is its first frame (K8: later posts queue behind it).
-  IoChannel(EventLoop& loop, std::uint16_t number, GroupImpl& group, MessagePtr hello);
-  // A server channel for an accepted, connected socket.
-  IoChannel(EventLoop& loop, std::uint16_t number, GroupImpl& group, Fd accepted);
+  IoChannel(ChannelContext& context, std::uint16_t number, GroupImpl& group, MessagePtr hello);
+  // A server channel for a socket that a listener of `transport` accepted.
+  IoChannel(ChannelContext& context, std::uint16_t number, GroupImpl& group, Fd accepted,
+            const Transport& transport);
 
-  // Client: connects to an address whose host is known; failures close the channel.
-  void connect(AddressKind kind, const SocketAddress& socketAddress);
+  // Client: connects through `transport` to an address whose host is known; failures close
+  // the channel.
+  void connect(const Transport& transport, const SocketAddress& socketAddress);
   // Client: the connect could not even start (address problems), see docs/behaviour.md.
   void failToConnect(Status reason);
 
@@ -43,7 +44,7 @@ class IoChannel final : public Channel {
   // Writes what is queued, as far as the socket takes it.
   void flush();
   // True while starving with a decoded header that waits for a pool message; false when it
-  // starved before reading (EventLoop::starveBeforeReading).
+  // starved before reading (ChannelContext::starveBeforeReading).
   bool awaitingMessage() const noexcept { return decoder_.awaitingMessage(); }
   // The pool has a message again: continue decoding into it, then reading.
   void resume(MessagePtr message);
@@ -57,9 +58,12 @@ class IoChannel final : public Channel {
   void releaseHeld(Status reason) override;
 
  private:
-  enum class Phase : std::uint8_t { connecting, open };
+  // connecting (client) -> handshaking (the transport's own, none for plain sockets) -> open.
+  enum class Phase : std::uint8_t { connecting, handshaking, open };
 
-  void becomeOpen();
+  // The socket is connected: the transport's stream takes over, starting with its handshake.
+  void onConnected(const Transport& transport);
+  void advanceHandshake();
   void armIdleCheck();
   void updateInterest();
   void readAvailable();
@@ -78,12 +82,15 @@ class IoChannel final : public Channel {
   void onHangUpWhileStarving();
   // B14: a frame begun but not finished is watched until it completes.
   void armProgressCheck();
-  void checkReceiveProgress(EventLoop::Clock::time_point now);
+  void checkReceiveProgress(ChannelContext::Clock::time_point now);
   void onSocketError(int error, Status otherwise);
   void afterWritten(MessageQueue& written);
   bool gracefulExchangeStarted() const noexcept { return byeRequestWritten_ || byeResponseWritten_; }
 
   Phase phase_;
+  const Transport* transport_ = nullptr;  // client: the one connect() started with
+  std::unique_ptr<Stream> stream_;  // from onConnected() on
+  bool handshakeWantsWrite_ = false;
   SendQueue sendQueue_;
   FrameDecoder decoder_;  // with the engine's receive limits
   std::vector<std::uint8_t> stash_;  // read but undecoded while starving (normally empty)
@@ -94,7 +101,7 @@ class IoChannel final : public Channel {
   bool receivedAny_ = false;
   bool largeBodies_ = false;  // the last frame received had a body worth reading directly
   // The smallest frame received since the previous read, and the one before that: how many
-  // frames the next read may hold (EventLoop::readLimit). A bare binary header at first.
+  // frames the next read may hold (ChannelContext::readLimit). A bare binary header at first.
   std::size_t smallestFrameSinceRead_ = SIZE_MAX;
   std::size_t smallestRecentFrame_ = kBinaryHeaderSize;
   // Bye state (B3): what was queued limits later posts; what was written limits the socket.
@@ -109,10 +116,10 @@ class IoChannel final : public Channel {
   // Timers (issue 7, B14): when the handshake must be done, when data last arrived (or the
   // channel stopped starving), and when the pending idle and receive-progress checks fire.
   // Used only when the matching option is on.
-  EventLoop::Clock::time_point handshakeDeadline_{};
-  EventLoop::Clock::time_point lastReceive_{};
-  EventLoop::Clock::time_point idleCheckAt_{};
-  EventLoop::Clock::time_point progressCheckAt_{};
+  ChannelContext::Clock::time_point handshakeDeadline_{};
+  ChannelContext::Clock::time_point lastReceive_{};
+  ChannelContext::Clock::time_point idleCheckAt_{};
+  ChannelContext::Clock::time_point progressCheckAt_{};
 };
 
 }  // namespace tofu::detail

@@ -2,9 +2,8 @@
 
 #include <chrono>
 
+#include "net/channel_context.h"
 #include "net/socket_ops.h"
-#include "reactor/event_loop.h"
-#include "engine.h"
 
 namespace tofu::detail {
 
@@ -15,19 +14,22 @@ constexpr int kAcceptsPerEvent = 64;
 constexpr std::chrono::milliseconds kExhaustedPause{100};
 }  // namespace
 
-ListenerChannel::ListenerChannel(EventLoop& loop, std::uint16_t number, GroupImpl& group, std::uint64_t welcomeId)
-    : Channel(loop, Kind::listener, number, group) {
+ListenerChannel::ListenerChannel(ChannelContext& context, std::uint16_t number, GroupImpl& group, std::uint64_t welcomeId)
+    : Channel(context, Kind::listener, number, group) {
   setFinalMessageId(welcomeId);
 }
 
 Status ListenerChannel::open(const Address& local, Address& bound) {
+  const Transport& transport = transportFor(local.kind());
   SocketAddress socketAddress;
-  if (!literalSocketAddress(local, socketAddress)) return Status::invalid_address;
-  SocketResult opened = openListener(local, socketAddress, loop_.engine().options().udsFileMode, udsFile_);
+  if (!transport.literalSocketAddress(local, socketAddress)) return Status::invalid_address;
+  ListenerSocket opened = transport.listen(local, socketAddress, context_.options().udsFileMode);
   if (opened.status != Status::success) return opened.status;
   local_ = local;
-  gate_ = loop_.engine().acceptGate();
-  bound = boundAddress(opened.fd.get(), local);
+  transport_ = &transport;
+  socketFile_ = opened.file;
+  gate_ = context_.acceptGate();
+  bound = transport.boundAddress(opened.fd.get(), local);
   attachSocket(std::move(opened.fd));
   watch({.read = true});
   setLocalAddress(bound.toString());
@@ -36,16 +38,17 @@ Status ListenerChannel::open(const Address& local, Address& bound) {
 }
 
 void ListenerChannel::onEvents(std::uint32_t) {
-  const TcpTuning tuning = loop_.tcpTuning();
+  const TcpTuning tuning = context_.tcpTuning();
   for (int i = 0; i < kAcceptsPerEvent; ++i) {
     Fd accepted;
-    switch (acceptOne(socket(), tuning, accepted)) {
+    switch (acceptOne(socket(), accepted)) {
       case AcceptOutcome::accepted:
         if (gate_ && !gate_->admit(accepted.get())) {
           setAbortiveClose(accepted.get());  // refused: reset, and closed with `accepted`
           break;
         }
-        loop_.adoptConnection(group(), std::move(accepted));
+        transport_->tuneConnection(accepted.get(), tuning);
+        context_.adoptConnection(group(), std::move(accepted), *transport_);
         break;
       case AcceptOutcome::retry:
         break;
@@ -53,7 +56,7 @@ void ListenerChannel::onEvents(std::uint32_t) {
         return;
       case AcceptOutcome::exhausted:
         unwatch();
-        loop_.setDeadline(*this, EventLoop::Clock::now() + kExhaustedPause);
+        context_.setDeadline(*this, ChannelContext::Clock::now() + kExhaustedPause);
         return;
     }
   }
@@ -63,20 +66,20 @@ void ListenerChannel::onDeadline() { watch({.read = true}); }
 
 void ListenerChannel::onPost(MessagePtr message) {
   if (message->opCode() == OpCode::ByeSignal) {
-    loop_.returnMessage(std::move(message), Status::channel_closed);
+    context_.returnMessage(std::move(message), Status::channel_closed);
     close(Status::channel_closed, false);
     return;
   }
   // B1: a listener carries no traffic; the message comes back and the listener stays up.
-  loop_.returnMessage(std::move(message), Status::not_allowed);
+  context_.returnMessage(std::move(message), Status::not_allowed);
 }
 
 void ListenerChannel::releaseHeld(Status) {
   // Here rather than after close(): while the listening socket is open it pins its file's
   // inode, so device and inode cannot belong to a file someone put at the path since. What
   // is there now is removed only if it is still that socket (docs/security.md).
-  if (local_.kind() == AddressKind::uds) removeUdsFile(local_.path(), udsFile_);
-  udsFile_ = {};
+  if (transport_ != nullptr) transport_->releaseListener(local_, socketFile_);
+  socketFile_ = {};
 }
 
 }  // namespace tofu::detail

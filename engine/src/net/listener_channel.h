@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "net/channel.h"
-#include "net/uds_socket_file.h"
+#include "net/transport.h"
 #include "tofu/address.h"
 
 namespace tofu::detail {
@@ -25,7 +25,7 @@ class AcceptGate {
 
 class ListenerChannel final : public Channel {
  public:
-  ListenerChannel(EventLoop& loop, std::uint16_t number, GroupImpl& group, std::uint64_t welcomeId);
+  ListenerChannel(ChannelContext& context, std::uint16_t number, GroupImpl& group, std::uint64_t welcomeId);
 
   // Binds and listens; success or the failure status for the WelcomeResponse.
   // On success `bound` is the address actually bound (the real port for port 0, B8).
@@ -36,13 +36,15 @@ class ListenerChannel final : public Channel {
   void onDeadline() override;
 
  protected:
-  // A UDS listener removes its socket file here, before the socket closes (issue 18).
+  // The transport releases the listener here, before the socket closes (a UDS listener
+  // removes its socket file, issue 18).
   void releaseHeld(Status reason) override;
 
  private:
   Address local_;
+  const Transport* transport_ = nullptr;  // set by a successful open()
   std::shared_ptr<AcceptGate> gate_;  // the engine's, taken at open(); usually null
-  UdsFileIdentity udsFile_;  // the file open() created; unknown for TCP or a failed open
+  UdsFileIdentity socketFile_;  // the file open() created; unknown for TCP or a failed open
 };
 
 }  // namespace tofu::detail

@@ -2,9 +2,8 @@
 
 #include <utility>
 
-#include "group_impl.h"
-#include "message_access.h"
-#include "reactor/event_loop.h"
+#include "net/channel_context.h"
+#include "util/message_access.h"
 
 namespace tofu::detail {
 
@@ -64,24 +63,24 @@ ProtocolOrder::Answer ProtocolOrder::onPosted(OpCode op) noexcept {
   return Answer::none;
 }
 
-void HeldFrames::hold(GroupImpl& group, MessagePtr frame) noexcept {
+void HeldFrames::hold(ChannelContext& context, GroupImpl& group, MessagePtr frame) noexcept {
   const std::uint32_t cost = MessageAccess::realBytes(*frame);
-  group.receiveInProgress += cost;
+  context.holdReceived(group, cost);
   bytes_ += cost;
   frames_.pushBack(std::move(frame));
 }
 
-MessageQueue HeldFrames::release(GroupImpl& group) noexcept {
-  group.receiveInProgress -= std::exchange(bytes_, 0);
+MessageQueue HeldFrames::release(ChannelContext& context, GroupImpl& group) noexcept {
+  context.releaseHeld(group, std::exchange(bytes_, 0));
   return std::move(frames_);
 }
 
-void HeldFrames::drop(EventLoop& loop, GroupImpl& group) {
+void HeldFrames::drop(ChannelContext& context, GroupImpl& group) {
   if (frames_.empty()) return;
-  MessageQueue frames = release(group);
-  while (MessagePtr frame = frames.popFront()) loop.abandonReceive(group, std::move(frame));
+  MessageQueue frames = release(context, group);
+  while (MessagePtr frame = frames.popFront()) context.abandonReceive(group, std::move(frame));
   // The budget's own releases wake starving channels; this room came from elsewhere.
-  loop.onReceiveRoom();
+  context.onReceiveRoom();
 }
 
 }  // namespace tofu::detail

@@ -17,7 +17,7 @@
 
 namespace tofu::detail {
 
-class EventLoop;
+class ChannelContext;
 class GroupImpl;
 
 class ProtocolOrder {
@@ -65,7 +65,7 @@ class ProtocolOrder {
 };
 
 // The frames a server channel holds while its HelloRequest is unanswered (B15). Each was taken
-// with EventLoop::takeReceiveMessage() and keeps that reserve; on top, its real memory counts
+// with ChannelContext::takeReceiveMessage() and keeps that reserve; on top, its real memory counts
 // against the group's receive budget while held, so holding cannot get round the budget (B14):
 // when the held frames fill it, the channel starves and stops reading like any other.
 class HeldFrames {
@@ -75,17 +75,17 @@ class HeldFrames {
   HeldFrames& operator=(const HeldFrames&) = delete;
 
   bool empty() const noexcept { return frames_.empty(); }
-  void hold(GroupImpl& group, MessagePtr frame) noexcept;
+  void hold(ChannelContext& context, GroupImpl& group, MessagePtr frame) noexcept;
   // The application accepted the peer: the frames, in arrival order, for the channel to deliver
-  // (EventLoop::deliverReceived() then charges each as delivered) or abandon.
-  MessageQueue release(GroupImpl& group) noexcept;
+  // (ChannelContext::deliverReceived() then charges each as delivered) or abandon.
+  MessageQueue release(ChannelContext& context, GroupImpl& group) noexcept;
   // Refused or closed: the frames go back to the pool unseen, and channels that starved behind
   // them may read again.
-  void drop(EventLoop& loop, GroupImpl& group);
+  void drop(ChannelContext& context, GroupImpl& group);
 
  private:
   MessageQueue frames_;
-  std::size_t bytes_ = 0;  // what they add to the group's GroupImpl::receiveInProgress
+  std::size_t bytes_ = 0;  // what they add to the group's receive budget (ChannelContext::holdReceived)
 };
 
 }  // namespace tofu::detail

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -14,57 +13,8 @@
 namespace tofu::detail {
 
 namespace {
-
 constexpr int kListenBacklog = 1024;
-
-void setIntOption(int fd, int level, int name, int value) noexcept {
-  ::setsockopt(fd, level, name, &value, sizeof value);
-}
-
-void tune(int fd, const TcpTuning& tuning) noexcept {
-  if (tuning.noDelay) setIntOption(fd, IPPROTO_TCP, TCP_NODELAY, 1);
-  if (tuning.keepAliveSec == 0) return;
-  const int seconds = static_cast<int>(tuning.keepAliveSec);
-  setIntOption(fd, SOL_SOCKET, SO_KEEPALIVE, 1);
-  setIntOption(fd, IPPROTO_TCP, TCP_KEEPIDLE, seconds);
-  setIntOption(fd, IPPROTO_TCP, TCP_KEEPINTVL, seconds);
-  setIntOption(fd, IPPROTO_TCP, TCP_KEEPCNT, 3);
-}
-
-int newSocket(int family) { return ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0); }
-
-bool udsSocketAddress(const std::string& path, SocketAddress& out) {
-  sockaddr_un un{};
-  if (path.empty() || path.size() >= sizeof un.sun_path) return false;
-  un.sun_family = AF_UNIX;
-  std::memcpy(un.sun_path, path.data(), path.size());
-  std::memcpy(&out.storage, &un, sizeof un);
-  out.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
-  return true;
-}
-
 }  // namespace
-
-bool literalSocketAddress(const Address& address, SocketAddress& out) {
-  if (address.kind() == AddressKind::uds) return udsSocketAddress(address.path(), out);
-  sockaddr_in v4{};
-  if (::inet_pton(AF_INET, address.host().c_str(), &v4.sin_addr) == 1) {
-    v4.sin_family = AF_INET;
-    v4.sin_port = htons(address.port());
-    std::memcpy(&out.storage, &v4, sizeof v4);
-    out.length = sizeof v4;
-    return true;
-  }
-  sockaddr_in6 v6{};
-  if (::inet_pton(AF_INET6, address.host().c_str(), &v6.sin6_addr) == 1) {
-    v6.sin6_family = AF_INET6;
-    v6.sin6_port = htons(address.port());
-    std::memcpy(&out.storage, &v6, sizeof v6);
-    out.length = sizeof v6;
-    return true;
-  }
-  return false;
-}
 
 Status resolveTcp(const Address& address, SocketAddress& out) {
   addrinfo hints{};
@@ -81,78 +31,19 @@ Status resolveTcp(const Address& address, SocketAddress& out) {
   return Status::success;
 }
 
-SocketResult openListener(const Address& address, const SocketAddress& socketAddress, std::uint32_t udsFileMode,
-                          UdsFileIdentity& created) {
-  SocketResult result;
-  created = {};
-  const bool uds = address.kind() == AddressKind::uds;
-  if (uds) {
-    result.status = prepareUdsPath(address.path(), socketAddress);
-    if (result.status != Status::success) return result;
-  }
-  result.fd = Fd(newSocket(socketAddress.storage.ss_family));
-  if (!result.fd.valid()) {
-    result.status = Status::listen_failed;
-    return result;
-  }
-  bool bound = false;
-  if (uds) {
-    bound = bindUdsFile(result.fd.get(), address.path(), socketAddress, udsFileMode, created) == Status::success;
-  } else {
-    setIntOption(result.fd.get(), SOL_SOCKET, SO_REUSEADDR, 1);
-    const auto* raw = reinterpret_cast<const sockaddr*>(&socketAddress.storage);  // NOLINT: sockets API
-    bound = ::bind(result.fd.get(), raw, socketAddress.length) == 0;
-  }
-  if (!bound || ::listen(result.fd.get(), kListenBacklog) != 0) {
-    if (uds) removeUdsFile(address.path(), created);  // while the socket still pins its inode
-    created = {};
-    result.fd.reset();
-    result.status = Status::listen_failed;
-  }
-  return result;
+int openStreamSocket(int family) noexcept {
+  return ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 }
 
-Address boundAddress(int listenerFd, const Address& requested) {
-  if (requested.kind() == AddressKind::uds) return requested;
-  sockaddr_storage storage{};
-  socklen_t length = sizeof storage;
-  if (::getsockname(listenerFd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return requested;  // NOLINT
-  std::uint16_t port = requested.port();
-  if (storage.ss_family == AF_INET) {
-    port = ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);  // NOLINT: sockets API
-  } else if (storage.ss_family == AF_INET6) {
-    port = ntohs(reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port);  // NOLINT: sockets API
+int connectSocket(int fd, const SocketAddress& peer) noexcept {
+  const auto* raw = reinterpret_cast<const sockaddr*>(&peer.storage);  // NOLINT: sockets API
+  while (::connect(fd, raw, peer.length) != 0) {
+    if (errno != EINTR) return errno;
   }
-  return Address::tcp(requested.host(), port);
+  return 0;
 }
 
-SocketResult startConnect(AddressKind kind, const SocketAddress& socketAddress, const TcpTuning& tuning) {
-  SocketResult result;
-  result.fd = Fd(newSocket(socketAddress.storage.ss_family));
-  if (!result.fd.valid()) {
-    result.status = Status::communication_failed;
-    return result;
-  }
-  if (kind == AddressKind::tcp) tune(result.fd.get(), tuning);
-  const auto* raw = reinterpret_cast<const sockaddr*>(&socketAddress.storage);  // NOLINT: sockets API
-  int rc = 0;
-  do {
-    rc = ::connect(result.fd.get(), raw, socketAddress.length);
-  } while (rc != 0 && errno == EINTR);
-  if (rc == 0) return result;
-  if (errno == EINPROGRESS || (kind == AddressKind::uds && errno == EAGAIN)) {
-    result.inProgress = true;
-    return result;
-  }
-  const int error = errno;
-  result.fd.reset();
-  if (kind == AddressKind::uds) {
-    result.status = error == ENOENT ? Status::uds_path_not_found : Status::communication_failed;
-  } else {
-    result.status = Status::connect_failed;
-  }
-  return result;
-}
+bool listenSocket(int fd) noexcept { return ::listen(fd, kListenBacklog) == 0; }
 
 Status finishConnect(int fd) { return pendingSocketError(fd) == 0 ? Status::success : Status::connect_failed; }
 
@@ -163,13 +54,12 @@ int pendingSocketError(int fd) noexcept {
   return error;
 }
 
-AcceptOutcome acceptOne(int listenerFd, const TcpTuning& tuning, Fd& accepted) {
+AcceptOutcome acceptOne(int listenerFd, Fd& accepted) {
   sockaddr_storage peer{};
   socklen_t length = sizeof peer;
   const int fd = ::accept4(listenerFd, reinterpret_cast<sockaddr*>(&peer), &length,  // NOLINT: sockets API
                            SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd >= 0) {
-    if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6) tune(fd, tuning);
     accepted.reset(fd);
     return AcceptOutcome::accepted;
   }

@@ -1,5 +1,6 @@
 // Internal, not part of the API.
-// Socket set-up for TCP and Unix-domain channels, with errno mapped to tofu statuses.
+// Socket calls every transport shares, with errno mapped to tofu statuses; what differs
+// between TCP and Unix sockets is in tcp_transport.* and uds_transport.*.
 // Plain functions; each call touches only the descriptors it is given. Never blocks except
 // resolveTcp(), which must run off the reactor thread (B11).
 #pragma once
@@ -9,8 +10,7 @@
 #include <cstdint>
 #include <string>
 
-#include "net/fd.h"
-#include "net/uds_socket_file.h"
+#include "util/fd.h"
 #include "tofu/address.h"
 #include "tofu/status.h"
 
@@ -33,25 +33,17 @@ struct SocketResult {
   bool inProgress = false;  // connect: wait for writability, then finishConnect()
 };
 
-// Fills `out` for a numeric TCP host or a UDS path; false when the host needs resolving.
-bool literalSocketAddress(const Address& address, SocketAddress& out);
-
 // getaddrinfo for a TCP host name; invalid_address on failure. Blocks: resolver thread only.
 Status resolveTcp(const Address& address, SocketAddress& out);
 
-// A non-blocking listening socket (SO_REUSEADDR, no SO_REUSEPORT, backlog 1024).
-// UDS: refuses a path that is not a socket or where a listener answers (listen_failed),
-// removes a stale socket file, and creates the new one with `udsFileMode` (0600 by default)
-// before it listens (B8, issue 18); `created` then names the file, for removeUdsFile().
-SocketResult openListener(const Address& address, const SocketAddress& socketAddress, std::uint32_t udsFileMode,
-                          UdsFileIdentity& created);
+// A non-blocking, close-on-exec stream socket of `family`; -1 on failure.
+int openStreamSocket(int family) noexcept;
 
-// The address a listener actually bound (the real port when asked for port 0).
-Address boundAddress(int listenerFd, const Address& requested);
+// connect() on the non-blocking socket `fd`, retried on EINTR: 0 or the errno it failed with.
+int connectSocket(int fd, const SocketAddress& peer) noexcept;
 
-// Starts a non-blocking connect. Immediate failures: uds_path_not_found (no such path),
-// communication_failed (UDS path with no listener, other errors), connect_failed (TCP refused).
-SocketResult startConnect(AddressKind kind, const SocketAddress& socketAddress, const TcpTuning& tuning);
+// listen() with the engine's backlog (1024).
+bool listenSocket(int fd) noexcept;
 
 // After writability: success or connect_failed (SO_ERROR).
 Status finishConnect(int fd);
@@ -62,7 +54,7 @@ int pendingSocketError(int fd) noexcept;
 enum class AcceptOutcome { accepted, drained, retry, exhausted };
 // Accepts one pending connection (non-blocking, close-on-exec). `exhausted` means the
 // process is out of descriptors or memory: pause the listener rather than spin (B5).
-AcceptOutcome acceptOne(int listenerFd, const TcpTuning& tuning, Fd& accepted);
+AcceptOutcome acceptOne(int listenerFd, Fd& accepted);
 
 // The socket's own or its peer's address in header value syntax ("tcp|127.0.0.1|7099",
 // "uds|/path"); empty when it has none (an unnamed Unix socket).

@@ -7,7 +7,7 @@
 
 #include <cerrno>
 
-#include "net/fd.h"
+#include "util/fd.h"
 #include "net/socket_ops.h"
 
 namespace tofu::detail {

@@ -9,7 +9,7 @@
 #include <span>
 #include <vector>
 
-#include "net/fd.h"
+#include "util/fd.h"
 
 namespace tofu::detail {
 

@@ -3,7 +3,7 @@
 // drain() on the reactor thread.
 #pragma once
 
-#include "net/fd.h"
+#include "util/fd.h"
 
 namespace tofu::detail {
 

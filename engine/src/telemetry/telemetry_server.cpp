@@ -8,7 +8,8 @@
 #include <system_error>
 #include <utility>
 
-#include "engine.h"
+#include "core/engine.h"
+#include "net/transport.h"
 #include "telemetry/telemetry_json.h"
 #include <malloc.h>
 #include <unistd.h>
@@ -112,11 +113,12 @@ Result<Listening> listenOn(Ampe& ampe, ChannelGroup& group, const Address& addre
 Result<std::unique_ptr<TelemetryServer>> TelemetryServer::start(Ampe& observed, const Address& address,
                                                                 std::string token, std::uint32_t bodyLimit) {
   if (!token.empty() && !validToken(token)) return Status::not_allowed;
-  if (token.empty() && address.kind() == AddressKind::tcp) return Status::not_allowed;
+  const bool openToAnyone = !transportFor(address.kind()).guardedByFilePermissions();
+  if (token.empty() && openToAnyone) return Status::not_allowed;
   Result<std::unique_ptr<Reactor>> reactor = Reactor::create(serverOptions());
   if (!reactor.ok()) return reactor.status();
   std::shared_ptr<TelemetryAcceptGate> gate;
-  if (address.kind() == AddressKind::tcp) {
+  if (openToAnyone) {
     gate = std::make_shared<TelemetryAcceptGate>(kMaxPendingConnections, kLongestPending);
     // Before the WelcomeRequest: the listener takes the gate when it opens. The server's
     // engine is always a detail::Engine (Reactor::create).
@@ -148,7 +150,8 @@ Result<std::unique_ptr<TelemetryServer>> TelemetryServer::startConfigured(Ampe& 
   }
   const std::uint32_t bodyLimit = configuredBodyLimit(options);
   const Result<Address> parsed = Address::parse(address);
-  if (parsed.ok() && (token.empty() ? parsed.value().kind() == AddressKind::tcp : !validToken(token))) {
+  if (parsed.ok() &&
+      (token.empty() ? !transportFor(parsed.value().kind()).guardedByFilePermissions() : !validToken(token))) {
     // Anyone on the host (or the network) could read a TCP endpoint without a token.
     std::fprintf(stderr, "tofu: telemetry %s: %s on %s (set Options::telemetryToken or TOFU_TELEMETRY_TOKEN)\n",
                  fromEnvironment ? "disabled" : "refused",

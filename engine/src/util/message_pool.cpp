@@ -178,9 +178,4 @@ PoolInfo MessagePool::info() const {
   return info;
 }
 
-std::size_t MessagePool::idleCount() const {
-  MutexLock lock(mutex_);
-  return idle_.size();
-}
-
 }  // namespace tofu::detail

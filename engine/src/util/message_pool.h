@@ -59,7 +59,6 @@ class MessagePool {
   // traffic cycles through. Never blocks.
   void trimIdle();
 
-  std::size_t idleCount() const;
   // Idle messages and pool messages alive. A message the pool keeps becomes a pool message
   // (Message::create() ones included); one the application deletes instead of putting back
   // still counts as in use.

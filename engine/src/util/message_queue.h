@@ -6,7 +6,7 @@
 
 #include <cstddef>
 
-#include "message_access.h"
+#include "util/message_access.h"
 #include "tofu/message.h"
 
 namespace tofu::detail {

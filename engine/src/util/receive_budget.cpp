@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "message_access.h"
+#include "util/message_access.h"
 
 namespace tofu::detail {
 

@@ -2,7 +2,7 @@
 // (DECISIONS.md B5, B14). 150 raw peers each write a HelloRequest and 8 Requests to a server
 // whose receive budget (room for 16 messages) runs out because its application gives nothing
 // back yet. Checked: past the
-// channels that starve holding bytes already read (at most 64, EventLoop::kStarvingWithStash),
+// channels that starve holding bytes already read (at most 64, ReceiveFlow::kStarvingWithStash),
 // a channel starves before reading and its bytes stay in its socket, so the memory set aside
 // is bounded however many channels starve; once the application receives, every frame of
 // every channel arrives, once and in order. And a channel in the middle of a frame when that
@@ -44,7 +44,7 @@ std::vector<std::uint8_t> hello() {
 }
 
 // Requests `first` up to kRequestsPerPeer - 1 of `peer`, back to back. Each as large as the
-// HelloRequest: an engine sizes its reads by the frames it has seen (EventLoop::readLimit).
+// HelloRequest: an engine sizes its reads by the frames it has seen (ReceiveFlow::readLimit).
 std::vector<std::uint8_t> requests(int peer, int first = 0) {
   static const std::size_t bodyBytes = hello().size() - kBinaryHeaderSize;
   auto frame = Message::create();

@@ -1,7 +1,7 @@
 // Fault injection: one peer floods a server whose application holds every message (B5). A
 // channel reads no more than its spare pool messages can take, plus at most one short read
 // (4 KiB) set aside when it starves: the rest stays in the socket, pushing back on the peer,
-// instead of being read and set aside (EventLoop::readLimit). Once the application gives the
+// instead of being read and set aside (ReceiveFlow::readLimit). Once the application gives the
 // messages back, every Signal arrives, once and in order. TCP only: there the engine's unread
 // bytes can be counted exactly (FIONREAD on its socket); the read limit does not depend on the
 // transport.

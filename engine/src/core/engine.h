@@ -8,10 +8,11 @@
 #include <memory>
 #include <vector>
 
-#include "channel_table.h"
-#include "engine_counters.h"
+#include "core/channel_table.h"
+#include "introspection/engine_counters.h"
 #include "introspection/observer_hub.h"
 #include "net/resolver.h"
+#include "core/channel_registry.h"
 #include "reactor/event_loop.h"
 #include "tofu/ampe.h"
 #include "tofu/options.h"
@@ -22,7 +23,6 @@ namespace tofu::detail {
 
 class AcceptGate;
 class GroupImpl;
-class TelemetryServer;
 
 class Engine final : public Ampe {
  public:
@@ -32,10 +32,12 @@ class Engine final : public Ampe {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Starts the I/O thread, then the telemetry server when the options ask for one;
-  // allocation_failed if the thread cannot be started, invalid_address / listen_failed if
-  // Options::telemetryAddress cannot be served.
+  // Starts the I/O thread; allocation_failed if it cannot be started.
   Status start();
+  // Keeps the telemetry server that serves this engine (started by Reactor::create, which
+  // sits above the core) until the engine is destroyed, and reports its address. Before the
+  // engine is handed out.
+  void keepTelemetry(std::shared_ptr<void> server, std::string address);
 
   Result<ChannelGroup*> create() override;
   Status destroy(ChannelGroup* group) override;
@@ -56,7 +58,7 @@ class Engine final : public Ampe {
   // Options::receiveBudgetBytes, 0 meaning the default.
   std::size_t receiveBudgetBytes() const noexcept;
   // A group's receive budget has room again after the loop found it full (B14). Any thread.
-  void onReceiveRoom() { loop_.onReceiveRoom(); }
+  void onReceiveRoom() { registry_.onReceiveRoom(); }
   MessagePool& pool() noexcept { return pool_; }
   ChannelTable& table() noexcept { return table_; }
   Resolver& resolver() noexcept { return resolver_; }
@@ -77,13 +79,14 @@ class Engine final : public Ampe {
   ChannelTable table_;
   Resolver resolver_;
   EventLoop loop_;
+  ChannelRegistry registry_;
   std::atomic<bool> shuttingDown_{false};
 
   Mutex groupsMutex_;
   std::vector<std::unique_ptr<GroupImpl>> groups_ GUARDED_BY(groupsMutex_);
 
-  // Set by start(), before the engine is handed out; constant afterwards.
-  std::unique_ptr<TelemetryServer> telemetry_;
+  // Set by keepTelemetry(), before the engine is handed out; constant afterwards.
+  std::shared_ptr<void> telemetry_;
   std::string telemetryAddress_;
   std::shared_ptr<AcceptGate> acceptGate_;
 };

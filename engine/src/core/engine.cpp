@@ -1,12 +1,11 @@
-#include "engine.h"
+#include "core/engine.h"
 
 #include <algorithm>
 #include <future>
 
-#include "group_impl.h"
-#include "message_access.h"
-#include "send_validation.h"
-#include "telemetry/telemetry_server.h"
+#include "core/group_impl.h"
+#include "util/message_access.h"
+#include "core/send_validation.h"
 #include "util/receive_budget.h"
 #include "tofu/wire_format.h"
 
@@ -22,7 +21,8 @@ Engine::Engine(const Options& options)
       observers_(engineId_),
       pool_(options.initialPoolMsgs, options.maxPoolMsgs),
       table_(options.sendQueueLimitBytes, options.maxChannels),
-      loop_(*this) {}
+      loop_(std::chrono::microseconds(options.spinMicros)),
+      registry_(*this, loop_) {}
 
 std::size_t Engine::receiveBudgetBytes() const noexcept {
   return options_.receiveBudgetBytes == 0 ? Options{}.receiveBudgetBytes : options_.receiveBudgetBytes;
@@ -34,7 +34,7 @@ Engine::~Engine() {
   shuttingDown_.store(true);
   pool_.shutDown();
   resolver_.shutdown();
-  loop_.stop();
+  registry_.stop();
   std::vector<std::unique_ptr<GroupImpl>> groups;
   {
     MutexLock lock(groupsMutex_);
@@ -48,12 +48,12 @@ Engine::~Engine() {
 }
 
 Status Engine::start() {
-  if (const Status started = loop_.start(); started != Status::success) return started;
-  Result<std::unique_ptr<TelemetryServer>> telemetry = TelemetryServer::startConfigured(*this, options_);
-  if (!telemetry.ok()) return telemetry.status();
-  telemetry_ = std::move(telemetry).value();
-  if (telemetry_) telemetryAddress_ = telemetry_->boundAddress().toString();
-  return Status::success;
+  return registry_.start();
+}
+
+void Engine::keepTelemetry(std::shared_ptr<void> server, std::string address) {
+  telemetry_ = std::move(server);
+  telemetryAddress_ = std::move(address);
 }
 
 Result<ChannelGroup*> Engine::create() {
@@ -78,7 +78,7 @@ Status Engine::destroy(ChannelGroup* group) {
   }
   std::promise<void> closed;
   loop_.inbox().pushTask([this, target = owned.get(), &closed] {
-    loop_.destroyGroup(*target, [&closed] { closed.set_value(); });
+    registry_.destroyGroup(*target, [&closed] { closed.set_value(); });
   });
   closed.get_future().wait();
   MessageQueue leftovers;
@@ -93,7 +93,7 @@ Result<EngineSnapshot> Engine::snapshot() {
   snapshot.engineId = engineId_;
   std::promise<void> copied;
   loop_.inbox().pushTask(
-      [this, &snapshot, &copied] { loop_.collectChannels(snapshot.channels, [&copied] { copied.set_value(); }); });
+      [this, &snapshot, &copied] { registry_.collectChannels(snapshot.channels, [&copied] { copied.set_value(); }); });
   copied.get_future().wait();
   {
     MutexLock lock(groupsMutex_);
@@ -141,7 +141,7 @@ Result<BinaryHeader> Engine::post(GroupImpl& group, MessagePtr& message) {
       // B16: the first refusal of an episode has the loop look at the queue once; later
       // drains find the mark on their own.
       if (refused == Status::notification_failed && table_.markRefused(m.channelNumber())) {
-        loop_.onSendRefused(m.channelNumber());
+        registry_.onSendRefused(m.channelNumber());
       }
       return refused;
     }

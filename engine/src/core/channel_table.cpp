@@ -1,4 +1,4 @@
-#include "channel_table.h"
+#include "core/channel_table.h"
 
 namespace tofu::detail {
 

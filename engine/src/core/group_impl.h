@@ -48,7 +48,7 @@ class GroupImpl final : public ChannelGroup {
   // ReceiveBudget for what other threads do with it through the messages.
   ReceiveBudget& receiveBudget() noexcept { return *receiveBudget_; }
   // Reactor thread only: receive charges of this pass's messages, published before delivery,
-  // and what frames being received reserve (EventLoop::kFrameReserve each).
+  // and what frames being received reserve (ReceiveFlow::kFrameReserve each).
   std::size_t pendingReceiveCharge = 0;
   std::size_t receiveInProgress = 0;
   std::size_t receiveCommitted() const noexcept { return pendingReceiveCharge + receiveInProgress; }

@@ -48,7 +48,7 @@ class ChannelTable {
   // drained to half the limit the loop takes the mark and sends one send-ready notice, which
   // waits unread until waitReceive() hands it out.
   // Marks `number` refused; true when this starts an episode: the caller then has the loop
-  // look at the queue (EventLoop::onSendRefused), which may have drained before the mark was
+  // look at the queue (ChannelRegistry::onSendRefused), which may have drained before the mark was
   // set. No new episode starts while the channel's last notice is unread: the application
   // reads it after this refusal and tries again. Any thread; lock-free.
   bool markRefused(std::uint16_t number) noexcept;

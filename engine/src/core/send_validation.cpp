@@ -1,4 +1,4 @@
-#include "send_validation.h"
+#include "core/send_validation.h"
 
 #include <atomic>
 

@@ -1,4 +1,4 @@
-#include "reactor/stash_reserve.h"
+#include "net/stash_reserve.h"
 
 #include <utility>
 

@@ -1,12 +1,12 @@
-#include "group_impl.h"
+#include "core/group_impl.h"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
 
-#include "engine.h"
-#include "message_access.h"
+#include "core/engine.h"
+#include "util/message_access.h"
 
 namespace tofu::detail {
 

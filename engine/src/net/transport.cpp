@@ -1,0 +1,50 @@
+#include "net/transport.h"
+
+#include <sys/socket.h>
+
+#include "net/tcp_transport.h"
+#include "net/uds_transport.h"
+
+namespace tofu::detail {
+
+namespace {
+
+// A plain socket: each call is the system call, with no state of its own.
+class SocketStream final : public Stream {
+ public:
+  explicit SocketStream(int fd) noexcept : fd_(fd) {}
+
+  ssize_t writeGathered(const iovec* parts, std::size_t count) override {
+    msghdr batch{};
+    batch.msg_iov = const_cast<iovec*>(parts);  // NOLINT: msghdr is not const-correct
+    batch.msg_iovlen = count;
+    return ::sendmsg(fd_, &batch, MSG_NOSIGNAL);
+  }
+
+  ssize_t readScattered(const iovec* parts, std::size_t count) override {
+    return ::readv(fd_, parts, static_cast<int>(count));
+  }
+
+  void shutdownWrites() override { ::shutdown(fd_, SHUT_WR); }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+std::unique_ptr<Stream> Transport::openStream(int fd) const { return std::make_unique<SocketStream>(fd); }
+
+const Transport& transportFor(AddressKind kind) noexcept {
+  static const TcpTransport tcp;
+  static const UdsTransport uds;
+  switch (kind) {
+    case AddressKind::uds:
+      return uds;
+    case AddressKind::tcp:
+      break;
+  }
+  return tcp;
+}
+
+}  // namespace tofu::detail
