@@ -39,7 +39,7 @@ ReadEnd abortiveEnd(Transport transport) {
 // A server engine with one listener; the transport is the test parameter.
 class ServerBench {
  public:
-  ServerBench(Transport transport, const Options& options) : transport_(transport), engine_(options) {
+  ServerBench(Transport transport, const Options& options) : engine_(options) {
     group_ = &engine_.group();
     listening_ = listen(engine_.ampe(), *group_, listenAddress(transport));
   }
@@ -85,7 +85,6 @@ class ServerBench {
   }
 
  private:
-  Transport transport_;
   Engine engine_;
   ChannelGroup* group_ = nullptr;
   Listening listening_;
