@@ -148,6 +148,10 @@ class TestWindowLayout : public QObject {
       MainWindow window(session);
       window.attach(first);
       window.attach(second);
+    }
+    {  // After a restart (while attached, a second attach to `first` would be refused).
+      Session session;
+      MainWindow window(session);
       window.attach(first);
     }
     QCOMPARE(QSettings().value(QStringLiteral("attach/recent")).toStringList(), (QStringList{first, second}));
@@ -244,10 +248,12 @@ class TestWindowLayout : public QObject {
       (table->sizeHintForIndex(index).width() > table->visualRect(index).width() ? cut : whole) = index;
     }
     QVERIFY(whole.isValid());
-    if (!cut.isValid()) {  // every shown cell fits: narrow one
-      table->setColumnWidth(whole.column(), 8);
-      cut = std::exchange(whole, QModelIndex());
-    }
+    if (!cut.isValid()) cut = std::exchange(whole, QModelIndex());  // every shown cell fits
+    // The demo keeps the sorted log moving, so what row 0 shows may change by the time the
+    // tooltip is asked for: 8 px cuts any text, and the cell that fitted is checked only if it
+    // still does.
+    table->horizontalHeader()->setMinimumSectionSize(1);  // the style's minimum is wider than 8 px
+    table->setColumnWidth(cut.column(), 8);
     const auto tooltipAt = [&](const QModelIndex& index) {
       QToolTip::hideText();
       const QPoint at = table->visualRect(index).center();
@@ -256,7 +262,9 @@ class TestWindowLayout : public QObject {
       return QToolTip::isVisible() ? QToolTip::text() : QString();
     };
     QCOMPARE(tooltipAt(cut), cut.data().toString());
-    if (whole.isValid()) QCOMPARE(tooltipAt(whole), QString());
+    if (whole.isValid() && table->sizeHintForIndex(whole).width() <= table->visualRect(whole).width()) {
+      QCOMPARE(tooltipAt(whole), QString());
+    }
   }
 
   void droppedEventsAreInTheStatusBar() {
