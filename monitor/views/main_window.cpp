@@ -294,7 +294,10 @@ void MainWindow::selectInterestingMessage() {
   const int rows = log_->proxy()->rowCount();
   int fallback = -1;
   for (int row = rows - 1; row >= std::max(0, rows - kInterestingScan); --row) {
-    const auto& record = traffic.recordAt(log_->proxy()->mapToSource(log_->proxy()->index(row, 0)).row());
+    const auto& listed = traffic.recordAt(log_->proxy()->mapToSource(log_->proxy()->index(row, 0)).row());
+    // An attached process's bodies come apart from its events, into the content store.
+    const auto whole = listed.contentComplete ? std::nullopt : session_.content().find(listed);
+    const auto& record = whole ? *whole : listed;
     if (record.body.isEmpty()) continue;
     if (record.contentComplete) {
       fallback = row;

@@ -124,6 +124,21 @@ class TstAttachedTraffic : public QObject {
     QVERIFY(!headers->findItems(QStringLiteral("needle"), Qt::MatchExactly).isEmpty());
   }
 
+  // Before the user picks a row, the window shows an attached message with its body, as it
+  // does for in-process traffic.
+  void windowShowsAnAttachedBodyUnasked() {
+    QTemporaryDir dir;
+    CliListener listener;
+    QVERIFY(listener.start(QStringLiteral("uds|%1/t.sock").arg(dir.path())));
+    Session session;
+    MainWindow window(session);
+    window.show();
+    QVERIFY(attachAndSend(session, listener));
+    auto* detail = child<MessageDetail>(&window, "messageDetail");
+    QTRY_VERIFY_WITH_TIMEOUT(detail->hasRecord(), kCliWaitMs);
+    QCOMPARE(child<HexView>(detail, "detailHex")->data(), bigBody());
+  }
+
   void bodyOverTheLimitIsCutAndSaidSo_data() {
     QTest::addColumn<int>("limit");
     QTest::newRow("1000") << 1000;
