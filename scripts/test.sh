@@ -16,16 +16,22 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
 stages=${TOFU_STAGES:-"dev asan tsan engine-only fuzz"}
+# Each stage's duration, for keeping CI under its 45 minutes (issue 21).
+run_started=$SECONDS
+report_duration() { echo "=== stage $1: took $((SECONDS - $2)) s (all stages so far: $((SECONDS - run_started)) s)"; }
 for stage in $stages; do
+  stage_started=$SECONDS
   if [ "$stage" = fuzz ]; then
     echo "=== stage fuzz"
     scripts/fuzz.sh
+    report_duration fuzz "$stage_started"
     continue
   fi
   if [ "$stage" = tidy ]; then
     echo "=== stage tidy"
     cmake --preset engine-only >/dev/null
     scripts/clang-tidy.sh build-engine-only
+    report_duration tidy "$stage_started"
     continue
   fi
   echo "=== stage $stage: configure and build"
@@ -47,5 +53,6 @@ for stage in $stages; do
     QT_QPA_PLATFORM=offscreen build/bin/tofu-qt-bench --quick >/dev/null
     QT_QPA_PLATFORM=offscreen build/bin/tofu-monitor-bench --quick >/dev/null
   fi
+  report_duration "$stage" "$stage_started"
 done
 echo "=== all stages passed: $stages"
