@@ -96,7 +96,7 @@ std::uint64_t processCpuNs(pid_t pid) noexcept {
 void recordStartupThreads() { startupThreads = listThreads().size(); }
 
 bool onlyStartupThreads() {
-#if defined(__SANITIZE_THREAD__)
+#if defined(TOFU_SANITIZER_THREAD)
   return true;  // the ThreadSanitizer runtime starts a background thread of its own, later
 #else
   return listThreads().size() <= startupThreads;

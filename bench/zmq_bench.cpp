@@ -83,7 +83,7 @@ void removeIpcPath(const std::string& path) {
 }  // namespace
 
 bool zmqAvailable() noexcept {
-#if defined(__SANITIZE_THREAD__)
+#if defined(TOFU_SANITIZER_THREAD)
   return false;  // libzmq is not instrumented: ThreadSanitizer misreads its lock-free queues
 #else
   return true;

@@ -4,9 +4,9 @@
 
 #include <utility>
 
-#if defined(__SANITIZE_THREAD__)
+#if defined(TOFU_SANITIZER_THREAD)
 #include <sanitizer/tsan_interface.h>
-// Exported by libtsan, not declared in GCC 12's tsan_interface.h: this thread's memory
+// Exported by the TSan runtime, not declared in GCC 12's tsan_interface.h: this thread's memory
 // accesses (interceptors included) go unchecked between the two.
 extern "C" void __tsan_ignore_thread_begin();
 extern "C" void __tsan_ignore_thread_end();

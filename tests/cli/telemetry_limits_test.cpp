@@ -26,7 +26,7 @@ using namespace std::chrono_literals;
 // each subscription after the first came with a 2.9 MB event ring from malloc, which glibc
 // then kept as the top of a thread arena; the ring is mmapped now, see event_ring.h.)
 TEST_F(TelemetryAbuseTest, NonReadingClientsAreDroppedAndTheirMemoryReturned) {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(TOFU_SANITIZER_ADDRESS)
   // ASan's allocator keeps freed memory in a quarantine and returns it to the system only on
   // request: without these, the served process's RSS could never come back, whatever it frees.
   const char* found = std::getenv("ASAN_OPTIONS");

@@ -45,14 +45,8 @@ int timeoutScale() {
         return value;
       }
     }
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#if defined(TOFU_SANITIZER_THREAD) || defined(TOFU_SANITIZER_ADDRESS)
     return 10;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-    return 10;
-#else
-    return 1;
-#endif
 #else
     return 1;
 #endif

@@ -17,18 +17,10 @@ using std::chrono::milliseconds;
 // Loads sized to the build
 
 Sanitizer activeSanitizer() noexcept {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(TOFU_SANITIZER_ADDRESS)
   return Sanitizer::address;
-#elif defined(__SANITIZE_THREAD__)
+#elif defined(TOFU_SANITIZER_THREAD)
   return Sanitizer::thread;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  return Sanitizer::address;
-#elif __has_feature(thread_sanitizer)
-  return Sanitizer::thread;
-#else
-  return Sanitizer::none;
-#endif
 #else
   return Sanitizer::none;
 #endif

@@ -28,7 +28,7 @@ namespace tofu::test {
 
 enum class Sanitizer : std::uint8_t { none, address, thread };
 
-// The sanitizer this build runs under (compile-time: __SANITIZE_* / __has_feature).
+// The sanitizer this build runs under (TOFU_SANITIZER_*, defined by cmake/TofuSanitizers.cmake).
 Sanitizer activeSanitizer() noexcept;
 const char* toString(Sanitizer sanitizer) noexcept;
 

@@ -45,22 +45,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TOFU_SOAK_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TOFU_SOAK_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define TOFU_SOAK_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TOFU_SOAK_TSAN 1
-#endif
-#endif
-
-#if defined(TOFU_SOAK_ASAN)
+#if defined(TOFU_SANITIZER_ADDRESS)
 // Drains ASan's quarantine and returns free memory to the system (sanitizer allocator API;
 // not declared by every compiler's headers).
 extern "C" void __sanitizer_purge_allocator();
@@ -77,7 +62,7 @@ constexpr std::size_t kWarmUpChannels = 400;
 constexpr int kThreads = 8;
 constexpr std::size_t kInFlightPerThread = 8;
 constexpr int kRequests = 4;
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(TOFU_SANITIZER_ADDRESS)
 // AddressSanitizer keeps freed memory in its quarantine (up to 256 MiB) before reusing it:
 // 10,000 channels' worth of frees measured 30-34 MiB of growth from that alone. LeakSanitizer
 // finds real leaks at exit.
@@ -107,7 +92,7 @@ std::size_t openDescriptors() {
 // Resident memory after giving free memory back, in bytes.
 // Resident bytes once freed memory has been handed back, so only live memory counts.
 std::size_t trimmedResidentBytes() {
-#if defined(TOFU_SOAK_ASAN)
+#if defined(TOFU_SANITIZER_ADDRESS)
   __sanitizer_purge_allocator();
 #endif
   ::malloc_trim(0);
@@ -533,7 +518,7 @@ TEST(Soak, EightThreadsOpenAndCloseTenThousandChannelsWithoutLeaks) {
 
     // Descriptors and memory with the engines up and every channel closed.
     EXPECT_EQ(descriptorsAfter, descriptorsWarm) << "descriptors leaked by opening and closing channels";
-#if defined(TOFU_SOAK_TSAN)
+#if defined(TOFU_SANITIZER_THREAD)
     // ThreadSanitizer keeps per-thread and history memory of its own that grows with the run.
     std::printf("[ soak     ] RSS check skipped under ThreadSanitizer\n");
 #else
