@@ -5,9 +5,11 @@
 # libFuzzer target for 60 s. Exits non-zero on the first failure. TOFU_STAGES narrows or
 # widens the run, e.g. TOFU_STAGES=dev while developing, or TOFU_STAGES=tidy for clang-tidy on
 # the engine and tools (about 5 minutes on 2 cores; not in the default run, to keep CI under
-# 45 minutes). Stages: dev asan tsan engine-only tidy fuzz. The tsan test preset leaves out the `monitor`
-# label: Qt Widgets is not built with ThreadSanitizer, so its reports there are about Qt; the
-# adapter's threads are covered by the `qt` label, which tsan runs.
+# 45 minutes). Stages: dev asan tsan engine-only tidy fuzz. The tsan preset builds no Widgets
+# programs (monitor, qt_chat): Qt Widgets is not built with ThreadSanitizer, so its reports
+# there are about Qt; the adapter's threads are covered by the `qt` label, which tsan runs.
+# dev builds with g++, the other stages with clang++ (about half g++'s compile time here, and
+# clang checks the thread-safety annotations); every stage links with lld.
 # After each test stage it prints how many tests ran and how many were skipped, and fails when
 # a skipped test is not listed in tests/allowed-skips.txt (scripts/check-skips.sh).
 set -euo pipefail
