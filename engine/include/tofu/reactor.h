@@ -12,7 +12,7 @@
 namespace tofu {
 
 namespace detail {
-class Engine;
+class AmpeImpl;
 }
 
 class Reactor {
@@ -34,9 +34,9 @@ class Reactor {
   Ampe& ampe() noexcept;
 
  private:
-  explicit Reactor(std::unique_ptr<detail::Engine> engine);
+  explicit Reactor(std::unique_ptr<detail::AmpeImpl> engine);
 
-  std::unique_ptr<detail::Engine> engine_;
+  std::unique_ptr<detail::AmpeImpl> engine_;
 };
 
 }  // namespace tofu

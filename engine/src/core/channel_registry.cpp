@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "core/engine.h"
+#include "core/ampe_impl.h"
 #include "core/group_impl.h"
 #include "net/io_channel.h"
 #include "net/listener_channel.h"
@@ -27,7 +27,7 @@ void reportBoundAddress(Message& welcome, const Address& bound) {
 }
 }  // namespace
 
-ChannelRegistry::ChannelRegistry(Engine& engine, EventLoop& loop)
+ChannelRegistry::ChannelRegistry(AmpeImpl& engine, EventLoop& loop)
     : engine_(engine), loop_(loop), receive_(engine, loop.inbox()), sendStaging_(new std::uint8_t[kSendStagingSize]) {}
 
 ChannelRegistry::~ChannelRegistry() { stop(); }

@@ -20,16 +20,16 @@
 
 namespace tofu::detail {
 
-class Engine;
+class AmpeImpl;
 
 class ChannelRegistry final : public PassWork, public ChannelContext {
  public:
-  ChannelRegistry(Engine& engine, EventLoop& loop);
+  ChannelRegistry(AmpeImpl& engine, EventLoop& loop);
   ~ChannelRegistry();
   ChannelRegistry(const ChannelRegistry&) = delete;
   ChannelRegistry& operator=(const ChannelRegistry&) = delete;
 
-  // Any thread, once each, by the Engine: starts the loop's passes; stop() aborts every
+  // Any thread, once each, by the AmpeImpl: starts the loop's passes; stop() aborts every
   // channel silently, frees what is queued and joins the thread.
   Status start();
   void stop();
@@ -111,7 +111,7 @@ class ChannelRegistry final : public PassWork, public ChannelContext {
   void flushDeliveries();
   void uncharge(Message& message);
 
-  Engine& engine_;
+  AmpeImpl& engine_;
   EventLoop& loop_;
   ReceiveFlow receive_;
   bool discardDeliveries_ = false;  // engine teardown: no notifications (B7)

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <thread>
 
-#include "core/engine.h"
+#include "core/ampe_impl.h"
 #include "util/message_access.h"
 
 namespace tofu::detail {
@@ -16,7 +16,7 @@ constexpr std::uint64_t kLongestFiniteWaitNs = std::uint64_t{1} << 62;
 std::atomic<std::uint64_t> gNextGroupId{1};
 }  // namespace
 
-GroupImpl::GroupImpl(Engine& engine)
+GroupImpl::GroupImpl(AmpeImpl& engine)
     : engine_(engine),
       id_(gNextGroupId.fetch_add(1, std::memory_order_relaxed)),
       receiveBudget_(ReceiveBudget::create(engine.receiveBudgetBytes(), [&engine] { engine.onReceiveRoom(); })) {}

@@ -17,11 +17,11 @@
 
 namespace tofu::detail {
 
-class Engine;
+class AmpeImpl;
 
 class GroupImpl final : public ChannelGroup {
  public:
-  explicit GroupImpl(Engine& engine);
+  explicit GroupImpl(AmpeImpl& engine);
   // Process-wide, from 1, never reused (as the reference's group ids).
   std::uint64_t id() const noexcept { return id_; }
   // Messages waiting for waitReceive(). Any thread.
@@ -70,7 +70,7 @@ class GroupImpl final : public ChannelGroup {
   void spinUntilQueued(std::int64_t ns) const;
   void publishReceived(const Message& message);
 
-  Engine& engine_;
+  AmpeImpl& engine_;
   const std::uint64_t id_;
   ReceiveBudget* const receiveBudget_;  // detached (and freed once nothing is charged) by ~GroupImpl
 

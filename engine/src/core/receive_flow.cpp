@@ -3,14 +3,14 @@
 #include <algorithm>
 #include <utility>
 
-#include "core/engine.h"
+#include "core/ampe_impl.h"
 #include "core/group_impl.h"
 #include "net/io_channel.h"
 #include "reactor/inbox.h"
 
 namespace tofu::detail {
 
-ReceiveFlow::ReceiveFlow(Engine& engine, Inbox& inbox)
+ReceiveFlow::ReceiveFlow(AmpeImpl& engine, Inbox& inbox)
     : engine_(engine), inbox_(inbox), readBuffer_(new std::uint8_t[kReadBufferSize]) {}
 
 void ReceiveFlow::reserveFor(std::size_t channels) {

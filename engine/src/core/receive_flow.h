@@ -17,14 +17,14 @@
 
 namespace tofu::detail {
 
-class Engine;
+class AmpeImpl;
 class GroupImpl;
 class Inbox;
 class IoChannel;
 
 class ReceiveFlow {
  public:
-  ReceiveFlow(Engine& engine, Inbox& inbox);
+  ReceiveFlow(AmpeImpl& engine, Inbox& inbox);
   ReceiveFlow(const ReceiveFlow&) = delete;
   ReceiveFlow& operator=(const ReceiveFlow&) = delete;
 
@@ -93,7 +93,7 @@ class ReceiveFlow {
   bool hasReceiveRoom(GroupImpl& group);
   void endEpisodeIfLast(GroupImpl& group);
 
-  Engine& engine_;
+  AmpeImpl& engine_;
   Inbox& inbox_;
   std::unique_ptr<std::uint8_t[]> readBuffer_;
   MessageQueue spares_;  // taken for receiving, not used yet; back to the pool each pass

@@ -13,7 +13,7 @@ namespace tofu::detail {
 
 // Decides, the moment a listener has accepted a connection, whether to keep it (issue 18:
 // the telemetry server keeps one peer from filling its channel slots between its checks).
-// Installed on the engine (Engine::setAcceptGate) before its listeners open; a listener
+// Installed on the engine (AmpeImpl::setAcceptGate) before its listeners open; a listener
 // without one pays a null check per accepted connection.
 class AcceptGate {
  public:

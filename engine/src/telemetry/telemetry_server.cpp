@@ -8,7 +8,7 @@
 #include <system_error>
 #include <utility>
 
-#include "core/engine.h"
+#include "core/ampe_impl.h"
 #include "net/transport.h"
 #include "telemetry/telemetry_json.h"
 #include <malloc.h>
@@ -121,8 +121,8 @@ Result<std::unique_ptr<TelemetryServer>> TelemetryServer::start(Ampe& observed, 
   if (openToAnyone) {
     gate = std::make_shared<TelemetryAcceptGate>(kMaxPendingConnections, kLongestPending);
     // Before the WelcomeRequest: the listener takes the gate when it opens. The server's
-    // engine is always a detail::Engine (Reactor::create).
-    static_cast<Engine&>(reactor.value()->ampe()).setAcceptGate(gate);
+    // engine is always a detail::AmpeImpl (Reactor::create).
+    static_cast<AmpeImpl&>(reactor.value()->ampe()).setAcceptGate(gate);
   }
   const Result<ChannelGroup*> group = reactor.value()->ampe().create();
   if (!group.ok()) return group.status();

@@ -3,7 +3,7 @@
 // protocol itself (docs/telemetry.md). Owns a Reactor of its own, which is never observed and
 // never serves telemetry (no loop), so none of its channels or frames show up in the engine
 // it describes; and one thread that answers requests and feeds subscribers. Created and
-// destroyed by the observed engine (Engine::start / ~Engine), which outlives it.
+// destroyed by the observed engine (AmpeImpl::start / ~AmpeImpl), which outlives it.
 #pragma once
 
 #include <atomic>

@@ -1,5 +1,5 @@
 // Internal, not part of the API.
-// Engine: the Ampe behind a Reactor. Owns the pool, the channel table, the resolver, the
+// AmpeImpl: the Ampe behind a Reactor. Owns the pool, the channel table, the resolver, the
 // event loop (and with it the I/O thread) and every group. Application threads call the Ampe
 // methods and post(); only the event loop's thread touches sockets.
 #pragma once
@@ -24,13 +24,13 @@ namespace tofu::detail {
 class AcceptGate;
 class GroupImpl;
 
-class Engine final : public Ampe {
+class AmpeImpl final : public Ampe {
  public:
-  explicit Engine(const Options& options);
+  explicit AmpeImpl(const Options& options);
   // Destroys every group still alive, stops the loop and joins its thread (B7).
-  ~Engine();
-  Engine(const Engine&) = delete;
-  Engine& operator=(const Engine&) = delete;
+  ~AmpeImpl();
+  AmpeImpl(const AmpeImpl&) = delete;
+  AmpeImpl& operator=(const AmpeImpl&) = delete;
 
   // Starts the I/O thread; allocation_failed if it cannot be started.
   Status start();

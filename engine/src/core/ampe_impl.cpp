@@ -1,4 +1,4 @@
-#include "core/engine.h"
+#include "core/ampe_impl.h"
 
 #include <algorithm>
 #include <future>
@@ -15,7 +15,7 @@ namespace {
 std::atomic<std::uint64_t> gNextEngineId{1};
 }  // namespace
 
-Engine::Engine(const Options& options)
+AmpeImpl::AmpeImpl(const Options& options)
     : options_(options),
       engineId_(gNextEngineId.fetch_add(1, std::memory_order_relaxed)),
       observers_(engineId_),
@@ -24,11 +24,11 @@ Engine::Engine(const Options& options)
       loop_(std::chrono::microseconds(options.spinMicros)),
       registry_(*this, loop_) {}
 
-std::size_t Engine::receiveBudgetBytes() const noexcept {
+std::size_t AmpeImpl::receiveBudgetBytes() const noexcept {
   return options_.receiveBudgetBytes == 0 ? Options{}.receiveBudgetBytes : options_.receiveBudgetBytes;
 }
 
-Engine::~Engine() {
+AmpeImpl::~AmpeImpl() {
   // First: its thread calls snapshot() on this engine, which needs the loop running.
   telemetry_.reset();
   shuttingDown_.store(true);
@@ -47,16 +47,16 @@ Engine::~Engine() {
   }
 }
 
-Status Engine::start() {
+Status AmpeImpl::start() {
   return registry_.start();
 }
 
-void Engine::keepTelemetry(std::shared_ptr<void> server, std::string address) {
+void AmpeImpl::keepTelemetry(std::shared_ptr<void> server, std::string address) {
   telemetry_ = std::move(server);
   telemetryAddress_ = std::move(address);
 }
 
-Result<ChannelGroup*> Engine::create() {
+Result<ChannelGroup*> AmpeImpl::create() {
   if (shuttingDown_.load()) return Status::shutdown_started;
   auto group = std::make_unique<GroupImpl>(*this);
   ChannelGroup* handle = group.get();
@@ -65,7 +65,7 @@ Result<ChannelGroup*> Engine::create() {
   return handle;
 }
 
-Status Engine::destroy(ChannelGroup* group) {
+Status AmpeImpl::destroy(ChannelGroup* group) {
   if (group == nullptr) return Status::invalid_address;
   if (shuttingDown_.load()) return Status::shutdown_started;
   std::unique_ptr<GroupImpl> owned;
@@ -87,7 +87,7 @@ Status Engine::destroy(ChannelGroup* group) {
   return Status::success;
 }
 
-Result<EngineSnapshot> Engine::snapshot() {
+Result<EngineSnapshot> AmpeImpl::snapshot() {
   if (shuttingDown_.load()) return Status::shutdown_started;
   EngineSnapshot snapshot;
   snapshot.engineId = engineId_;
@@ -107,22 +107,22 @@ Result<EngineSnapshot> Engine::snapshot() {
   return snapshot;
 }
 
-std::shared_ptr<EventStream> Engine::startObserving(const ObserverOptions& options) {
+std::shared_ptr<EventStream> AmpeImpl::startObserving(const ObserverOptions& options) {
   return observers_.start(options);
 }
 
-Result<MessagePtr> Engine::get(AllocationStrategy strategy) { return pool_.get(strategy); }
+Result<MessagePtr> AmpeImpl::get(AllocationStrategy strategy) { return pool_.get(strategy); }
 
-Result<MessagePtr> Engine::waitGet(std::uint64_t timeoutNs) {
+Result<MessagePtr> AmpeImpl::waitGet(std::uint64_t timeoutNs) {
   MessagePtr message;
   const std::uint64_t spinNs = std::uint64_t{options_.spinMicros} * 1000;
   if (!pool_.waitGet(timeoutNs, spinNs, message)) return Status::shutdown_started;
   return message;
 }
 
-void Engine::put(MessagePtr& message) { pool_.put(std::move(message)); }
+void AmpeImpl::put(MessagePtr& message) { pool_.put(std::move(message)); }
 
-Result<BinaryHeader> Engine::post(GroupImpl& group, MessagePtr& message) {
+Result<BinaryHeader> AmpeImpl::post(GroupImpl& group, MessagePtr& message) {
   if (!message) return Status::null_message;
   Message& m = *message;
   if (const Status invalid = validateForSend(m); invalid != Status::success) return invalid;
