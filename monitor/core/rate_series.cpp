@@ -8,9 +8,10 @@ constexpr std::uint64_t kFrameHeaderBytes = 16;
 
 }  // namespace
 
-RateSeries::RateSeries(int windowSeconds, QObject* parent) : QObject(parent), windowSeconds_(qMax(1, windowSeconds)) {
+RateSeries::RateSeries(const TimeFormat& time, int windowSeconds, QObject* parent)
+    : QObject(parent), time_(time), windowSeconds_(qMax(1, windowSeconds)) {
   clock_.setInterval(1000);
-  connect(&clock_, &QTimer::timeout, this, [this] { advanceTo(monotonicNowNs()); });
+  connect(&clock_, &QTimer::timeout, this, [this] { advanceTo(wallClockNowNs()); });
   clock_.start();
 }
 
@@ -28,7 +29,7 @@ void RateSeries::addEvents(const QList<Event>& events) {
     if (event.kind != EventKind::messageSent && event.kind != EventKind::messageReceived) {
       continue;
     }
-    const std::int64_t second = event.atNs / kNsPerSecond;
+    const std::int64_t second = time_.toWallNs(event.engineId, event.atNs) / kNsPerSecond;
     const quint64 bytes = kFrameHeaderBytes + event.headersLen + event.bodyLen;
     for (Buckets* buckets : {&total_, &perChannel_[ChannelKey{event.engineId, event.incarnation}]}) {
       Bucket& bucket = (*buckets)[second];
@@ -44,8 +45,8 @@ void RateSeries::addEvents(const QList<Event>& events) {
   }
 }
 
-void RateSeries::advanceTo(std::int64_t nowNs) {
-  const std::int64_t second = nowNs / kNsPerSecond;
+void RateSeries::advanceTo(std::int64_t nowWallNs) {
+  const std::int64_t second = nowWallNs / kNsPerSecond;
   if (second > endSecond_) {
     endSecond_ = second;
     prune();

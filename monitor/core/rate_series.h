@@ -1,6 +1,8 @@
 // RateSeries: messages/s and bytes/s over a sliding window (default 60 one-second buckets),
 // in total and per channel, from message events (sent and received frames; bytes count the
-// 16-byte header too). The window ends at the newest event, or at the clock while live.
+// 16-byte header too). Buckets are wall-clock seconds: each engine's CLOCK_MONOTONIC stamp is
+// converted by the session's TimeFormat, so engines on other hosts line up and the chart can
+// show the time of day. The window ends at the newest event, or at the wall clock while live.
 // GUI thread only.
 #pragma once
 
@@ -12,6 +14,7 @@
 #include <map>
 
 #include "tofu/introspection.h"
+#include "time_format.h"
 #include "timeline_model.h"
 
 namespace tofu::monitor {
@@ -26,7 +29,8 @@ class RateSeries : public QObject {
   Q_OBJECT
 
  public:
-  explicit RateSeries(int windowSeconds = 60, QObject* parent = nullptr);
+  // `time` converts the events' stamps to wall-clock time; it must outlive the series.
+  explicit RateSeries(const TimeFormat& time, int windowSeconds = 60, QObject* parent = nullptr);
 
   void addEvents(const QList<tofu::Event>& events);
   // windowSeconds points, oldest first, the last one the bucket of the window's end.
@@ -35,12 +39,12 @@ class RateSeries : public QObject {
   // Forgets every bucket and the window's end (the next events place it anew).
   void clear();
 
-  // Live (the default): once a second the window moves on to CLOCK_MONOTONIC now, so rates
+  // Live (the default): once a second the window moves on to the wall clock's now, so rates
   // fall to zero when traffic stops. Offline data (a capture) keeps the window at its end.
   void setLive(bool live);
   bool isLive() const { return clock_.isActive(); }
-  // Moves the window's end to `nowNs` (never back).
-  void advanceTo(std::int64_t nowNs);
+  // Moves the window's end to `nowWallNs` (never back).
+  void advanceTo(std::int64_t nowWallNs);
 
  signals:
   void updated();
@@ -50,11 +54,12 @@ class RateSeries : public QObject {
     quint64 messages = 0;
     quint64 bytes = 0;
   };
-  using Buckets = std::map<std::int64_t, Bucket>;  // by second since the clock's epoch
+  using Buckets = std::map<std::int64_t, Bucket>;  // by second since the Unix epoch
 
   QList<RatePoint> points(const Buckets& buckets) const;
   void prune();
 
+  const TimeFormat& time_;
   int windowSeconds_;
   std::int64_t endSecond_ = 0;
   Buckets total_;

@@ -75,10 +75,10 @@ class Session : public QObject {
   tofu::qt::TrafficModel traffic_;
   TimelineModel timeline_;
   CorrelationModel correlation_;
-  RateSeries rates_;
+  TimeFormat timeFormat_;  // before the models that convert times with it
+  RateSeries rates_{timeFormat_};
   EngineListModel engines_;
   ContentStore content_;
-  TimeFormat timeFormat_;
   QList<Source*> sources_;
   std::unique_ptr<CaptureWriter> recorder_;
   QHash<Source*, QHash<std::uint64_t, std::uint64_t>> engineIds_;  // source's id -> session id

@@ -147,7 +147,7 @@ void MainWindow::buildViews() {
   setCentralWidget(centre);
 
   detail_ = new MessageDetail(this);
-  timeline_ = new TimelineView(session_.timeline(), this);
+  timeline_ = new TimelineView(session_.timeline(), session_.timeFormat(), this);
   correlation_ = new CorrelationView(session_.correlation(), this);
   correlation_->setTimeFormat(session_.timeFormat());
   rates_ = new RateChart(session_.rates(), this);

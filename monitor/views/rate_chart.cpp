@@ -1,5 +1,6 @@
 #include "rate_chart.h"
 
+#include <QDateTimeAxis>
 #include <QLegend>
 #include <QLineSeries>
 #include <QResizeEvent>
@@ -17,7 +18,7 @@ namespace {
 
 constexpr int kRefreshMs = 1000;
 constexpr int kRoomyHeight = 260;  // below this, legend and axis titles leave their room to the plot
-constexpr double kNsPerSecond = 1e9;
+constexpr std::int64_t kNsPerMs = 1'000'000;
 
 // The axis top: the data's maximum rounded up to 1, 2 or 5 times a power of ten.
 double niceCeiling(double value) {
@@ -28,13 +29,13 @@ double niceCeiling(double value) {
   return value;
 }
 
-void plot(QLineSeries* series, const QList<RatePoint>& points, std::int64_t newestNs, double RatePoint::*field,
-          double& maximum) {
+// x: the bucket's wall-clock start in ms since the Unix epoch, as QDateTimeAxis wants.
+void plot(QLineSeries* series, const QList<RatePoint>& points, double RatePoint::*field, double& maximum) {
   QList<QPointF> xy;
   xy.reserve(points.size());
   for (const RatePoint& point : points) {
     const double value = point.*field;
-    xy.append({static_cast<double>(point.bucketStartNs - newestNs) / kNsPerSecond, value});
+    xy.append({static_cast<double>(point.bucketStartNs / kNsPerMs), value});
     maximum = std::max(maximum, value);
   }
   series->replace(xy);
@@ -55,16 +56,17 @@ RateChart::RateChart(RateSeries& rates, QWidget* parent) : QChartView(new QChart
   chart->legend()->setFont(small);
   chart->setTitleFont(small);
 
-  time_ = new QValueAxis(chart);
-  time_->setTitleText(tr("seconds"));
-  time_->setLabelFormat(QStringLiteral("%d"));
+  time_ = new QDateTimeAxis(chart);
+  time_->setTitleText(tr("time of day"));
+  time_->setFormat(QStringLiteral("HH:mm:ss"));
+  time_->setTickCount(4);
   messages_ = new QValueAxis(chart);
   messages_->setLabelFormat(QStringLiteral("%.0f"));
   messages_->setTitleText(tr("msg/s"));
   bytes_ = new QValueAxis(chart);
   bytes_->setLabelFormat(QStringLiteral("%.0f"));
   bytes_->setTitleText(tr("bytes/s"));
-  for (QValueAxis* axis : {time_, messages_, bytes_}) {
+  for (QAbstractAxis* axis : std::initializer_list<QAbstractAxis*>{time_, messages_, bytes_}) {
     axis->setLabelsFont(small);
     axis->setTitleFont(small);
   }
@@ -91,7 +93,8 @@ RateChart::RateChart(RateSeries& rates, QWidget* parent) : QChartView(new QChart
 void RateChart::resizeEvent(QResizeEvent* event) {
   const bool roomy = event->size().height() >= kRoomyHeight;
   chart()->legend()->setVisible(roomy);
-  for (QValueAxis* axis : {time_, messages_, bytes_}) axis->setTitleVisible(roomy);
+  for (QAbstractAxis* axis : std::initializer_list<QAbstractAxis*>{time_, messages_, bytes_})
+    axis->setTitleVisible(roomy);
   for (QValueAxis* axis : {messages_, bytes_}) axis->setTickCount(roomy ? 5 : 3);
   QChartView::resizeEvent(event);
 }
@@ -120,15 +123,16 @@ void RateChart::refresh() {
   dirty_ = false;
   const QList<RatePoint> total = rates_.total();
   const QList<RatePoint> channel = hasChannel_ ? rates_.forChannel(channel_) : QList<RatePoint>{};
-  const std::int64_t newest = total.isEmpty() ? 0 : total.back().bucketStartNs;
   double maxMessages = 1;
   double maxBytes = 1;
-  plot(totalMessages_, total, newest, &RatePoint::messagesPerSecond, maxMessages);
-  plot(totalBytes_, total, newest, &RatePoint::bytesPerSecond, maxBytes);
-  plot(channelMessages_, channel, newest, &RatePoint::messagesPerSecond, maxMessages);
-  plot(channelBytes_, channel, newest, &RatePoint::bytesPerSecond, maxBytes);
-  const double oldest = total.isEmpty() ? -60 : static_cast<double>(total.front().bucketStartNs - newest) / kNsPerSecond;
-  time_->setRange(std::min(oldest, -1.0), 0);
+  plot(totalMessages_, total, &RatePoint::messagesPerSecond, maxMessages);
+  plot(totalBytes_, total, &RatePoint::bytesPerSecond, maxBytes);
+  plot(channelMessages_, channel, &RatePoint::messagesPerSecond, maxMessages);
+  plot(channelBytes_, channel, &RatePoint::bytesPerSecond, maxBytes);
+  // Before any traffic the window is empty: the last minute up to now.
+  const qint64 newestMs = total.isEmpty() ? wallClockNowNs() / kNsPerMs : total.back().bucketStartNs / kNsPerMs;
+  const qint64 oldestMs = total.isEmpty() ? newestMs - 60'000 : total.front().bucketStartNs / kNsPerMs;
+  time_->setRange(QDateTime::fromMSecsSinceEpoch(oldestMs), QDateTime::fromMSecsSinceEpoch(std::max(newestMs, oldestMs + 1000)));
   messages_->setRange(0, niceCeiling(maxMessages));
   bytes_->setRange(0, niceCeiling(maxBytes));
   // The newest bucket is the second still under way; the label reads the last complete one,
@@ -137,6 +141,10 @@ void RateChart::refresh() {
   chart()->setTitle(!lastFull ? tr("no traffic yet")
                               : tr("last second: %1 msg/s · %2 B/s").arg(compactNumber(lastFull->messagesPerSecond),
                                                                          compactNumber(lastFull->bytesPerSecond)));
+}
+
+QPair<qint64, qint64> RateChart::timeRangeMs() const {
+  return {time_->min().toMSecsSinceEpoch(), time_->max().toMSecsSinceEpoch()};
 }
 
 double RateChart::peakMessagesPerSecond() const {

@@ -1,5 +1,6 @@
 // RateChart: messages/s and bytes/s over the RateSeries' sliding window, in total and for the
-// selected channel (Qt Charts). Redrawn at most once a second however fast events arrive.
+// selected channel (Qt Charts), against the time of day (the monitor host's zone). Redrawn at
+// most once a second however fast events arrive.
 // When short (a 1280x800 window), it drops the legend and axis titles so the axes keep their
 // numbers. GUI thread only.
 #pragma once
@@ -8,6 +9,7 @@
 
 #include "timeline_model.h"
 
+class QDateTimeAxis;
 class QLineSeries;
 class QValueAxis;
 
@@ -26,6 +28,8 @@ class RateChart : public QChartView {
   void refresh();
   // The highest total messages/s currently plotted (0 before any traffic).
   double peakMessagesPerSecond() const;
+  // The time axis's range, wall-clock ms since the Unix epoch.
+  QPair<qint64, qint64> timeRangeMs() const;
 
  protected:
   void resizeEvent(QResizeEvent* event) override;
@@ -34,7 +38,7 @@ class RateChart : public QChartView {
   QLineSeries* addSeries(const QString& name, const QColor& color, bool dashed, QValueAxis* axis);
 
   RateSeries& rates_;
-  QValueAxis* time_ = nullptr;
+  QDateTimeAxis* time_ = nullptr;
   QValueAxis* messages_ = nullptr;
   QValueAxis* bytes_ = nullptr;
   QLineSeries* totalMessages_ = nullptr;

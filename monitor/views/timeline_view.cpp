@@ -15,19 +15,29 @@ constexpr int kBandHeight = 16;
 constexpr int kTitleHeight = 18;
 }  // namespace
 
-TimelineView::TimelineView(TimelineModel& model, QWidget* parent) : QWidget(parent), model_(model) {
+TimelineView::TimelineView(TimelineModel& model, const TimeFormat& time, QWidget* parent)
+    : QWidget(parent), model_(model), time_(time) {
   setObjectName(QStringLiteral("timelineView"));
   setAutoFillBackground(true);
   setBackgroundRole(QPalette::Base);
   connect(&model, &TimelineModel::channelChanged, this, [this](const ChannelKey& key) {
     if (key == channel_) update();
   });
+  connect(&time, &TimeFormat::changed, this, qOverload<>(&QWidget::update));
 }
 
 void TimelineView::setChannel(const ChannelKey& channel, const QString& title) {
   channel_ = channel;
   title_ = title;
   update();
+}
+
+QString TimelineView::heading() const {
+  if (title_.isEmpty()) return tr("Channel life cycle: select a channel");
+  const QList<TimelineEntry> entries = model_.entries(channel_);
+  if (entries.isEmpty()) return tr("Life cycle of %1").arg(title_);
+  return tr("Life cycle of %1 · from %2")
+      .arg(title_, TimeFormat::formatAbsolute(time_.toWallNs(channel_.engineId, entries.front().atNs), time_.timeZone()));
 }
 
 QStringList TimelineView::labels() const {
@@ -44,8 +54,7 @@ void TimelineView::paintEvent(QPaintEvent*) {
   QFont bold = font();
   bold.setBold(true);
   painter.setFont(bold);
-  painter.drawText(QRect(kMargin, 2, width() - 2 * kMargin, kTitleHeight), Qt::AlignLeft | Qt::AlignVCenter,
-                   title_.isEmpty() ? tr("Channel life cycle: select a channel") : tr("Life cycle of %1").arg(title_));
+  painter.drawText(QRect(kMargin, 2, width() - 2 * kMargin, kTitleHeight), Qt::AlignLeft | Qt::AlignVCenter, heading());
   painter.setFont(font());
   if (entries.isEmpty()) return;
 

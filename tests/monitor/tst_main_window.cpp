@@ -3,6 +3,7 @@
 // timeline and chart; the proxies the views add pass QAbstractItemModelTester while rows stream;
 // the log exports every row or the filtered ones.
 #include <QAbstractItemModelTester>
+#include <QDateTime>
 #include <QDockWidget>
 #include <QFile>
 #include <QJsonDocument>
@@ -176,6 +177,11 @@ class TestMainWindow : public QObject {
     QVERIFY2(!timeline->labels().filter(handshake).isEmpty(), qPrintable(timeline->labels().join(u'|')));
     auto* chart = child<RateChart>(window_.get(), "rateChart");
     QTRY_VERIFY_WITH_TIMEOUT((chart->refresh(), chart->peakMessagesPerSecond() > 0), kTimeoutMs);
+    // Its time axis reads the time of day: it ends at this second, give or take a slow build.
+    const qint64 endMs = chart->timeRangeMs().second;
+    const qint64 nowMs = QDateTime::currentMSecsSinceEpoch();
+    QVERIFY2(endMs <= nowMs && endMs > nowMs - 10'000,
+             qPrintable(QStringLiteral("axis ends at %1, now is %2").arg(endMs).arg(nowMs)));
     auto* status = child<QLabel>(window_.get(), "statusSources");
     QTRY_VERIFY_WITH_TIMEOUT(status->text().startsWith(QStringLiteral("4 sources · 4 engines · ")), kTimeoutMs);
   }
@@ -199,6 +205,13 @@ class TestMainWindow : public QObject {
     const auto info = table->model()->index(1, 0).data(tofu::qt::ChannelInfoRole).value<tofu::ChannelInfo>();
     QCOMPARE(timeline->channel().incarnation, info.incarnation);
     QCOMPARE(timeline->channel().engineId, info.engineId);
+    // The heading says when the channel's life began, as a time of day within the last minutes
+    // (a stamp read as seconds since boot would land elsewhere on the clock).
+    const QRegularExpression from(QStringLiteral(" · from (\\d\\d:\\d\\d:\\d\\d)\\.\\d{6}$"));
+    QTRY_VERIFY2(from.match(timeline->heading()).hasMatch(), qPrintable(timeline->heading()));
+    const QTime began = QTime::fromString(from.match(timeline->heading()).captured(1), QStringLiteral("HH:mm:ss"));
+    const int agoSeconds = (began.secsTo(QTime::currentTime()) + 86'400) % 86'400;
+    QVERIFY2(agoSeconds < 600, qPrintable(timeline->heading()));
   }
 
   void pauseHoldsRowsAndResumeShowsThem() {

@@ -1,5 +1,6 @@
 // RateSeries: per-second buckets in total and per channel, bytes with the 16-byte header,
-// the window sliding with new events or the clock, and non-message events ignored.
+// the window sliding with new events or the clock, non-message events ignored, and each
+// engine's stamps placed on the wall clock by its own offset.
 #include <QSignalSpy>
 #include <QtTest>
 
@@ -11,6 +12,9 @@ using namespace tofu::monitor;
 
 namespace {
 constexpr std::int64_t kSecond = 1'000'000'000;
+
+// Stamps read as wall-clock times as they are, unless a test sets an engine's offset.
+void readStampsAsWallClock(TimeFormat& time) { time.setDefaultClockOffset(0); }
 }
 
 class TstRateSeries : public QObject {
@@ -18,7 +22,9 @@ class TstRateSeries : public QObject {
 
  private slots:
   void countsPerSecondAndChannel() {
-    RateSeries rates(5);
+    TimeFormat time;
+    readStampsAsWallClock(time);
+    RateSeries rates(time, 5);
     rates.setLive(false);
     QSignalSpy updated(&rates, &RateSeries::updated);
     rates.addEvents({
@@ -45,7 +51,9 @@ class TstRateSeries : public QObject {
   }
 
   void slidesTheWindow() {
-    RateSeries rates(3);
+    TimeFormat time;
+    readStampsAsWallClock(time);
+    RateSeries rates(time, 3);
     rates.setLive(false);
     rates.addEvents({test::messageEvent(EventKind::messageSent, 1, 2, OpCode::Signal, 1, 10 * kSecond)});
     QCOMPARE(rates.total().last().messagesPerSecond, 1.0);
@@ -58,6 +66,24 @@ class TstRateSeries : public QObject {
     QCOMPARE(rates.forChannel({1, 2}).first().bucketStartNs, 11 * kSecond);
     rates.advanceTo(1 * kSecond);  // never back
     QCOMPARE(rates.total().last().bucketStartNs, 13 * kSecond);
+  }
+
+  // Two engines whose monotonic clocks started at different times: the same wall-clock second
+  // holds both, and the buckets are that second (once the chart showed seconds since boot).
+  void bucketsByEachEnginesWallClock() {
+    TimeFormat time;
+    readStampsAsWallClock(time);
+    constexpr std::int64_t kWallAtBoot1 = 1'765'000'000 * kSecond;
+    time.setClockOffset(1, kWallAtBoot1);
+    time.setClockOffset(2, kWallAtBoot1 + 40 * kSecond);
+    RateSeries rates(time, 3);
+    rates.setLive(false);
+    rates.addEvents({test::messageEvent(EventKind::messageSent, 1, 2, OpCode::Signal, 1, 50 * kSecond + 7),
+                     test::messageEvent(EventKind::messageSent, 2, 2, OpCode::Signal, 1, 10 * kSecond + 9)});
+    const QList<RatePoint> total = rates.total();
+    QCOMPARE(total.last().bucketStartNs, kWallAtBoot1 + 50 * kSecond);
+    QCOMPARE(total.last().messagesPerSecond, 2.0);
+    QCOMPARE(rates.forChannel({2, 2}).last().messagesPerSecond, 1.0);
   }
 };
 

@@ -280,7 +280,9 @@ class TestWindowLayout : public QObject {
 
   // The label once said "now: 3 msg/s" for the second just begun while the plot stood at 150.
   void rateLabelReadsTheLastFullSecond() {
-    RateSeries rates;
+    TimeFormat time;
+    time.setDefaultClockOffset(0);
+    RateSeries rates(time);
     rates.setLive(false);
     QList<tofu::Event> events;
     constexpr std::int64_t kSecond = 1'000'000'000;
