@@ -69,6 +69,7 @@ LogView::LogView(tofu::qt::TrafficModel& model, const ContentStore& content, QWi
   proxy_ = new MessageFilterProxy(&content, this);
   proxy_->setObjectName(QStringLiteral("logProxy"));
   proxy_->setSourceModel(colors_);
+  proxy_->setTrafficModel(&model);
 
   // Fixed row heights (makeRecordTable) keep a 100,000-row log virtual.
   table_ = makeRecordTable(QStringLiteral("logTable"), proxy_, 4, 64, this);
