@@ -1,5 +1,6 @@
 #include "rate_chart.h"
 
+#include <QLabel>
 #include <QLegend>
 #include <QLineSeries>
 #include <QResizeEvent>
@@ -48,12 +49,17 @@ RateChart::RateChart(RateSeries& rates, QWidget* parent) : QChartView(new QChart
   setObjectName(QStringLiteral("rateChart"));
   setRenderHint(QPainter::Antialiasing);
   QChart* chart = this->chart();
-  chart->setMargins(QMargins(2, 2, 2, 2));
   chart->legend()->setAlignment(Qt::AlignBottom);
   QFont small = font();
   small.setPointSizeF(small.pointSizeF() * 0.85);
   chart->legend()->setFont(small);
-  chart->setTitleFont(small);
+  rate_ = new QLabel(this);
+  rate_->setObjectName(QStringLiteral("rateLabel"));
+  rate_->setFont(small);
+  rate_->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
+  rate_->setAttribute(Qt::WA_TransparentForMouseEvents);
+  rate_->setAttribute(Qt::WA_TranslucentBackground);
+  chart->setMargins(QMargins(2, 2 + QFontMetrics(small).height(), 2, 2));  // room for rate_
 
   time_ = new QValueAxis(chart);
   time_->setTitleText(tr("seconds"));
@@ -93,7 +99,12 @@ void RateChart::resizeEvent(QResizeEvent* event) {
   chart()->legend()->setVisible(roomy);
   for (QValueAxis* axis : {time_, messages_, bytes_}) axis->setTitleVisible(roomy);
   for (QValueAxis* axis : {messages_, bytes_}) axis->setTickCount(roomy ? 5 : 3);
+  rate_->setGeometry(0, 2, event->size().width(), rate_->fontMetrics().height());
   QChartView::resizeEvent(event);
+}
+
+void RateChart::setRangeIfChanged(QValueAxis* axis, double min, double max) {
+  if (axis->min() != min || axis->max() != max) axis->setRange(min, max);
 }
 
 QLineSeries* RateChart::addSeries(const QString& name, const QColor& color, bool dashed, QValueAxis* axis) {
@@ -128,16 +139,18 @@ void RateChart::refresh() {
   plot(channelMessages_, channel, newest, &RatePoint::messagesPerSecond, maxMessages);
   plot(channelBytes_, channel, newest, &RatePoint::bytesPerSecond, maxBytes);
   const double oldest = total.isEmpty() ? -60 : static_cast<double>(total.front().bucketStartNs - newest) / kNsPerSecond;
-  time_->setRange(std::min(oldest, -1.0), 0);
-  messages_->setRange(0, niceCeiling(maxMessages));
-  bytes_->setRange(0, niceCeiling(maxBytes));
+  setRangeIfChanged(time_, std::min(oldest, -1.0), 0);
+  setRangeIfChanged(messages_, 0, niceCeiling(maxMessages));
+  setRangeIfChanged(bytes_, 0, niceCeiling(maxBytes));
   // The newest bucket is the second still under way; the label reads the last complete one,
   // the same value the plot shows one step left of its end.
   const RatePoint* lastFull = total.size() >= 2 ? &total[total.size() - 2] : nullptr;
-  chart()->setTitle(!lastFull ? tr("no traffic yet")
-                              : tr("last second: %1 msg/s · %2 B/s").arg(compactNumber(lastFull->messagesPerSecond),
-                                                                         compactNumber(lastFull->bytesPerSecond)));
+  rate_->setText(!lastFull ? tr("no traffic yet")
+                           : tr("last second: %1 msg/s · %2 B/s").arg(compactNumber(lastFull->messagesPerSecond),
+                                                                      compactNumber(lastFull->bytesPerSecond)));
 }
+
+QString RateChart::rateText() const { return rate_->text(); }
 
 double RateChart::peakMessagesPerSecond() const {
   double peak = 0;
