@@ -191,6 +191,8 @@ void LogView::setTimeFormat(TimeFormat* format) {
 void LogView::showLog(QAbstractItemModel* log) {
   // The shown log goes under the status colours, so a capture's failures are coloured too.
   if (QAbstractItemModel* shown = colors_->sourceModel(); shown != &model_) disconnect(shown, nullptr, this, nullptr);
+  // Before the switch: the filter sorts the new rows as the colours proxy resets.
+  proxy_->setTrafficModel(log != nullptr ? nullptr : &model_);  // row for row only with the live log
   colors_->setSourceModel(log != nullptr ? log : &model_);
   if (log != nullptr) connect(log, &QObject::destroyed, this, [this] { showLog(nullptr); });
   updateCounts();
