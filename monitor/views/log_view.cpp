@@ -182,11 +182,18 @@ void LogView::setPaused(bool paused) {
 }
 
 void LogView::setTimeFormat(TimeFormat* format) {
+  if (timeFormat_ != nullptr) disconnect(timeFormat_, &TimeFormat::changed, this, &LogView::showTimeMode);
   timeFormat_ = format;
   proxy_->setTimeFormat(format);
   timeMode_->setEnabled(format != nullptr);
-  if (format != nullptr) timeMode_->setCurrentIndex(timeMode_->findData(static_cast<int>(format->mode())));
+  if (format != nullptr) {
+    connect(format, &TimeFormat::changed, this, &LogView::showTimeMode);
+    showTimeMode();
+  }
 }
+
+// The choice set back to the mode in use changes nothing more (setMode ignores no change).
+void LogView::showTimeMode() { timeMode_->setCurrentIndex(timeMode_->findData(static_cast<int>(timeFormat_->mode()))); }
 
 void LogView::showLog(QAbstractItemModel* log) {
   // The shown log goes under the status colours, so a capture's failures are coloured too.

@@ -1,11 +1,12 @@
 // MainWindow's layout and habits: no header title cut at 1280x800 and 1600x1000 and the window
-// fits 1280 px; cut cells have tooltips; columns, layout and attach addresses survive a restart
-// through QSettings; Ctrl+F and F8 work; a log row selects its channel and request; dropped
+// fits 1280 px; cut cells have tooltips; columns, layout, time format and attach addresses
+// survive a restart through QSettings; Ctrl+F and F8 work; a log row selects its channel and request; dropped
 // events and the last full second's rate are shown as they are.
 #include <memory>
 #include <utility>
 
 #include <QChart>
+#include <QComboBox>
 #include <QDockWidget>
 #include <QHeaderView>
 #include <QLabel>
@@ -124,6 +125,9 @@ class TestWindowLayout : public QObject {
       child<QTableView>(&window, "logTable")->setColumnHidden(bodyColumn, true);
       child<QTableView>(&window, "channelTable")->setColumnHidden(localColumn, false);  // hidden by default
       child<QDockWidget>(&window, "ratesDock")->hide();
+      auto* timeMode = child<QComboBox>(&window, "logTimeMode");
+      timeMode->setCurrentIndex(timeMode->findData(static_cast<int>(TimeMode::delta)));
+      QCOMPARE(session.timeFormat().mode(), TimeMode::delta);
     }
     Session session;
     MainWindow window(session);
@@ -134,7 +138,10 @@ class TestWindowLayout : public QObject {
     QVERIFY(!child<QTableView>(&window, "channelTable")->isColumnHidden(localColumn));
     QVERIFY(!child<QDockWidget>(&window, "ratesDock")->isVisible());
     QCOMPARE(window.size(), QSize(1280, 800));
+    QCOMPARE(session.timeFormat().mode(), TimeMode::delta);
+    QCOMPARE(child<QComboBox>(&window, "logTimeMode")->currentData().toInt(), static_cast<int>(TimeMode::delta));
     QSettings settings;
+    QCOMPARE(settings.value(QStringLiteral("log/timeFormat")).toString(), QStringLiteral("delta"));
     QVERIFY(settings.value(QStringLiteral("log/statusColors")).toStringList().size() > 5);  // written for editing
   }
 
