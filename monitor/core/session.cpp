@@ -85,10 +85,12 @@ std::uint64_t Session::engineIdFor(Source* source, std::uint64_t engineId) {
   if (it == ids.end()) {
     it = ids.insert(engineId, nextEngineId_++);
     const QString name = source->engineName(engineId);
+    const QString description = source->engineDescription(engineId);
     channels_.setEngineName(*it, name);
     traffic_.setEngineName(*it, name);
     correlation_.setEngineName(*it, name);
-    engines_.setEngineName(*it, name);
+    engines_.setEngineName(*it, description);
+    descriptions_.insert(*it, description);
   }
   return *it;
 }

@@ -165,6 +165,10 @@ void MainWindow::buildViews() {
   timeline_ = new TimelineView(session_.timeline(), this);
   correlation_ = new CorrelationView(session_.correlation(), this);
   correlation_->setTimeFormat(session_.timeFormat());
+  const auto describe = [this](std::uint64_t engineId) { return session_.engineDescription(engineId); };
+  addEngineToolTips(log_->table(), static_cast<int>(tofu::qt::TrafficColumn::engine), describe);
+  addEngineToolTips(channels_->table(), static_cast<int>(tofu::qt::ChannelColumn::engine), describe);
+  addEngineToolTips(correlation_->table(), CorrelationModel::engine, describe);
   rates_ = new RateChart(session_.rates(), this);
   workbenchPanel_ = new WorkbenchPanel(*workbench_, this);
 

@@ -32,6 +32,7 @@
 #include "session.h"
 #include "tofu/qt/model_roles.h"
 #include "ui_test_support.h"
+#include "core_test_events.h"
 
 using namespace tofu::monitor;
 using tofu::monitor::test::child;
@@ -283,6 +284,54 @@ class TestWindowLayout : public QObject {
     source->dropped = 987;
     session.addSource(source);
     QTRY_VERIFY_WITH_TIMEOUT(label->text().contains(QStringLiteral("987 events dropped")), kTimeoutMs);
+  }
+
+  // The Engine column names a process short ("app[42]", not cut at its default width); its
+  // cells' tooltip is the whole description, in the log and in the channel table.
+  void engineCellsAreShortWithTheWholeDescriptionAsTooltip() {
+    class DescribedSource : public test::FakeSource {
+     public:
+      using FakeSource::FakeSource;
+      QString engineName(std::uint64_t /*engineId*/) const override { return QStringLiteral("app[42]"); }
+      QString engineDescription(std::uint64_t /*engineId*/) const override {
+        return QStringLiteral("app[42]@box.example, started 10:00:00");
+      }
+    };
+    Session session;
+    MainWindow window(session);
+    window.resize(1280, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    auto* source = new DescribedSource(QStringLiteral("attached"));
+    session.addSource(source);
+    tofu::EngineSnapshot snapshot;
+    snapshot.engineId = 7;
+    tofu::ChannelInfo channel;
+    channel.engineId = 7;
+    channel.channelNumber = 5;
+    channel.incarnation = 1;
+    snapshot.channels.push_back(channel);
+    emit source->snapshotReady(snapshot);
+    emit source->eventsReady({test::messageEvent(tofu::EventKind::messageReceived, 7, 5, tofu::OpCode::Request, 1, 1000)});
+    session.traffic().flush();
+    session.channels().flush();
+    const QList<std::pair<const char*, int>> engineColumns{
+        {"logTable", static_cast<int>(tofu::qt::TrafficColumn::engine)},
+        {"channelTable", static_cast<int>(tofu::qt::ChannelColumn::engine)}};
+    for (const auto& [name, column] : engineColumns) {
+      auto* table = child<QTableView>(&window, name);
+      QTRY_VERIFY(table->model()->rowCount() > 0);
+      const QModelIndex cell = table->model()->index(0, column);
+      QCOMPARE(cell.data().toString(), QStringLiteral("app[42]"));
+      QVERIFY2(table->sizeHintForIndex(cell).width() <= table->visualRect(cell).width(), name);
+      table->scrollTo(cell);
+      QToolTip::hideText();
+      const QPoint at = table->visualRect(cell).center();
+      QHelpEvent help(QEvent::ToolTip, at, table->viewport()->mapToGlobal(at));
+      QCoreApplication::sendEvent(table->viewport(), &help);
+      QVERIFY2(QToolTip::isVisible(), name);
+      QCOMPARE(QToolTip::text(), QStringLiteral("app[42]@box.example, started 10:00:00"));
+    }
   }
 
   // The label once said "now: 3 msg/s" for the second just begun while the plot stood at 150.
