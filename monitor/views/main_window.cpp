@@ -177,6 +177,9 @@ void MainWindow::buildViews() {
   QDockWidget* workbenchDock =
       addDock(QStringLiteral("workbenchDock"), tr("Workbench"), workbenchPanel_, Qt::LeftDockWidgetArea);
   tabifyDockWidget(leftDocks_.back(), workbenchDock);
+  connect(workbenchDock, &QDockWidget::visibilityChanged, workbench_, [this](bool visible) {
+    if (visible) workbench_->show();
+  });
   leftDocks_.back()->raise();
   rightDocks_ << addDock(QStringLiteral("detailDock"), tr("Message"), detail_, Qt::RightDockWidgetArea)
               << addDock(QStringLiteral("timelineDock"), tr("Channel life cycle"), timeline_, Qt::RightDockWidgetArea)
