@@ -1,6 +1,7 @@
 #include "flood_sender.h"
 
 #include <chrono>
+#include <cstdio>
 
 #include "tofu/tofu.h"
 
@@ -9,6 +10,13 @@ namespace tofu::monitor::bench {
 namespace {
 constexpr std::uint64_t kConnectTimeoutNs = 5'000'000'000;
 constexpr auto kPace = std::chrono::microseconds(500);
+
+// A body like an application's JSON message: a few hundred bytes of text, numbered so that no
+// two are alike (the monitor's content store and previews carry it whole).
+constexpr const char* kBodyFormat =
+    R"({"seq":%llu,"sensor":"line-3/press-07","unit":"kPa","reading":101.325,"status":"nominal",)"
+    R"("note":"tofu-monitor-bench flood: a text body of a few hundred bytes, as an application's )"
+    R"(JSON message would be, so that attached telemetry carries real payloads to the monitor"})";
 }  // namespace
 
 void FloodSender::start() { thread_ = std::thread([this] { run(); }); }
@@ -49,6 +57,7 @@ void FloodSender::run() {
 
   // Paced in small steps: the number due so far minus the number sent, so a slow step is
   // made up in the next ones. A refused post (send queue full) waits for the next step.
+  char body[512];
   const auto began = std::chrono::steady_clock::now();
   while (!stop_) {
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
@@ -57,7 +66,8 @@ void FloodSender::run() {
       MessagePtr message = ampe.get(AllocationStrategy::always).value();
       message->setOpCode(OpCode::Signal);
       message->setChannelNumber(channel);
-      message->body().assign("flood");
+      const int length = std::snprintf(body, sizeof body, kBodyFormat, static_cast<unsigned long long>(sent_.load()));
+      message->body().assign(std::string_view(body, static_cast<std::size_t>(length)));
       if (!group->enqueueToPeer(message).ok()) {
         ampe.put(message);
         break;

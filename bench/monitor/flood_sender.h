@@ -1,7 +1,7 @@
-// FloodSender: a thread with its own tofu engine that connects to ADDRESS and posts small
-// Signals at a fixed rate, for pushing load at an engine the monitor observes from outside
-// (its own engine is not observed, so the monitor only sees the receiving side). Owns the
-// thread and the engine; start/stop/sent from the GUI thread.
+// FloodSender: a thread with its own tofu engine that connects to ADDRESS and posts Signals
+// with a text body of about 300 bytes at a fixed rate, for pushing load at an engine the
+// monitor observes from outside (its own engine is not observed, so the monitor only sees the
+// receiving side). Owns the thread and the engine; start/stop/sent from the GUI thread.
 #pragma once
 
 #include <atomic>

@@ -16,10 +16,16 @@ tofu::Options localOptions() {
 
 }  // namespace
 
-LocalEngine::LocalEngine(Session& session, const QString& name)
+LocalEngine::LocalEngine(Session& session, const QString& name, Listed listed)
     : session_(&session), engine_(std::make_unique<tofu::qt::Engine>(localOptions())) {
   source_ = new LocalSource(*engine_, name);
-  session.addSource(source_);
+  if (listed == Listed::now) show();
+}
+
+void LocalEngine::show() {
+  if (shown_ || !session_ || !source_) return;
+  shown_ = true;
+  session_->addSource(source_);
 }
 
 quint64 answerHandshake(tofu::qt::ChannelGroup& group, const tofu::qt::MessageEnvelope& message) {
@@ -32,7 +38,9 @@ quint64 answerHandshake(tofu::qt::ChannelGroup& group, const tofu::qt::MessageEn
 }
 
 LocalEngine::~LocalEngine() {
-  if (session_ && source_) {
+  if (!shown_) {
+    delete source_.data();  // never the Session's
+  } else if (session_ && source_) {
     session_->removeSource(source_);
   }
 }

@@ -99,6 +99,10 @@ void MessageFilterProxy::setTimeFormat(const TimeFormat* format) {
 }
 
 std::int64_t MessageFilterProxy::wallNs(const QModelIndex& sourceIndex) const {
+  if (traffic_ != nullptr) {
+    const TrafficRecord& record = traffic_->recordAt(sourceIndex.row());
+    return time_ != nullptr ? time_->toWallNs(record.engineId, record.atNs) : record.atNs;
+  }
   const QModelIndex first = sourceIndex.siblingAtColumn(static_cast<int>(tofu::qt::TrafficColumn::time));
   if (const QVariant wall = first.data(kWallNsRole); wall.isValid()) return wall.value<std::int64_t>();
   const auto atNs = first.data(tofu::qt::SortRole).value<std::int64_t>();

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "tofu/message.h"
+#include "tofu/qt/traffic_model.h"
 #include "tofu/qt/traffic_record.h"
 
 namespace tofu::monitor {
@@ -38,6 +39,11 @@ class MessageFilterProxy : public QSortFilterProxyModel {
   QString errorString() const { return error_; }
   // Borrowed; must outlive the proxy (the Session's). Null: times as the model shows them.
   void setTimeFormat(const TimeFormat* format);
+  // Borrowed; must outlive the proxy. When the source model shows `model`'s rows row for row
+  // (itself or identity proxies over it), times are read from its records rather than through
+  // three data() calls per side: sorting a flood's new rows into the log makes ~35 comparisons
+  // per row. Null: read through the source model.
+  void setTrafficModel(const tofu::qt::TrafficModel* model) { traffic_ = model; }
   // Row `row`'s wall-clock time (ns since the Unix epoch).
   std::int64_t wallNsAt(int row) const;
 
@@ -55,6 +61,7 @@ class MessageFilterProxy : public QSortFilterProxyModel {
 
   const ContentStore* content_;
   const TimeFormat* time_ = nullptr;
+  const tofu::qt::TrafficModel* traffic_ = nullptr;
   QSet<tofu::OpCode> opCodes_;
   std::optional<quint16> channel_;
   std::optional<tofu::Status> status_;

@@ -4,9 +4,13 @@
 
 namespace tofu::monitor {
 
+QString ProcessIdentity::shortLabel() const {
+  return programName.isEmpty() ? QStringLiteral("pid %1").arg(processId)
+                               : QStringLiteral("%1[%2]").arg(programName).arg(processId);
+}
+
 QString ProcessIdentity::label() const {
-  QString text = programName.isEmpty() ? QStringLiteral("pid %1").arg(processId)
-                                       : QStringLiteral("%1[%2]").arg(programName).arg(processId);
+  QString text = shortLabel();
   if (!hostName.isEmpty()) {
     text += QLatin1Char('@') + hostName;
   }

@@ -18,6 +18,9 @@ struct ProcessIdentity {
   bool known() const noexcept { return processId != 0; }
   // "tofu-cli[4242]@host, started 06:31:20" (parts the engine did not send are left out).
   QString label() const;
+  // "tofu-cli[4242]" ("pid 4242" without a program name): what fits a table's Engine column
+  // and still tells two processes apart.
+  QString shortLabel() const;
 
   // The identity members of a snapshot object (missing ones stay at their defaults).
   static ProcessIdentity fromSnapshotJson(const QJsonObject& object);

@@ -57,8 +57,11 @@ class Session : public QObject {
   ContentStore& content() noexcept { return content_; }
   TimeFormat& timeFormat() noexcept { return timeFormat_; }
 
-  // The session-wide id of `source`'s engine `engineId` (given on first sight).
+  // The session-wide id of `source`'s engine `engineId` (given on first sight). The tables
+  // name it by Source::engineName, the engines panel by Source::engineDescription.
   std::uint64_t engineIdFor(Source* source, std::uint64_t engineId);
+  // Source::engineDescription of a session-wide engine id (empty for an unknown id).
+  QString engineDescription(std::uint64_t sessionEngineId) const { return descriptions_.value(sessionEngineId); }
 
  signals:
   void sourcesChanged();
@@ -82,6 +85,7 @@ class Session : public QObject {
   QList<Source*> sources_;
   std::unique_ptr<CaptureWriter> recorder_;
   QHash<Source*, QHash<std::uint64_t, std::uint64_t>> engineIds_;  // source's id -> session id
+  QHash<std::uint64_t, QString> descriptions_;                       // session id -> description
   std::uint64_t nextEngineId_ = 1;
 };
 

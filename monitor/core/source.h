@@ -24,8 +24,12 @@ class Source : public QObject {
 
   virtual QString name() const = 0;       // "demo", "tcp|127.0.0.1|7100", a file name
   virtual QString kindName() const = 0;   // "in process", "attached", "capture"
-  // The name to show for one of this source's engines (a capture holds several sources).
+  // The name to show for one of this source's engines (a capture holds several sources), short
+  // enough for a table's Engine column.
   virtual QString engineName(std::uint64_t engineId) const;
+  // The whole description of that engine (an attached process's host and start time too), for
+  // the engines panel and tooltips; engineName() unless a source knows more.
+  virtual QString engineDescription(std::uint64_t engineId) const { return engineName(engineId); }
   // Events this source lost on the way (a telemetry subscriber that fell behind); 0 where
   // nothing can be lost. Never blocks.
   virtual quint64 droppedEvents() const { return 0; }

@@ -96,6 +96,10 @@ QString TelemetrySource::name() const { return address_; }
 QString TelemetrySource::kindName() const { return QStringLiteral("attached"); }
 
 QString TelemetrySource::engineName(std::uint64_t /*engineId*/) const {
+  return process_.known() ? process_.shortLabel() : address_;
+}
+
+QString TelemetrySource::engineDescription(std::uint64_t /*engineId*/) const {
   return process_.known() ? process_.label() : address_;
 }
 

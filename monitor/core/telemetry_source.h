@@ -44,7 +44,8 @@ class TelemetrySource : public Source {
   QString name() const override;
   QString kindName() const override;
   // The serving process's label once a snapshot said who it is, else the address.
-  QString engineName(std::uint64_t engineId) const override;
+  QString engineName(std::uint64_t engineId) const override;         // "tofu-cli[4242]"
+  QString engineDescription(std::uint64_t engineId) const override;  // ProcessIdentity::label()
   // Who serves the endpoint, from the latest snapshot (not known() before the first).
   const ProcessIdentity& process() const noexcept { return process_; }
 

@@ -9,7 +9,7 @@ namespace tofu::monitor {
 using tofu::qt::ChannelGroup;
 
 Workbench::Workbench(Session& session, QObject* parent)
-    : QObject(parent), local_(std::make_unique<LocalEngine>(session, QStringLiteral("workbench"))) {
+    : QObject(parent), local_(std::make_unique<LocalEngine>(session, QStringLiteral("workbench"), LocalEngine::Listed::onShow)) {
   group_ = new ChannelGroup(local_->engine(), {}, &local_->engine());
   if (LocalSource* source = local_->source()) {
     source->tap(*group_);
@@ -44,9 +44,15 @@ void Workbench::describeReady(quint16 channel, const QString& description) {
   emit channelReady(channel, description);
 }
 
-quint16 Workbench::listenOn(const QString& address) { return group_->listenOn(address); }
+void Workbench::show() { local_->show(); }
+
+quint16 Workbench::listenOn(const QString& address) {
+  show();
+  return group_->listenOn(address);
+}
 
 quint16 Workbench::connectTo(const QString& address) {
+  show();
   const quint16 channel = group_->connectTo(address);
   if (channel != 0) {
     peers_.insert(channel, address);

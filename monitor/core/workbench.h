@@ -1,5 +1,7 @@
 // Workbench: listen on, connect to and send from the GUI. Owns one engine and group, shown in
-// the Session as the source "workbench" with every message's whole content. Answers peers'
+// the Session as the source "workbench" with every message's whole content, from the moment
+// the user opens the workbench (show()) or it opens a channel: before, an idle engine would be
+// listed with nothing in it. Answers peers'
 // HelloRequests and ByeRequests itself; everything else is the user's. GUI thread only.
 #pragma once
 
@@ -31,6 +33,8 @@ class Workbench : public QObject {
   explicit Workbench(Session& session, QObject* parent = nullptr);
   ~Workbench() override;
 
+  // Lists the workbench's engine in the Session (once).
+  void show();
   quint16 listenOn(const QString& address);   // 0 on failure: see errorOccurred
   quint16 connectTo(const QString& address);
   quint64 send(const WorkbenchMessage& message);  // the id used, 0 on failure

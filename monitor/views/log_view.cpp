@@ -69,6 +69,7 @@ LogView::LogView(tofu::qt::TrafficModel& model, const ContentStore& content, QWi
   proxy_ = new MessageFilterProxy(&content, this);
   proxy_->setObjectName(QStringLiteral("logProxy"));
   proxy_->setSourceModel(colors_);
+  proxy_->setTrafficModel(&model);
 
   // Fixed row heights (makeRecordTable) keep a 100,000-row log virtual.
   table_ = makeRecordTable(QStringLiteral("logTable"), proxy_, 4, 64, this);
@@ -181,15 +182,24 @@ void LogView::setPaused(bool paused) {
 }
 
 void LogView::setTimeFormat(TimeFormat* format) {
+  if (timeFormat_ != nullptr) disconnect(timeFormat_, &TimeFormat::changed, this, &LogView::showTimeMode);
   timeFormat_ = format;
   proxy_->setTimeFormat(format);
   timeMode_->setEnabled(format != nullptr);
-  if (format != nullptr) timeMode_->setCurrentIndex(timeMode_->findData(static_cast<int>(format->mode())));
+  if (format != nullptr) {
+    connect(format, &TimeFormat::changed, this, &LogView::showTimeMode);
+    showTimeMode();
+  }
 }
+
+// The choice set back to the mode in use changes nothing more (setMode ignores no change).
+void LogView::showTimeMode() { timeMode_->setCurrentIndex(timeMode_->findData(static_cast<int>(timeFormat_->mode()))); }
 
 void LogView::showLog(QAbstractItemModel* log) {
   // The shown log goes under the status colours, so a capture's failures are coloured too.
   if (QAbstractItemModel* shown = colors_->sourceModel(); shown != &model_) disconnect(shown, nullptr, this, nullptr);
+  // Before the switch: the filter sorts the new rows as the colours proxy resets.
+  proxy_->setTrafficModel(log != nullptr ? nullptr : &model_);  // row for row only with the live log
   colors_->setSourceModel(log != nullptr ? log : &model_);
   if (log != nullptr) connect(log, &QObject::destroyed, this, [this] { showLog(nullptr); });
   updateCounts();

@@ -42,7 +42,8 @@ class LogView : public QWidget {
   // The table's model; its rows are the TrafficModel's rows that pass the filter.
   MessageFilterProxy* proxy() const noexcept { return proxy_; }
   void setPaused(bool paused);
-  // Borrowed (the Session's); the time column and the time-mode choice follow it.
+  // Borrowed (the Session's); the time column and the time-mode choice follow it, also when
+  // its mode is set elsewhere (saved settings).
   void setTimeFormat(TimeFormat* format);
   // Shows `log` (a model with TrafficModel's columns and roles, e.g. a capture's) in place of
   // the live log, until it is destroyed or showLog(nullptr) returns to the live log.
@@ -77,6 +78,7 @@ class LogView : public QWidget {
   void applyBodyPattern(const QString& pattern);
   void onCurrentChanged(const QModelIndex& current);
   void updateCounts();
+  void showTimeMode();
   void buildCopyActions();
   QList<int> selectedProxyRows() const;
   QList<int> shownColumns() const;

@@ -50,6 +50,16 @@ const char* const kCentreKey = "window/centreSplitter";
 const char* const kLogColumnsKey = "log/columns";
 const char* const kChannelColumnsKey = "channels/columns";
 const char* const kRecentKey = "attach/recent";
+const char* const kTimeFormatKey = "log/timeFormat";  // "absolute", "relative" or "delta"
+
+const char* timeModeName(TimeMode mode) {
+  switch (mode) {
+    case TimeMode::absolute: return "absolute";
+    case TimeMode::relative: return "relative";
+    case TimeMode::delta: return "delta";
+  }
+  return "absolute";
+}
 }  // namespace
 
 MainWindow::MainWindow(Session& session, QWidget* parent) : QMainWindow(parent), session_(session) {
@@ -95,6 +105,10 @@ void MainWindow::loadSettings() {
   qobject_cast<QSplitter*>(centralWidget())->restoreState(settings.value(kCentreKey).toByteArray());
   log_->table()->horizontalHeader()->restoreState(settings.value(kLogColumnsKey).toByteArray());
   channels_->table()->horizontalHeader()->restoreState(settings.value(kChannelColumnsKey).toByteArray());
+  const QString mode = settings.value(kTimeFormatKey).toString();
+  for (const TimeMode each : {TimeMode::absolute, TimeMode::relative, TimeMode::delta}) {
+    if (mode == QLatin1String(timeModeName(each))) session_.timeFormat().setMode(each);
+  }
 }
 
 void MainWindow::saveSettings() const {
@@ -106,6 +120,7 @@ void MainWindow::saveSettings() const {
   settings.setValue(kCentreKey, qobject_cast<QSplitter*>(centralWidget())->saveState());
   settings.setValue(kLogColumnsKey, log_->table()->horizontalHeader()->saveState());
   settings.setValue(kChannelColumnsKey, channels_->table()->horizontalHeader()->saveState());
+  settings.setValue(kTimeFormatKey, QLatin1String(timeModeName(session_.timeFormat().mode())));
 }
 
 void MainWindow::rememberAddress(const QString& address) {
@@ -150,6 +165,10 @@ void MainWindow::buildViews() {
   timeline_ = new TimelineView(session_.timeline(), session_.timeFormat(), this);
   correlation_ = new CorrelationView(session_.correlation(), this);
   correlation_->setTimeFormat(session_.timeFormat());
+  const auto describe = [this](std::uint64_t engineId) { return session_.engineDescription(engineId); };
+  addEngineToolTips(log_->table(), static_cast<int>(tofu::qt::TrafficColumn::engine), describe);
+  addEngineToolTips(channels_->table(), static_cast<int>(tofu::qt::ChannelColumn::engine), describe);
+  addEngineToolTips(correlation_->table(), CorrelationModel::engine, describe);
   rates_ = new RateChart(session_.rates(), this);
   workbenchPanel_ = new WorkbenchPanel(*workbench_, this);
 
@@ -158,6 +177,9 @@ void MainWindow::buildViews() {
   QDockWidget* workbenchDock =
       addDock(QStringLiteral("workbenchDock"), tr("Workbench"), workbenchPanel_, Qt::LeftDockWidgetArea);
   tabifyDockWidget(leftDocks_.back(), workbenchDock);
+  connect(workbenchDock, &QDockWidget::visibilityChanged, workbench_, [this](bool visible) {
+    if (visible) workbench_->show();
+  });
   leftDocks_.back()->raise();
   rightDocks_ << addDock(QStringLiteral("detailDock"), tr("Message"), detail_, Qt::RightDockWidgetArea)
               << addDock(QStringLiteral("timelineDock"), tr("Channel life cycle"), timeline_, Qt::RightDockWidgetArea)

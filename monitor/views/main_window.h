@@ -2,7 +2,7 @@
 // left, channels over the message log in the centre, message detail, timeline, correlation and
 // rates on the right, all dockable), wires selections between them, and offers sources,
 // capture and the workbench from the menus. Borrows the Session, owns the demo and the
-// workbench. Layout, columns, status colours and recent attach addresses persist in the
+// workbench. Layout, columns, status colours, time format and recent attach addresses persist in the
 // application's QSettings (read on construction, written on destruction). GUI thread only.
 #pragma once
 

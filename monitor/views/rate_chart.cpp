@@ -1,6 +1,7 @@
 #include "rate_chart.h"
 
 #include <QDateTimeAxis>
+#include <QLabel>
 #include <QLegend>
 #include <QLineSeries>
 #include <QResizeEvent>
@@ -19,6 +20,7 @@ namespace {
 constexpr int kRefreshMs = 1000;
 constexpr int kRoomyHeight = 260;  // below this, legend and axis titles leave their room to the plot
 constexpr std::int64_t kNsPerMs = 1'000'000;
+constexpr qint64 kTimeStepMs = 10'000;
 
 // The axis top: the data's maximum rounded up to 1, 2 or 5 times a power of ten.
 double niceCeiling(double value) {
@@ -49,12 +51,17 @@ RateChart::RateChart(RateSeries& rates, QWidget* parent) : QChartView(new QChart
   setObjectName(QStringLiteral("rateChart"));
   setRenderHint(QPainter::Antialiasing);
   QChart* chart = this->chart();
-  chart->setMargins(QMargins(2, 2, 2, 2));
   chart->legend()->setAlignment(Qt::AlignBottom);
   QFont small = font();
   small.setPointSizeF(small.pointSizeF() * 0.85);
   chart->legend()->setFont(small);
-  chart->setTitleFont(small);
+  rate_ = new QLabel(this);
+  rate_->setObjectName(QStringLiteral("rateLabel"));
+  rate_->setFont(small);
+  rate_->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
+  rate_->setAttribute(Qt::WA_TransparentForMouseEvents);
+  rate_->setAttribute(Qt::WA_TranslucentBackground);
+  chart->setMargins(QMargins(2, 2 + QFontMetrics(small).height(), 2, 2));  // room for rate_
 
   time_ = new QDateTimeAxis(chart);
   time_->setTitleText(tr("time of day"));
@@ -96,7 +103,12 @@ void RateChart::resizeEvent(QResizeEvent* event) {
   for (QAbstractAxis* axis : std::initializer_list<QAbstractAxis*>{time_, messages_, bytes_})
     axis->setTitleVisible(roomy);
   for (QValueAxis* axis : {messages_, bytes_}) axis->setTickCount(roomy ? 5 : 3);
+  rate_->setGeometry(0, 2, event->size().width(), rate_->fontMetrics().height());
   QChartView::resizeEvent(event);
+}
+
+void RateChart::setRangeIfChanged(QValueAxis* axis, double min, double max) {
+  if (axis->min() != min || axis->max() != max) axis->setRange(min, max);
 }
 
 QLineSeries* RateChart::addSeries(const QString& name, const QColor& color, bool dashed, QValueAxis* axis) {
@@ -129,23 +141,30 @@ void RateChart::refresh() {
   plot(totalBytes_, total, &RatePoint::bytesPerSecond, maxBytes);
   plot(channelMessages_, channel, &RatePoint::messagesPerSecond, maxMessages);
   plot(channelBytes_, channel, &RatePoint::bytesPerSecond, maxBytes);
-  // Before any traffic the window is empty: the last minute up to now.
+  // The time axis moves in steps of kTimeStepMs, not every second: each new range lays the
+  // chart out again. It ends on the first step past the newest second and spans the window
+  // plus one step, so the plotted window always fits. Before any traffic: up to now.
   const qint64 newestMs = total.isEmpty() ? wallClockNowNs() / kNsPerMs : total.back().bucketStartNs / kNsPerMs;
-  const qint64 oldestMs = total.isEmpty() ? newestMs - 60'000 : total.front().bucketStartNs / kNsPerMs;
-  time_->setRange(QDateTime::fromMSecsSinceEpoch(oldestMs), QDateTime::fromMSecsSinceEpoch(std::max(newestMs, oldestMs + 1000)));
-  messages_->setRange(0, niceCeiling(maxMessages));
-  bytes_->setRange(0, niceCeiling(maxBytes));
+  const qint64 windowMs = total.isEmpty() ? 60'000 : (total.back().bucketStartNs - total.front().bucketStartNs) / kNsPerMs;
+  const qint64 endMs = ((newestMs + 1000) / kTimeStepMs + 1) * kTimeStepMs;
+  const qint64 startMs = endMs - windowMs - 1000 - kTimeStepMs;
+  if (time_->min().toMSecsSinceEpoch() != startMs || time_->max().toMSecsSinceEpoch() != endMs)
+    time_->setRange(QDateTime::fromMSecsSinceEpoch(startMs), QDateTime::fromMSecsSinceEpoch(endMs));
+  setRangeIfChanged(messages_, 0, niceCeiling(maxMessages));
+  setRangeIfChanged(bytes_, 0, niceCeiling(maxBytes));
   // The newest bucket is the second still under way; the label reads the last complete one,
   // the same value the plot shows one step left of its end.
   const RatePoint* lastFull = total.size() >= 2 ? &total[total.size() - 2] : nullptr;
-  chart()->setTitle(!lastFull ? tr("no traffic yet")
-                              : tr("last second: %1 msg/s · %2 B/s").arg(compactNumber(lastFull->messagesPerSecond),
-                                                                         compactNumber(lastFull->bytesPerSecond)));
+  rate_->setText(!lastFull ? tr("no traffic yet")
+                           : tr("last second: %1 msg/s · %2 B/s").arg(compactNumber(lastFull->messagesPerSecond),
+                                                                      compactNumber(lastFull->bytesPerSecond)));
 }
 
 QPair<qint64, qint64> RateChart::timeRangeMs() const {
   return {time_->min().toMSecsSinceEpoch(), time_->max().toMSecsSinceEpoch()};
 }
+
+QString RateChart::rateText() const { return rate_->text(); }
 
 double RateChart::peakMessagesPerSecond() const {
   double peak = 0;

@@ -1,6 +1,9 @@
 // RateChart: messages/s and bytes/s over the RateSeries' sliding window, in total and for the
 // selected channel (Qt Charts), against the time of day (the monitor host's zone). Redrawn at
-// most once a second however fast events arrive.
+// most once a second however fast events arrive; the figure for the last second is a label
+// over the chart, not its title, and axis ranges are set only when they change (the time axis
+// moves in 10-second steps): either would lay the whole chart out again (axes, their labels as
+// rich text), a few milliseconds of the GUI thread every second under a flood.
 // When short (a 1280x800 window), it drops the legend and axis titles so the axes keep their
 // numbers. GUI thread only.
 #pragma once
@@ -10,6 +13,7 @@
 #include "timeline_model.h"
 
 class QDateTimeAxis;
+class QLabel;
 class QLineSeries;
 class QValueAxis;
 
@@ -30,17 +34,21 @@ class RateChart : public QChartView {
   double peakMessagesPerSecond() const;
   // The time axis's range, wall-clock ms since the Unix epoch.
   QPair<qint64, qint64> timeRangeMs() const;
+  // "last second: N msg/s · M B/s", or "no traffic yet", as shown over the chart.
+  QString rateText() const;
 
  protected:
   void resizeEvent(QResizeEvent* event) override;
 
  private:
   QLineSeries* addSeries(const QString& name, const QColor& color, bool dashed, QValueAxis* axis);
+  static void setRangeIfChanged(QValueAxis* axis, double min, double max);
 
   RateSeries& rates_;
   QDateTimeAxis* time_ = nullptr;
   QValueAxis* messages_ = nullptr;
   QValueAxis* bytes_ = nullptr;
+  QLabel* rate_ = nullptr;
   QLineSeries* totalMessages_ = nullptr;
   QLineSeries* totalBytes_ = nullptr;
   QLineSeries* channelMessages_ = nullptr;

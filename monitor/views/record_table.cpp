@@ -6,6 +6,10 @@
 #include <QTableView>
 #include <QToolTip>
 
+#include <utility>
+
+#include "tofu/qt/model_roles.h"
+
 namespace tofu::monitor {
 
 namespace {
@@ -32,6 +36,30 @@ class ElidedToolTips : public QObject {
 
  private:
   QAbstractItemView* view_;
+};
+
+// Answers tooltip requests on one column with the description of the row's engine.
+class EngineToolTips : public QObject {
+ public:
+  EngineToolTips(QAbstractItemView* view, int column, std::function<QString(std::uint64_t)> describe)
+      : QObject(view), view_(view), column_(column), describe_(std::move(describe)) {}
+
+  bool eventFilter(QObject* watched, QEvent* event) override {
+    if (event->type() != QEvent::ToolTip || watched != view_->viewport()) return false;
+    const auto* help = static_cast<QHelpEvent*>(event);
+    const QModelIndex index = view_->indexAt(help->pos());
+    const QVariant engineId = index.data(tofu::qt::EngineIdRole);
+    if (index.column() != column_ || !engineId.isValid()) return false;
+    const QString text = describe_(engineId.value<std::uint64_t>());
+    if (text.isEmpty()) return false;
+    QToolTip::showText(help->globalPos(), text, view_->viewport(), view_->visualRect(index));
+    return true;
+  }
+
+ private:
+  QAbstractItemView* view_;
+  int column_;
+  std::function<QString(std::uint64_t)> describe_;
 };
 
 }  // namespace
@@ -71,6 +99,11 @@ void addColumnChooser(QTableView* table) {
 }
 
 void addElidedToolTips(QAbstractItemView* view) { view->viewport()->installEventFilter(new ElidedToolTips(view)); }
+
+// Installed after ElidedToolTips, so asked first.
+void addEngineToolTips(QAbstractItemView* view, int column, std::function<QString(std::uint64_t)> describe) {
+  view->viewport()->installEventFilter(new EngineToolTips(view, column, std::move(describe)));
+}
 
 void fitHeaderTitles(QHeaderView* header) {
   for (int section = 0; section < header->count(); ++section)

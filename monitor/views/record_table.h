@@ -7,6 +7,9 @@
 
 #include <QString>
 
+#include <cstdint>
+#include <functional>
+
 class QAbstractItemModel;
 class QAbstractItemView;
 class QHeaderView;
@@ -26,6 +29,10 @@ void addColumnChooser(QTableView* table);
 // A cell whose text the view cuts ("...") shows the whole text as its tooltip; cells with a
 // tooltip of their own keep it.
 void addElidedToolTips(QAbstractItemView* view);
+
+// A cell of `column` shows, as its tooltip, `describe` of its row's engine (EngineIdRole): the
+// whole description of an engine the column names short. Before addElidedToolTips' answer.
+void addEngineToolTips(QAbstractItemView* view, int column, std::function<QString(std::uint64_t)> describe);
 
 // Widens every section narrower than its title (and sort indicator), so no title is cut.
 void fitHeaderTitles(QHeaderView* header);

@@ -50,6 +50,23 @@ class TestLogView : public QObject {
     model_.reset();
   }
 
+  // A replayed log (another model) is sorted by its own times, not the live rows' at the
+  // same row numbers.
+  void aShownLogIsSortedByItsOwnTimes() {
+    tofu::qt::TrafficModel replay;
+    for (const quint64 id : {3U, 2U, 1U}) replay.append(makeRecord(tofu::OpCode::Signal, 1, id, "replayed"));
+    replay.flush();
+    view_->showLog(&replay);
+    const auto idAt = [this](int row) {
+      return view_->proxy()->index(row, static_cast<int>(tofu::qt::TrafficColumn::messageId)).data(tofu::qt::SortRole).toULongLong();
+    };
+    QCOMPARE(view_->proxy()->rowCount(), 3);
+    QCOMPARE((QList<qulonglong>{idAt(0), idAt(1), idAt(2)}), (QList<qulonglong>{1, 2, 3}));
+    view_->showLog(nullptr);
+    QCOMPARE(view_->proxy()->rowCount(), 30);
+    QCOMPARE(idAt(29), 30u);
+  }
+
   void failedStatusRowsAreColoured() {
     model_->append(makeRecord(tofu::OpCode::Request, 4, 31, "x", tofu::Status::connect_failed));
     model_->flush();

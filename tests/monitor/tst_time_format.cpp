@@ -58,8 +58,16 @@ class TstTimeFormat : public QObject {
   }
 
   // Host A's monotonic clock is 10 s ahead of host B's: by stamps B's message would come
-  // first; by wall clock it comes between A's two.
+  // first; by wall clock it comes between A's two. Both ways of reading a row's time: through
+  // the source model's data(), and straight from the TrafficModel's records (the log's way).
+  void sortsTwoEnginesByWallClock_data() {
+    QTest::addColumn<bool>("readsRecords");
+    QTest::newRow("through data()") << false;
+    QTest::newRow("from the records") << true;
+  }
+
   void sortsTwoEnginesByWallClock() {
+    QFETCH(bool, readsRecords);
     Session session;
     session.timeFormat().setTimeZone(QTimeZone::utc());
     auto* hostA = new FakeSource(QStringLiteral("a"));
@@ -76,6 +84,7 @@ class TstTimeFormat : public QObject {
     MessageFilterProxy proxy;
     proxy.setSourceModel(&session.traffic());
     proxy.setTimeFormat(&session.timeFormat());
+    if (readsRecords) proxy.setTrafficModel(&session.traffic());
     proxy.sort(static_cast<int>(tofu::qt::TrafficColumn::time));
     const auto idAt = [&proxy](int row) {
       return proxy.index(row, static_cast<int>(tofu::qt::TrafficColumn::messageId)).data(tofu::qt::SortRole).toULongLong();

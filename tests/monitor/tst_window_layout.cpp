@@ -1,11 +1,12 @@
 // MainWindow's layout and habits: no header title cut at 1280x800 and 1600x1000 and the window
-// fits 1280 px; cut cells have tooltips; columns, layout and attach addresses survive a restart
-// through QSettings; Ctrl+F and F8 work; a log row selects its channel and request; dropped
+// fits 1280 px; cut cells have tooltips; columns, layout, time format and attach addresses
+// survive a restart through QSettings; Ctrl+F and F8 work; a log row selects its channel and request; dropped
 // events and the last full second's rate are shown as they are.
 #include <memory>
 #include <utility>
 
 #include <QChart>
+#include <QComboBox>
 #include <QDockWidget>
 #include <QHeaderView>
 #include <QLabel>
@@ -31,6 +32,7 @@
 #include "session.h"
 #include "tofu/qt/model_roles.h"
 #include "ui_test_support.h"
+#include "core_test_events.h"
 
 using namespace tofu::monitor;
 using tofu::monitor::test::child;
@@ -124,6 +126,9 @@ class TestWindowLayout : public QObject {
       child<QTableView>(&window, "logTable")->setColumnHidden(bodyColumn, true);
       child<QTableView>(&window, "channelTable")->setColumnHidden(localColumn, false);  // hidden by default
       child<QDockWidget>(&window, "ratesDock")->hide();
+      auto* timeMode = child<QComboBox>(&window, "logTimeMode");
+      timeMode->setCurrentIndex(timeMode->findData(static_cast<int>(TimeMode::delta)));
+      QCOMPARE(session.timeFormat().mode(), TimeMode::delta);
     }
     Session session;
     MainWindow window(session);
@@ -134,7 +139,10 @@ class TestWindowLayout : public QObject {
     QVERIFY(!child<QTableView>(&window, "channelTable")->isColumnHidden(localColumn));
     QVERIFY(!child<QDockWidget>(&window, "ratesDock")->isVisible());
     QCOMPARE(window.size(), QSize(1280, 800));
+    QCOMPARE(session.timeFormat().mode(), TimeMode::delta);
+    QCOMPARE(child<QComboBox>(&window, "logTimeMode")->currentData().toInt(), static_cast<int>(TimeMode::delta));
     QSettings settings;
+    QCOMPARE(settings.value(QStringLiteral("log/timeFormat")).toString(), QStringLiteral("delta"));
     QVERIFY(settings.value(QStringLiteral("log/statusColors")).toStringList().size() > 5);  // written for editing
   }
 
@@ -278,6 +286,54 @@ class TestWindowLayout : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(label->text().contains(QStringLiteral("987 events dropped")), kTimeoutMs);
   }
 
+  // The Engine column names a process short ("app[42]", not cut at its default width); its
+  // cells' tooltip is the whole description, in the log and in the channel table.
+  void engineCellsAreShortWithTheWholeDescriptionAsTooltip() {
+    class DescribedSource : public test::FakeSource {
+     public:
+      using FakeSource::FakeSource;
+      QString engineName(std::uint64_t /*engineId*/) const override { return QStringLiteral("app[42]"); }
+      QString engineDescription(std::uint64_t /*engineId*/) const override {
+        return QStringLiteral("app[42]@box.example, started 10:00:00");
+      }
+    };
+    Session session;
+    MainWindow window(session);
+    window.resize(1280, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    auto* source = new DescribedSource(QStringLiteral("attached"));
+    session.addSource(source);
+    tofu::EngineSnapshot snapshot;
+    snapshot.engineId = 7;
+    tofu::ChannelInfo channel;
+    channel.engineId = 7;
+    channel.channelNumber = 5;
+    channel.incarnation = 1;
+    snapshot.channels.push_back(channel);
+    emit source->snapshotReady(snapshot);
+    emit source->eventsReady({test::messageEvent(tofu::EventKind::messageReceived, 7, 5, tofu::OpCode::Request, 1, 1000)});
+    session.traffic().flush();
+    session.channels().flush();
+    const QList<std::pair<const char*, int>> engineColumns{
+        {"logTable", static_cast<int>(tofu::qt::TrafficColumn::engine)},
+        {"channelTable", static_cast<int>(tofu::qt::ChannelColumn::engine)}};
+    for (const auto& [name, column] : engineColumns) {
+      auto* table = child<QTableView>(&window, name);
+      QTRY_VERIFY(table->model()->rowCount() > 0);
+      const QModelIndex cell = table->model()->index(0, column);
+      QCOMPARE(cell.data().toString(), QStringLiteral("app[42]"));
+      QVERIFY2(table->sizeHintForIndex(cell).width() <= table->visualRect(cell).width(), name);
+      table->scrollTo(cell);
+      QToolTip::hideText();
+      const QPoint at = table->visualRect(cell).center();
+      QHelpEvent help(QEvent::ToolTip, at, table->viewport()->mapToGlobal(at));
+      QCoreApplication::sendEvent(table->viewport(), &help);
+      QVERIFY2(QToolTip::isVisible(), name);
+      QCOMPARE(QToolTip::text(), QStringLiteral("app[42]@box.example, started 10:00:00"));
+    }
+  }
+
   // The label once said "now: 3 msg/s" for the second just begun while the plot stood at 150.
   void rateLabelReadsTheLastFullSecond() {
     TimeFormat time;
@@ -296,7 +352,7 @@ class TestWindowLayout : public QObject {
     rates.addEvents(events);
     RateChart chart(rates);
     chart.refresh();
-    QVERIFY2(chart.chart()->title().startsWith(QStringLiteral("last second: 150 msg/s")), qPrintable(chart.chart()->title()));
+    QVERIFY2(chart.rateText().startsWith(QStringLiteral("last second: 150 msg/s")), qPrintable(chart.rateText()));
   }
 
  private:
