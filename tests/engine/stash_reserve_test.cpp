@@ -5,8 +5,6 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
-#include <cstdlib>
 #include <new>
 #include <optional>
 #include <utility>
@@ -14,24 +12,7 @@
 
 #include <gtest/gtest.h>
 
-namespace {
-std::atomic<std::size_t> allocations{0};
-
-void* countedAllocate(std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-
-// The default nothrow and aligned variants forward to these or to malloc/free, so all match.
-// Under Valgrind pass --soname-synonyms=somalloc=nouserintercepts, or it replaces these too.
-void* operator new(std::size_t size) { return countedAllocate(size); }
-void* operator new[](std::size_t size) { return countedAllocate(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#include "counting_new.h"  // this executable's global operator new and delete count allocations
 
 namespace tofu::detail {
 namespace {
@@ -45,9 +26,9 @@ static_assert(StashReserve::kClassBytes[kFirstLargeClass - 1] == StashReserve::k
 
 template <typename F>
 std::size_t allocationsDuring(F&& f) {
-  const std::size_t before = allocations.load();
+  const std::uint64_t before = test::heap::allocations();
   f();
-  return allocations.load() - before;
+  return static_cast<std::size_t>(test::heap::allocations() - before);
 }
 
 TEST(StashReserve, AllocationCounterSeesNew) {
