@@ -46,12 +46,20 @@ void TrafficModel::setMaxRows(int rows) {
 
 void TrafficModel::setUpdateIntervalMs(int ms) { tick_.setInterval(std::max(ms, 0)); }
 
+// Only the rows of that engine change, and usually there are none yet (a monitor names an
+// engine when it first sees it): a dataChanged over every row would have the proxies above
+// look at all of them (100,000) for a name no row shows.
 void TrafficModel::setEngineName(std::uint64_t engineId, const QString& name) {
   engineNames_.insert(engineId, name);
-  if (!rows_.empty()) {
-    emit dataChanged(index(0, static_cast<int>(TrafficColumn::engine)),
-                     index(rowCount() - 1, static_cast<int>(TrafficColumn::engine)), {Qt::DisplayRole});
+  const auto ofEngine = [engineId](const TrafficRecord& record) { return record.engineId == engineId; };
+  const auto first = std::find_if(rows_.begin(), rows_.end(), ofEngine);
+  if (first == rows_.end()) {
+    return;
   }
+  const auto last = std::find_if(rows_.rbegin(), rows_.rend(), ofEngine);
+  const int column = static_cast<int>(TrafficColumn::engine);
+  emit dataChanged(index(static_cast<int>(first - rows_.begin()), column),
+                   index(static_cast<int>(rows_.rend() - last) - 1, column), {Qt::DisplayRole});
 }
 
 void TrafficModel::setPaused(bool paused) {

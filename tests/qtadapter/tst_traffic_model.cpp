@@ -1,5 +1,6 @@
 // TrafficModel: correct under QAbstractItemModelTester while live traffic flows; batched
-// insertion; bounded rows with an exact evicted count; pause and resume.
+// insertion; bounded rows with an exact evicted count; pause and resume; naming an engine
+// reports only its rows changed.
 #include <QAbstractItemModelTester>
 #include <QSignalSpy>
 #include <QTest>
@@ -40,6 +41,7 @@ class TestTrafficModel : public QObject {
   void boundedRows_data();
   void boundedRows();
   void pauseKeepsRecords();
+  void namingAnEngineChangesOnlyItsRows();
 };
 
 void TestTrafficModel::followsLiveTraffic() {
@@ -125,6 +127,29 @@ void TestTrafficModel::pauseKeepsRecords() {
   QCOMPARE(model.evictedRows(), quint64{30});  // record 1 made room
   QCOMPARE(model.recordAt(0).header.messageId, std::uint64_t{31});
   QCOMPARE(model.pendingRows(), qsizetype{0});
+}
+
+// A monitor names each engine when it first sees it, with 100,000 rows of others in the log:
+// only that engine's rows (none yet) may be reported changed.
+void TestTrafficModel::namingAnEngineChangesOnlyItsRows() {
+  TrafficModel model;
+  QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+  for (int i = 1; i <= 6; ++i) {
+    TrafficRecord record = numbered(i);
+    record.engineId = i >= 3 && i <= 4 ? 2 : 1;
+    model.append(record);
+  }
+  model.flush();
+  QSignalSpy changed(&model, &TrafficModel::dataChanged);
+  model.setEngineName(3, QStringLiteral("new"));
+  QCOMPARE(changed.count(), 0);
+  model.setEngineName(2, QStringLiteral("two"));
+  QCOMPARE(changed.count(), 1);
+  const int column = static_cast<int>(TrafficColumn::engine);
+  QCOMPARE(changed.first().at(0).toModelIndex(), model.index(2, column));
+  QCOMPARE(changed.first().at(1).toModelIndex(), model.index(3, column));
+  QCOMPARE(model.index(3, column).data().toString(), QStringLiteral("two"));
+  QCOMPARE(model.index(4, column).data().toString(), QStringLiteral("1"));
 }
 
 QTEST_GUILESS_MAIN(TestTrafficModel)
