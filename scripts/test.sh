@@ -8,8 +8,8 @@
 # 45 minutes). Stages: dev asan tsan engine-only tidy fuzz. The tsan preset builds no Widgets
 # programs (monitor, qt_chat): Qt Widgets is not built with ThreadSanitizer, so its reports
 # there are about Qt; the adapter's threads are covered by the `qt` label, which tsan runs.
-# dev builds with g++, the other stages with clang++ (about half g++'s compile time here, and
-# clang checks the thread-safety annotations); every stage links with lld.
+# dev and tsan build with g++, asan and engine-only with clang++ (about half g++'s compile time
+# here, and clang checks the thread-safety annotations); every stage links with lld.
 # After each test stage it prints how many tests ran and how many were skipped, and fails when
 # a skipped test is not listed in tests/allowed-skips.txt (scripts/check-skips.sh).
 set -euo pipefail
