@@ -1,8 +1,10 @@
 // The telemetry server in-process (docs/telemetry.md): a monitor engine talks the protocol by
 // hand to an observed engine, so every header, frame and JSON field is checked as documented.
+#include <chrono>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -58,7 +60,8 @@ class ScopedEnvironment {
 // One monitor connection to a telemetry endpoint.
 class Monitor {
  public:
-  explicit Monitor(const std::string& address) : engine_(quietOptions()), group_(engine_.group()) {
+  explicit Monitor(const std::string& address, const Options& options = quietOptions())
+      : engine_(options), group_(engine_.group()) {
     const Result<Address> parsed = Address::parse(address);
     EXPECT_TRUE(parsed.ok()) << address;
     if (!parsed.ok()) return;
@@ -255,6 +258,52 @@ TEST(TelemetryServerTest, PayloadsGoToMonitorsThatAskUpToTheBodyLimit) {
   ASSERT_TRUE(withoutPayload);
   EXPECT_EQ(withoutPayload->find("textHeaders"), nullptr);
   EXPECT_EQ(withoutPayload->find("bodyBase64"), nullptr);
+}
+
+// A monitor that reads, but slower than the events come (a GUI busy for a moment, under a flood
+// with payloads), keeps its connection: the events its connection has no room for are dropped
+// and counted in `dropped`. (It was cut: the guard drops a monitor whose unsent output passes
+// 1 MiB, and a 100 ms batch of payloads is many times that; the monitor then resubscribed
+// several times a second and saw 1-2 % of the events.)
+TEST(TelemetryServerTest, AMonitorSlowerThanAPayloadFloodLosesEventsCountedNotItsConnection) {
+  test::Engine observed(observedOptions(test::listenAddress(test::Transport::uds).toString()));
+  ASSERT_TRUE(observed.ok());
+  Options slowReader = quietOptions();
+  slowReader.receiveBudgetBytes = 256 * 1024;  // stops reading the socket while the test is busy
+  Monitor monitor(observed.ampe().telemetryAddress(), slowReader);
+  const std::uint64_t id = monitor.request(
+      {{"telemetry-version", "1"}, {"telemetry", "subscribe"}, {"telemetry-payloads", "1"}});
+  ASSERT_EQ(monitor.frames(OpCode::Response, id).size(), 1u);
+
+  ChannelGroup& app = observed.group();
+  const test::Listening listening = test::listen(observed.ampe(), app, test::listenAddress(test::Transport::tcp));
+  const test::Connection pair = test::connectPair(observed.ampe(), app, observed.ampe(), app, listening.bound);
+  ASSERT_TRUE(pair.ok());
+  // 100 Requests of 60,000 bytes: two events each with the body in base64, about 16 MB of
+  // event lines, while the monitor reads nothing for longer than three of the guard's sweeps.
+  const auto busyUntil = std::chrono::steady_clock::now() + 3 * std::chrono::milliseconds(250) + test::quietPeriod();
+  for (int i = 0; i < 100; ++i) {
+    test::post(app, test::request(observed.ampe(), pair.clientChannel, std::string(60'000, 'f')));
+    MessagePtr received = receiveMatching(app, test::withOpCode(OpCode::Request));
+    ASSERT_TRUE(received);
+    observed.ampe().put(received);
+  }
+  std::this_thread::sleep_until(busyUntil);  // the monitor's "GUI" is busy: nothing to wait for
+
+  // It reads again: batches come, and one of them reports the events it had no room for.
+  std::uint64_t dropped = 0;
+  while (dropped == 0) {
+    const std::vector<MessagePtr> batch = monitor.frames(OpCode::Signal, std::nullopt, "events");
+    ASSERT_FALSE(batch.empty()) << "no event batch: the monitor was cut";
+    dropped = std::stoull(header(*batch.back(), "dropped"));
+  }
+  EXPECT_GT(dropped, 0u);
+  // Still subscribed: a Request made now reaches it, payload and all.
+  test::post(app, test::request(observed.ampe(), pair.clientChannel, "after the flood"));
+  ASSERT_TRUE(receiveMatching(app, test::withOpCode(OpCode::Request)));
+  const std::optional<JsonValue> after = receivedRequest(monitor, 15);
+  ASSERT_TRUE(after) << "the monitor no longer gets events";
+  EXPECT_EQ(after->stringAt("bodyBase64"), "YWZ0ZXIgdGhlIGZsb29k");
 }
 
 TEST(TelemetryServerTest, LargeSnapshotIsSplitWithTheMoreFlag) {

@@ -15,9 +15,13 @@ constexpr std::size_t kMaxEventsPerTick = ObserverOptions{}.capacity;
 
 }  // namespace
 
-TelemetryFeed::TelemetryFeed(Ampe& observed, TelemetrySender& sender, SnapshotBuilder snapshot,
+TelemetryFeed::TelemetryFeed(Ampe& observed, TelemetrySender& sender, SnapshotBuilder snapshot, EventRoom room,
                              std::uint32_t bodyLimit)
-    : observed_(observed), sender_(sender), snapshot_(std::move(snapshot)), bodyLimit_(bodyLimit) {}
+    : observed_(observed),
+      sender_(sender),
+      snapshot_(std::move(snapshot)),
+      room_(std::move(room)),
+      bodyLimit_(bodyLimit) {}
 
 TelemetryFeed::~TelemetryFeed() {
   if (stream_) observed_.stopObserving();
@@ -103,6 +107,7 @@ void TelemetryFeed::sendEvents() {
   std::optional<Batch> plain;
   std::optional<Batch> full;
   const std::uint64_t streamDropped = stream_->dropped();
+  const std::map<std::uint16_t, std::size_t> room = events_.empty() ? std::map<std::uint16_t, std::size_t>{} : room_();
   std::vector<std::uint16_t> gone;
   for (auto& [channel, subscriber] : subscribers_) {
     std::optional<Batch>& mine = subscriber.payloads ? full : plain;
@@ -119,7 +124,14 @@ void TelemetryFeed::sendEvents() {
       }
       continue;
     }
+    const auto found = room.find(channel);
+    std::size_t left = found == room.end() ? 0 : found->second;
     for (const Chunk& chunk : chunks) {
+      if (chunk.length > left) {
+        subscriber.missed += chunk.events;  // it reads slower than they come: it learns of the loss
+        continue;
+      }
+      left -= chunk.length;
       const std::uint64_t dropped = streamDropped - subscriber.droppedBaseline + subscriber.missed;
       const std::string droppedText = std::to_string(dropped);
       const std::string_view body = std::string_view(lines).substr(chunk.offset, chunk.length);

@@ -2,7 +2,10 @@
 // TelemetryFeed: the subscribers of a telemetry server and what it pushes to them: batches
 // of events (JSON Lines) every 100 ms and a snapshot every second. Owns the one EventStream
 // of the observed engine, started with the first subscriber and stopped with the last, so an
-// engine nobody watches pays nothing. Server thread only.
+// engine nobody watches pays nothing. A subscriber is given events only up to the room its
+// connection has left (EventRoom); the rest are counted in its `dropped`, so a monitor that
+// reads slower than the events come loses events, told, rather than its connection to the
+// guard's output bound. Server thread only.
 #pragma once
 
 #include <chrono>
@@ -26,12 +29,16 @@ class TelemetryFeed {
   using Clock = std::chrono::steady_clock;
   // Builds the current snapshot JSON; nullopt when the observed engine cannot give one.
   using SnapshotBuilder = std::function<std::optional<std::string>()>;
+  // Bytes each subscriber's connection may still queue, by channel; a channel not listed has
+  // no room.
+  using EventRoom = std::function<std::map<std::uint16_t, std::size_t>()>;
 
   static constexpr std::chrono::milliseconds kEventInterval{100};
   static constexpr std::chrono::milliseconds kSnapshotInterval{1000};
 
   // Subscribers asking for payloads get the first `bodyLimit` bytes of each body.
-  TelemetryFeed(Ampe& observed, TelemetrySender& sender, SnapshotBuilder snapshot, std::uint32_t bodyLimit);
+  TelemetryFeed(Ampe& observed, TelemetrySender& sender, SnapshotBuilder snapshot, EventRoom room,
+                std::uint32_t bodyLimit);
   // Stops observing the engine if still subscribed.
   ~TelemetryFeed();
   TelemetryFeed(const TelemetryFeed&) = delete;
@@ -54,7 +61,7 @@ class TelemetryFeed {
  private:
   struct Subscriber {
     std::uint64_t droppedBaseline = 0;  // stream drops before it subscribed
-    std::uint64_t missed = 0;           // events not posted to it (its send queue was full)
+    std::uint64_t missed = 0;           // events not posted to it (no room, or its send queue was full)
     std::uint64_t lastReported = 0;     // the `dropped` value it was last told
     bool payloads = false;
   };
@@ -80,6 +87,7 @@ class TelemetryFeed {
   Ampe& observed_;
   TelemetrySender& sender_;
   SnapshotBuilder snapshot_;
+  EventRoom room_;
   std::map<std::uint16_t, Subscriber> subscribers_;
   const std::uint32_t bodyLimit_;
   std::shared_ptr<EventStream> stream_;

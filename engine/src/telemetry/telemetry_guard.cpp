@@ -172,7 +172,7 @@ void TelemetryGuard::forget(std::uint16_t channel) {
 std::vector<std::uint16_t> TelemetryGuard::sweep(const EngineSnapshot& own, std::size_t snapshotBytes,
                                                  Clock::time_point now) {
   nextSweep_ = now + kSweepInterval;
-  const std::size_t bound = std::max(kMinOutputBound, 2 * snapshotBytes);
+  const std::size_t bound = outputBound(snapshotBytes);
   std::vector<std::uint16_t> cut;
   std::vector<const ChannelInfo*> silent;
   for (const ChannelInfo& channel : own.channels) {

@@ -7,6 +7,7 @@
 // passed the bound. It decides only; the server sends and aborts. Server thread only.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -48,6 +49,10 @@ class TelemetryGuard {
   // Unsent output of one monitor above which it is dropped: the larger of this and twice
   // the last snapshot (so one whole snapshot always fits behind another).
   static constexpr std::size_t kMinOutputBound = 1024 * 1024;
+  // That bound, for the current snapshot's size.
+  static std::size_t outputBound(std::size_t snapshotBytes) noexcept {
+    return std::max(kMinOutputBound, 2 * snapshotBytes);
+  }
 
   enum class Admission { accepted, unauthorised, tooManyMonitors };
   enum class Pace { now, later, tooMany };

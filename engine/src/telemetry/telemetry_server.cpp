@@ -183,7 +183,7 @@ TelemetryServer::TelemetryServer(Ampe& observed, std::unique_ptr<Reactor> reacto
       identity_(ProcessIdentity::current()),
       gate_(std::move(gate)),
       sender_(reactor_->ampe(), group_),
-      feed_(observed_, sender_, [this] { return snapshotJson(); }, bodyLimit),
+      feed_(observed_, sender_, [this] { return snapshotJson(); }, [this] { return eventRoom(); }, bodyLimit),
       guard_(std::move(token)) {
   thread_ = std::thread([this] { run(); });
 }
@@ -418,6 +418,18 @@ std::optional<std::string> TelemetryServer::snapshotJson() {
     cachedAt_ = now;
   }
   return json;
+}
+
+std::map<std::uint16_t, std::size_t> TelemetryServer::eventRoom() {
+  std::map<std::uint16_t, std::size_t> room;
+  const Result<EngineSnapshot> own = reactor_->ampe().snapshot();
+  if (!own.ok()) return room;
+  const std::size_t budget = TelemetryGuard::outputBound(cachedSnapshot_.size()) / 2;
+  for (const ChannelInfo& channel : own.value().channels) {
+    if (channel.kind != ChannelKind::serverIo || channel.state == ChannelState::closed) continue;
+    room[channel.channelNumber] = budget > channel.sendQueueBytes ? budget - channel.sendQueueBytes : 0;
+  }
+  return room;
 }
 
 std::optional<std::string> TelemetryServer::buildSnapshotJson() {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -92,6 +93,10 @@ class TelemetryServer {
   // TelemetryGuard::kMinSnapshotInterval and shared by every monitor.
   std::optional<std::string> snapshotJson();
   std::optional<std::string> buildSnapshotJson();
+  // What each monitor's connection may still queue of events: half the guard's output bound,
+  // less what waits in its send queue now, so one snapshot always fits behind them and a
+  // monitor that reads is never cut for a flood it cannot keep up with.
+  std::map<std::uint16_t, std::size_t> eventRoom();
 
   // ---- Constant after construction ----
   Ampe& observed_;
