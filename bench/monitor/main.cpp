@@ -102,9 +102,9 @@ Counts countNow(tofu::monitor::MainWindow& window, const FloodSender* flood, con
 
 const char* verdict(bool ok) { return ok ? "yes" : "NO"; }
 
-// Starts `tofu-cli listen ADDRESS --telemetry T` on socket paths in `dir` and waits until both
-// exist. Its stdout (a line per message) goes to the null device: read through a pipe, it
-// would cost this process the very CPU and memory being measured.
+// Starts `tofu-cli listen ADDRESS --quiet --telemetry T` on socket paths in `dir` and waits
+// until both exist. --quiet: formatting a line per message took the listener about a core at
+// this rate, which capped the flood below its target. Its stdout goes to the null device.
 bool startListener(QProcess& cli, const QTemporaryDir& dir, QString& address, QString& telemetry) {
   address = QStringLiteral("uds|%1/flood.sock").arg(dir.path());
   telemetry = QStringLiteral("uds|%1/flood.telemetry").arg(dir.path());
@@ -113,7 +113,7 @@ bool startListener(QProcess& cli, const QTemporaryDir& dir, QString& address, QS
   environment.insert(QStringLiteral("TOFU_TELEMETRY_BODY_LIMIT"), QStringLiteral("65536"));  // payloads on
   environment.remove(QStringLiteral("TOFU_TELEMETRY_TOKEN"));  // the monitor attaches without one
   cli.setProcessEnvironment(environment);
-  cli.start(QStringLiteral(TOFU_CLI_PATH), {QStringLiteral("listen"), address, QStringLiteral("--telemetry"), telemetry});
+  cli.start(QStringLiteral(TOFU_CLI_PATH), {QStringLiteral("listen"), address, QStringLiteral("--quiet"), QStringLiteral("--telemetry"), telemetry});
   QElapsedTimer waited;
   waited.start();
   while (!QFileInfo::exists(dir.filePath(QStringLiteral("flood.sock"))) ||

@@ -85,7 +85,7 @@ TEST_F(CliTest, HelpPrintsUsageOnStdout) {
     const RunResult result = run(args);
     ASSERT_TRUE(result.exit.exited);
     EXPECT_EQ(result.exit.code, 0);
-    EXPECT_TRUE(result.out.starts_with("usage: tofu-cli listen ADDRESS [--echo]\n")) << result.out;
+    EXPECT_TRUE(result.out.starts_with("usage: tofu-cli listen ADDRESS [--echo] [--quiet]\n")) << result.out;
     EXPECT_EQ(result.err, "");
   }
 }

@@ -100,11 +100,10 @@ RunResult CliTest::run(const std::vector<std::string>& args, const std::vector<s
   return {exit, process->out(), process->err()};
 }
 
-std::unique_ptr<Process> CliTest::startListener(const std::string& address, bool echo, std::string& bound) {
+std::unique_ptr<Process> CliTest::startListener(const std::string& address, const std::vector<std::string>& options,
+                                                std::string& bound) {
   std::vector<std::string> args{"listen", address};
-  if (echo) {
-    args.emplace_back("--echo");
-  }
+  args.insert(args.end(), options.begin(), options.end());
   std::unique_ptr<Process> listener = start(args);
   if (!listener) {
     return nullptr;

@@ -62,9 +62,14 @@ class CliTest : public ::testing::Test {
                                  const std::vector<std::string>& environment = {});
   // Runs tofu-cli with `args` to its end (killed after kProcessTimeout).
   RunResult run(const std::vector<std::string>& args, const std::vector<std::string>& environment = {});
-  // Starts `tofu-cli listen address [--echo]`, reads its first line and stores the bound
+  // Starts `tofu-cli listen address [options...]`, reads its first line and stores the bound
   // address (the text after "listening ") in `bound`; fails the test when the line is wrong.
-  std::unique_ptr<Process> startListener(const std::string& address, bool echo, std::string& bound);
+  std::unique_ptr<Process> startListener(const std::string& address, const std::vector<std::string>& options,
+                                         std::string& bound);
+  // The same with `--echo` or no option.
+  std::unique_ptr<Process> startListener(const std::string& address, bool echo, std::string& bound) {
+    return startListener(address, echo ? std::vector<std::string>{"--echo"} : std::vector<std::string>{}, bound);
+  }
   // Sends SIGTERM to a listener and expects a clean exit with nothing more printed.
   void stopListener(Process& listener);
   // The full send/echo scenario against a listener whose bound address is `bound`.

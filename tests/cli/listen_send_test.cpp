@@ -49,6 +49,22 @@ TEST_F(ListenSendTest, EchoOverIpv6Loopback) {
   stopListener(*listener);
 }
 
+// --quiet: the listener still answers every Request, and prints nothing but its first line.
+TEST_F(ListenSendTest, QuietEchoesWithoutALinePerMessage) {
+  std::string bound;
+  const auto listener = startListener("tcp|127.0.0.1|0", {"--echo", "--quiet"}, bound);
+  ASSERT_NE(listener, nullptr);
+  const RunResult send = run({"send", bound, "--count", "3", "--body", "X"});
+  EXPECT_TRUE(send.exit.exited);
+  EXPECT_EQ(send.exit.code, 0) << send.err;
+  EXPECT_EQ(splitLines(send.out).size(), 3u) << send.out;
+  // Notifications still go to stderr: the sender's channel closed when it left.
+  const std::optional<std::string> closed = listener->readErrorLine(kLineTimeout);
+  ASSERT_TRUE(closed);
+  EXPECT_NE(closed->find(": Signal channel_closed"), std::string::npos) << *closed;
+  stopListener(*listener);  // and nothing was printed after "listening ..."
+}
+
 // Without --echo the listener accepts and prints, but a Request gets no Response.
 TEST_F(ListenSendTest, SendTimesOutWithoutEcho) {
   std::string bound;

@@ -13,7 +13,7 @@ namespace tofu::cli {
 namespace {
 
 constexpr std::string_view kUsage =
-    "usage: tofu-cli listen ADDRESS [--echo]\n"
+    "usage: tofu-cli listen ADDRESS [--echo] [--quiet]\n"
     "                       [--telemetry ADDRESS]\n"
     "       tofu-cli send ADDRESS [--count N] [--body TEXT] [--header NAME:VALUE]... [--timeout SECONDS]\n"
     "                     [--hold SECONDS]\n"
@@ -29,6 +29,8 @@ constexpr std::string_view kUsage =
     "        line per received message. Accepts every HelloRequest and answers every ByeRequest.\n"
     "        --echo  also answers each Request with a Response and each Signal with a Signal\n"
     "                carrying the same id, more flag, headers and body.\n"
+    "        --quiet prints no line per received message (errors still go to stderr): for load\n"
+    "                tests, where formatting each message would cost more than receiving it.\n"
     "        --telemetry ADDRESS  also serves the engine's snapshots and events to monitors on\n"
     "                ADDRESS (docs/telemetry.md) and prints 'telemetry ADDRESS' second.\n"
     "        Runs until SIGINT or SIGTERM, then closes its channels and exits 0.\n"
@@ -195,6 +197,10 @@ std::optional<UsageError> handleListenOption(std::string_view arg, ArgumentCurso
                                              ListenCommandLine& listen) {
   if (arg == "--echo") {
     listen.echo = true;
+    return std::nullopt;
+  }
+  if (arg == "--quiet") {
+    listen.quiet = true;
     return std::nullopt;
   }
   const auto [name, inlineValue] = ArgumentCursor::splitOption(arg);

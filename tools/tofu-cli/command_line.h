@@ -25,6 +25,8 @@ struct HelpCommand {};
 struct ListenCommandLine {
   Address address;
   bool echo = false;
+  // No line per received message (a peer for load tests, where printing would be the cost).
+  bool quiet = false;
   // Serve the engine's telemetry here too (Options::telemetryAddress, docs/telemetry.md).
   std::optional<Address> telemetry;
 };

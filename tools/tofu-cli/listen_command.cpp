@@ -97,7 +97,7 @@ ListenCommand::Step ListenCommand::serve(EngineSession& session, const SignalWak
     } else if (message->isFromEngine()) {
       handleNotification(*message);
     } else {
-      printLine(formatMessageOnChannel(*message));
+      if (!commandLine_.quiet) printLine(formatMessageOnChannel(*message));
       answer(session, message);
     }
     session.recycle(message);
