@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets of tests/fuzz with clang and runs each one for
+# Builds the libFuzzer targets of tests/fuzz with clang and runs them all at once, each for
 # TOFU_FUZZ_SECONDS (default 60) on a scratch copy of its seed corpus, so the committed corpus
 # never grows by itself. Prints one summary line per target; exits 1 on any finding (crash,
 # violated invariant, sanitizer report, leak, timeout, out-of-memory), 2 when a tool is missing.
@@ -38,24 +38,33 @@ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DTOFU_BUILD_FUZ
   -DTOFU_BUILD_TESTS=OFF -DTOFU_BUILD_TOOLS=OFF >/dev/null
 cmake --build "$build_dir" --target "${targets[@]/#/fuzz_}"
 
-# --- Run each target on a scratch copy of its corpus.
+# --- Run every target at once, each on a scratch copy of its corpus: on 2 cores the three
+# share the CPU, and the stage takes one target's time instead of three (CI's 45 minutes).
 work_dir="$build_dir/fuzz-run"
 rm -rf "$work_dir"
 failed=()
 summaries=()
+pids=()
+started=$SECONDS
 for target in "${targets[@]}"; do
   seeds="tests/fuzz/corpus/$target"
   dir="$work_dir/$target"
   mkdir -p "$dir/corpus" "$dir/artifacts"
   cp -R "$seeds/." "$dir/corpus/"
-  seed_count=$(find "$seeds" -type f | wc -l)
-  echo "=== fuzz_$target: ${seconds} s from $seed_count seeds (log: $dir/fuzz.log)"
-  started=$SECONDS
-  status=0
+  echo "=== fuzz_$target: ${seconds} s from $(find "$seeds" -type f | wc -l) seeds (log: $dir/fuzz.log)"
   # -timeout: one input taking over 10 s is a hang, hence a finding.
   "$build_dir/bin/fuzz_$target" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
-    -artifact_prefix="$dir/artifacts/" "$dir/corpus" >"$dir/fuzz.log" 2>&1 || status=$?
+    -artifact_prefix="$dir/artifacts/" "$dir/corpus" >"$dir/fuzz.log" 2>&1 &
+  pids+=($!)
+done
+for i in "${!targets[@]}"; do
+  target=${targets[$i]}
+  seeds="tests/fuzz/corpus/$target"
+  dir="$work_dir/$target"
+  status=0
+  wait "${pids[$i]}" || status=$?
   elapsed=$((SECONDS - started))
+  seed_count=$(find "$seeds" -type f | wc -l)
   executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/fuzz.log" | tail -n 1)
   executions=${executions:-unknown}
   corpus_count=$(find "$dir/corpus" -type f | wc -l)

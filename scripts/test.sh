@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, step 2: builds and runs every test, including the `fault` and `stress` labels,
 # in the dev, asan (address + undefined, leak detection on) and tsan presets (plus smoke runs
-# of the benchmarks in dev), then the engine alone without Qt (engine-only preset), then each
-# libFuzzer target for 60 s. Exits non-zero on the first failure. TOFU_STAGES narrows or
+# of the benchmarks in dev), then the engine alone without Qt (engine-only preset), then the
+# libFuzzer targets, all at once for 60 s. Exits non-zero on the first failure. TOFU_STAGES narrows or
 # widens the run, e.g. TOFU_STAGES=dev while developing, or TOFU_STAGES=tidy for clang-tidy on
 # the engine and tools (about 5 minutes on 2 cores; not in the default run, to keep CI under
 # 45 minutes). Stages: dev asan tsan engine-only tidy fuzz. The tsan preset builds no Widgets
