@@ -297,12 +297,22 @@ TEST(TelemetryServerTest, AMonitorSlowerThanAPayloadFloodLosesEventsCountedNotIt
   std::set<std::uint64_t> seen;  // message ids of the 60,000-byte Requests received
   std::uint64_t dropped = 0;
   std::string lines;  // of one events message, whose payload lines span frames
-  while (MessagePtr frame = test::tryReceive(monitor.group(), 3 * test::quietPeriod())) {
+  // Until no events for a while (snapshots keep coming every second, so they do not count).
+  const auto quiet = std::chrono::duration_cast<std::chrono::steady_clock::duration>(3 * test::quietPeriod());
+  auto lastEvents = std::chrono::steady_clock::now();
+  for (;;) {
+    const auto left = lastEvents + quiet - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) break;
+    MessagePtr frame =
+        test::tryReceive(monitor.group(), std::chrono::duration_cast<std::chrono::milliseconds>(left) +
+                                              std::chrono::milliseconds(1));
+    if (!frame) break;
     if (frame->isFromEngine() && frame->status() == Status::channel_closed) {
       ADD_FAILURE() << "the monitor's channel was closed: " << test::describe(frame);
       break;
     }
     if (!frame->isFromEngine() && header(*frame, "telemetry") == "events") {  // not a pool notice
+      lastEvents = std::chrono::steady_clock::now();
       if (const auto count = frame->headers().find("dropped"))
         dropped = std::max<std::uint64_t>(dropped, std::stoull(std::string(*count)));
       lines.append(frame->body().view());
