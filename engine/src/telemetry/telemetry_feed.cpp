@@ -54,7 +54,6 @@ void TelemetryFeed::add(std::uint16_t channel, bool payloads) {
   subscriber.droppedBaseline = stream_->dropped();
   subscriber.lastReported = 0;
   subscribers_.emplace(channel, subscriber);
-  sendSnapshot({channel});
 }
 
 void TelemetryFeed::remove(std::uint16_t channel) {

@@ -47,9 +47,12 @@ class TelemetryFeed {
   bool empty() const noexcept { return subscribers_.empty(); }
   bool subscribed(std::uint16_t channel) const { return subscribers_.contains(channel); }
 
-  // Adds `channel` (no-op when already there) and sends it a first snapshot at once. With
-  // `payloads`, its events carry the messages' text headers and bodies.
+  // Adds `channel` (no-op when already there): its events start now, so the caller may then
+  // confirm the subscription. With `payloads`, its events carry the messages' text headers and
+  // bodies.
   void add(std::uint16_t channel, bool payloads);
+  // Sends `channel` its first snapshot, right after the confirmation.
+  void sendFirstSnapshot(std::uint16_t channel) { sendSnapshot({channel}); }
   // Forgets `channel`; stops observing when it was the last. No-op for strangers.
   void remove(std::uint16_t channel);
 

@@ -386,8 +386,13 @@ void TelemetryServer::handleRequest(MessagePtr message) {
     }
   } else if (kind == "subscribe") {
     const bool payloads = headers.find(kTelemetryPayloadsHeader).value_or("") == "1";
+    // Observing starts before the Response goes: a monitor that acts on the Response (traffic it
+    // causes, say) sees every event after it. Under load the server thread once replied, then
+    // started the stream after the monitor's flood had passed, and those events were lost
+    // without a count.
+    feed_.add(channel, payloads);
     reply(std::move(message), OpCode::Response, kind);
-    feed_.add(channel, payloads);  // sends the first snapshot Signal right away
+    feed_.sendFirstSnapshot(channel);
   } else if (kind == "unsubscribe") {
     feed_.remove(channel);
     reply(std::move(message), OpCode::Response, kind);
