@@ -297,9 +297,12 @@ TEST(TelemetryServerTest, AMonitorSlowerThanAPayloadFloodLosesEventsCountedNotIt
   std::set<std::uint64_t> seen;  // message ids of the 60,000-byte Requests received
   std::uint64_t dropped = 0;
   std::string lines;  // of one events message, whose payload lines span frames
-  // Until no events for a while (snapshots keep coming every second, so they do not count).
-  const auto quiet = std::chrono::duration_cast<std::chrono::steady_clock::duration>(3 * test::quietPeriod());
-  auto lastEvents = std::chrono::steady_clock::now();
+  // Until no events for a second (scaled): snapshots keep coming every second, so they do not
+  // count, and the first batch may take a while on a loaded machine.
+  using SteadyDuration = std::chrono::steady_clock::duration;
+  const auto quiet = std::chrono::duration_cast<SteadyDuration>(10 * test::quietPeriod());
+  auto lastEvents = std::chrono::steady_clock::now() - quiet +
+                    std::chrono::duration_cast<SteadyDuration>(test::defaultTimeout());
   for (;;) {
     const auto left = lastEvents + quiet - std::chrono::steady_clock::now();
     if (left <= std::chrono::steady_clock::duration::zero()) break;
