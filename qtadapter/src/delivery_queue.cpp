@@ -30,18 +30,19 @@ bool isDroppable(const MessageEnvelope& envelope) {
 }  // namespace
 
 qsizetype DeliveryQueue::waitForRoom() {
-  std::unique_lock lock(mutex_);
+  detail::MutexLock lock(mutex_);
   if (options_.overflow == OverflowPolicy::dropOldest) {
     return aborted_ ? 0 : std::max<qsizetype>(options_.maxPending, 1);
   }
-  room_.wait(lock, [this] { return aborted_ || pendingLocked() < options_.maxPending; });
+  room_.wait(lock.native(),
+             [this]() REQUIRES(mutex_) { return aborted_ || pendingLocked() < options_.maxPending; });
   return aborted_ ? 0 : options_.maxPending - pendingLocked();
 }
 
 void DeliveryQueue::push(std::deque<MessageEnvelope>& batch) {
   bool post = false;
   {
-    const std::lock_guard lock(mutex_);
+    const detail::MutexLock lock(mutex_);
     for (MessageEnvelope& envelope : batch) {
       ++stats_.received;
       if (pendingLocked() > options_.maxPending) {
@@ -76,14 +77,14 @@ void DeliveryQueue::push(std::deque<MessageEnvelope>& batch) {
 
 void DeliveryQueue::abort() {
   {
-    const std::lock_guard lock(mutex_);
+    const detail::MutexLock lock(mutex_);
     aborted_ = true;
   }
   room_.notify_all();
 }
 
 bool DeliveryQueue::takeChunk(QList<MessageEnvelope>& out, qsizetype max) {
-  const std::lock_guard lock(mutex_);
+  const detail::MutexLock lock(mutex_);
   if (queue_.empty()) {
     deliveryPosted_ = false;
     return false;
@@ -108,13 +109,13 @@ void DeliveryQueue::delivered(qint64 lagNs) {
 void DeliveryQueue::chunkDone() {
   {
     // Taking the lock orders this wake-up after the producer's predicate check.
-    const std::lock_guard lock(mutex_);
+    const detail::MutexLock lock(mutex_);
   }
   room_.notify_one();
 }
 
 quint64 DeliveryQueue::takeNewDrops(quint64& total) {
-  const std::lock_guard lock(mutex_);
+  const detail::MutexLock lock(mutex_);
   total = stats_.dropped;
   const quint64 fresh = stats_.dropped - reportedDrops_;
   reportedDrops_ = stats_.dropped;
@@ -122,7 +123,7 @@ quint64 DeliveryQueue::takeNewDrops(quint64& total) {
 }
 
 DeliveryStats DeliveryQueue::stats() const {
-  const std::lock_guard lock(mutex_);
+  const detail::MutexLock lock(mutex_);
   DeliveryStats stats = stats_;
   stats.delivered = delivered_.load(std::memory_order_acquire);
   stats.pending = pendingLocked();

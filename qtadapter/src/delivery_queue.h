@@ -10,10 +10,10 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <mutex>
 
 #include "tofu/qt/delivery.h"
 #include "tofu/qt/message_envelope.h"
+#include "tofu/support/mutex.h"
 
 namespace tofu::qt {
 
@@ -50,20 +50,20 @@ class DeliveryQueue {
   DeliveryStats stats() const;
 
  private:
-  qsizetype pendingLocked() const;
+  qsizetype pendingLocked() const REQUIRES(mutex_);
 
   // Constant after construction.
   const DeliveryOptions options_;
   const std::function<void()> post_;
 
-  // Protected by mutex_.
-  mutable std::mutex mutex_;
+  mutable detail::Mutex mutex_;
   std::condition_variable room_;
-  std::deque<MessageEnvelope> queue_;
-  DeliveryStats stats_;  // received, dropped, postedEvents, maxPendingSeen; the rest below
-  bool deliveryPosted_ = false;
-  bool aborted_ = false;
-  quint64 reportedDrops_ = 0;
+  std::deque<MessageEnvelope> queue_ GUARDED_BY(mutex_);
+  // received, dropped, postedEvents, maxPendingSeen; the rest below
+  DeliveryStats stats_ GUARDED_BY(mutex_);
+  bool deliveryPosted_ GUARDED_BY(mutex_) = false;
+  bool aborted_ GUARDED_BY(mutex_) = false;
+  quint64 reportedDrops_ GUARDED_BY(mutex_) = 0;
 
   // Written by the consumer only, read anywhere.
   std::atomic<quint64> delivered_{0};

@@ -13,7 +13,7 @@ SnapshotThread::~SnapshotThread() { stop(); }
 
 void SnapshotThread::request() {
   {
-    const std::lock_guard lock(mutex_);
+    const detail::MutexLock lock(mutex_);
     requested_ = true;
   }
   wake_.notify_one();
@@ -21,7 +21,7 @@ void SnapshotThread::request() {
 
 void SnapshotThread::stop() {
   {
-    const std::lock_guard lock(mutex_);
+    const detail::MutexLock lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_one();
@@ -31,8 +31,8 @@ void SnapshotThread::stop() {
 void SnapshotThread::work() {
   for (;;) {
     {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return requested_ || stopping_; });
+      detail::MutexLock lock(mutex_);
+      wake_.wait(lock.native(), [this]() REQUIRES(mutex_) { return requested_ || stopping_; });
       if (stopping_) {
         return;
       }

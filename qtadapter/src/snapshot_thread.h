@@ -4,12 +4,11 @@
 // `deliver` callback on this thread, which must not block.
 #pragma once
 
-
 #include <condition_variable>
 #include <functional>
-#include <mutex>
 
 #include "tofu/ampe.h"
+#include "tofu/support/mutex.h"
 
 #include "worker_thread.h"
 
@@ -36,11 +35,10 @@ class SnapshotThread : public WorkerThread {
   Ampe& ampe_;
   const std::function<void(EngineSnapshot)> deliver_;
 
-  // Protected by mutex_.
-  std::mutex mutex_;
+  detail::Mutex mutex_;
   std::condition_variable wake_;
-  bool requested_ = false;
-  bool stopping_ = false;
+  bool requested_ GUARDED_BY(mutex_) = false;
+  bool stopping_ GUARDED_BY(mutex_) = false;
 };
 
 }  // namespace tofu::qt

@@ -16,8 +16,8 @@
 #include "reactor/event_loop.h"
 #include "tofu/ampe.h"
 #include "tofu/options.h"
+#include "tofu/support/mutex.h"
 #include "util/message_pool.h"
-#include "util/mutex.h"
 
 namespace tofu::detail {
 

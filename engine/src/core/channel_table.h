@@ -13,7 +13,7 @@
 #include <random>
 
 #include "tofu/result.h"
-#include "util/mutex.h"
+#include "tofu/support/mutex.h"
 
 namespace tofu::detail {
 

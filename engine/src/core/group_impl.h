@@ -11,8 +11,8 @@
 #include <cstddef>
 
 #include "tofu/channel_group.h"
+#include "tofu/support/mutex.h"
 #include "util/message_queue.h"
-#include "util/mutex.h"
 #include "util/receive_budget.h"
 
 namespace tofu::detail {

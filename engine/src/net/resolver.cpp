@@ -4,7 +4,7 @@
 #include <system_error>
 #include <thread>
 
-#include "util/mutex.h"
+#include "tofu/support/mutex.h"
 
 namespace tofu::detail {
 namespace {

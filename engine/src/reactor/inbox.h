@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "reactor/notifier.h"
+#include "tofu/support/mutex.h"
 #include "util/message_queue.h"
-#include "util/mutex.h"
 
 namespace tofu::detail {
 

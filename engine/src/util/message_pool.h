@@ -13,8 +13,8 @@
 
 #include "tofu/ampe.h"
 #include "tofu/introspection.h"
+#include "tofu/support/mutex.h"
 #include "util/message_queue.h"
-#include "util/mutex.h"
 
 namespace tofu::detail {
 

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <functional>
 
-#include "util/mutex.h"
+#include "tofu/support/mutex.h"
 
 namespace tofu {
 class Message;

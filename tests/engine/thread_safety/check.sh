@@ -2,16 +2,16 @@
 # The engine's GUARDED_BY annotations are checked (issue 22): clang with the flags every
 # first-party target gets (TOFU_THREAD_SAFETY_FLAGS) and -Werror accepts a guarded member
 # touched under its mutex and refuses one touched without.
-# Usage: check.sh CLANG_CXX ENGINE_SRC_DIR [FLAGS...]
+# Usage: check.sh CLANG_CXX ENGINE_INCLUDE_DIR [FLAGS...]
 set -euo pipefail
 compiler=$1
-src=$2
+include=$2
 shift 2
 flags=("$@")
 here=$(dirname "$0")
 compile() {
   echo '#include "guarded_counter.h"' | "$compiler" -std=c++20 -fsyntax-only "${flags[@]}" -Werror \
-    -I"$src" -I"$here" "$@" -x c++ - 2>&1
+    -I"$include" -I"$here" "$@" -x c++ - 2>&1
 }
 compile
 if output=$(compile -DTHREAD_SAFETY_VIOLATION); then

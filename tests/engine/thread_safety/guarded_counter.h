@@ -3,7 +3,7 @@
 // -Wthread-safety must refuse.
 #pragma once
 
-#include "util/mutex.h"
+#include "tofu/support/mutex.h"
 
 namespace tofu::detail {
 
