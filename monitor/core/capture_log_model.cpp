@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <limits>
 
-#include "tofu/qt/model_roles.h"
-#include "tofu/qt/traffic_model.h"
+#include "tofu/qt/models/model_roles.h"
+#include "tofu/qt/models/traffic_model.h"
 
 #include "telemetry_json.h"
 #include "time_format.h"

@@ -13,7 +13,7 @@
 #include <functional>
 #include <vector>
 
-#include "tofu/qt/traffic_record.h"
+#include "tofu/qt/models/traffic_record.h"
 
 namespace tofu::monitor {
 

@@ -8,7 +8,7 @@
 
 #include <deque>
 
-#include "tofu/qt/traffic_record.h"
+#include "tofu/qt/models/traffic_record.h"
 
 namespace tofu::monitor {
 

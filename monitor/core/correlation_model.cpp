@@ -1,6 +1,6 @@
 #include "correlation_model.h"
 
-#include "tofu/qt/model_roles.h"
+#include "tofu/qt/models/model_roles.h"
 
 namespace tofu::monitor {
 namespace {

@@ -14,7 +14,7 @@
 #include <functional>
 
 #include "tofu/introspection.h"
-#include "tofu/qt/traffic_record.h"
+#include "tofu/qt/models/traffic_record.h"
 
 namespace tofu::monitor {
 

@@ -2,7 +2,7 @@
 
 #include <QMetaEnum>
 
-#include "tofu/qt/model_roles.h"
+#include "tofu/qt/models/model_roles.h"
 
 namespace tofu::monitor {
 namespace {

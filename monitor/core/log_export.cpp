@@ -7,8 +7,8 @@
 
 #include <array>
 
-#include "tofu/qt/model_roles.h"
-#include "tofu/qt/traffic_model.h"
+#include "tofu/qt/models/model_roles.h"
+#include "tofu/qt/models/traffic_model.h"
 #include "tofu/wire_format.h"
 
 #include "capture.h"

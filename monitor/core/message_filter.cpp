@@ -1,6 +1,6 @@
 #include "message_filter.h"
 
-#include "tofu/qt/model_roles.h"
+#include "tofu/qt/models/model_roles.h"
 #include "content_store.h"
 #include "time_format.h"
 

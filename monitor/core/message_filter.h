@@ -13,8 +13,8 @@
 #include <optional>
 
 #include "tofu/message.h"
-#include "tofu/qt/traffic_model.h"
-#include "tofu/qt/traffic_record.h"
+#include "tofu/qt/models/traffic_model.h"
+#include "tofu/qt/models/traffic_record.h"
 
 namespace tofu::monitor {
 

@@ -12,8 +12,8 @@
 
 #include <memory>
 
-#include "tofu/qt/channel_table_model.h"
-#include "tofu/qt/traffic_model.h"
+#include "tofu/qt/models/channel_table_model.h"
+#include "tofu/qt/models/traffic_model.h"
 
 #include "content_store.h"
 #include "correlation_model.h"

@@ -14,7 +14,7 @@
 
 #include "tofu/introspection.h"
 #include "tofu/qt/engine_watcher.h"
-#include "tofu/qt/traffic_record.h"
+#include "tofu/qt/models/traffic_record.h"
 
 #include "process_identity.h"
 

@@ -9,7 +9,7 @@
 #include "record_table.h"
 #include "state_delegate.h"
 #include "time_delegate.h"
-#include "tofu/qt/channel_table_model.h"
+#include "tofu/qt/models/channel_table_model.h"
 
 namespace tofu::monitor {
 

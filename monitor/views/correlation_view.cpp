@@ -14,7 +14,7 @@
 #include "palette.h"
 #include "record_table.h"
 #include "time_delegate.h"
-#include "tofu/qt/model_roles.h"
+#include "tofu/qt/models/model_roles.h"
 
 namespace tofu::monitor {
 

@@ -6,7 +6,7 @@
 
 #include "engine_list_model.h"
 #include "palette.h"
-#include "tofu/qt/model_roles.h"
+#include "tofu/qt/models/model_roles.h"
 
 namespace tofu::monitor {
 

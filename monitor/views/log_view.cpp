@@ -24,7 +24,7 @@
 #include "record_table.h"
 #include "status_colors.h"
 #include "time_format.h"
-#include "tofu/qt/traffic_model.h"
+#include "tofu/qt/models/traffic_model.h"
 
 namespace tofu::monitor {
 

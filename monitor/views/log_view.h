@@ -10,7 +10,7 @@
 
 #include <QWidget>
 
-#include "tofu/qt/traffic_record.h"
+#include "tofu/qt/models/traffic_record.h"
 
 class QAbstractItemModel;
 class QAction;

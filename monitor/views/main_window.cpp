@@ -25,7 +25,7 @@
 #include "log_view.h"
 #include "message_detail.h"
 #include "message_filter.h"
-#include "tofu/qt/model_roles.h"
+#include "tofu/qt/models/model_roles.h"
 #include "rate_chart.h"
 #include "record_table.h"
 #include "session.h"

@@ -11,7 +11,7 @@
 #include "demo_scene.h"
 #include "log_export.h"
 #include "tofu/introspection.h"
-#include "tofu/qt/traffic_record.h"
+#include "tofu/qt/models/traffic_record.h"
 
 class QDockWidget;
 class QLabel;

@@ -6,7 +6,7 @@
 
 #include <QWidget>
 
-#include "tofu/qt/traffic_record.h"
+#include "tofu/qt/models/traffic_record.h"
 
 class QLabel;
 class QPlainTextEdit;

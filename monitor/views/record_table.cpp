@@ -8,7 +8,7 @@
 
 #include <utility>
 
-#include "tofu/qt/model_roles.h"
+#include "tofu/qt/models/model_roles.h"
 
 namespace tofu::monitor {
 

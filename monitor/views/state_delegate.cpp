@@ -4,7 +4,7 @@
 #include <QPainter>
 
 #include "palette.h"
-#include "tofu/qt/model_roles.h"
+#include "tofu/qt/models/model_roles.h"
 
 namespace tofu::monitor {
 

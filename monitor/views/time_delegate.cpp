@@ -6,7 +6,7 @@
 #include <QToolTip>
 
 #include "time_format.h"
-#include "tofu/qt/model_roles.h"
+#include "tofu/qt/models/model_roles.h"
 
 namespace tofu::monitor {
 

@@ -5,7 +5,7 @@
 #include <QString>
 
 #include "tofu/introspection.h"
-#include "tofu/qt/traffic_record.h"
+#include "tofu/qt/models/traffic_record.h"
 
 // QCOMPARE on the engine's enums by name: QTest would find tofu::toString() by ADL and free
 // the static string it returns.

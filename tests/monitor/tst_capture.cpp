@@ -15,7 +15,7 @@
 #include "message_filter.h"
 #include "session.h"
 #include "telemetry_json.h"
-#include "tofu/qt/model_roles.h"
+#include "tofu/qt/models/model_roles.h"
 
 using namespace tofu;
 using namespace tofu::monitor;

@@ -5,7 +5,7 @@
 
 #include "engine_list_model.h"
 #include "fake_source.h"
-#include "tofu/qt/model_roles.h"
+#include "tofu/qt/models/model_roles.h"
 
 using namespace tofu;
 using namespace tofu::monitor;

@@ -17,7 +17,7 @@
 #include "log_view.h"
 #include "message_filter.h"
 #include "status_colors.h"
-#include "tofu/qt/traffic_model.h"
+#include "tofu/qt/models/traffic_model.h"
 #include "ui_test_support.h"
 
 using namespace tofu::monitor;

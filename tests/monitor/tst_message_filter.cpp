@@ -7,7 +7,7 @@
 #include "content_store.h"
 #include "core_test_events.h"
 #include "message_filter.h"
-#include "tofu/qt/traffic_model.h"
+#include "tofu/qt/models/traffic_model.h"
 
 using namespace tofu;
 using namespace tofu::monitor;

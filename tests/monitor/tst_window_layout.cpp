@@ -30,7 +30,7 @@
 #include "rate_chart.h"
 #include "rate_series.h"
 #include "session.h"
-#include "tofu/qt/model_roles.h"
+#include "tofu/qt/models/model_roles.h"
 #include "ui_test_support.h"
 #include "core_test_events.h"
 

@@ -7,7 +7,7 @@
 
 #include <stdexcept>
 
-#include "tofu/qt/traffic_record.h"
+#include "tofu/qt/models/traffic_record.h"
 
 namespace tofu::monitor::test {
 

@@ -5,7 +5,7 @@
 #include <QSignalSpy>
 #include <QTest>
 
-#include "tofu/qt/channel_table_model.h"
+#include "tofu/qt/models/channel_table_model.h"
 
 #include "model_fixture.h"
 

@@ -2,7 +2,7 @@
 #include <QTest>
 
 #include "tofu/qt/message_envelope.h"
-#include "tofu/qt/traffic_record.h"
+#include "tofu/qt/models/traffic_record.h"
 
 using tofu::qt::MessageEnvelope;
 

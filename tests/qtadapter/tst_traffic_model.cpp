@@ -5,7 +5,7 @@
 #include <QSignalSpy>
 #include <QTest>
 
-#include "tofu/qt/traffic_model.h"
+#include "tofu/qt/models/traffic_model.h"
 
 #include "model_fixture.h"
 

@@ -1,7 +1,11 @@
 // Uses the installed Qt adapter: listens and connects on loopback from a QCoreApplication and
 // exits 0 once the connection is up (signals on the main thread), 1 on failure or timeout.
+// Also builds the models, one through its tofu/qt/models/ header and one through the
+// forwarding header left at its old path.
 #include <tofu/qt/channel_group.h>
 #include <tofu/qt/engine.h>
+#include <tofu/qt/models/channel_table_model.h>
+#include <tofu/qt/traffic_model.h>
 
 #include <QCoreApplication>
 #include <QTimer>
@@ -12,6 +16,9 @@ int main(int argc, char** argv) {
   QCoreApplication app(argc, argv);
   tofu::qt::Engine engine;
   if (!engine.isValid()) return 1;
+  const tofu::qt::ChannelTableModel channels;
+  const tofu::qt::TrafficModel traffic;
+  if (channels.rowCount() != 0 || traffic.rowCount() != 0) return 1;
   auto* group = new tofu::qt::ChannelGroup(engine, {}, &engine);
   QObject::connect(group, &tofu::qt::ChannelGroup::listening, [group](quint16, const QString& address) {
     group->connectTo(address);

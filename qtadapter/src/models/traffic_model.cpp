@@ -1,4 +1,4 @@
-#include "tofu/qt/traffic_model.h"
+#include "tofu/qt/models/traffic_model.h"
 
 #include <algorithm>
 

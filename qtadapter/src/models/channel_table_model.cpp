@@ -1,4 +1,4 @@
-#include "tofu/qt/channel_table_model.h"
+#include "tofu/qt/models/channel_table_model.h"
 
 #include <QSet>
 

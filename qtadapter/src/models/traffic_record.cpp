@@ -1,4 +1,4 @@
-#include "tofu/qt/traffic_record.h"
+#include "tofu/qt/models/traffic_record.h"
 
 namespace tofu::qt {
 
