@@ -1,6 +1,6 @@
 #include "session.h"
 
-#include "capture.h"
+#include "sources/capture.h"
 
 namespace tofu::monitor {
 

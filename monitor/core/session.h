@@ -15,13 +15,13 @@
 #include "tofu/qt/models/channel_table_model.h"
 #include "tofu/qt/models/traffic_model.h"
 
-#include "content_store.h"
-#include "correlation_model.h"
-#include "engine_list_model.h"
-#include "rate_series.h"
-#include "source.h"
-#include "time_format.h"
-#include "timeline_model.h"
+#include "models/content_store.h"
+#include "models/correlation_model.h"
+#include "models/engine_list_model.h"
+#include "models/rate_series.h"
+#include "models/time_format.h"
+#include "models/timeline_model.h"
+#include "sources/source.h"
 
 namespace tofu::monitor {
 

@@ -10,7 +10,7 @@
 
 #include <algorithm>
 
-#include "correlation_model.h"
+#include "models/correlation_model.h"
 #include "palette.h"
 #include "record_table.h"
 #include "time_delegate.h"

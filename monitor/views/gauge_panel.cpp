@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "engine_list_model.h"
+#include "models/engine_list_model.h"
 #include "palette.h"
 #include "tofu/qt/models/model_roles.h"
 

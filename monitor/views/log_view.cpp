@@ -18,12 +18,12 @@
 
 #include <algorithm>
 
-#include "content_store.h"
-#include "json_text.h"
-#include "message_filter.h"
+#include "models/content_store.h"
+#include "models/json_text.h"
+#include "models/message_filter.h"
+#include "models/time_format.h"
 #include "record_table.h"
 #include "status_colors.h"
-#include "time_format.h"
 #include "tofu/qt/models/traffic_model.h"
 
 namespace tofu::monitor {

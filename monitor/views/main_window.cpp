@@ -17,22 +17,22 @@
 #include <QTreeView>
 
 #include "attach_dialog.h"
-#include "capture.h"
+#include "sources/capture.h"
 #include "channel_view.h"
 #include "correlation_view.h"
-#include "engine_list_model.h"
+#include "models/engine_list_model.h"
 #include "gauge_panel.h"
 #include "log_view.h"
 #include "message_detail.h"
-#include "message_filter.h"
+#include "models/message_filter.h"
 #include "tofu/qt/models/model_roles.h"
 #include "rate_chart.h"
 #include "record_table.h"
 #include "session.h"
 #include "status_colors.h"
-#include "telemetry_source.h"
+#include "sources/telemetry_source.h"
 #include "timeline_view.h"
-#include "workbench.h"
+#include "sources/workbench.h"
 #include "workbench_panel.h"
 
 namespace tofu::monitor {

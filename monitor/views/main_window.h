@@ -8,8 +8,8 @@
 
 #include <QMainWindow>
 
-#include "demo_scene.h"
-#include "log_export.h"
+#include "sources/demo_scene.h"
+#include "sources/log_export.h"
 #include "tofu/introspection.h"
 #include "tofu/qt/models/traffic_record.h"
 

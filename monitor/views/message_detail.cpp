@@ -13,7 +13,7 @@
 #include <QVBoxLayout>
 
 #include "hex_view.h"
-#include "json_text.h"
+#include "models/json_text.h"
 #include "palette.h"
 
 namespace tofu::monitor {

@@ -10,8 +10,8 @@
 
 #include <algorithm>
 
+#include "models/rate_series.h"
 #include "palette.h"
-#include "rate_series.h"
 
 namespace tofu::monitor {
 

@@ -10,7 +10,7 @@
 
 #include <QChartView>
 
-#include "timeline_model.h"
+#include "models/timeline_model.h"
 
 class QDateTimeAxis;
 class QLabel;

@@ -5,7 +5,7 @@
 #include <QTableView>
 #include <QToolTip>
 
-#include "time_format.h"
+#include "models/time_format.h"
 #include "tofu/qt/models/model_roles.h"
 
 namespace tofu::monitor {

@@ -7,8 +7,8 @@
 
 #include <QWidget>
 
-#include "time_format.h"
-#include "timeline_model.h"
+#include "models/time_format.h"
+#include "models/timeline_model.h"
 
 namespace tofu::monitor {
 

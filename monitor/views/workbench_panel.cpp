@@ -14,7 +14,7 @@
 #include <QRegularExpressionValidator>
 #include <QVBoxLayout>
 
-#include "time_format.h"
+#include "models/time_format.h"
 #include "tofu/introspection.h"
 
 namespace tofu::monitor {

@@ -8,7 +8,7 @@
 
 #include <optional>
 
-#include "workbench.h"
+#include "sources/workbench.h"
 
 class QCheckBox;
 class QComboBox;

@@ -4,7 +4,7 @@
 
 #include <QString>
 
-#include "source.h"
+#include "sources/source.h"
 
 namespace tofu::monitor::test {
 

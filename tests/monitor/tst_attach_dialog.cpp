@@ -14,7 +14,7 @@
 #include "attach_dialog.h"
 #include "main_window.h"
 #include "session.h"
-#include "telemetry_source.h"
+#include "sources/telemetry_source.h"
 #include "ui_test_support.h"
 
 using namespace tofu::monitor;

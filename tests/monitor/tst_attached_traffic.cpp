@@ -12,10 +12,10 @@
 #include "cli_listener.h"
 #include "main_window.h"
 #include "message_detail.h"
-#include "message_filter.h"
+#include "models/message_filter.h"
 #include "hex_view.h"
 #include "session.h"
-#include "telemetry_source.h"
+#include "sources/telemetry_source.h"
 #include "ui_test_support.h"
 
 using namespace tofu;

@@ -9,11 +9,11 @@
 
 #include <ctime>
 
-#include "capture.h"
 #include "core_test_events.h"
 #include "fake_source.h"
-#include "message_filter.h"
+#include "models/message_filter.h"
 #include "session.h"
+#include "sources/capture.h"
 #include "telemetry_json.h"
 #include "tofu/qt/models/model_roles.h"
 

@@ -2,8 +2,8 @@
 // and the byte bound evicting the oldest entries with a count.
 #include <QtTest>
 
-#include "content_store.h"
 #include "core_test_events.h"
+#include "models/content_store.h"
 
 using namespace tofu;
 using namespace tofu::monitor;

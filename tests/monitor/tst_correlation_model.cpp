@@ -5,7 +5,7 @@
 #include <QSignalSpy>
 #include <QtTest>
 
-#include "correlation_model.h"
+#include "models/correlation_model.h"
 #include "core_test_events.h"
 
 using namespace tofu;

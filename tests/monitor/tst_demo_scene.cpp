@@ -8,8 +8,8 @@
 
 #include <algorithm>
 
-#include "demo_scene.h"
 #include "session.h"
+#include "sources/demo_scene.h"
 
 using namespace tofu;
 using namespace tofu::monitor;

@@ -3,8 +3,8 @@
 #include <QAbstractItemModelTester>
 #include <QtTest>
 
-#include "engine_list_model.h"
 #include "fake_source.h"
+#include "models/engine_list_model.h"
 #include "tofu/qt/models/model_roles.h"
 
 using namespace tofu;

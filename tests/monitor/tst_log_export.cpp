@@ -8,9 +8,9 @@
 
 #include "core_test_events.h"
 #include "fake_source.h"
-#include "log_export.h"
-#include "message_filter.h"
+#include "models/message_filter.h"
 #include "session.h"
+#include "sources/log_export.h"
 
 using namespace tofu;
 using namespace tofu::monitor;

@@ -13,9 +13,9 @@
 #include <QTest>
 #include <QToolButton>
 
-#include "content_store.h"
 #include "log_view.h"
-#include "message_filter.h"
+#include "models/content_store.h"
+#include "models/message_filter.h"
 #include "status_colors.h"
 #include "tofu/qt/models/traffic_model.h"
 #include "ui_test_support.h"

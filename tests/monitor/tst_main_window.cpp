@@ -19,13 +19,13 @@
 #include <QTreeView>
 
 #include "channel_view.h"
-#include "correlation_model.h"
-#include "engine_list_model.h"
 #include "gauge_panel.h"
 #include "log_view.h"
 #include "main_window.h"
 #include "message_detail.h"
-#include "message_filter.h"
+#include "models/correlation_model.h"
+#include "models/engine_list_model.h"
+#include "models/message_filter.h"
 #include "rate_chart.h"
 #include "session.h"
 #include "timeline_view.h"

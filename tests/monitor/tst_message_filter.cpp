@@ -4,9 +4,9 @@
 #include <QAbstractItemModelTester>
 #include <QtTest>
 
-#include "content_store.h"
 #include "core_test_events.h"
-#include "message_filter.h"
+#include "models/content_store.h"
+#include "models/message_filter.h"
 #include "tofu/qt/models/traffic_model.h"
 
 using namespace tofu;

@@ -5,7 +5,7 @@
 #include <QtTest>
 
 #include "core_test_events.h"
-#include "rate_series.h"
+#include "models/rate_series.h"
 
 using namespace tofu;
 using namespace tofu::monitor;

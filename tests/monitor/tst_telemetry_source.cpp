@@ -12,7 +12,7 @@
 #include "tofu/qt/engine.h"
 
 #include "cli_listener.h"
-#include "telemetry_source.h"
+#include "sources/telemetry_source.h"
 
 using namespace tofu;
 using namespace tofu::monitor;

@@ -5,9 +5,9 @@
 
 #include "core_test_events.h"
 #include "fake_source.h"
-#include "message_filter.h"
+#include "models/message_filter.h"
+#include "models/time_format.h"
 #include "session.h"
-#include "time_format.h"
 #include "tofu/qt/models/model_roles.h"
 
 using namespace tofu;

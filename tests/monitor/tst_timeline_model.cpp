@@ -4,7 +4,7 @@
 #include <QtTest>
 
 #include "core_test_events.h"
-#include "timeline_model.h"
+#include "models/timeline_model.h"
 
 using namespace tofu;
 using namespace tofu::monitor;

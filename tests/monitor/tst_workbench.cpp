@@ -7,7 +7,7 @@
 
 #include "core_test_events.h"
 #include "session.h"
-#include "workbench.h"
+#include "sources/workbench.h"
 
 using namespace tofu;
 using namespace tofu::monitor;

@@ -11,7 +11,7 @@
 #include "tofu/qt/channel_group.h"
 #include "tofu/qt/engine.h"
 #include "tofu/qt/engine_watcher.h"
-#include "source.h"
+#include "sources/source.h"
 
 namespace tofu::monitor {
 

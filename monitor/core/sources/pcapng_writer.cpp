@@ -1,4 +1,4 @@
-#include "pcapng_writer.h"
+#include "sources/pcapng_writer.h"
 
 #include <QtEndian>
 

@@ -1,4 +1,4 @@
-#include "log_export.h"
+#include "sources/log_export.h"
 
 #include <QFile>
 #include <QHash>
@@ -11,10 +11,10 @@
 #include "tofu/qt/models/traffic_model.h"
 #include "tofu/wire_format.h"
 
-#include "capture.h"
-#include "content_store.h"
-#include "pcapng_writer.h"
-#include "time_format.h"
+#include "models/content_store.h"
+#include "models/time_format.h"
+#include "sources/capture.h"
+#include "sources/pcapng_writer.h"
 
 namespace tofu::monitor {
 namespace {

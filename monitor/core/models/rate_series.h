@@ -14,8 +14,8 @@
 #include <map>
 
 #include "tofu/introspection.h"
-#include "time_format.h"
-#include "timeline_model.h"
+#include "models/time_format.h"
+#include "models/timeline_model.h"
 
 namespace tofu::monitor {
 

@@ -1,4 +1,4 @@
-#include "telemetry_source.h"
+#include "sources/telemetry_source.h"
 
 #include <algorithm>
 #include <utility>
@@ -6,7 +6,7 @@
 #include "tofu/qt/channel_group.h"
 #include "tofu/qt/engine.h"
 
-#include "telemetry_parser.h"
+#include "sources/telemetry_parser.h"
 
 namespace tofu::monitor {
 namespace {

@@ -1,4 +1,4 @@
-#include "telemetry_parser.h"
+#include "sources/telemetry_parser.h"
 
 #include <QJsonDocument>
 #include <QJsonParseError>

@@ -1,4 +1,4 @@
-#include "local_source.h"
+#include "sources/local_source.h"
 
 namespace tofu::monitor {
 

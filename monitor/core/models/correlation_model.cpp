@@ -1,4 +1,4 @@
-#include "correlation_model.h"
+#include "models/correlation_model.h"
 
 #include "tofu/qt/models/model_roles.h"
 

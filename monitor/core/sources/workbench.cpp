@@ -1,8 +1,8 @@
-#include "workbench.h"
+#include "sources/workbench.h"
 
-#include "local_engine.h"
-#include "local_source.h"
 #include "session.h"
+#include "sources/local_engine.h"
+#include "sources/local_source.h"
 
 namespace tofu::monitor {
 

@@ -17,7 +17,7 @@
 #include <memory>
 
 #include "process_identity.h"
-#include "source.h"
+#include "sources/source.h"
 
 namespace tofu::qt {
 class ChannelGroup;

@@ -1,4 +1,4 @@
-#include "json_text.h"
+#include "models/json_text.h"
 
 #include <QCoreApplication>
 

@@ -9,8 +9,8 @@
 #include <QPair>
 #include <QString>
 
-#include "capture_log_model.h"
-#include "source.h"
+#include "models/capture_log_model.h"
+#include "sources/source.h"
 
 namespace tofu::monitor {
 

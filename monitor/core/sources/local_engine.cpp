@@ -1,7 +1,7 @@
-#include "local_engine.h"
+#include "sources/local_engine.h"
 
-#include "local_source.h"
 #include "session.h"
+#include "sources/local_source.h"
 
 namespace tofu::monitor {
 namespace {

@@ -1,4 +1,4 @@
-#include "time_format.h"
+#include "models/time_format.h"
 
 #include <QDateTime>
 

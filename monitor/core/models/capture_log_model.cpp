@@ -1,4 +1,4 @@
-#include "capture_log_model.h"
+#include "models/capture_log_model.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -10,8 +10,8 @@
 #include "tofu/qt/models/model_roles.h"
 #include "tofu/qt/models/traffic_model.h"
 
+#include "models/time_format.h"
 #include "telemetry_json.h"
-#include "time_format.h"
 
 namespace tofu::monitor {
 namespace {

@@ -1,4 +1,4 @@
-#include "capture.h"
+#include "sources/capture.h"
 
 #include <QFileInfo>
 #include <QJsonArray>

@@ -1,4 +1,4 @@
-#include "demo_scene.h"
+#include "sources/demo_scene.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -10,8 +10,8 @@
 
 #include "tofu/qt/channel_group.h"
 
-#include "local_engine.h"
-#include "local_source.h"
+#include "sources/local_engine.h"
+#include "sources/local_source.h"
 
 namespace tofu::monitor {
 namespace {

@@ -1,4 +1,4 @@
-#include "engine_list_model.h"
+#include "models/engine_list_model.h"
 
 #include <QMetaEnum>
 

@@ -1,4 +1,4 @@
-#include "rate_series.h"
+#include "models/rate_series.h"
 
 namespace tofu::monitor {
 namespace {

@@ -1,8 +1,8 @@
-#include "message_filter.h"
+#include "models/message_filter.h"
 
 #include "tofu/qt/models/model_roles.h"
-#include "content_store.h"
-#include "time_format.h"
+#include "models/content_store.h"
+#include "models/time_format.h"
 
 namespace tofu::monitor {
 

@@ -1,4 +1,4 @@
-#include "content_store.h"
+#include "models/content_store.h"
 
 #include <QHashFunctions>
 

@@ -1,4 +1,4 @@
-#include "timeline_model.h"
+#include "models/timeline_model.h"
 
 #include <QHashFunctions>
 #include <QSet>

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "tofu/introspection.h"
-#include "source.h"
+#include "sources/source.h"
 
 namespace tofu::monitor {
 
