@@ -41,6 +41,7 @@
 #include "loop_probe.h"
 #include "main_window.h"
 #include "session.h"
+#include "sources/demo_scene.h"
 
 namespace {
 
@@ -87,10 +88,10 @@ struct Run {
   quint64 storeEvicted = 0;
 };
 
-Counts countNow(tofu::monitor::MainWindow& window, const FloodSender* flood, const AttachedTally& attached,
-                const QElapsedTimer& clock) {
+Counts countNow(tofu::monitor::MainWindow& window, const tofu::monitor::DemoScene& demo, const FloodSender* flood,
+                const AttachedTally& attached, const QElapsedTimer& clock) {
   auto& traffic = window.session().traffic();
-  const quint64 sent = flood ? flood->sent() : (window.demo() ? window.demo()->messagesSent() : 0);
+  const quint64 sent = flood ? flood->sent() : demo.messagesSent();
   return {static_cast<double>(clock.nsecsElapsed()) / 1e9,
           sent,
           static_cast<quint64>(traffic.rowCount()) + traffic.evictedRows() + static_cast<quint64>(traffic.pendingRows()),
@@ -191,7 +192,8 @@ int main(int argc, char** argv) {
   window.resize(1600, 1000);
   window.show();
   const bool fromDemo = parser.value(sourceOption) == QLatin1String("demo");
-  window.startDemo({.engines = 3, .floodRate = fromDemo ? rate : 0});
+  tofu::monitor::DemoScene demo(session, {.engines = 3, .floodRate = fromDemo ? rate : 0});
+  demo.start();
   QTemporaryDir dir;
   QProcess listener;
   std::unique_ptr<FloodSender> flood;
@@ -241,12 +243,12 @@ int main(int argc, char** argv) {
   const int measureMs = static_cast<int>(seconds * 1000);
   QTimer::singleShot(warmupMs, &window, [&] {
     probe.reset();
-    run.start = countNow(window, flood.get(), tally, clock);
+    run.start = countNow(window, demo, flood.get(), tally, clock);
     run.rssStart = residentBytes();
   });
   QTimer::singleShot(warmupMs + measureMs / 2, &window, [&] { run.rssMiddle = residentBytes(); });
   QTimer::singleShot(warmupMs + measureMs, &window, [&] {
-    run.end = countNow(window, flood.get(), tally, clock);
+    run.end = countNow(window, demo, flood.get(), tally, clock);
     run.rssEnd = residentBytes();
     run.storeEntries = window.session().content().size();
     run.storeBytes = window.session().content().bytes();

@@ -1,14 +1,17 @@
-// tofu-monitor: builds the Session and the MainWindow from the command line. Without a
-// display it runs offscreen and writes a screenshot, so it is useful (and testable) headless.
+// tofu-monitor: builds the Session and the MainWindow from the command line, and owns the demo
+// scene when there is one (the window only shows engines, it runs none). Without a display it
+// runs offscreen and writes a screenshot, so it is useful (and testable) headless.
 #include <QApplication>
 #include <QIcon>
 #include <QTimer>
 
 #include <cstdio>
+#include <memory>
 
 #include "command_line.h"
 #include "main_window.h"
 #include "session.h"
+#include "sources/demo_scene.h"
 
 namespace {
 
@@ -56,7 +59,16 @@ int main(int argc, char** argv) {
   if (!options.screenshot.isEmpty() && options.quitAfter <= 0) options.quitAfter = kDefaultScreenshotSeconds;
 
   tofu::monitor::Session session;
+  // Declared before the window, so the window's views go first, then the demo's engines (taking
+  // their sources out of the session), then the session.
+  std::unique_ptr<tofu::monitor::DemoScene> demo;
+  const auto startDemo = [&session, &demo](const tofu::monitor::DemoOptions& demoOptions) {
+    if (demo) return;  // the menu may ask again while it runs
+    demo = std::make_unique<tofu::monitor::DemoScene>(session, demoOptions);
+    demo->start();
+  };
   tofu::monitor::MainWindow window(session);
+  QObject::connect(&window, &tofu::monitor::MainWindow::demoRequested, [&startDemo] { startDemo({}); });
   if (options.size.isValid()) window.resize(options.size);
   QString error;
   if (!options.record.isEmpty() && !window.startRecording(options.record, &error))
@@ -67,7 +79,7 @@ int main(int argc, char** argv) {
   for (const QString& address : options.attach) {
     if (!window.attach(address, options.token, &error)) std::fprintf(stderr, "tofu-monitor: %s\n", qPrintable(error));
   }
-  if (options.demo) window.startDemo({.engines = 3, .floodRate = options.floodRate});
+  if (options.demo) startDemo({.engines = 3, .floodRate = options.floodRate});
   window.show();
 
   if (options.quitAfter > 0) {

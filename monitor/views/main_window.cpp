@@ -223,7 +223,7 @@ void MainWindow::buildMenus() {
 
   QMenu* sources = menuBar()->addMenu(tr("&Sources"));
   sources->addAction(tr("&Attach to telemetry..."), QKeySequence(tr("Ctrl+T")), this, &MainWindow::chooseAttach);
-  sources->addAction(tr("Start &demo scene"), this, [this] { startDemo(); });
+  sources->addAction(tr("Start &demo scene"), this, &MainWindow::demoRequested);
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
   QAction* pause = view->addAction(tr("&Pause log"), QKeySequence(tr("Ctrl+P")));
@@ -262,12 +262,6 @@ void MainWindow::applyDefaultLayout() {
   resizeDocks(rightDocks_, {right, right, right, right}, Qt::Horizontal);
   const int h = height();
   resizeDocks(rightDocks_, {h * 44 / 100, h * 16 / 100, h * 18 / 100, h * 22 / 100}, Qt::Vertical);
-}
-
-void MainWindow::startDemo(const DemoOptions& options) {
-  if (demo_) return;
-  demo_ = new DemoScene(session_, options, this);
-  demo_->start();
 }
 
 bool MainWindow::attach(const QString& address, const QString& token, QString* error) {

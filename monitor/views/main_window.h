@@ -1,14 +1,13 @@
 // MainWindow: the monitor's window. Lays out every view at once (engines and gauges on the
 // left, channels over the message log in the centre, message detail, timeline, correlation and
 // rates on the right, all dockable), wires selections between them, and offers sources,
-// capture and the workbench from the menus. Borrows the Session, owns the demo and the
-// workbench. Layout, columns, status colours, time format and recent attach addresses persist in the
+// capture and the workbench from the menus. Borrows the Session, owns the workbench; runs no
+// demo: it asks for one (demoRequested) and shows it through the Session like any source. Layout, columns, status colours, time format and recent attach addresses persist in the
 // application's QSettings (read on construction, written on destruction). GUI thread only.
 #pragma once
 
 #include <QMainWindow>
 
-#include "sources/demo_scene.h"
 #include "sources/log_export.h"
 #include "tofu/introspection.h"
 #include "tofu/qt/models/traffic_record.h"
@@ -39,9 +38,6 @@ class MainWindow : public QMainWindow {
 
   Session& session() noexcept { return session_; }
   Workbench& workbench() noexcept { return *workbench_; }
-  // Starts the built-in demo scene (once; later calls do nothing).
-  void startDemo(const DemoOptions& options = {});
-  DemoScene* demo() const noexcept { return demo_; }
   // Adds a telemetry source for `address`, presenting `token` (none when empty); it reconnects
   // by itself when the endpoint is lost, not when the endpoint refuses the token. A non-empty
   // token is also what Attach... offers next. Refused (false, with `error`, also shown in the
@@ -55,6 +51,10 @@ class MainWindow : public QMainWindow {
   // Writes the log (every row, or the rows its filter shows, in the order shown) to `path`;
   // false with `error` set when it cannot. Blocks while it writes.
   bool exportLog(ExportFormat format, bool filtered, const QString& path, QString* error);
+
+ signals:
+  // The user chose "Start demo scene": whoever owns the demo (the app) starts it, once.
+  void demoRequested();
 
  protected:
   void showEvent(QShowEvent* event) override;
@@ -82,7 +82,6 @@ class MainWindow : public QMainWindow {
   Session& session_;
   QString attachToken_;
   Workbench* workbench_ = nullptr;
-  DemoScene* demo_ = nullptr;
   QTreeView* engineTree_ = nullptr;
   GaugePanel* gauges_ = nullptr;
   ChannelView* channels_ = nullptr;

@@ -3,6 +3,7 @@
 // timeline and chart; the proxies the views add pass QAbstractItemModelTester while rows stream;
 // the log exports every row or the filtered ones.
 #include <QAbstractItemModelTester>
+#include <QAction>
 #include <QDateTime>
 #include <QDockWidget>
 #include <QFile>
@@ -12,6 +13,7 @@
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QRegularExpression>
+#include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -28,6 +30,7 @@
 #include "models/message_filter.h"
 #include "rate_chart.h"
 #include "session.h"
+#include "sources/demo_scene.h"
 #include "timeline_view.h"
 #include "ui_test_support.h"
 
@@ -100,12 +103,14 @@ class TestMainWindow : public QObject {
     session_ = std::make_unique<Session>();
     window_ = std::make_unique<MainWindow>(*session_);
     window_->resize(1600, 1000);
-    window_->startDemo();
+    demo_ = std::make_unique<DemoScene>(*session_);
+    demo_->start();
     window_->show();
     QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
   }
   void cleanupTestCase() {
     window_.reset();
+    demo_.reset();
     session_.reset();
   }
 
@@ -257,6 +262,20 @@ class TestMainWindow : public QObject {
     log->setPaused(false);
   }
 
+  // The Sources menu's demo entry asks the demo's owner (the app) and runs no engine itself.
+  void demoMenuEntryAsksForTheDemo() {
+    QAction* start = nullptr;
+    for (QAction* action : window_->findChildren<QAction*>()) {
+      if (action->text().remove(QLatin1Char('&')) == QLatin1String("Start demo scene")) start = action;
+    }
+    QVERIFY(start);
+    QSignalSpy asked(window_.get(), &MainWindow::demoRequested);
+    const qsizetype sources = session_->sources().size();
+    start->trigger();
+    QCOMPARE(asked.count(), 1);
+    QCOMPARE(session_->sources().size(), sources);
+  }
+
   // Last: it adds the workbench's engine for good. Unlisted while idle, listed once its tab
   // (behind "Pools and queues") is opened.
   void workbenchIsListedOnceOpened() {
@@ -271,6 +290,7 @@ class TestMainWindow : public QObject {
  private:
   std::unique_ptr<Session> session_;
   std::unique_ptr<MainWindow> window_;
+  std::unique_ptr<DemoScene> demo_;  // the app owns the demo, not the window
 };
 
 QTEST_MAIN(TestMainWindow)

@@ -30,6 +30,7 @@
 #include "rate_chart.h"
 #include "models/rate_series.h"
 #include "session.h"
+#include "sources/demo_scene.h"
 #include "tofu/qt/models/model_roles.h"
 #include "ui_test_support.h"
 #include "core_test_events.h"
@@ -81,7 +82,8 @@ class TestWindowLayout : public QObject {
     Session session;
     MainWindow window(session);
     window.resize(size);
-    window.startDemo();
+    DemoScene demo(session);
+    demo.start();
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     QCOMPARE(window.size(), size);
@@ -172,7 +174,8 @@ class TestWindowLayout : public QObject {
     Session session;
     MainWindow window(session);
     window.resize(1600, 1000);
-    window.startDemo();
+    DemoScene demo(session);
+    demo.start();
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     auto* log = child<LogView>(&window, "logView");
@@ -213,7 +216,8 @@ class TestWindowLayout : public QObject {
     Session session;
     MainWindow window(session);
     window.resize(1280, 800);
-    window.startDemo();
+    DemoScene demo(session);
+    demo.start();
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     window.activateWindow();
@@ -241,7 +245,8 @@ class TestWindowLayout : public QObject {
     Session session;
     MainWindow window(session);
     window.resize(1280, 800);
-    window.startDemo();
+    DemoScene demo(session);
+    demo.start();
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     auto* table = child<QTableView>(&window, "logTable");
