@@ -97,7 +97,6 @@ bool CaptureWriter::open(const QString& path, QString* error) {
     }
     return false;
   }
-  lines_ = 0;
   write(QJsonObject{{"format", QLatin1String(kCaptureFormat)},
                     {"version", kCaptureVersion},
                     {"startedAtNs", static_cast<qint64>(monotonicNowNs())},
@@ -111,7 +110,6 @@ void CaptureWriter::write(const QJsonObject& line) {
   }
   file_.write(QJsonDocument(line).toJson(QJsonDocument::Compact));
   file_.write("\n", 1);
-  ++lines_;
 }
 
 void CaptureWriter::writeSnapshot(const QString& sourceName, const EngineSnapshot& snapshot) {

@@ -27,13 +27,11 @@ class CaptureWriter {
   // `sourceName` (re)connected: what follows may come from a new process (a new incarnation).
   void writeConnected(const QString& sourceName);
   void close();
-  qint64 linesWritten() const noexcept { return lines_; }
 
  private:
   void write(const QJsonObject& line);
 
   QFile file_;
-  qint64 lines_ = 0;
 };
 
 class CaptureSource : public Source {
