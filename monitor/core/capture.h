@@ -9,6 +9,9 @@
 #include <QPair>
 #include <QString>
 
+#include "tofu/telemetry/json_value.h"
+#include "tofu/telemetry/json_writer.h"
+
 #include "capture_log_model.h"
 #include "source.h"
 
@@ -30,7 +33,9 @@ class CaptureWriter {
   qint64 linesWritten() const noexcept { return lines_; }
 
  private:
+  static telemetry::JsonWriter beginRecord(const char* type, const QString& sourceName);
   void write(const QJsonObject& line);
+  void write(const QByteArray& line);
 
   QFile file_;
   qint64 lines_ = 0;
@@ -67,8 +72,10 @@ class CaptureSource : public Source {
   qint64 linesRead_ = 0;
 };
 
-// The JSON of one content record, and back (false with `error` when malformed).
+// The JSON of one content record, and back (false with `error` when malformed). Written with
+// QJson (the log export extends the object), read with the telemetry codec's reader like every
+// other line of a capture.
 QJsonObject recordToJson(const tofu::qt::TrafficRecord& record);
-bool recordFromJson(const QJsonObject& object, tofu::qt::TrafficRecord& out, QString* error);
+bool recordFromJson(const tofu::telemetry::JsonValue& object, tofu::qt::TrafficRecord& out, QString* error);
 
 }  // namespace tofu::monitor
