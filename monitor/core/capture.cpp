@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <optional>
+#include <string>
 
 #include "tofu/telemetry/codec.h"
 
@@ -19,6 +20,14 @@ using tofu::qt::TrafficRecord;
 using tofu::telemetry::JsonValue;
 
 constexpr const char* kDirections[] = {"sent", "received", "returned"};
+
+// Telemetry objects are written by the codec, in a record begun here and ended by the caller.
+telemetry::JsonWriter beginRecord(const char* type, const QString& sourceName) {
+  const std::string source = sourceName.toStdString();
+  telemetry::JsonWriter json;
+  json.beginObject().field("type", type).field("source", std::string_view(source));
+  return json;
+}
 
 template <typename E>
 bool enumFromName(std::string_view text, int count, E& out) {
@@ -120,13 +129,6 @@ void CaptureWriter::write(const QByteArray& line) {
   file_.write(line);
   file_.write("\n", 1);
   ++lines_;
-}
-
-// Telemetry objects are written by the codec, in a record begun here and ended by the caller.
-telemetry::JsonWriter CaptureWriter::beginRecord(const char* type, const QString& sourceName) {
-  telemetry::JsonWriter json;
-  json.beginObject().field("type", type).field("source", std::string_view(sourceName.toStdString()));
-  return json;
 }
 
 void CaptureWriter::writeSnapshot(const QString& sourceName, const EngineSnapshot& snapshot) {

@@ -10,7 +10,6 @@
 #include <QString>
 
 #include "tofu/telemetry/json_value.h"
-#include "tofu/telemetry/json_writer.h"
 
 #include "capture_log_model.h"
 #include "source.h"
@@ -33,7 +32,6 @@ class CaptureWriter {
   qint64 linesWritten() const noexcept { return lines_; }
 
  private:
-  static telemetry::JsonWriter beginRecord(const char* type, const QString& sourceName);
   void write(const QJsonObject& line);
   void write(const QByteArray& line);
 
