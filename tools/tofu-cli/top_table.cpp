@@ -86,7 +86,8 @@ std::string TopTable::render(const EngineSnapshot& snapshot, const telemetry::Sn
     const auto before = previous_.find(key);
     const bool haveRates = before != previous_.end();
     const double seconds = haveRates ? static_cast<double>(takenAtNs - before->second.takenAtNs) / 1e9 : 0;
-    // Every string cell came from the endpoint: escaped before it reaches the terminal.
+    // Addresses are text from the endpoint: escaped before they reach the terminal (kinds,
+    // states and statuses were decoded, so they are our own names).
     std::string peer = terminalSafe(channel.peerAddress);
     if (peer.empty()) {
       peer = terminalSafe(channel.localAddress);  // a listener: where it listens
