@@ -1,15 +1,24 @@
 # Install and export: `cmake --install` puts the headers, the static libraries, a CMake package
-# (find_package(Tofu CONFIG) -> Tofu::engine, and Tofu::qt when the Qt adapter was built) and
-# pkg-config files (tofu-engine.pc, and tofu-qt.pc with the adapter).
+# (find_package(Tofu CONFIG) -> Tofu::engine and Tofu::telemetry, and Tofu::qt when the Qt
+# adapter was built) and pkg-config files (tofu-engine.pc, and tofu-qt.pc with the adapter).
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(TOFU_CMAKE_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/Tofu)
 
+# Tofu::engine links Tofu::vocabulary (the enum names) and, for its telemetry server,
+# Tofu::telemetry (the telemetry codec, usable on its own); the three share one export set.
 set_target_properties(tofu_engine PROPERTIES EXPORT_NAME engine)
-target_include_directories(tofu_engine PUBLIC $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
-install(TARGETS tofu_engine EXPORT TofuEngineTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+set_target_properties(tofu_vocabulary PROPERTIES EXPORT_NAME vocabulary)
+set_target_properties(tofu_telemetry PROPERTIES EXPORT_NAME telemetry)
+foreach(target tofu_engine tofu_vocabulary tofu_telemetry)
+  target_include_directories(${target} PUBLIC $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+endforeach()
+install(TARGETS tofu_engine tofu_vocabulary tofu_telemetry EXPORT TofuEngineTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY engine/include/tofu DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
+install(DIRECTORY telemetry/include/tofu/telemetry DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tofu
+  FILES_MATCHING PATTERN "*.h")
 install(FILES ${PROJECT_BINARY_DIR}/include/tofu/version.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tofu)
 install(EXPORT TofuEngineTargets NAMESPACE Tofu:: FILE TofuEngineTargets.cmake DESTINATION ${TOFU_CMAKE_INSTALL_DIR})
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs clang-tidy with the repository's .clang-tidy on every source file of engine/ and
-# tools/ (their headers are covered through HeaderFilterRegex) and fails on any finding.
+# Runs clang-tidy with the repository's .clang-tidy on every source file of engine/,
+# telemetry/ and tools/ (their headers are covered through HeaderFilterRegex) and fails on any
+# finding.
 #   scripts/clang-tidy.sh [BUILD_DIR]     default: build (configured with the dev preset if needed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,6 @@ if [ -z "$tidy" ]; then
 fi
 
 # Every finding is an error, so the exit status says whether the tree is clean.
-find engine/src tools -name '*.cpp' -print0 | sort -z |
+find engine/src telemetry/src tools -name '*.cpp' -print0 | sort -z |
   xargs -0 -n 1 -P "$(nproc)" "$tidy" -p "$build_dir" --quiet --warnings-as-errors='*'
 echo "clang-tidy: no findings"

@@ -14,12 +14,14 @@
 #include <string>
 #include <string_view>
 
+#include "tofu/telemetry/json_value.h"
 #include "tofu/tofu.h"
 
 #include "cli_fixture.h"
-#include "json_reader.h"
 
 namespace tofu::cli::testing {
+
+using telemetry::JsonValue;
 
 using Clock = std::chrono::steady_clock;
 

@@ -13,13 +13,15 @@
 
 #include <unistd.h>
 
+#include "tofu/telemetry/json_value.h"
 #include "tofu/tofu.h"
 
 #include "engine_harness.h"
-#include "json_reader.h"
 
 namespace tofu::cli::testing {
 namespace {
+
+using telemetry::JsonValue;
 
 using test::defaultTimeout;
 using test::receiveMatching;

@@ -11,12 +11,15 @@
 
 #include <gtest/gtest.h>
 
+#include "tofu/telemetry/json_value.h"
+
 #include "cli_fixture.h"
-#include "json_reader.h"
 #include <signal.h>
 
 namespace tofu::cli::testing {
 namespace {
+
+using telemetry::JsonValue;
 
 using Clock = std::chrono::steady_clock;
 

@@ -27,6 +27,9 @@ cmake --build "$work/consumer" >"$work/build.log" || { cat "$work/build.log"; ex
 output=$("$work/consumer/engine_consumer")
 echo "$output"
 [[ $output == "tofu "*": connected to tcp|127.0.0.1|"* ]] || { echo "unexpected engine_consumer output"; exit 1; }
+output=$("$work/consumer/telemetry_consumer")
+echo "$output"
+[[ $output == "telemetry 1: engine "*" read back" ]] || { echo "unexpected telemetry_consumer output"; exit 1; }
 
 if [ "$mode" = qt ]; then
   output=$(QT_QPA_PLATFORM=offscreen "$work/consumer/qt_consumer")

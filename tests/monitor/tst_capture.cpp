@@ -14,8 +14,8 @@
 #include "models/message_filter.h"
 #include "session.h"
 #include "sources/capture.h"
-#include "telemetry_json.h"
 #include "tofu/qt/models/model_roles.h"
+#include "tofu/telemetry/codec.h"
 
 using namespace tofu;
 using namespace tofu::monitor;
@@ -58,7 +58,9 @@ const QByteArray kHeaderLine("{\"format\":\"tofu-monitor-capture\",\"version\":1
 QByteArray eventsLine(qint64 first, qint64 count) {
   static const QList<QByteArray> parts = [] {
     const Event model = test::messageEvent(EventKind::messageSent, 1, 5, OpCode::Signal, 777777777777, 888888888888);
-    QByteArray json = QJsonDocument(eventToJson(model)).toJson(QJsonDocument::Compact);
+    std::string line;
+    telemetry::appendEventJsonLine(line, model);
+    QByteArray json = QByteArray::fromStdString(line).trimmed();
     json.replace("888888888888", "@").replace("777777777777", "@");
     return json.split('@');
   }();

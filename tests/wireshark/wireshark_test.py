@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Checks resources/wireshark/tofu.lua against real and hand-made tofu traffic.
 
-  wireshark_test.py vectors --dissector tofu.lua --status-source engine/src/status.cpp
+  wireshark_test.py vectors --dissector tofu.lua --status-source engine/src/vocabulary/status.cpp
       Dissects a capture file built here from WIRE-VECTORS.md (V1b, V2 split over two TCP
       segments, V3-V7) plus one Signal per status value, and checks every decoded field:
-      byte order, proto bits, the 32 status names as engine/src/status.cpp spells them,
+      byte order, proto bits, the 32 status names as engine/src/vocabulary/status.cpp spells them,
       text headers, body, reassembly. Needs tshark only (no capture rights).
 
   wireshark_test.py capture --dissector tofu.lua --cli tofu-cli
@@ -136,7 +136,7 @@ def frame(channel, proto, status, message_id, headers=b"", body=b""):
 
 
 def status_names(status_source):
-    # engine/src/status.cpp: {"name", "ErrorName", "sentence"}, one per value in order.
+    # engine/src/vocabulary/status.cpp: {"name", "ErrorName", "sentence"}, one per value in order.
     with open(status_source) as source:
         names = re.findall(r'^\s*\{"(\w+)", "\w*",', source.read(), re.MULTILINE)
     check(len(names) == 32, f"found {len(names)} status names in {status_source}, expected 32")

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "tofu/telemetry/codec.h"
+
 #include "engine_session.h"
 #include "message_format.h"
 
@@ -137,13 +139,17 @@ std::optional<TelemetrySnapshot> TelemetryClient::snapshot(std::string& error) {
     }
   }
   std::string parseError;
-  std::optional<JsonValue> value = JsonValue::parse(snapshot.json, &parseError);
-  if (!value || !value->isObject() || value->uintAt("telemetryVersion") != 1) {
+  const std::optional<telemetry::JsonValue> value = telemetry::JsonValue::parse(snapshot.json, &parseError);
+  if (!value || !value->isObject() || value->uintAt(telemetry::kTelemetryVersion) != telemetry::kVersion) {
     error = peer_ + " is not a telemetry endpoint: its snapshot is not a version 1 JSON object" +
             (value ? std::string() : " (" + parseError + ")");
     return std::nullopt;
   }
-  snapshot.value = std::move(*value);
+  if (!telemetry::decodeSnapshot(*value, snapshot.snapshot, &parseError)) {
+    error = peer_ + " sent a snapshot that does not decode: " + parseError;
+    return std::nullopt;
+  }
+  snapshot.source = telemetry::decodeSource(*value);
   return snapshot;
 }
 

@@ -10,9 +10,9 @@
 #include <string_view>
 
 #include "tofu/address.h"
+#include "tofu/introspection.h"
 #include "tofu/message.h"
-
-#include "json_reader.h"
+#include "tofu/telemetry/schema.h"
 
 namespace tofu::cli {
 
@@ -25,8 +25,9 @@ inline constexpr std::string_view kTelemetryTokenHeader = "telemetry-token";
 inline constexpr std::string_view kTelemetryVersion = "1";
 
 struct TelemetrySnapshot {
-  std::string json;  // the body, reassembled from its frames
-  JsonValue value;   // the same, parsed
+  std::string json;                  // the body, reassembled from its frames
+  EngineSnapshot snapshot;           // the same, decoded
+  telemetry::SnapshotSource source;  // who serves it
 };
 
 class TelemetryClient {

@@ -82,10 +82,11 @@ bool TopCommand::monitor(TelemetryClient& client, const SignalWaker* waker) {
     if (commandLine_.json) {
       printLine(terminalSafeJson(snapshot->json));
     } else if (terminal && !commandLine_.once) {
-      writeOut(std::string(kClearScreen) + table.render(snapshot->value, endpoint));
+      writeOut(std::string(kClearScreen) + table.render(snapshot->snapshot, snapshot->source, endpoint));
     } else {
       // Plain tables for pipes and files, separated by a blank line.
-      writeOut((first ? std::string() : std::string("\n")) + table.render(snapshot->value, endpoint));
+      writeOut((first ? std::string() : std::string("\n")) +
+               table.render(snapshot->snapshot, snapshot->source, endpoint));
     }
     first = false;
     if (waker == nullptr || waker->stopRequested()) {

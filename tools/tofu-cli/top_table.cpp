@@ -53,68 +53,62 @@ void appendRow(std::string& out, const Row& row, const std::array<std::size_t, k
 
 }  // namespace
 
-std::string TopTable::render(const JsonValue& snapshot, std::string_view endpoint) {
-  const JsonValue none;
-  const JsonValue* channels = snapshot.find("channels");
-  const JsonValue* pool = snapshot.find("pool");
-  const JsonValue* totals = snapshot.find("totals");
-  if (channels == nullptr) channels = &none;
-  if (pool == nullptr) pool = &none;
-  if (totals == nullptr) totals = &none;
-
-  std::string out =
-      "tofu-cli top  " + terminalSafe(endpoint) + "  pid " + std::to_string(snapshot.intAt("processId")) +
-      "  engine " + std::to_string(snapshot.uintAt("engineId")) + "  channels " +
-      std::to_string(channels->items().size()) + "  pool idle " + std::to_string(pool->uintAt("idle")) +
-      " in use " + std::to_string(pool->uintAt("inUse")) + "  frames written " +
-      std::to_string(totals->uintAt("framesWritten")) + " read " +
-      std::to_string(totals->uintAt("framesRead")) + '\n';
+std::string TopTable::render(const EngineSnapshot& snapshot, const telemetry::SnapshotSource& source,
+                             std::string_view endpoint) {
+  std::string out = "tofu-cli top  " + terminalSafe(endpoint) + "  pid " +
+                    std::to_string(source.process.processId) + "  engine " +
+                    std::to_string(snapshot.engineId) + "  channels " +
+                    std::to_string(snapshot.channels.size()) + "  pool idle " +
+                    std::to_string(snapshot.pool.idle) + " in use " + std::to_string(snapshot.pool.inUse) +
+                    "  frames written " + std::to_string(snapshot.totals.framesWritten) + " read " +
+                    std::to_string(snapshot.totals.framesRead) + '\n';
 
   std::vector<Row> rows;
   Row titles;
   for (std::size_t i = 0; i < kColumns.size(); ++i) titles[i] = kColumns[i].title;
   rows.push_back(titles);
-  const std::int64_t takenAtNs = snapshot.intAt("takenAtNs");
+  const std::int64_t takenAtNs = snapshot.takenAtNs;
   std::map<std::pair<std::uint64_t, std::uint64_t>, Counters> current;
   // Open channels in the order they were made (listeners usually first), then closed ones.
-  std::vector<const JsonValue*> ordered;
-  for (const JsonValue& channel : channels->items()) ordered.push_back(&channel);
-  std::stable_sort(ordered.begin(), ordered.end(), [](const JsonValue* a, const JsonValue* b) {
-    const bool aClosed = a->stringAt("state") == "closed";
-    const bool bClosed = b->stringAt("state") == "closed";
+  std::vector<const ChannelInfo*> ordered;
+  for (const ChannelInfo& channel : snapshot.channels) ordered.push_back(&channel);
+  std::stable_sort(ordered.begin(), ordered.end(), [](const ChannelInfo* a, const ChannelInfo* b) {
+    const bool aClosed = a->state == ChannelState::closed;
+    const bool bClosed = b->state == ChannelState::closed;
     if (aClosed != bClosed) return bClosed;
-    return a->uintAt("incarnation") < b->uintAt("incarnation");
+    return a->incarnation < b->incarnation;
   });
-  for (const JsonValue* entry : ordered) {
-    const JsonValue& channel = *entry;
-    const auto key = std::make_pair(channel.uintAt("engineId"), channel.uintAt("incarnation"));
-    const Counters counters{channel.uintAt("messagesReceived"), channel.uintAt("messagesSent"), takenAtNs};
+  for (const ChannelInfo* entry : ordered) {
+    const ChannelInfo& channel = *entry;
+    const auto key = std::make_pair(channel.engineId, channel.incarnation);
+    const Counters counters{channel.messagesReceived, channel.messagesSent, takenAtNs};
     current[key] = counters;
     const auto before = previous_.find(key);
     const bool haveRates = before != previous_.end();
     const double seconds = haveRates ? static_cast<double>(takenAtNs - before->second.takenAtNs) / 1e9 : 0;
-    // Every string cell came from the endpoint: escaped before it reaches the terminal.
-    const std::string state = terminalSafe(channel.stringAt("state", "?"));
-    std::string peer = terminalSafe(channel.stringAt("peerAddress"));
+    // Addresses are text from the endpoint: escaped before they reach the terminal (kinds,
+    // states and statuses were decoded, so they are our own names).
+    std::string peer = terminalSafe(channel.peerAddress);
     if (peer.empty()) {
-      peer = terminalSafe(channel.stringAt("localAddress"));  // a listener: where it listens
+      peer = terminalSafe(channel.localAddress);  // a listener: where it listens
     }
-    const bool closingOrClosed = state == "closing" || state == "closed";
+    const bool closingOrClosed =
+        channel.state == ChannelState::closing || channel.state == ChannelState::closed;
     rows.push_back(Row{
         std::to_string(key.first),
-        std::to_string(channel.uintAt("channelNumber")),
+        std::to_string(channel.channelNumber),
         std::to_string(key.second),
-        terminalSafe(channel.stringAt("kind", "?")),
-        state,
+        toString(channel.kind),
+        toString(channel.state),
         peer.empty() ? "-" : peer,
         std::to_string(counters.received),
         std::to_string(counters.sent),
-        std::to_string(channel.uintAt("bytesReceived")),
-        std::to_string(channel.uintAt("bytesSent")),
+        std::to_string(channel.bytesReceived),
+        std::to_string(channel.bytesSent),
         haveRates ? rate(counters.received, before->second.received, seconds) : "-",
         haveRates ? rate(counters.sent, before->second.sent, seconds) : "-",
-        std::to_string(channel.uintAt("sendQueueMessages")),
-        closingOrClosed ? terminalSafe(channel.stringAt("closeReason", "?")) : "-",
+        std::to_string(channel.sendQueueMessages),
+        closingOrClosed ? toString(channel.closeReason) : "-",
     });
   }
   previous_ = std::move(current);

@@ -9,7 +9,8 @@
 #include <string_view>
 #include <utility>
 
-#include "json_reader.h"
+#include "tofu/introspection.h"
+#include "tofu/telemetry/schema.h"
 
 namespace tofu::cli {
 
@@ -17,7 +18,8 @@ class TopTable {
  public:
   // The whole table, each line ending with '\n'. Rates show '-' until a channel has been seen
   // in two snapshots.
-  std::string render(const JsonValue& snapshot, std::string_view endpoint);
+  std::string render(const EngineSnapshot& snapshot, const telemetry::SnapshotSource& source,
+                     std::string_view endpoint);
 
  private:
   struct Counters {

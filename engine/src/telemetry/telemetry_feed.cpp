@@ -3,9 +3,8 @@
 #include <string_view>
 #include <utility>
 
+#include "tofu/telemetry/codec.h"
 #include "tofu/wire_format.h"
-
-#include "telemetry/telemetry_json.h"
 
 namespace tofu::detail {
 namespace {
@@ -89,7 +88,7 @@ TelemetryFeed::Batch TelemetryFeed::batch(bool withPayloads) const {
   Batch out;
   for (std::size_t i = 0; i < events_.size(); ++i) {
     const std::size_t start = out.lines.size();
-    appendEventJsonLine(out.lines, events_[i], withPayloads ? &payloads_[i] : nullptr);
+    telemetry::appendEventJsonLine(out.lines, events_[i], withPayloads ? &payloads_[i] : nullptr);
     if (out.chunks.empty() || out.lines.size() - out.chunks.back().offset > kMaxBodyLen) {
       out.chunks.push_back({start, 0, 0});
     }

@@ -8,9 +8,10 @@
 #include <system_error>
 #include <utility>
 
+#include "tofu/telemetry/codec.h"
+
 #include "core/ampe_impl.h"
 #include "net/transport.h"
-#include "telemetry/telemetry_json.h"
 #include <malloc.h>
 #include <unistd.h>
 
@@ -180,7 +181,7 @@ TelemetryServer::TelemetryServer(Ampe& observed, std::unique_ptr<Reactor> reacto
       boundText_(bound_.toString()),
       listenerChannel_(listenerChannel),
       bodyLimit_(bodyLimit),
-      identity_(ProcessIdentity::current()),
+      identity_(telemetry::ProcessIdentity::current()),
       gate_(std::move(gate)),
       sender_(reactor_->ampe(), group_),
       feed_(observed_, sender_, [this] { return snapshotJson(); }, [this] { return eventRoom(); }, bodyLimit),
@@ -440,8 +441,8 @@ std::map<std::uint16_t, std::size_t> TelemetryServer::eventRoom() {
 std::optional<std::string> TelemetryServer::buildSnapshotJson() {
   Result<EngineSnapshot> snapshot = observed_.snapshot();
   if (!snapshot.ok()) return std::nullopt;
-  const SnapshotSource source{identity_, boundText_, bodyLimit_};
-  return snapshotToJson(snapshot.value(), source);
+  const telemetry::SnapshotSource source{identity_, boundText_, bodyLimit_};
+  return telemetry::snapshotToJson(snapshot.value(), &source);
 }
 
 }  // namespace tofu::detail

@@ -20,8 +20,8 @@
 #include "tofu/options.h"
 #include "tofu/reactor.h"
 #include "tofu/result.h"
+#include "tofu/telemetry/schema.h"
 
-#include "telemetry/process_identity.h"
 #include "telemetry/telemetry_accept_gate.h"
 #include "telemetry/telemetry_feed.h"
 #include "telemetry/telemetry_guard.h"
@@ -106,7 +106,7 @@ class TelemetryServer {
   const std::string boundText_;
   const std::uint16_t listenerChannel_;
   const std::uint32_t bodyLimit_;
-  const ProcessIdentity identity_;
+  const telemetry::ProcessIdentity identity_;
   // TCP only: the cap on pending connections at accept time, told by housekeeping() which
   // connections are no longer pending. Null for UDS (the socket file admits its owner only).
   const std::shared_ptr<TelemetryAcceptGate> gate_;

@@ -1,14 +1,12 @@
 #include "models/capture_log_model.h"
 
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
-
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 #include "tofu/qt/models/model_roles.h"
 #include "tofu/qt/models/traffic_model.h"
+#include "tofu/telemetry/codec.h"
 
 #include "models/time_format.h"
 #include "telemetry_json.h"
@@ -100,11 +98,12 @@ const QList<TrafficRecord>& CaptureLogModel::decoded(std::size_t line) const {
   }
   QList<Event> events;
   if ((file_.isOpen() || file_.open(QIODevice::ReadOnly)) && file_.seek(lines_[line].offset)) {
-    const QJsonObject object = QJsonDocument::fromJson(file_.readLine()).object();
-    QString error;
-    for (const QJsonValue& value : object.value(QLatin1String("events")).toArray()) {
+    const QByteArray text = file_.readLine();
+    const std::optional<telemetry::JsonValue> object = telemetry::JsonValue::parse(bytesView(text));
+    const telemetry::JsonValue* array = object ? object->find("events") : nullptr;
+    for (std::size_t i = 0; array != nullptr && i < array->items().size(); ++i) {
       Event event;
-      if (eventFromJson(value.toObject(), event, &error)) {
+      if (telemetry::decodeEvent(array->items()[i], event, nullptr)) {
         events.append(event);
       }
     }

@@ -5,6 +5,10 @@
 #include <QJsonDocument>
 
 #include <cstring>
+#include <optional>
+#include <string>
+
+#include "tofu/telemetry/codec.h"
 
 #include "telemetry_json.h"
 
@@ -13,13 +17,22 @@ namespace {
 
 using tofu::qt::Direction;
 using tofu::qt::TrafficRecord;
+using tofu::telemetry::JsonValue;
 
 constexpr const char* kDirections[] = {"sent", "received", "returned"};
 
+// Telemetry objects are written by the codec, in a record begun here and ended by the caller.
+telemetry::JsonWriter beginRecord(const char* type, const QString& sourceName) {
+  const std::string source = sourceName.toStdString();
+  telemetry::JsonWriter json;
+  json.beginObject().field("type", type).field("source", std::string_view(source));
+  return json;
+}
+
 template <typename E>
-bool enumFromName(const QString& text, int count, E& out) {
+bool enumFromName(std::string_view text, int count, E& out) {
   for (int i = 0; i < count; ++i) {
-    if (text == QLatin1String(toString(static_cast<E>(i)))) {
+    if (text == toString(static_cast<E>(i))) {
       out = static_cast<E>(i);
       return true;
     }
@@ -51,39 +64,41 @@ QJsonObject recordToJson(const TrafficRecord& record) {
   };
 }
 
-bool recordFromJson(const QJsonObject& object, TrafficRecord& out, QString* error) {
+bool recordFromJson(const JsonValue& object, TrafficRecord& out, QString* error) {
   out = TrafficRecord{};
-  const QString direction = object.value(QLatin1String("direction")).toString();
+  const std::string direction = object.stringAt("direction");
   int directionIndex = 0;
-  while (directionIndex < 3 && direction != QLatin1String(kDirections[directionIndex])) {
+  while (directionIndex < 3 && direction != kDirections[directionIndex]) {
     ++directionIndex;
   }
   BinaryHeader& header = out.header;
+  const JsonValue* messageId = object.find("messageId");
   const bool known = directionIndex < 3 &&
-                     enumFromName(object.value(QLatin1String("opCode")).toString(), kMaxValidOpCode + 1, header.proto.opCode) &&
-                     enumFromName(object.value(QLatin1String("origin")).toString(), 2, header.proto.origin) &&
-                     enumFromName(object.value(QLatin1String("status")).toString(), kStatusCount, header.status);
-  const auto integer = [&object](const char* key) { return object.value(QLatin1String(key)).toInteger(); };
-  if (!known || !object.value(QLatin1String("messageId")).isDouble()) {
+                     enumFromName(object.stringAt("opCode"), kMaxValidOpCode + 1, header.proto.opCode) &&
+                     enumFromName(object.stringAt("origin"), 2, header.proto.origin) &&
+                     enumFromName(object.stringAt("status"), kStatusCount, header.status);
+  if (!known || messageId == nullptr || messageId->type() != JsonValue::Type::number) {
     if (error != nullptr) {
       *error = QStringLiteral("content record: missing or invalid direction, opCode, origin, status or messageId");
     }
     return false;
   }
-  out.atNs = integer("atNs");
-  out.engineId = static_cast<std::uint64_t>(integer("engineId"));
-  out.channelNumber = static_cast<std::uint16_t>(integer("channelNumber"));
-  out.incarnation = static_cast<std::uint64_t>(integer("incarnation"));
+  const JsonValue* more = object.find("more");
+  const JsonValue* complete = object.find("complete");
+  out.atNs = object.intAt("atNs");
+  out.engineId = object.uintAt("engineId");
+  out.channelNumber = static_cast<std::uint16_t>(object.uintAt("channelNumber"));
+  out.incarnation = object.uintAt("incarnation");
   out.direction = static_cast<Direction>(directionIndex);
   header.channelNumber = out.channelNumber;
-  header.proto.more = object.value(QLatin1String("more")).toBool();
-  header.messageId = static_cast<std::uint64_t>(integer("messageId"));
-  header.textHeadersLen = static_cast<std::uint16_t>(integer("headersLen"));
-  header.bodyLen = static_cast<std::uint16_t>(integer("bodyLen"));
-  out.contentComplete = object.value(QLatin1String("complete")).toBool();
-  out.latencyNs = integer("latencyNs");
-  out.textHeaders = QByteArray::fromBase64(object.value(QLatin1String("textHeaders")).toString().toLatin1());
-  out.body = QByteArray::fromBase64(object.value(QLatin1String("body")).toString().toLatin1());
+  header.proto.more = more != nullptr && more->boolean();
+  header.messageId = object.uintAt("messageId");
+  header.textHeadersLen = static_cast<std::uint16_t>(object.uintAt("headersLen"));
+  header.bodyLen = static_cast<std::uint16_t>(object.uintAt("bodyLen"));
+  out.contentComplete = complete != nullptr && complete->boolean();
+  out.latencyNs = object.intAt("latencyNs");
+  out.textHeaders = QByteArray::fromBase64(QByteArray::fromStdString(object.stringAt("textHeaders")));
+  out.body = QByteArray::fromBase64(QByteArray::fromStdString(object.stringAt("body")));
   out.bodyCut = out.contentComplete && out.body.size() < header.bodyLen;  // a telemetry body limit
   return true;
 }
@@ -104,24 +119,30 @@ bool CaptureWriter::open(const QString& path, QString* error) {
   return true;
 }
 
-void CaptureWriter::write(const QJsonObject& line) {
+void CaptureWriter::write(const QJsonObject& line) { write(QJsonDocument(line).toJson(QJsonDocument::Compact)); }
+
+void CaptureWriter::write(const QByteArray& line) {
   if (!file_.isOpen()) {
     return;
   }
-  file_.write(QJsonDocument(line).toJson(QJsonDocument::Compact));
+  file_.write(line);
   file_.write("\n", 1);
 }
 
 void CaptureWriter::writeSnapshot(const QString& sourceName, const EngineSnapshot& snapshot) {
-  write(QJsonObject{{"type", QLatin1String("snapshot")}, {"source", sourceName}, {"snapshot", snapshotToJson(snapshot)}});
+  telemetry::JsonWriter json = beginRecord("snapshot", sourceName);
+  json.key("snapshot");
+  telemetry::writeSnapshot(json, snapshot);
+  write(QByteArray::fromStdString(json.endObject().take()));
 }
 
 void CaptureWriter::writeEvents(const QString& sourceName, const QList<Event>& events) {
-  QJsonArray array;
+  telemetry::JsonWriter json = beginRecord("events", sourceName);
+  json.key("events").beginArray();
   for (const Event& event : events) {
-    array.append(eventToJson(event));
+    telemetry::writeEvent(json, event);
   }
-  write(QJsonObject{{"type", QLatin1String("events")}, {"source", sourceName}, {"events", array}});
+  write(QByteArray::fromStdString(json.endArray().endObject().take()));
 }
 
 void CaptureWriter::writeContent(const QString& sourceName, const QList<TrafficRecord>& records) {
@@ -184,14 +205,14 @@ bool CaptureSource::load(QString* error) {
       const QByteArray line = QByteArray::fromRawData(contents + offset, end - offset);
       ++lineNumber;
       if (lineNumber == 1) {
-        const QJsonObject header = QJsonDocument::fromJson(line).object();
-        if (header.value(QLatin1String("format")).toString() != QLatin1String(kCaptureFormat)) {
+        const JsonValue header = JsonValue::parse(bytesView(line)).value_or(JsonValue());
+        if (header.stringAt("format") != kCaptureFormat) {
           why = QStringLiteral("not a tofu-monitor capture");
-        } else if (header.value(QLatin1String("version")).toInt() != kCaptureVersion) {
-          why = QStringLiteral("unsupported capture version %1").arg(header.value(QLatin1String("version")).toInt());
+        } else if (header.intAt("version") != kCaptureVersion) {
+          why = QStringLiteral("unsupported capture version %1").arg(header.intAt("version"));
         }
-        if (const qint64 wall = header.value(QLatin1String("startedAtWallNs")).toInteger(); wall != 0) {
-          headerClockOffsetNs_ = wall - header.value(QLatin1String("startedAtNs")).toInteger();
+        if (const std::int64_t wall = header.intAt("startedAtWallNs"); wall != 0) {
+          headerClockOffsetNs_ = wall - header.intAt("startedAtNs");
         }
       } else if (!line.trimmed().isEmpty()) {
         (void)readLine(line, offset, &why);
@@ -218,17 +239,23 @@ bool CaptureSource::load(QString* error) {
 }
 
 bool CaptureSource::readLine(const QByteArray& line, qint64 offset, QString* error) {
-  QJsonParseError parseError{};
-  const QJsonObject object = QJsonDocument::fromJson(line, &parseError).object();
-  if (parseError.error != QJsonParseError::NoError) {
-    *error = parseError.errorString();
+  std::string why;
+  const std::optional<JsonValue> object = JsonValue::parse(bytesView(line), &why);
+  if (!object) {
+    *error = QString::fromStdString(why);
     return false;
   }
-  const QString type = object.value(QLatin1String("type")).toString();
-  const QString source = object.value(QLatin1String("source")).toString();
-  if (type == QLatin1String("snapshot")) {
+  const std::string type = object->stringAt("type");
+  const QString source = QString::fromStdString(object->stringAt("source"));
+  const JsonValue none;
+  const auto member = [&](const char* name) -> const JsonValue& {
+    const JsonValue* value = object->find(name);
+    return value != nullptr ? *value : none;
+  };
+  if (type == "snapshot") {
     EngineSnapshot snapshot;
-    if (!snapshotFromJson(object.value(QLatin1String("snapshot")).toObject(), snapshot, error)) {
+    if (!telemetry::decodeSnapshot(member("snapshot"), snapshot, &why)) {
+      *error = QString::fromStdString(why);
       return false;
     }
     snapshot.engineId = engineIdFor(source, snapshot.engineId);
@@ -242,14 +269,15 @@ bool CaptureSource::readLine(const QByteArray& line, qint64 offset, QString* err
       channel.engineId = snapshot.engineId;
     }
     emit snapshotReady(snapshot);
-  } else if (type == QLatin1String("events")) {
+  } else if (type == "events") {
     QList<Event> events;
     QHash<std::uint64_t, std::uint64_t> engines;  // recorded id -> capture id, for the log's index
-    for (const QJsonValue& value : object.value(QLatin1String("events")).toArray()) {
+    for (const JsonValue& value : member("events").items()) {
       Event event;
-      if (eventFromJson(value.toObject(), event, error)) {
+      if (telemetry::decodeEvent(value, event, &why)) {
         events.append(event);
-      } else if (!error->isEmpty()) {
+      } else if (!why.empty()) {
+        *error = QString::fromStdString(why);
         return false;
       }
     }
@@ -261,18 +289,18 @@ bool CaptureSource::readLine(const QByteArray& line, qint64 offset, QString* err
       event.engineId = engines.value(event.engineId);
     }
     emit eventsReady(events);
-  } else if (type == QLatin1String("content")) {
+  } else if (type == "content") {
     QList<TrafficRecord> records;
-    for (const QJsonValue& value : object.value(QLatin1String("records")).toArray()) {
+    for (const JsonValue& value : member("records").items()) {
       TrafficRecord record;
-      if (!recordFromJson(value.toObject(), record, error)) {
+      if (!recordFromJson(value, record, error)) {
         return false;
       }
       record.engineId = engineIdFor(source, record.engineId);
       records.append(record);
     }
     emit contentReady(records);
-  } else if (type == QLatin1String("connected")) {
+  } else if (type == "connected") {
     // A new connection may serve a restarted process: its engines get new ids (incarnations).
     for (auto it = engineIds_.begin(); it != engineIds_.end();) {
       it = it.key().first == source ? engineIds_.erase(it) : std::next(it);

@@ -9,6 +9,8 @@
 #include <QPair>
 #include <QString>
 
+#include "tofu/telemetry/json_value.h"
+
 #include "models/capture_log_model.h"
 #include "sources/source.h"
 
@@ -30,6 +32,7 @@ class CaptureWriter {
 
  private:
   void write(const QJsonObject& line);
+  void write(const QByteArray& line);
 
   QFile file_;
 };
@@ -65,8 +68,10 @@ class CaptureSource : public Source {
   qint64 linesRead_ = 0;
 };
 
-// The JSON of one content record, and back (false with `error` when malformed).
+// The JSON of one content record, and back (false with `error` when malformed). Written with
+// QJson (the log export extends the object), read with the telemetry codec's reader like every
+// other line of a capture.
 QJsonObject recordToJson(const tofu::qt::TrafficRecord& record);
-bool recordFromJson(const QJsonObject& object, tofu::qt::TrafficRecord& out, QString* error);
+bool recordFromJson(const tofu::telemetry::JsonValue& object, tofu::qt::TrafficRecord& out, QString* error);
 
 }  // namespace tofu::monitor

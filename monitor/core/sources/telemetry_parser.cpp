@@ -1,7 +1,5 @@
 #include "sources/telemetry_parser.h"
 
-#include <QJsonDocument>
-#include <QJsonParseError>
 #include <QMetaObject>
 #include <mutex>
 
@@ -34,7 +32,7 @@ TelemetryParser::TelemetryParser(const QString& address, qsizetype maxPending, Q
   qRegisterMetaType<tofu::EngineSnapshot>();
   qRegisterMetaType<QList<tofu::Event>>();
   qRegisterMetaType<QList<tofu::qt::TrafficRecord>>();
-  qRegisterMetaType<ProcessIdentity>();
+  qRegisterMetaType<tofu::telemetry::ProcessIdentity>();
 }
 
 quint64 TelemetryParser::enqueue(Kind kind, const QByteArray& body) {
@@ -93,15 +91,10 @@ void TelemetryParser::drain() {
 void TelemetryParser::parse(const Job& job) {
   QString error;
   if (job.kind == Kind::snapshot) {
-    QJsonParseError parseError{};
-    const QJsonDocument document = QJsonDocument::fromJson(job.body, &parseError);
     EngineSnapshot snapshot;
-    if (!document.isObject()) {
-      error = parseError.error != QJsonParseError::NoError ? parseError.errorString()
-                                                           : QStringLiteral("not a JSON object");
-    }
-    if (document.isObject() && snapshotFromJson(document.object(), snapshot, &error)) {
-      emit processParsed(ProcessIdentity::fromSnapshotJson(document.object()));
+    telemetry::SnapshotSource source;
+    if (parseSnapshot(job.body, snapshot, &error, &source)) {
+      emit processParsed(source.process);
       emit snapshotParsed(snapshot);
     } else {
       qWarning("tofu-monitor: %s: bad snapshot: %s", qPrintable(address_), qPrintable(error));

@@ -36,7 +36,7 @@ class TelemetryParser : public QObject {
 
  signals:
   // Before each snapshot: who serves it.
-  void processParsed(const tofu::monitor::ProcessIdentity& process);
+  void processParsed(const tofu::telemetry::ProcessIdentity& process);
   void snapshotParsed(const tofu::EngineSnapshot& snapshot);
   // Before the events they belong to: the payloads that came with them.
   void contentParsed(const QList<tofu::qt::TrafficRecord>& records);

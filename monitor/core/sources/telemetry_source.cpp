@@ -55,7 +55,7 @@ TelemetrySource::TelemetrySource(const QString& address, const QString& token, i
   parser_ = new TelemetryParser(address_);
   parser_->moveToThread(&parserThread_);
   connect(parser_, &TelemetryParser::processParsed, this,
-          [this](const ProcessIdentity& process) { process_ = process; }, Qt::QueuedConnection);
+          [this](const telemetry::ProcessIdentity& process) { process_ = process; }, Qt::QueuedConnection);
   connect(parser_, &TelemetryParser::snapshotParsed, this, &TelemetrySource::snapshotReady,
           Qt::QueuedConnection);
   connect(parser_, &TelemetryParser::contentParsed, this, &TelemetrySource::contentReady, Qt::QueuedConnection);
@@ -96,11 +96,11 @@ QString TelemetrySource::name() const { return address_; }
 QString TelemetrySource::kindName() const { return QStringLiteral("attached"); }
 
 QString TelemetrySource::engineName(std::uint64_t /*engineId*/) const {
-  return process_.known() ? process_.shortLabel() : address_;
+  return process_.known() ? processShortLabel(process_) : address_;
 }
 
 QString TelemetrySource::engineDescription(std::uint64_t /*engineId*/) const {
-  return process_.known() ? process_.label() : address_;
+  return process_.known() ? processLabel(process_) : address_;
 }
 
 void TelemetrySource::connectNow() {

@@ -13,7 +13,6 @@
 #include <QHash>
 #include <QThread>
 #include <QTimer>
-
 #include <memory>
 
 #include "process_identity.h"
@@ -45,9 +44,9 @@ class TelemetrySource : public Source {
   QString kindName() const override;
   // The serving process's label once a snapshot said who it is, else the address.
   QString engineName(std::uint64_t engineId) const override;         // "tofu-cli[4242]"
-  QString engineDescription(std::uint64_t engineId) const override;  // ProcessIdentity::label()
+  QString engineDescription(std::uint64_t engineId) const override;  // processLabel()
   // Who serves the endpoint, from the latest snapshot (not known() before the first).
-  const ProcessIdentity& process() const noexcept { return process_; }
+  const telemetry::ProcessIdentity& process() const noexcept { return process_; }
 
   // Events this monitor lost since it last subscribed: the endpoint's `dropped` count plus
   // those dropped here when parsing fell behind.
@@ -88,7 +87,7 @@ class TelemetrySource : public Source {
   int attempts_ = 0;
   const int firstRetryMs_;
   int nextRetryMs_;  // the wait after the next loss
-  ProcessIdentity process_;
+  telemetry::ProcessIdentity process_;
   QTimer retry_;
   QThread parserThread_;
   TelemetryParser* parser_ = nullptr;  // lives in parserThread_; deleted once it has ended

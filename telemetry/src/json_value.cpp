@@ -1,9 +1,9 @@
-#include "json_reader.h"
+#include "tofu/telemetry/json_value.h"
 
 #include <charconv>
 #include <system_error>
 
-namespace tofu::cli {
+namespace tofu::telemetry {
 
 // Recursive descent over the RFC 8259 grammar; stops at the first error.
 class JsonParser {
@@ -314,4 +314,4 @@ std::int64_t JsonValue::intAt(std::string_view name, std::int64_t fallback) cons
   return member != nullptr ? member->asInt64().value_or(fallback) : fallback;
 }
 
-}  // namespace tofu::cli
+}  // namespace tofu::telemetry

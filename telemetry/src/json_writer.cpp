@@ -1,9 +1,9 @@
-#include "telemetry/json_writer.h"
+#include "tofu/telemetry/json_writer.h"
 
 #include <cassert>
 #include <charconv>
 
-namespace tofu::detail {
+namespace tofu::telemetry {
 namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
@@ -100,7 +100,9 @@ JsonWriter& JsonWriter::base64(std::string_view bytes) {
   beforeValue();
   out_.reserve(out_.size() + (bytes.size() + 2) / 3 * 4 + 2);
   out_ += '"';
-  const auto at = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])); };
+  const auto at = [&](std::size_t i) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i]));
+  };
   std::size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
     const std::uint32_t triple = at(i) << 16 | at(i + 1) << 8 | at(i + 2);
@@ -200,4 +202,4 @@ JsonWriter& JsonWriter::null() {
   return *this;
 }
 
-}  // namespace tofu::detail
+}  // namespace tofu::telemetry

@@ -1,6 +1,5 @@
-// Internal, not part of the API.
 // JsonWriter: builds one compact JSON text (RFC 8259) into a string, inserting commas and
-// escaping strings itself, so the telemetry code only states structure. No reader, no DOM.
+// escaping strings itself, so the telemetry code only states structure (JsonValue reads).
 // A plain value owned by its user; not thread-safe.
 #pragma once
 
@@ -9,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace tofu::detail {
+namespace tofu::telemetry {
 
 class JsonWriter {
  public:
@@ -57,4 +56,4 @@ class JsonWriter {
 // as \u00XX (the code point of the same value), so the output is always valid JSON.
 void appendJsonString(std::string& out, std::string_view text);
 
-}  // namespace tofu::detail
+}  // namespace tofu::telemetry

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace tofu::cli {
+namespace tofu::telemetry {
 
 class JsonValue {
  public:
@@ -53,4 +53,4 @@ class JsonValue {
   std::vector<JsonValue> items_;
 };
 
-}  // namespace tofu::cli
+}  // namespace tofu::telemetry

@@ -1,13 +1,14 @@
-#include "telemetry/process_identity.h"
-
+// ProcessIdentity::current() (schema.h): this process, read from /proc.
 #include <charconv>
 #include <fstream>
 #include <sstream>
 #include <system_error>
 
+#include "tofu/telemetry/schema.h"
+
 #include <unistd.h>
 
-namespace tofu::detail {
+namespace tofu::telemetry {
 namespace {
 
 std::string firstLine(const char* path) {
@@ -66,4 +67,4 @@ ProcessIdentity ProcessIdentity::current() {
   return identity;
 }
 
-}  // namespace tofu::detail
+}  // namespace tofu::telemetry
