@@ -122,7 +122,7 @@ void IoChannel::failHandshake(Status reason, std::string why) {
   if (kind() == Kind::clientIo) {
     failToConnect(reason);
   } else {
-    close(reason, true);
+    close(reason, false);  // FIN, not RST: the peer reads the TLS alert that says why
   }
 }
 

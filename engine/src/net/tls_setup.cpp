@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 
 #include <cstdlib>
+#include <cstring>
 
 namespace tofu::detail {
 
@@ -12,9 +13,15 @@ namespace {
 
 // OpenSSL's reason for the last failure ("no such file", "key values mismatch"), queue cleared.
 std::string lastReason() {
-  const unsigned long code = ERR_peek_last_error();
-  const char* reason = code == 0 ? nullptr : ERR_reason_error_string(code);
-  ERR_clear_error();
+  unsigned long last = 0;
+  int systemError = 0;
+  // A failed system call (a missing file) says more than the layers above it ("system lib").
+  for (unsigned long code = ERR_get_error(); code != 0; code = ERR_get_error()) {
+    if (ERR_SYSTEM_ERROR(code) && systemError == 0) systemError = ERR_GET_REASON(code);
+    last = code;
+  }
+  if (systemError != 0) return std::strerror(systemError);
+  const char* reason = last == 0 ? nullptr : ERR_reason_error_string(last);
   return reason != nullptr ? reason : "unknown OpenSSL error";
 }
 
