@@ -95,6 +95,33 @@ TEST(TlsTraffic, EchoedLargestBodiesArriveIntactBothWays) {
   }
 }
 
+TEST(TlsTraffic, GracefulCloseDeliversEverythingSentBeforeIt) {
+  TlsConnection tls;
+  ASSERT_TRUE(tls.connection.ok());
+  TlsPeers& peers = tls.peers;
+  const BinaryHeader bye = post(peers.clientGroup, byeRequest(peers.client.ampe(), tls.connection.clientChannel));
+  MessagePtr arrived = receive(peers.serverGroup);
+  ASSERT_TRUE(arrived);
+  ASSERT_EQ(arrived->opCode(), OpCode::ByeRequest) << describe(arrived);
+  // The responder may still send (B3): this Request travels after our half of the close.
+  post(peers.serverGroup, request(peers.server.ampe(), tls.connection.serverChannel, "last words"));
+  arrived->setOpCode(OpCode::ByeResponse);
+  post(peers.serverGroup, std::move(arrived));
+  MessagePtr lastWords = receive(peers.clientGroup);
+  ASSERT_TRUE(lastWords);
+  EXPECT_EQ(lastWords->body().view(), "last words") << describe(lastWords);
+  MessagePtr reply = receive(peers.clientGroup);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->opCode(), OpCode::ByeResponse) << describe(reply);
+  EXPECT_EQ(reply->messageId(), bye.messageId);
+  MessagePtr closed = receive(peers.clientGroup);
+  ASSERT_TRUE(closed);
+  expectClosedSignal(closed, tls.connection.clientChannel, closed->messageId());
+  EXPECT_FALSE(headerOf(*closed, kTlsErrorHeader)) << describe(closed);
+  MessagePtr serverClosed = receive(peers.serverGroup);
+  EXPECT_TRUE(serverClosed && closedSignal(tls.connection.serverChannel)(*serverClosed)) << describe(serverClosed);
+}
+
 TEST(TlsTimeout, SilentServerFailsTheClientHandshake) {
   RawServer silent(Transport::tcp);  // accepts (in the kernel) and never says a word
   ASSERT_TRUE(silent.valid());
