@@ -76,8 +76,9 @@ SSL_CTX* makeContext(bool server, const Options& options, std::string& error) {
   SSL_CTX_set_read_ahead(context, 1);
   // No session resumption: tickets would only cost bytes after every handshake.
   SSL_CTX_set_num_tickets(context, 0);
-  // A peer that dies mid-stream is an end of stream (B12), as on plain TCP.
-  SSL_CTX_set_options(context, SSL_OP_IGNORE_UNEXPECTED_EOF);
+  // A peer that dies mid-stream is an end of stream (B12), as on plain TCP. No TLS 1.2
+  // renegotiation: a write that must first read would wait on a socket that is writable.
+  SSL_CTX_set_options(context, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
   const bool hasCredentials = !options.tlsCertificateChainFile.empty() || !options.tlsPrivateKeyFile.empty();
   const bool verifies = server ? options.tlsRequireClientCertificate : options.tlsVerifyPeer;
   bool ok = (!verifies || loadTrust(context, options, error)) &&
