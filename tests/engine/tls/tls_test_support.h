@@ -22,11 +22,12 @@ inline Options withShortHandshake(Options options) {
   return options;
 }
 
-// A server engine listening on tls|HOST|0 (or tcp|HOST|0 when `plain`) and a client engine.
+// A server engine listening on tls|HOST|0 (or tcp|HOST|0 when `plain`) and a client engine
+// with a short handshake timeout.
 struct TlsPeers {
   TlsPeers(const Options& serverOptions, const Options& clientOptions, const std::string& host = "127.0.0.1",
            bool plain = false)
-      : server(withShortHandshake(serverOptions)),
+      : server(serverOptions),
         client(withShortHandshake(clientOptions)),
         serverGroup(server.group()),
         clientGroup(client.group()) {
