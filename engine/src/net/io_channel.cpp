@@ -126,7 +126,16 @@ void IoChannel::failHandshake(Status reason, std::string why) {
   }
 }
 
-void IoChannel::comeBackForBuffered() { context_.setDeadline(*this, ChannelContext::Clock::now()); }
+void IoChannel::comeBackIfBuffered() {
+  if (stream_->buffered()) context_.setDeadline(*this, ChannelContext::Clock::now());
+}
+
+void IoChannel::checkHandshakeDeadline(ChannelContext::Clock::time_point now) {
+  if (handshakeDeadline_ == ChannelContext::Clock::time_point{} || now < handshakeDeadline_) return;
+  failHandshake(kind() == Kind::clientIo ? Status::connect_failed : Status::communication_failed,
+                "the TLS handshake did not finish within handshakeTimeoutMs (" +
+                    std::to_string(context_.options().handshakeTimeoutMs) + " ms)");
+}
 
 void IoChannel::armIdleCheck() {
   const std::uint32_t idleMs = context_.options().idleTimeoutMs;
@@ -219,11 +228,7 @@ void IoChannel::onDeadline() {
   }
   const ChannelContext::Clock::time_point now = ChannelContext::Clock::now();
   if (phase_ == Phase::handshaking) {
-    if (handshakeDeadline_ != ChannelContext::Clock::time_point{} && now >= handshakeDeadline_) {
-      failHandshake(kind() == Kind::clientIo ? Status::connect_failed : Status::communication_failed,
-                    "the TLS handshake did not finish within handshakeTimeoutMs (" +
-                        std::to_string(context_.options().handshakeTimeoutMs) + " ms)");
-    }
+    checkHandshakeDeadline(now);
     return;
   }
   if (!starving_ && stream_->buffered()) {
@@ -351,7 +356,6 @@ void IoChannel::readAvailable() {
       const bool more = consume(buffer.data(), size - intoBody, false) && size >= wanted;
       if (!closing()) armProgressCheck();
       if (!more) return;
-      if (round + 1 == kReadsPerEvent && stream_->buffered()) comeBackForBuffered();
     } else if (got == 0) {
       onEndOfStream();
       return;
@@ -360,6 +364,7 @@ void IoChannel::readAvailable() {
       return;
     }
   }
+  comeBackIfBuffered();  // out of rounds, not of bytes
 }
 
 bool IoChannel::consumeStash() {

@@ -70,8 +70,10 @@ class IoChannel final : public Channel {
   void advanceHandshake();
   // Closes for a handshake that failed or ran out of time: a client as a refused connect.
   void failHandshake(Status reason, std::string why);
-  // The stream holds bytes the socket will not announce again: read them in the next pass.
-  void comeBackForBuffered();
+  // When the stream holds bytes the socket will not announce again: read them next pass.
+  void comeBackIfBuffered();
+  // Only the transport's handshake runs while handshaking; it must end by the deadline.
+  void checkHandshakeDeadline(ChannelContext::Clock::time_point now);
   // Server: a HelloRequest that forges engine-set headers, or whose peer identity does not
   // fit into headers, is refused (B17).
   bool admitHello(Message& hello);
