@@ -1,5 +1,5 @@
-// Address: the `tcp|host|port` / `tls|host|port` / `uds|path` header values (K3, A4), parsed strictly (B8), and the
-// helpers that put them into Hello/WelcomeRequests or read them back.
+// Address: the `tcp|host|port` / `tls|host|port` / `uds|path` header values (K3, A4), parsed strictly (B8),
+// and the helpers that put them into Hello/WelcomeRequests or read them back.
 #include "tofu/address.h"
 
 #include <cstddef>
@@ -85,7 +85,8 @@ Parsed parseHostPort(std::string_view rest) {
       return refused(port.size() > kMaxPortDigits ? Flaw::portTooLong : Flaw::portOutOfRange, port);
   }
   if (port.size() > kMaxPortDigits) return refused(Flaw::portTooLong, port);
-  return {Flaw::none, AddressKind::tcp, {}, Address::tcp(std::string(*host), static_cast<std::uint16_t>(value))};
+  return {
+      Flaw::none, AddressKind::tcp, {}, Address::tcp(std::string(*host), static_cast<std::uint16_t>(value))};
 }
 
 Parsed parseUds(std::string_view path) {
@@ -108,7 +109,8 @@ Parsed parseValue(std::string_view value) {
   if (scheme == kTlsToken) {
     Parsed parsed = parseHostPort(rest);
     parsed.kind = AddressKind::tls;
-    if (parsed.flaw == Flaw::none) parsed.address = Address::tls(parsed.address.host(), parsed.address.port());
+    if (parsed.flaw == Flaw::none)
+      parsed.address = Address::tls(parsed.address.host(), parsed.address.port());
     return parsed;
   }
   if (scheme == kUdsToken) return parseUds(rest);

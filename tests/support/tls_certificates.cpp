@@ -28,11 +28,13 @@ void writeFile(const std::string& path, const std::string& text) {
 // A self-signed CA named `name` (files NAME.pem, NAME.key) with its `openssl ca` database.
 void makeCa(const std::string& directory, const std::string& name) {
   run(directory, "ecparam -name prime256v1 -genkey -noout -out " + name + ".key");
-  run(directory, "req -x509 -new -key " + name + ".key -subj '/CN=tofu " + name + "' -days 30 -out " + name +
-                     ".pem -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign");
+  run(directory,
+      "req -x509 -new -key " + name + ".key -subj '/CN=tofu " + name + "' -days 30 -out " + name +
+          ".pem -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign");
   writeFile(directory + "/" + name + ".index", "");
   writeFile(directory + "/" + name + ".cnf",
-            "[ca]\ndefault_ca = ca\n[ca]\ndatabase = " + name + ".index\nnew_certs_dir = .\nserial = " + name +
+            "[ca]\ndefault_ca = ca\n[ca]\ndatabase = " + name +
+                ".index\nnew_certs_dir = .\nserial = " + name +
                 ".serial\ndefault_md = sha256\npolicy = any\ncopy_extensions = copy\nunique_subject = no\n"
                 "[any]\norganizationName = optional\ncommonName = supplied\n");
   writeFile(directory + "/" + name + ".serial", "1000\n");
@@ -41,13 +43,14 @@ void makeCa(const std::string& directory, const std::string& name) {
 // A certificate NAME.pem (key NAME.key) for `subjectAltName`, signed by `ca` and valid from
 // `start` to `end` (YYYYMMDDHHMMSSZ), or for 30 days from now when they are empty.
 CertificateFiles makeLeaf(const std::string& directory, const std::string& ca, const std::string& name,
-                          const std::string& altNames, const std::string& start = {}, const std::string& end = {}) {
+                          const std::string& altNames, const std::string& start = {},
+                          const std::string& end = {}) {
   run(directory, "ecparam -name prime256v1 -genkey -noout -out " + name + ".key");
   run(directory, "req -new -key " + name + ".key -subj '/O=tofu tests/CN=tofu test " + name +
                      "' -addext 'subjectAltName=" + altNames + "' -out " + name + ".csr");
   const std::string validity = start.empty() ? "-days 30" : "-startdate " + start + " -enddate " + end;
-  run(directory, "ca -batch -notext -config " + ca + ".cnf -cert " + ca + ".pem -keyfile " + ca + ".key -in " +
-                     name + ".csr -out " + name + ".pem " + validity);
+  run(directory, "ca -batch -notext -config " + ca + ".cnf -cert " + ca + ".pem -keyfile " + ca +
+                     ".key -in " + name + ".csr -out " + name + ".pem " + validity);
   return {directory + "/" + name + ".pem", directory + "/" + name + ".key"};
 }
 

@@ -22,10 +22,10 @@ class TlsCertificates {
   static const TlsCertificates& get();
 
   std::string directory;
-  std::string caFile;        // the CA every good certificate is signed by
-  CertificateFiles server;   // CN=tofu test server; DNS:localhost, IP:127.0.0.1, IP:::1
-  CertificateFiles client;   // CN=tofu test client; DNS:client.tofu.test, email:client@tofu.test
-  CertificateFiles expired;  // as server, valid only in January 2020
+  std::string caFile;            // the CA every good certificate is signed by
+  CertificateFiles server;       // CN=tofu test server; DNS:localhost, IP:127.0.0.1, IP:::1
+  CertificateFiles client;       // CN=tofu test client; DNS:client.tofu.test, email:client@tofu.test
+  CertificateFiles expired;      // as server, valid only in January 2020
   CertificateFiles notYetValid;  // as server, valid from 2099
   CertificateFiles wrongHost;    // as server, but for DNS:wrong.tofu.test only
   CertificateFiles unknownCa;    // as server, signed by a CA nobody trusts

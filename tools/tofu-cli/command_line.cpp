@@ -169,7 +169,9 @@ UsageError missingValue(std::string_view option) {
   return {"option " + std::string(option) + " needs a value"};
 }
 
-bool isTlsFileOption(std::string_view name) noexcept { return name == "--cert" || name == "--key" || name == "--ca"; }
+bool isTlsFileOption(std::string_view name) noexcept {
+  return name == "--cert" || name == "--key" || name == "--ca";
+}
 
 void setTlsFile(std::string_view name, std::string_view value, TlsFiles& tls) {
   std::string& file = name == "--cert" ? tls.certificate : name == "--key" ? tls.key : tls.ca;

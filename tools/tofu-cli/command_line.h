@@ -26,8 +26,8 @@ struct HelpCommand {};
 struct TlsFiles {
   std::string certificate;  // listen: needed for tls; send: a client certificate for mutual TLS
   std::string key;
-  std::string ca;           // listen: clients must present a certificate it signed; send: trusted CAs
-  bool insecure = false;    // send only: the server's certificate is not checked (tests only)
+  std::string ca;         // listen: clients must present a certificate it signed; send: trusted CAs
+  bool insecure = false;  // send only: the server's certificate is not checked (tests only)
 };
 
 struct ListenCommandLine {

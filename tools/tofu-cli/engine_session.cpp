@@ -15,8 +15,9 @@ Options optionsFor(const TlsFiles& tls, bool server) {
   options.tlsRequireClientCertificate = server && !tls.ca.empty();
   if (tls.insecure) {
     options.tlsVerifyPeer = false;
-    printError("WARNING: --insecure: the server's certificate is NOT checked; anyone on the path can read "
-               "and change this traffic. For tests only.");
+    printError(
+        "WARNING: --insecure: the server's certificate is NOT checked; anyone on the path can read "
+        "and change this traffic. For tests only.");
   }
   return options;
 }

@@ -130,7 +130,7 @@ class ChannelRegistry final : public PassWork, public ChannelContext {
   MessageQueue recycled_;
 
   std::deque<ChannelInfo> recentlyClosed_;  // newest first, at most kRecentlyClosed
-  std::shared_ptr<const TlsSetup> tls_;  // set by start(), with TLS only
+  std::shared_ptr<const TlsSetup> tls_;     // set by start(), with TLS only
 };
 
 }  // namespace tofu::detail

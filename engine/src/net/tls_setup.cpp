@@ -88,8 +88,8 @@ SSL_CTX* makeContext(bool server, const Options& options, std::string& error) {
   bool ok = (!verifies || loadTrust(context, options, error)) &&
             (!hasCredentials || loadCredentials(context, options, error));
   if (ok && server) {
-    SSL_CTX_set_verify(context, verifies ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SSL_VERIFY_NONE,
-                       nullptr);
+    SSL_CTX_set_verify(
+        context, verifies ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SSL_VERIFY_NONE, nullptr);
   } else if (ok) {
     SSL_CTX_set_verify(context, verifies ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
   }

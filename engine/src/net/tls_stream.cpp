@@ -163,7 +163,8 @@ ssize_t TlsStream::writeGathered(const iovec* parts, std::size_t count) {
       size = 0;
       for (std::size_t next = part, from = offset; next < count && size < kRecordBytes; ++next, from = 0) {
         const std::size_t take = std::min(parts[next].iov_len - from, kRecordBytes - size);
-        std::memcpy(staging.data() + size, static_cast<const std::uint8_t*>(parts[next].iov_base) + from, take);
+        std::memcpy(staging.data() + size, static_cast<const std::uint8_t*>(parts[next].iov_base) + from,
+                    take);
         size += take;
       }
       data = staging.data();

@@ -99,7 +99,9 @@ class Transport {
   virtual void tuneConnection(int fd, const TcpTuning& tuning) const = 0;
   // Whether this engine can listen with this transport at all; `why` says it when not (TLS
   // without a certificate). Asked before listen().
-  virtual Status listenProblem(const TlsSetup* /*tls*/, std::string& /*why*/) const { return Status::success; }
+  virtual Status listenProblem(const TlsSetup* /*tls*/, std::string& /*why*/) const {
+    return Status::success;
+  }
 
   // The stream over a connected socket; `fd` stays the caller's and outlives the stream.
   virtual std::unique_ptr<Stream> openStream(int fd, const StreamSetup& setup) const;

@@ -17,7 +17,8 @@ class TlsHandshake : public ::testing::TestWithParam<std::string> {};
 TEST_P(TlsHandshake, RequestAndResponseOverVerifiedTls) {
   const std::string host = GetParam();
   const std::string listenHost = host == "localhost" ? "127.0.0.1" : host;
-  TlsPeers peers(certificates().serverOptions(certificates().server), certificates().clientOptions(), listenHost);
+  TlsPeers peers(certificates().serverOptions(certificates().server), certificates().clientOptions(),
+                 listenHost);
   ASSERT_NE(peers.listening.channel, 0);
   EXPECT_EQ(peers.listening.bound.kind(), AddressKind::tls);
   EXPECT_EQ(peers.listening.bound.toString().rfind("tls|" + listenHost + "|", 0), 0u);
@@ -25,7 +26,8 @@ TEST_P(TlsHandshake, RequestAndResponseOverVerifiedTls) {
   const Connection connection = connectPair(peers.client.ampe(), peers.clientGroup, peers.server.ampe(),
                                             peers.serverGroup, peers.peer(host));
   ASSERT_TRUE(connection.ok());
-  const BinaryHeader sent = post(peers.clientGroup, request(peers.client.ampe(), connection.clientChannel, "ping"));
+  const BinaryHeader sent =
+      post(peers.clientGroup, request(peers.client.ampe(), connection.clientChannel, "ping"));
   MessagePtr asked = receive(peers.serverGroup);
   ASSERT_TRUE(asked);
   expectPeerMessage(asked, OpCode::Request, connection.serverChannel, sent.messageId);
@@ -42,9 +44,9 @@ TEST_P(TlsHandshake, RequestAndResponseOverVerifiedTls) {
 
 INSTANTIATE_TEST_SUITE_P(Hosts, TlsHandshake, ::testing::Values("127.0.0.1", "::1", "localhost"),
                          [](const ::testing::TestParamInfo<std::string>& host) {
-                           return host.param == "::1" ? std::string("ipv6")
-                                                      : host.param == "localhost" ? std::string("name")
-                                                                                  : std::string("ipv4");
+                           return host.param == "::1"         ? std::string("ipv6")
+                                  : host.param == "localhost" ? std::string("name")
+                                                              : std::string("ipv4");
                          });
 
 // The client's HelloRequest comes back unchanged with connect_failed, `reason` in its
@@ -55,7 +57,8 @@ void expectRefusedByClient(TlsPeers& peers, const Address& peer, std::string_vie
   MessagePtr signal;
   std::vector<MessagePtr> before = receiveUntilClosed(peers.clientGroup, hello.channelNumber, &signal);
   ASSERT_EQ(before.size(), 1u);
-  expectNotification(before[0], OpCode::HelloRequest, Status::connect_failed, hello.channelNumber, hello.messageId);
+  expectNotification(before[0], OpCode::HelloRequest, Status::connect_failed, hello.channelNumber,
+                     hello.messageId);
   const std::string text = headerOf(*before[0], kTlsErrorHeader).value_or("(none)");
   EXPECT_NE(text.find(reason), std::string::npos) << text;
   ASSERT_TRUE(signal);
@@ -106,7 +109,8 @@ TEST(TlsRefusal, TlsClientToPlainListener) {
   // The plain listener reads the ClientHello as the start of a frame and waits for the rest
   // (10 s); the client gives up first, after its handshake timeout.
   TlsPeers peers(Options{}, certificates().clientOptions(), "127.0.0.1", true);
-  expectRefusedByClient(peers, peers.peer("127.0.0.1"), "the TLS handshake did not finish within handshakeTimeoutMs");
+  expectRefusedByClient(peers, peers.peer("127.0.0.1"),
+                        "the TLS handshake did not finish within handshakeTimeoutMs");
 }
 
 // A client whose channel the server refuses after the client's side of the handshake: the
@@ -146,7 +150,8 @@ TEST(TlsRefusal, ListenerWithoutCertificate) {
   const BinaryHeader sent = post(group, welcomeRequest(engine.ampe(), Address::tls("127.0.0.1", 0)));
   MessagePtr answer = receive(group);
   ASSERT_TRUE(answer);
-  expectNotification(answer, OpCode::WelcomeResponse, Status::listen_failed, sent.channelNumber, sent.messageId);
+  expectNotification(answer, OpCode::WelcomeResponse, Status::listen_failed, sent.channelNumber,
+                     sent.messageId);
   const std::string text = headerOf(*answer, kTlsErrorHeader).value_or("(none)");
   EXPECT_NE(text.find("tlsCertificateChainFile"), std::string::npos) << text;
 }
@@ -201,7 +206,8 @@ class TlsForgery : public ::testing::TestWithParam<bool> {};
 
 TEST_P(TlsForgery, PeerSentIdentityHeadersAreRefused) {
   const bool overTls = GetParam();
-  TlsPeers peers(overTls ? mutualServer() : Options{}, overTls ? mutualClient() : Options{}, "127.0.0.1", !overTls);
+  TlsPeers peers(overTls ? mutualServer() : Options{}, overTls ? mutualClient() : Options{}, "127.0.0.1",
+                 !overTls);
   const Address peer = overTls ? peers.peer("localhost") : peers.listening.bound;
   MessagePtr hello = helloRequest(peers.client.ampe(), peer);
   ASSERT_EQ(hello->headers().append(kTlsPeerSubjectHeader, "CN=admin"), HeaderCheck::ok);

@@ -91,7 +91,8 @@ TEST(TlsTraffic, EchoedLargestBodiesArriveIntactBothWays) {
   TlsPeers& peers = tls.peers;
   constexpr std::uint32_t kCount = 16;
   for (std::uint32_t i = 0; i < kCount; ++i) {
-    post(peers.clientGroup, request(peers.client.ampe(), tls.connection.clientChannel, patternBody(i, 65'535)));
+    post(peers.clientGroup,
+         request(peers.client.ampe(), tls.connection.clientChannel, patternBody(i, 65'535)));
   }
   for (std::uint32_t i = 0; i < kCount; ++i) {
     MessagePtr frame = receive(peers.serverGroup);
@@ -113,7 +114,8 @@ TEST(TlsTraffic, GracefulCloseDeliversEverythingSentBeforeIt) {
   TlsConnection tls;
   ASSERT_TRUE(tls.connection.ok());
   TlsPeers& peers = tls.peers;
-  const BinaryHeader bye = post(peers.clientGroup, byeRequest(peers.client.ampe(), tls.connection.clientChannel));
+  const BinaryHeader bye =
+      post(peers.clientGroup, byeRequest(peers.client.ampe(), tls.connection.clientChannel));
   MessagePtr arrived = receive(peers.serverGroup);
   ASSERT_TRUE(arrived);
   ASSERT_EQ(arrived->opCode(), OpCode::ByeRequest) << describe(arrived);
@@ -133,8 +135,10 @@ TEST(TlsTraffic, GracefulCloseDeliversEverythingSentBeforeIt) {
   expectClosedSignal(closed, tls.connection.clientChannel, closed->messageId());
   EXPECT_FALSE(headerOf(*closed, kTlsErrorHeader)) << describe(closed);
   MessagePtr serverClosed = receive(peers.serverGroup);
-  ASSERT_TRUE(serverClosed && closedSignal(tls.connection.serverChannel)(*serverClosed)) << describe(serverClosed);
-  EXPECT_FALSE(headerOf(*serverClosed, kTlsErrorHeader)) << "a clean end (close_notify, then FIN) is no error";
+  ASSERT_TRUE(serverClosed && closedSignal(tls.connection.serverChannel)(*serverClosed))
+      << describe(serverClosed);
+  EXPECT_FALSE(headerOf(*serverClosed, kTlsErrorHeader))
+      << "a clean end (close_notify, then FIN) is no error";
 }
 
 TEST(TlsTimeout, SilentServerFailsTheClientHandshake) {
@@ -145,9 +149,11 @@ TEST(TlsTimeout, SilentServerFailsTheClientHandshake) {
   const Address peer = Address::tls("127.0.0.1", silent.address().port());
   const BinaryHeader hello = postHello(client.ampe(), group, peer);
   MessagePtr signal;
-  std::vector<MessagePtr> before = receiveUntilClosed(group, hello.channelNumber, &signal, scaled(std::chrono::seconds(5)));
+  std::vector<MessagePtr> before =
+      receiveUntilClosed(group, hello.channelNumber, &signal, scaled(std::chrono::seconds(5)));
   ASSERT_EQ(before.size(), 1u);
-  expectNotification(before[0], OpCode::HelloRequest, Status::connect_failed, hello.channelNumber, hello.messageId);
+  expectNotification(before[0], OpCode::HelloRequest, Status::connect_failed, hello.channelNumber,
+                     hello.messageId);
   const std::string text = headerOf(*before[0], kTlsErrorHeader).value_or("(none)");
   EXPECT_NE(text.find("did not finish within handshakeTimeoutMs"), std::string::npos) << text;
 }
@@ -155,7 +161,8 @@ TEST(TlsTimeout, SilentServerFailsTheClientHandshake) {
 TEST(TlsTimeout, SilentClientIsDisconnectedByTheServer) {
   TlsPeers peers(withShortHandshake(certificates().serverOptions(certificates().server)), Options{});
   ASSERT_NE(peers.listening.channel, 0);
-  std::unique_ptr<RawPeer> silent = RawPeer::connectTo(Address::tcp("127.0.0.1", peers.listening.bound.port()));
+  std::unique_ptr<RawPeer> silent =
+      RawPeer::connectTo(Address::tcp("127.0.0.1", peers.listening.bound.port()));
   ASSERT_TRUE(silent);
   EXPECT_TRUE(silent->waitClosed(scaled(std::chrono::seconds(5))));
   expectNothing(peers.serverGroup);
