@@ -38,6 +38,11 @@ install(FILES ${PROJECT_BINARY_DIR}/TofuConfig.cmake ${PROJECT_BINARY_DIR}/TofuC
   DESTINATION ${TOFU_CMAKE_INSTALL_DIR})
 
 file(RELATIVE_PATH TOFU_PC_PREFIX_FROM_PCDIR /${CMAKE_INSTALL_LIBDIR}/pkgconfig /)
+# The engine is a static library: with TLS its consumers link OpenSSL too.
+set(TOFU_PC_REQUIRES "")
+if(TOFU_WITH_TLS)
+  set(TOFU_PC_REQUIRES "Requires: openssl")
+endif()
 configure_file(cmake/tofu-engine.pc.in ${PROJECT_BINARY_DIR}/tofu-engine.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/tofu-engine.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 if(TARGET tofu_qt)

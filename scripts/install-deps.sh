@@ -7,9 +7,11 @@ set -euo pipefail
 # (with Charts, which needs the Qt OpenGL module's CMake files) is for the adapter and the
 # monitor; tshark for the Wireshark dissector test; libzmq3-dev gives tofu-bench its ZeroMQ
 # baselines; pkg-config for the install test and for finding libzmq; clang-tidy for
-# scripts/clang-tidy.sh.
+# scripts/clang-tidy.sh; libssl-dev and openssl for the TLS transport and the certificates its
+# tests generate.
 packages=(cmake ninja-build g++ pkg-config libgtest-dev libgmock-dev clang libclang-rt-14-dev lld
-  qt6-base-dev qt6-charts-dev libqt6opengl6-dev libxkbcommon-dev tshark libzmq3-dev clang-tidy)
+  qt6-base-dev qt6-charts-dev libqt6opengl6-dev libxkbcommon-dev tshark libzmq3-dev clang-tidy
+  libssl-dev openssl)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -1,5 +1,5 @@
-// Address: the `tcp|host|port` / `uds|path` header values (K3), parsed strictly (B8), and the
-// helpers that put them into Hello/WelcomeRequests or read them back.
+// Address: the `tcp|host|port` / `tls|host|port` / `uds|path` header values (K3, A4), parsed strictly (B8),
+// and the helpers that put them into Hello/WelcomeRequests or read them back.
 #include "tofu/address.h"
 
 #include <cstddef>
@@ -15,6 +15,7 @@ namespace tofu {
 namespace {
 
 constexpr std::string_view kTcpToken = "tcp";
+constexpr std::string_view kTlsToken = "tls";
 constexpr std::string_view kUdsToken = "uds";
 constexpr char kSeparator = '|';
 // The reference keeps hosts in a 256-byte buffer; longer ones are invalid there too.
@@ -50,11 +51,12 @@ enum class Flaw : std::uint8_t {
 // The outcome of reading a header value: the address, or the flaw and the text it is in.
 struct Parsed {
   Flaw flaw = Flaw::none;
+  AddressKind kind = AddressKind::tcp;  // the scheme read, once known
   std::string_view part;
   Address address;
 };
 
-Parsed refused(Flaw flaw, std::string_view part = {}) { return {flaw, part, Address()}; }
+Parsed refused(Flaw flaw, std::string_view part = {}) { return {flaw, AddressKind::tcp, part, Address()}; }
 
 // Splits off the text before the first separator; nullopt when there is none.
 std::optional<std::string_view> takePart(std::string_view& rest) noexcept {
@@ -65,7 +67,8 @@ std::optional<std::string_view> takePart(std::string_view& rest) noexcept {
   return part;
 }
 
-Parsed parseTcp(std::string_view rest) {
+// TCP and TLS share the host and port syntax.
+Parsed parseHostPort(std::string_view rest) {
   const std::optional<std::string_view> host = takePart(rest);
   if (!host) return refused(Flaw::noPortSeparator);
   if (host->empty()) return refused(Flaw::emptyHost);
@@ -82,7 +85,8 @@ Parsed parseTcp(std::string_view rest) {
       return refused(port.size() > kMaxPortDigits ? Flaw::portTooLong : Flaw::portOutOfRange, port);
   }
   if (port.size() > kMaxPortDigits) return refused(Flaw::portTooLong, port);
-  return {Flaw::none, {}, Address::tcp(std::string(*host), static_cast<std::uint16_t>(value))};
+  return {
+      Flaw::none, AddressKind::tcp, {}, Address::tcp(std::string(*host), static_cast<std::uint16_t>(value))};
 }
 
 Parsed parseUds(std::string_view path) {
@@ -93,7 +97,7 @@ Parsed parseUds(std::string_view path) {
   // A trailing blank would not survive the header reader, which trims values: the peer
   // would see another path.
   if (path.back() == ' ' || path.back() == '\t') return refused(Flaw::blankAtPathEnd);
-  return {Flaw::none, {}, Address::uds(std::string(path))};
+  return {Flaw::none, AddressKind::uds, {}, Address::uds(std::string(path))};
 }
 
 Parsed parseValue(std::string_view value) {
@@ -101,17 +105,25 @@ Parsed parseValue(std::string_view value) {
   std::string_view rest = value;
   const std::optional<std::string_view> scheme = takePart(rest);
   if (!scheme) return refused(Flaw::noSeparator);
-  if (scheme == kTcpToken) return parseTcp(rest);
+  if (scheme == kTcpToken) return parseHostPort(rest);
+  if (scheme == kTlsToken) {
+    Parsed parsed = parseHostPort(rest);
+    parsed.kind = AddressKind::tls;
+    if (parsed.flaw == Flaw::none)
+      parsed.address = Address::tls(parsed.address.host(), parsed.address.port());
+    return parsed;
+  }
   if (scheme == kUdsToken) return parseUds(rest);
   return refused(Flaw::unknownScheme, *scheme);
 }
 
 std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
 
-// The reason for a flaw, and the form the value should have had.
-std::string explainFlaw(Flaw flaw, std::string_view part) {
+// The reason for a flaw, and the form the value should have had (a tls value's own form for
+// host and port flaws).
+std::string explainFlaw(Flaw flaw, AddressKind kind, std::string_view part) {
   constexpr std::string_view kAnyForm = "tcp|HOST|PORT or uds|PATH";
-  constexpr std::string_view kTcpForm = "tcp|HOST|PORT";
+  const std::string_view kTcpForm = kind == AddressKind::tls ? "tls|HOST|PORT" : "tcp|HOST|PORT";
   constexpr std::string_view kUdsForm = "uds|PATH";
   const auto sentence = [](std::string reason, std::string_view form) {
     return reason.append("; expected ").append(form);
@@ -188,6 +200,12 @@ Address Address::tcp(std::string host, std::uint16_t port) {
   return address;
 }
 
+Address Address::tls(std::string host, std::uint16_t port) {
+  Address address = tcp(std::move(host), port);
+  address.kind_ = AddressKind::tls;
+  return address;
+}
+
 Address Address::uds(std::string path) {
   Address address;
   address.kind_ = AddressKind::uds;
@@ -205,7 +223,7 @@ Result<Address> Address::parse(std::string_view value) {
 
 std::string Address::explainInvalid(std::string_view value, AddressUse use) {
   const Parsed parsed = parseValue(value);
-  if (parsed.flaw != Flaw::none) return explainFlaw(parsed.flaw, parsed.part);
+  if (parsed.flaw != Flaw::none) return explainFlaw(parsed.flaw, parsed.kind, parsed.part);
   const Address& address = parsed.address;
   if (address.kind() == AddressKind::uds) return {};
   // The I/O thread's order: the port first, then (connecting) the name lookup.
@@ -220,7 +238,8 @@ std::string Address::explainInvalid(std::string_view value, AddressUse use) {
 
 std::string Address::toString() const {
   if (kind_ == AddressKind::uds) return std::string(kUdsToken) + kSeparator + path_;
-  return std::string(kTcpToken) + kSeparator + host_ + kSeparator + std::to_string(port_);
+  const std::string_view scheme = kind_ == AddressKind::tls ? kTlsToken : kTcpToken;
+  return std::string(scheme) + kSeparator + host_ + kSeparator + std::to_string(port_);
 }
 
 Status prepareHelloRequest(Message& message, const Address& peer) {

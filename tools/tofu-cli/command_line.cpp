@@ -14,9 +14,9 @@ namespace {
 
 constexpr std::string_view kUsage =
     "usage: tofu-cli listen ADDRESS [--echo] [--quiet]\n"
-    "                       [--telemetry ADDRESS]\n"
+    "                       [--telemetry ADDRESS] [--cert FILE --key FILE] [--ca FILE]\n"
     "       tofu-cli send ADDRESS [--count N] [--body TEXT] [--header NAME:VALUE]... [--timeout SECONDS]\n"
-    "                     [--hold SECONDS]\n"
+    "                     [--hold SECONDS] [--ca FILE] [--cert FILE --key FILE] [--insecure]\n"
     "       tofu-cli top ADDRESS [--once] [--json] [--interval SECONDS] [--timeout SECONDS]\n"
     "                    [--token TOKEN]\n"
     "       tofu-cli help | --help\n"
@@ -24,6 +24,8 @@ constexpr std::string_view kUsage =
     "ADDRESS is a tofu address header value, quoted for the shell ('|' is a pipe):\n"
     "  'tcp|HOST|PORT'  e.g. 'tcp|127.0.0.1|7099', 'tcp|::1|0' (port 0: any free port)\n"
     "  'uds|PATH'       e.g. 'uds|/tmp/tofu.sock'\n"
+    "  'tls|HOST|PORT'  TCP with TLS 1.3, e.g. 'tls|localhost|7443' (the server's certificate\n"
+    "                   must name HOST; docs/security.md)\n"
     "\n"
     "listen  Listens on ADDRESS and prints 'listening ADDRESS' (with the bound port), then one\n"
     "        line per received message. Accepts every HelloRequest and answers every ByeRequest.\n"
@@ -33,6 +35,9 @@ constexpr std::string_view kUsage =
     "                tests, where formatting each message would cost more than receiving it.\n"
     "        --telemetry ADDRESS  also serves the engine's snapshots and events to monitors on\n"
     "                ADDRESS (docs/telemetry.md) and prints 'telemetry ADDRESS' second.\n"
+    "        --cert FILE --key FILE  certificate chain and key (PEM) a tls listener presents\n"
+    "        --ca FILE            tls: clients must present a certificate signed by a CA in FILE;\n"
+    "                             their identity shows as ~tls-peer-subject/~tls-peer-san headers\n"
     "        Runs until SIGINT or SIGTERM, then closes its channels and exits 0.\n"
     "send    Connects to ADDRESS, sends N Requests one after the other, prints each Response as\n"
     "        'response id=ID more=0|1 headers=[NAME:VALUE ...] body=TEXT', then closes gracefully.\n"
@@ -42,6 +47,10 @@ constexpr std::string_view kUsage =
     "        --timeout SECONDS    limit for each wait: connect, every response, close (default 10)\n"
     "        --hold SECONDS       keeps the channel open this long after the last Response before\n"
     "                             closing it (default 0); SIGINT or SIGTERM ends the hold early\n"
+    "        --ca FILE            tls: trust the CAs in FILE (default: the system's)\n"
+    "        --cert FILE --key FILE  tls: client certificate and key, for servers that ask\n"
+    "        --insecure           tls: DO NOT CHECK the server's certificate. Anyone on the path\n"
+    "                             can then read and change the traffic: for tests only\n"
     "top     Connects to the telemetry endpoint ADDRESS (listen --telemetry, TOFU_TELEMETRY) and\n"
     "        shows one row per channel: state, counters, msgs/s, send queue, close reason.\n"
     "        Refreshes in place like top(1) on a terminal (plain tables otherwise) until SIGINT\n"
@@ -160,6 +169,15 @@ UsageError missingValue(std::string_view option) {
   return {"option " + std::string(option) + " needs a value"};
 }
 
+bool isTlsFileOption(std::string_view name) noexcept {
+  return name == "--cert" || name == "--key" || name == "--ca";
+}
+
+void setTlsFile(std::string_view name, std::string_view value, TlsFiles& tls) {
+  std::string& file = name == "--cert" ? tls.certificate : name == "--key" ? tls.key : tls.ca;
+  file = value;
+}
+
 // Parses what follows `listen` or `send`. `handleOption` returns an error, or nullopt once it
 // has consumed the option.
 template <class Command, class OptionHandler>
@@ -204,12 +222,16 @@ std::optional<UsageError> handleListenOption(std::string_view arg, ArgumentCurso
     return std::nullopt;
   }
   const auto [name, inlineValue] = ArgumentCursor::splitOption(arg);
-  if (name != "--telemetry") {
+  if (name != "--telemetry" && !isTlsFileOption(name)) {
     return UsageError{"unknown option '" + std::string(arg) + "' for listen"};
   }
   const std::optional<std::string_view> value = cursor.valueOf(inlineValue);
   if (!value) {
     return missingValue(name);
+  }
+  if (isTlsFileOption(name)) {
+    setTlsFile(name, *value, listen.tls);
+    return std::nullopt;
   }
   auto address = parseAddress(*value);
   if (auto* error = std::get_if<UsageError>(&address)) {
@@ -221,16 +243,22 @@ std::optional<UsageError> handleListenOption(std::string_view arg, ArgumentCurso
 
 std::optional<UsageError> handleSendOption(std::string_view arg, ArgumentCursor& cursor,
                                            SendCommandLine& send) {
+  if (arg == "--insecure") {
+    send.tls.insecure = true;
+    return std::nullopt;
+  }
   const auto [name, inlineValue] = ArgumentCursor::splitOption(arg);
   if (name != "--count" && name != "--body" && name != "--header" && name != "--timeout" &&
-      name != "--hold") {
+      name != "--hold" && !isTlsFileOption(name)) {
     return UsageError{"unknown option '" + std::string(arg) + "' for send"};
   }
   const std::optional<std::string_view> value = cursor.valueOf(inlineValue);
   if (!value) {
     return missingValue(name);
   }
-  if (name == "--count") {
+  if (isTlsFileOption(name)) {
+    setTlsFile(name, *value, send.tls);
+  } else if (name == "--count") {
     const auto count = parsePositiveCount(*value);
     if (!count) {
       return UsageError{"--count needs a positive integer, not '" + std::string(*value) + "'"};

@@ -22,6 +22,14 @@ inline constexpr int kExitUsage = 2;
 
 struct HelpCommand {};
 
+// --cert, --key, --ca and --insecure of listen and send (tls|HOST|PORT addresses).
+struct TlsFiles {
+  std::string certificate;  // listen: needed for tls; send: a client certificate for mutual TLS
+  std::string key;
+  std::string ca;         // listen: clients must present a certificate it signed; send: trusted CAs
+  bool insecure = false;  // send only: the server's certificate is not checked (tests only)
+};
+
 struct ListenCommandLine {
   Address address;
   bool echo = false;
@@ -29,6 +37,7 @@ struct ListenCommandLine {
   bool quiet = false;
   // Serve the engine's telemetry here too (Options::telemetryAddress, docs/telemetry.md).
   std::optional<Address> telemetry;
+  TlsFiles tls;
 };
 
 struct SendCommandLine {
@@ -41,6 +50,7 @@ struct SendCommandLine {
   std::chrono::nanoseconds timeout = std::chrono::seconds(10);
   // How long the channel stays open after the last Response, before the ByeRequest.
   std::chrono::nanoseconds hold{0};
+  TlsFiles tls;
 };
 
 struct TopCommandLine {

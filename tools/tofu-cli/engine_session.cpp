@@ -3,7 +3,24 @@
 #include <cstdint>
 #include <utility>
 
+#include "message_format.h"
+
 namespace tofu::cli {
+
+Options optionsFor(const TlsFiles& tls, bool server) {
+  Options options;
+  options.tlsCertificateChainFile = tls.certificate;
+  options.tlsPrivateKeyFile = tls.key;
+  options.tlsCaFile = tls.ca;
+  options.tlsRequireClientCertificate = server && !tls.ca.empty();
+  if (tls.insecure) {
+    options.tlsVerifyPeer = false;
+    printError(
+        "WARNING: --insecure: the server's certificate is NOT checked; anyone on the path can read "
+        "and change this traffic. For tests only.");
+  }
+  return options;
+}
 
 Result<std::unique_ptr<EngineSession>> EngineSession::create(const Options& options) {
   Result<std::unique_ptr<Reactor>> reactor = Reactor::create(options);

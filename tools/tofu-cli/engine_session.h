@@ -7,10 +7,16 @@
 #include <memory>
 #include <optional>
 
+#include "command_line.h"
 #include "tofu/reactor.h"
 #include "tofu/result.h"
 
 namespace tofu::cli {
+
+// Engine options for the TLS files of a command line: a listener (`server`) presents the
+// certificate and, given a CA, requires client certificates; a sender trusts the CA, presents
+// the certificate when asked and, --insecure, checks nothing (it warns on stderr).
+Options optionsFor(const TlsFiles& tls, bool server);
 
 class EngineSession {
  public:

@@ -32,7 +32,7 @@ bool replyFor(OpCode op, bool echo, OpCode& reply) noexcept {
 int ListenCommand::run() {
   // Before the engine exists, so that its I/O thread inherits the blocked mask.
   SignalWaker::blockTerminationSignals();
-  Options options;
+  Options options = optionsFor(commandLine_.tls, true);
   if (commandLine_.telemetry) {
     options.telemetryAddress = commandLine_.telemetry->toString();
   }
@@ -123,7 +123,7 @@ ListenCommand::Step ListenCommand::handleListenerReply(const Message& message) {
     return Step::carryOn;
   }
   if (message.opCode() == OpCode::WelcomeResponse) {
-    printError("cannot listen on " + where + ": " + formatStatus(message.status()));
+    printError("cannot listen on " + where + ": " + formatFailure(message));
   } else {
     printError("stopped listening on " + where + ": " + formatNotification(message));
   }

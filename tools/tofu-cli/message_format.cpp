@@ -74,7 +74,12 @@ std::string formatNotification(const Message& message) {
   if (isSendReady(message)) {
     return channel + "send_ready (the send queue has room again after a refusal)";  // B16
   }
-  return channel + toString(message.opCode()) + " " + formatStatus(message.status());
+  return channel + toString(message.opCode()) + " " + formatFailure(message);
+}
+
+std::string formatFailure(const Message& message) {
+  const std::optional<std::string_view> why = message.headers().find(kTlsErrorHeader);
+  return formatStatus(message.status()) + (why ? ": " + std::string(*why) : std::string());
 }
 
 std::string formatStatus(Status status) {

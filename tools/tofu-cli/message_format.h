@@ -25,6 +25,10 @@ std::string formatNotification(const Message& message);
 // `<status name> (<describe>)`, the way every failure reason is spelled.
 std::string formatStatus(Status status);
 
+// formatStatus() of an engine notification, followed by `: <why>` when it carries the TLS
+// reason (kTlsErrorHeader: "certificate has expired").
+std::string formatFailure(const Message& message);
+
 // Writes `line` and a newline to stdout and flushes, so a reader of the pipe sees each
 // line as soon as it happens.
 void printLine(std::string_view line);

@@ -35,7 +35,7 @@ int SendCommand::run() {
     // Only a hold is interruptible: the signals then end it early instead of the process.
     SignalWaker::blockTerminationSignals();
   }
-  Result<std::unique_ptr<EngineSession>> session = EngineSession::create();
+  Result<std::unique_ptr<EngineSession>> session = EngineSession::create(optionsFor(commandLine_.tls, false));
   if (!session.ok()) {
     printError("cannot start the engine: " + formatStatus(session.status()));
     return kExitFailure;
@@ -81,7 +81,7 @@ bool SendCommand::connect(EngineSession& session) {
     const bool failed = message->isFromEngine() && isFailure(message->status());
     const bool accepted = !message->isFromEngine() && message->opCode() == OpCode::HelloResponse;
     if (failed) {
-      printError("cannot connect to " + peer_ + ": " + formatStatus(message->status()));
+      printError("cannot connect to " + peer_ + ": " + formatFailure(*message));
     }
     session.recycle(message);
     if (failed || accepted) {

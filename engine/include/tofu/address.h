@@ -1,5 +1,6 @@
 // Address: where a channel connects or listens, in the tofu header value syntax
-// (K3): `tcp|host|port` or `uds|path`. Parsing is strict (B8). Values are plain copies;
+// (K3): `tcp|host|port`, `tls|host|port` (TCP with TLS, A4, docs/security.md) or `uds|path`.
+// Parsing is strict (B8). Values are plain copies;
 // all functions here are thread-safe and never block.
 #pragma once
 
@@ -19,7 +20,7 @@ inline constexpr std::string_view kListenOnHeader = "~listen_on";
 // Longest UDS path that fits sockaddr_un.sun_path with its terminating NUL on Linux.
 inline constexpr std::size_t kMaxUdsPathLength = 107;
 
-enum class AddressKind : std::uint8_t { tcp, uds };
+enum class AddressKind : std::uint8_t { tcp, uds, tls };
 
 // What an address is for: the I/O thread checks more than parse() does, and differently for
 // listening and connecting (docs/behaviour.md, "Addresses").
@@ -34,6 +35,9 @@ class Address {
   Address() = default;
   static Address tcp(std::string host, std::uint16_t port);
   static Address uds(std::string path);
+  // TLS over TCP: the same host and port as tcp(); a client verifies the server's certificate
+  // against `host` (Options::tlsVerifyPeerName) and sends it as SNI when it is a name.
+  static Address tls(std::string host, std::uint16_t port);
 
   // Parses a header value. invalid_address for: an unknown protocol token, a wrong number
   // of '|' parts, an empty host, a port that is not a decimal 0..65535, an empty path, one
@@ -50,11 +54,11 @@ class Address {
   static std::string explainInvalid(std::string_view value, AddressUse use);
 
   AddressKind kind() const noexcept { return kind_; }
-  const std::string& host() const noexcept { return host_; }  // tcp only; IPv6 without brackets
-  std::uint16_t port() const noexcept { return port_; }       // tcp only
+  const std::string& host() const noexcept { return host_; }  // tcp and tls; IPv6 without brackets
+  std::uint16_t port() const noexcept { return port_; }       // tcp and tls
   const std::string& path() const noexcept { return path_; }  // uds only
 
-  // The header value: "tcp|127.0.0.1|7099" or "uds|/tmp/x.sock".
+  // The header value: "tcp|127.0.0.1|7099", "tls|localhost|7443" or "uds|/tmp/x.sock".
   std::string toString() const;
 
   bool operator==(const Address&) const = default;

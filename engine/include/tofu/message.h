@@ -91,6 +91,18 @@ constexpr bool isSendReady(const BinaryHeader& header) noexcept {
          header.status == Status::success;
 }
 
+// TLS (A4, docs/behaviour.md B17). On a HelloRequest received over a TLS listener that
+// requires client certificates, the engine appends the client's verified identity: its
+// subject (one line, RFC 2253) and its subjectAltNames ("DNS:a, IP:1.2.3.4", comma-separated).
+// A peer cannot send these itself: a HelloRequest that carries any header beginning with
+// "~tls-" closes its channel (not_allowed) before the application sees it.
+inline constexpr std::string_view kTlsHeaderPrefix = "~tls-";
+inline constexpr std::string_view kTlsPeerSubjectHeader = "~tls-peer-subject";
+inline constexpr std::string_view kTlsPeerSanHeader = "~tls-peer-san";
+// Why a TLS connection failed ("certificate has expired", "hostname mismatch", ...): on the
+// messages the engine returns because of it and on the channel's final Signal(channel_closed).
+inline constexpr std::string_view kTlsErrorHeader = "~tls-error";
+
 class Message;
 using MessagePtr = std::unique_ptr<Message>;
 

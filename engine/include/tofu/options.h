@@ -68,6 +68,34 @@ struct Options {
   // Permissions of UDS socket files this engine creates (owner only by default).
   std::uint32_t udsFileMode = 0600;
 
+  // ---- TLS: addresses tls|HOST|PORT (A4, docs/security.md) ----
+  // Needs an engine built with TLS (CMake TOFU_WITH_TLS, on where OpenSSL is found); without
+  // it a tls address fails with not_implemented_yet. The files are read once, by
+  // Reactor::create, which fails with not_allowed (and says why in one line on stderr) when
+  // one cannot be read or the key does not match the certificate.
+  // This side's certificate chain (PEM, own certificate first) and its private key (PEM). A
+  // tls listener needs both (else its WelcomeRequest fails with listen_failed); a client
+  // presents them when the server asks for a client certificate.
+  std::string tlsCertificateChainFile;
+  std::string tlsPrivateKeyFile;
+  // Certificate authorities that peers' certificates are verified against: a PEM file and/or a
+  // directory of hashed certificates (`openssl rehash`). Both empty: the system's default store.
+  std::string tlsCaFile;
+  std::string tlsCaDirectory;
+  // Client: the server's certificate must be valid and signed by a trusted CA. false accepts
+  // any certificate and is for tests only: it makes TLS useless against an active attacker.
+  bool tlsVerifyPeer = true;
+  // Client: the server's certificate must name the host of the address connected to (a DNS
+  // name in its subjectAltName, or the IP address for an IP literal). The name is sent as SNI.
+  bool tlsVerifyPeerName = true;
+  // Server: every client must present a certificate signed by a trusted CA (mutual TLS); the
+  // verified identity then reaches the application in the HelloRequest (B17,
+  // docs/behaviour.md). false: no client certificate is asked for.
+  bool tlsRequireClientCertificate = false;
+  // The oldest protocol version accepted, both sides. TLS 1.2 only for peers that lack 1.3.
+  enum class TlsVersion : std::uint8_t { tls12, tls13 };
+  TlsVersion tlsMinVersion = TlsVersion::tls13;
+
   // ---- Telemetry (docs/telemetry.md) ----
   // Serve snapshots and events to monitors on this address (docs/telemetry.md). Empty: off,
   // unless telemetryFromEnvironment and TOFU_TELEMETRY is set. When set here and the engine

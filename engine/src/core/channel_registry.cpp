@@ -1,5 +1,6 @@
 #include "core/channel_registry.h"
 
+#include <cstdio>
 #include <utility>
 
 #include "core/ampe_impl.h"
@@ -7,6 +8,7 @@
 #include "net/io_channel.h"
 #include "net/listener_channel.h"
 #include "net/socket_ops.h"
+#include "net/tls_setup.h"
 #include "net/transport.h"
 #include "tofu/address.h"
 #include "util/message_access.h"
@@ -33,6 +35,15 @@ ChannelRegistry::ChannelRegistry(AmpeImpl& engine, EventLoop& loop)
 ChannelRegistry::~ChannelRegistry() { stop(); }
 
 Status ChannelRegistry::start() {
+#if TOFU_WITH_TLS
+  // Once per engine, so a file that cannot be used fails Reactor::create, not a connection.
+  std::string problem;
+  tls_ = TlsSetup::create(options(), problem);
+  if (!tls_) {
+    std::fprintf(stderr, "tofu: %s\n", problem.c_str());
+    return Status::not_allowed;
+  }
+#endif
   loop_.setTimer({kHousekeeping, 0}, EventLoop::Clock::now() + kTrimInterval);
   return loop_.start(*this);
 }
@@ -63,6 +74,7 @@ void ChannelRegistry::openListener(MessagePtr welcome) {
   Address bound;
   const Status opened = local.ok() ? listener.open(local.value(), bound) : local.status();
   if (opened != Status::success) {
+    annotateFailure(*welcome, listener.failureText());
     returnMessage(std::move(welcome), opened);
     listener.close(opened, false);
     return;
@@ -77,7 +89,7 @@ void ChannelRegistry::openClient(MessagePtr hello) {
   const Result<Address> peer = addressOf(*hello);
   auto owned = std::make_unique<IoChannel>(*this, number, group, std::move(hello));
   IoChannel& channel = *owned;
-  if (peer.ok()) channel.setPeerAddress(peer.value().toString());
+  if (peer.ok()) channel.setPeer(peer.value());
   addChannel(number, std::move(owned));
 
   if (!peer.ok()) return channel.failToConnect(Status::invalid_address);
@@ -300,6 +312,7 @@ void ChannelRegistry::reapClosed() {
       closed->header().status = Status::channel_closed;
       closed->setChannelNumber(channel->number());
       closed->setMessageId(channel->finalMessageId());
+      annotateFailure(*closed, channel->failureText());
       deliver(channel->group(), std::move(closed));
     }
     recentlyClosed_.push_front(channel->info());

@@ -30,7 +30,9 @@ class ChannelRegistry final : public PassWork, public ChannelContext {
   ChannelRegistry& operator=(const ChannelRegistry&) = delete;
 
   // Any thread, once each, by the AmpeImpl: starts the loop's passes; stop() aborts every
-  // channel silently, frees what is queued and joins the thread.
+  // channel silently, frees what is queued and joins the thread. start() first makes the
+  // engine's TLS contexts: not_allowed, and one line on stderr, when the Options name a file
+  // that cannot be used.
   Status start();
   void stop();
 
@@ -71,6 +73,7 @@ class ChannelRegistry final : public PassWork, public ChannelContext {
   ObserverHub& observers() noexcept override;
   EngineCounterSet& counters() noexcept override;
   const std::shared_ptr<AcceptGate>& acceptGate() const noexcept override;
+  const TlsSetup* tls() const noexcept override { return tls_.get(); }
   void adoptConnection(GroupImpl& group, Fd fd, const Transport& transport) override;
   void returnMessage(MessagePtr message, Status status) override;
   void recycleWritten(std::uint16_t channel, MessageQueue& written) override;
@@ -127,6 +130,7 @@ class ChannelRegistry final : public PassWork, public ChannelContext {
   MessageQueue recycled_;
 
   std::deque<ChannelInfo> recentlyClosed_;  // newest first, at most kRecentlyClosed
+  std::shared_ptr<const TlsSetup> tls_;     // set by start(), with TLS only
 };
 
 }  // namespace tofu::detail

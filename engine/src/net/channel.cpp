@@ -10,6 +10,10 @@ Channel::Channel(ChannelContext& context, Kind kind, std::uint16_t number, Group
 
 Channel::~Channel() = default;
 
+void annotateFailure(Message& message, const std::string& failureText) {
+  if (!failureText.empty()) (void)message.headers().append(kTlsErrorHeader, failureText);
+}
+
 void Channel::close(Status reason, bool abortive) {
   if (closing_) return;
   closing_ = true;

@@ -19,6 +19,10 @@ namespace tofu::detail {
 class ChannelContext;
 class GroupImpl;
 
+// Appends `failureText` (when not empty) to a message the engine hands back because of that
+// failure, as kTlsErrorHeader. A message whose headers are full goes without it.
+void annotateFailure(Message& message, const std::string& failureText);
+
 class Channel : public IoHandler {
  public:
   using Kind = ChannelKind;
@@ -60,6 +64,9 @@ class Channel : public IoHandler {
   // True while a post could still be sent (not closing, no Bye queued): only such a channel
   // tells its group it can take more (B16).
   virtual bool takesPosts() const noexcept { return false; }
+  // Why the channel failed, when its transport said more than the status (a TLS error); the
+  // final Signal carries it in kTlsErrorHeader. "" otherwise.
+  const std::string& failureText() const noexcept { return failureText_; }
 
   // Introspection (A1): what a snapshot shows of this channel.
   virtual ChannelInfo info() const;
@@ -80,6 +87,7 @@ class Channel : public IoHandler {
   // Stops polling without closing (a starving or paused channel).
   void unwatch() noexcept;
   void setFinalMessageId(std::uint64_t id) noexcept { finalMessageId_ = id; }
+  void setFailureText(std::string text) { failureText_ = std::move(text); }
   // Records the new state and publishes it to an observer.
   void setState(ChannelState state);
   void countSent(std::size_t frames, std::size_t bytes, std::int64_t nowNs) noexcept;
@@ -99,6 +107,7 @@ class Channel : public IoHandler {
   bool abortive_ = false;
   Status closeReason_ = Status::success;
   std::uint64_t finalMessageId_ = 0;
+  std::string failureText_;
 
   // Introspection bookkeeping.
   ChannelState state_ = ChannelState::opening;

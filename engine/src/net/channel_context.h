@@ -28,6 +28,7 @@ class AcceptGate;
 class Channel;
 class GroupImpl;
 class IoChannel;
+class TlsSetup;
 
 class ChannelContext {
  public:
@@ -58,6 +59,8 @@ class ChannelContext {
   virtual EngineCounterSet& counters() noexcept = 0;
   // What listeners ask about each accepted connection; usually null.
   virtual const std::shared_ptr<AcceptGate>& acceptGate() const noexcept = 0;
+  // The engine's TLS contexts (made by Reactor::create); null in an engine built without TLS.
+  virtual const TlsSetup* tls() const noexcept = 0;
 
   // ---- Channels and messages. ----
   // A listener of `transport` accepted `fd` for `group`: it becomes a server IO channel.

@@ -77,21 +77,34 @@ void IoChannel::failToConnect(Status reason) {
   close(reason, false);
 }
 
+void IoChannel::setPeer(const Address& peer) {
+  setPeerAddress(peer.toString());
+  peerHost_ = peer.host();
+}
+
 void IoChannel::onConnected(const Transport& transport) {
   phase_ = Phase::handshaking;
   setLocalAddress(localAddressOf(socket()));
-  stream_ = transport.openStream(socket());
+  const StreamSetup setup{.server = kind() == Kind::serverIo, .peerHost = peerHost_, .tls = context_.tls()};
+  stream_ = transport.openStream(socket(), setup);
   advanceHandshake();
 }
 
 void IoChannel::advanceHandshake() {
   const Stream::HandshakeProgress progress = stream_->handshake();
   if (progress.failure != Status::success) {
-    close(progress.failure, true);
+    failHandshake(progress.failure, stream_->failureText());
     return;
   }
   if (!progress.done) {
     handshakeWantsWrite_ = progress.wantWrite;
+    // A client's transport handshake counts against the same timeout as a server's wait for
+    // the HelloRequest (set when it was accepted).
+    const std::uint32_t timeoutMs = context_.options().handshakeTimeoutMs;
+    if (timeoutMs != 0 && handshakeDeadline_ == ChannelContext::Clock::time_point{}) {
+      handshakeDeadline_ = ChannelContext::Clock::now() + std::chrono::milliseconds(timeoutMs);
+      context_.setDeadline(*this, handshakeDeadline_);
+    }
     updateInterest();
     return;
   }
@@ -100,6 +113,28 @@ void IoChannel::advanceHandshake() {
   updateInterest();
   armIdleCheck();
   flush();
+  // The peer's first frames may have come with its last handshake bytes.
+  if (!closing() && stream_->buffered()) readAvailable();
+}
+
+void IoChannel::failHandshake(Status reason, std::string why) {
+  setFailureText(std::move(why));
+  if (kind() == Kind::clientIo) {
+    failToConnect(reason);
+  } else {
+    close(reason, false);  // FIN, not RST: the peer reads the TLS alert that says why
+  }
+}
+
+void IoChannel::comeBackIfBuffered() {
+  if (stream_->buffered()) context_.setDeadline(*this, ChannelContext::Clock::now());
+}
+
+void IoChannel::checkHandshakeDeadline(ChannelContext::Clock::time_point now) {
+  if (handshakeDeadline_ == ChannelContext::Clock::time_point{} || now < handshakeDeadline_) return;
+  failHandshake(kind() == Kind::clientIo ? Status::connect_failed : Status::communication_failed,
+                "the TLS handshake did not finish within handshakeTimeoutMs (" +
+                    std::to_string(context_.options().handshakeTimeoutMs) + " ms)");
 }
 
 void IoChannel::armIdleCheck() {
@@ -192,6 +227,14 @@ void IoChannel::onDeadline() {
     return;
   }
   const ChannelContext::Clock::time_point now = ChannelContext::Clock::now();
+  if (phase_ == Phase::handshaking) {
+    checkHandshakeDeadline(now);
+    return;
+  }
+  if (!starving_ && stream_->buffered()) {
+    readAvailable();
+    if (closing()) return;
+  }
   if (kind() == Kind::serverIo && !order_.helloReceived() && handshakeDeadline_ != ChannelContext::Clock::time_point{} &&
       now >= handshakeDeadline_) {
     // Judged on what has arrived: a HelloRequest waiting in the socket (the process was
@@ -321,6 +364,7 @@ void IoChannel::readAvailable() {
       return;
     }
   }
+  comeBackIfBuffered();  // out of rounds, not of bytes
 }
 
 bool IoChannel::consumeStash() {
@@ -378,7 +422,9 @@ void IoChannel::resume(MessagePtr message) {
   starving_ = false;
   lastReceive_ = ChannelContext::Clock::now();  // the wait for the budget was not the peer's
   decoder_.attachMessage(std::move(message));
-  if (consumeStash()) updateInterest();
+  if (!consumeStash()) return;
+  updateInterest();
+  if (stream_->buffered()) readAvailable();
 }
 
 void IoChannel::resumeReading() {
@@ -393,6 +439,11 @@ void IoChannel::deliverFrame(MessagePtr frame) {
   if (verdict == ProtocolOrder::Verdict::violation || verdict == ProtocolOrder::Verdict::drop) {
     context_.abandonReceive(group(), std::move(frame));
     if (verdict == ProtocolOrder::Verdict::violation) close(ProtocolOrder::kViolation, true);  // B15
+    return;
+  }
+  if (kind() == Kind::serverIo && frame->opCode() == OpCode::HelloRequest && !admitHello(*frame)) {
+    context_.abandonReceive(group(), std::move(frame));
+    close(Status::not_allowed, true);
     return;
   }
   frame->setChannelNumber(number());  // K7: the application sees its own number
@@ -416,6 +467,13 @@ void IoChannel::deliverFrame(MessagePtr frame) {
     return;
   }
   held_.hold(context_, group(), std::move(frame));
+}
+
+bool IoChannel::admitHello(Message& hello) {
+  for (const TextHeader& header : hello.headers()) {
+    if (header.name.starts_with(kTlsHeaderPrefix)) return false;
+  }
+  return stream_->addPeerIdentity(hello.headers());
 }
 
 void IoChannel::handOver(MessagePtr frame) {
@@ -467,6 +525,7 @@ void IoChannel::onEndOfStream() {
 }
 
 void IoChannel::onSocketError(int error, Status otherwise) {
+  setFailureText(stream_->failureText());
   if (isPeerGone(error)) {
     close(gracefulExchangeStarted() ? Status::channel_closed : Status::peer_disconnected, false);
   } else {
@@ -484,7 +543,10 @@ ChannelInfo IoChannel::info() const {
 void IoChannel::releaseHeld(Status reason) {
   held_.drop(context_, group());  // B15: never delivered
   MessageQueue unsent = sendQueue_.takeAll();
-  while (MessagePtr message = unsent.popFront()) context_.returnMessage(std::move(message), reason);
+  while (MessagePtr message = unsent.popFront()) {
+    annotateFailure(*message, failureText());
+    context_.returnMessage(std::move(message), reason);
+  }
   if (MessagePtr partial = decoder_.releaseMessage()) context_.abandonReceive(group(), std::move(partial));
   if (stash_.capacity() != 0) context_.stashReserve().giveBack(std::move(stash_));
   stash_.clear();

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "net/channel.h"
@@ -31,6 +32,9 @@ class IoChannel final : public Channel {
   void connect(const Transport& transport, const SocketAddress& socketAddress);
   // Client: the connect could not even start (address problems), see docs/behaviour.md.
   void failToConnect(Status reason);
+  // Client: the address it connects to (shown by introspection; its host is the name a TLS
+  // server's certificate must carry).
+  void setPeer(const Address& peer);
 
   void onEvents(std::uint32_t events) override;
   void onPost(MessagePtr message) override;
@@ -64,6 +68,15 @@ class IoChannel final : public Channel {
   // The socket is connected: the transport's stream takes over, starting with its handshake.
   void onConnected(const Transport& transport);
   void advanceHandshake();
+  // Closes for a handshake that failed or ran out of time: a client as a refused connect.
+  void failHandshake(Status reason, std::string why);
+  // When the stream holds bytes the socket will not announce again: read them next pass.
+  void comeBackIfBuffered();
+  // Only the transport's handshake runs while handshaking; it must end by the deadline.
+  void checkHandshakeDeadline(ChannelContext::Clock::time_point now);
+  // Server: a HelloRequest that forges engine-set headers, or whose peer identity does not
+  // fit into headers, is refused (B17).
+  bool admitHello(Message& hello);
   void armIdleCheck();
   void updateInterest();
   void readAvailable();
@@ -89,6 +102,7 @@ class IoChannel final : public Channel {
 
   Phase phase_;
   const Transport* transport_ = nullptr;  // client: the one connect() started with
+  std::string peerHost_;                  // client: the host of its address
   std::unique_ptr<Stream> stream_;  // from onConnected() on
   bool handshakeWantsWrite_ = false;
   SendQueue sendQueue_;

@@ -23,6 +23,11 @@ Status ListenerChannel::open(const Address& local, Address& bound) {
   const Transport& transport = transportFor(local.kind());
   SocketAddress socketAddress;
   if (!transport.literalSocketAddress(local, socketAddress)) return Status::invalid_address;
+  std::string problem;
+  if (const Status usable = transport.listenProblem(context_.tls(), problem); usable != Status::success) {
+    setFailureText(std::move(problem));
+    return usable;
+  }
   ListenerSocket opened = transport.listen(local, socketAddress, context_.options().udsFileMode);
   if (opened.status != Status::success) return opened.status;
   local_ = local;

@@ -1,13 +1,13 @@
 // Internal, not part of the API.
-// TcpTransport: tofu over TCP, IPv4 and IPv6 (B10 tuning, B11 name lookup). Stateless; any
-// thread.
+// TcpTransport: tofu over TCP, IPv4 and IPv6 (B10 tuning, B11 name lookup); TLS builds on it.
+// Stateless; any thread.
 #pragma once
 
 #include "net/transport.h"
 
 namespace tofu::detail {
 
-class TcpTransport final : public Transport {
+class TcpTransport : public Transport {
  public:
   bool literalSocketAddress(const Address& address, SocketAddress& out) const override;
   bool resolvable() const noexcept override { return true; }

@@ -4,6 +4,9 @@
 
 #include "net/tcp_transport.h"
 #include "net/uds_transport.h"
+#if TOFU_WITH_TLS
+#include "net/tls_transport.h"
+#endif
 
 namespace tofu::detail {
 
@@ -31,16 +34,34 @@ class SocketStream final : public Stream {
   int fd_;
 };
 
+#if !TOFU_WITH_TLS
+// An engine built without TLS understands tls addresses and refuses them.
+class TlsUnavailableTransport final : public TcpTransport {
+ public:
+  Status checkPeer(const Address&) const noexcept override { return Status::not_implemented_yet; }
+  Status listenProblem(const TlsSetup*, std::string& why) const override {
+    why = "this engine was built without TLS (CMake option TOFU_WITH_TLS)";
+    return Status::not_implemented_yet;
+  }
+};
+using TlsTransport = TlsUnavailableTransport;
+#endif
+
 }  // namespace
 
-std::unique_ptr<Stream> Transport::openStream(int fd) const { return std::make_unique<SocketStream>(fd); }
+std::unique_ptr<Stream> Transport::openStream(int fd, const StreamSetup&) const {
+  return std::make_unique<SocketStream>(fd);
+}
 
 const Transport& transportFor(AddressKind kind) noexcept {
   static const TcpTransport tcp;
   static const UdsTransport uds;
+  static const TlsTransport tls;
   switch (kind) {
     case AddressKind::uds:
       return uds;
+    case AddressKind::tls:
+      return tls;
     case AddressKind::tcp:
       break;
   }

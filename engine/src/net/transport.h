@@ -1,9 +1,10 @@
 // Internal, not part of the API.
 // The transport seam (issue 22): what differs between kinds of byte stream. A Transport makes
 // the connections and listeners of one address kind; a Stream moves the bytes of one
-// connection. TCP and UDS implement both (tcp_transport.*, uds_transport.*); TLS is meant to be
-// one more Transport whose Stream has a handshake. Transports are stateless singletons any
-// thread may use; a Stream belongs to its IoChannel, on the reactor thread.
+// connection. TCP and UDS implement both (tcp_transport.*, uds_transport.*); TLS is one more
+// Transport whose Stream has a handshake (tls_transport.*). Transports are stateless
+// singletons any thread may use: what differs per engine (TLS contexts) comes in StreamSetup.
+// A Stream belongs to its IoChannel, on the reactor thread.
 #pragma once
 
 #include <sys/types.h>
@@ -12,13 +13,18 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "net/socket_ops.h"
 #include "net/uds_socket_file.h"
 #include "tofu/address.h"
 #include "tofu/status.h"
+#include "tofu/text_headers.h"
 
 namespace tofu::detail {
+
+class TlsSetup;
 
 // The bytes of one connected socket. The descriptor stays its channel's (watched, closed and
 // reset there); the stream only reads and writes it. Non-blocking: nothing here waits.
@@ -36,6 +42,15 @@ class Stream {
   // Runs the transport's handshake as far as the socket allows; plain streams have none.
   // Nothing is read or written through the stream before it reports done.
   virtual HandshakeProgress handshake() { return {}; }
+  // Why the stream failed, when its transport knows more than the status says ("certificate
+  // has expired"); "" for plain streams.
+  virtual std::string failureText() const { return {}; }
+  // Server side, on the peer's HelloRequest: appends what the handshake verified about the
+  // peer (B17). False when that cannot be put into headers: the channel is then refused.
+  virtual bool addPeerIdentity(TextHeaders&) const { return true; }
+  // True when bytes read from the socket wait inside the stream: the socket will not report
+  // them readable again, so the reader must come back for them. Plain streams keep none.
+  virtual bool buffered() const noexcept { return false; }
 
   // As sendmsg(MSG_NOSIGNAL): bytes taken, or -1 and errno (EAGAIN: not now).
   virtual ssize_t writeGathered(const iovec* parts, std::size_t count) = 0;
@@ -43,6 +58,13 @@ class Stream {
   virtual ssize_t readScattered(const iovec* parts, std::size_t count) = 0;
   // No more writes from this side (FIN, B3); reading goes on.
   virtual void shutdownWrites() = 0;
+};
+
+// What a stream needs besides its socket.
+struct StreamSetup {
+  bool server = false;
+  std::string_view peerHost;      // client: the host of the address it connects to
+  const TlsSetup* tls = nullptr;  // the engine's TLS contexts; null in an engine without TLS
 };
 
 // Listening socket and what its transport needs to release it.
@@ -75,9 +97,14 @@ class Transport {
   virtual void releaseListener(const Address& local, const UdsFileIdentity& file) const = 0;
   // Per-connection options for a socket connected or accepted (TCP: B10 tuning).
   virtual void tuneConnection(int fd, const TcpTuning& tuning) const = 0;
+  // Whether this engine can listen with this transport at all; `why` says it when not (TLS
+  // without a certificate). Asked before listen().
+  virtual Status listenProblem(const TlsSetup* /*tls*/, std::string& /*why*/) const {
+    return Status::success;
+  }
 
   // The stream over a connected socket; `fd` stays the caller's and outlives the stream.
-  virtual std::unique_ptr<Stream> openStream(int fd) const;
+  virtual std::unique_ptr<Stream> openStream(int fd, const StreamSetup& setup) const;
 
   // Whether file permissions decide who can connect (UDS), rather than anyone who can
   // route to the endpoint (TCP): the telemetry server asks for a token when they do not.

@@ -1,0 +1,124 @@
+#include "net/tls_setup.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <cstdlib>
+#include <cstring>
+
+namespace tofu::detail {
+
+namespace {
+
+// What one read system call may take in: several records, so large bodies cost few reads.
+constexpr std::size_t kReadAheadBytes = 64 * 1024;
+
+// OpenSSL's reason for the last failure ("no such file", "key values mismatch"), queue cleared.
+std::string lastReason() {
+  unsigned long last = 0;
+  int systemError = 0;
+  // A failed system call (a missing file) says more than the layers above it ("system lib").
+  for (unsigned long code = ERR_get_error(); code != 0; code = ERR_get_error()) {
+    if (ERR_SYSTEM_ERROR(code) && systemError == 0) systemError = ERR_GET_REASON(code);
+    last = code;
+  }
+  if (systemError != 0) return std::strerror(systemError);
+  const char* reason = last == 0 ? nullptr : ERR_reason_error_string(last);
+  return reason != nullptr ? reason : "unknown OpenSSL error";
+}
+
+std::string fileProblem(const char* what, const std::string& file) {
+  return std::string("TLS: cannot use the ") + what + " '" + file + "': " + lastReason();
+}
+
+// Where trusted CAs come from. The system's default is its hashed directory only: OpenSSL
+// reads a certificate there when one is needed, where loading the default bundle file costs
+// every engine 20-30 ms.
+bool loadTrust(SSL_CTX* context, const Options& options, std::string& error) {
+  const bool own = !options.tlsCaFile.empty() || !options.tlsCaDirectory.empty();
+  if (!own) {
+    const char* fromEnvironment = std::getenv(X509_get_default_cert_dir_env());
+    const char* directory = fromEnvironment != nullptr ? fromEnvironment : X509_get_default_cert_dir();
+    (void)SSL_CTX_load_verify_locations(context, nullptr, directory);  // a missing directory trusts nothing
+    ERR_clear_error();
+    return true;
+  }
+  const char* file = options.tlsCaFile.empty() ? nullptr : options.tlsCaFile.c_str();
+  const char* directory = options.tlsCaDirectory.empty() ? nullptr : options.tlsCaDirectory.c_str();
+  if (SSL_CTX_load_verify_locations(context, file, directory) == 1) return true;
+  error = fileProblem("CA file or directory", file != nullptr ? options.tlsCaFile : options.tlsCaDirectory);
+  return false;
+}
+
+bool loadCredentials(SSL_CTX* context, const Options& options, std::string& error) {
+  if (SSL_CTX_use_certificate_chain_file(context, options.tlsCertificateChainFile.c_str()) != 1) {
+    error = fileProblem("certificate chain file", options.tlsCertificateChainFile);
+    return false;
+  }
+  // Also refuses a key that does not match the certificate loaded above.
+  if (SSL_CTX_use_PrivateKey_file(context, options.tlsPrivateKeyFile.c_str(), SSL_FILETYPE_PEM) != 1) {
+    error = fileProblem("private key file", options.tlsPrivateKeyFile);
+    return false;
+  }
+  return true;
+}
+
+SSL_CTX* makeContext(bool server, const Options& options, std::string& error) {
+  SSL_CTX* context = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+  if (context == nullptr) {
+    error = "TLS: cannot create an OpenSSL context: " + lastReason();
+    return nullptr;
+  }
+  const int oldest = options.tlsMinVersion == Options::TlsVersion::tls12 ? TLS1_2_VERSION : TLS1_3_VERSION;
+  SSL_CTX_set_min_proto_version(context, oldest);
+  // The send queue offers its bytes again after EAGAIN from another buffer, and takes
+  // whatever part was written (as sendmsg does).
+  SSL_CTX_set_mode(context, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // Whole records per read system call; the stream reports what is buffered (Stream::buffered).
+  SSL_CTX_set_read_ahead(context, 1);
+  SSL_CTX_set_default_read_buffer_len(context, kReadAheadBytes);
+  // No session resumption: tickets would only cost bytes after every handshake.
+  SSL_CTX_set_num_tickets(context, 0);
+  // A peer that dies mid-stream is an end of stream (B12), as on plain TCP. No TLS 1.2
+  // renegotiation: a write that must first read would wait on a socket that is writable.
+  SSL_CTX_set_options(context, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
+  const bool hasCredentials = !options.tlsCertificateChainFile.empty() || !options.tlsPrivateKeyFile.empty();
+  const bool verifies = server ? options.tlsRequireClientCertificate : options.tlsVerifyPeer;
+  bool ok = (!verifies || loadTrust(context, options, error)) &&
+            (!hasCredentials || loadCredentials(context, options, error));
+  if (ok && server) {
+    SSL_CTX_set_verify(
+        context, verifies ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SSL_VERIFY_NONE, nullptr);
+  } else if (ok) {
+    SSL_CTX_set_verify(context, verifies ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
+  }
+  if (!ok) {
+    SSL_CTX_free(context);
+    return nullptr;
+  }
+  return context;
+}
+
+}  // namespace
+
+std::shared_ptr<const TlsSetup> TlsSetup::create(const Options& options, std::string& error) {
+  std::shared_ptr<TlsSetup> setup(new TlsSetup());
+  setup->verifyPeerName_ = options.tlsVerifyPeer && options.tlsVerifyPeerName;
+  setup->requireClientCertificate_ = options.tlsRequireClientCertificate;
+  setup->client_ = makeContext(false, options, error);
+  if (setup->client_ == nullptr) return nullptr;
+  const bool serves = !options.tlsCertificateChainFile.empty() && !options.tlsPrivateKeyFile.empty();
+  if (serves) {
+    setup->server_ = makeContext(true, options, error);
+    if (setup->server_ == nullptr) return nullptr;
+  }
+  return setup;
+}
+
+TlsSetup::~TlsSetup() {
+  SSL_CTX_free(client_);
+  SSL_CTX_free(server_);
+}
+
+}  // namespace tofu::detail

@@ -1,0 +1,240 @@
+#include "net/tls_stream.h"
+
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+
+#include "net/tls_setup.h"
+#include "tofu/message.h"
+
+namespace tofu::detail {
+
+namespace {
+
+// SSL_write takes one buffer and makes one record of at most this many bytes per call: small
+// frames are copied together so many of them share a record (B10).
+constexpr std::size_t kRecordBytes = 16 * 1024;
+
+bool isIpLiteral(const std::string& host) noexcept {
+  std::array<std::uint8_t, sizeof(in6_addr)> scratch{};
+  return ::inet_pton(AF_INET, host.c_str(), scratch.data()) == 1 ||
+         ::inet_pton(AF_INET6, host.c_str(), scratch.data()) == 1;
+}
+
+std::string subjectOf(X509* certificate) {
+  BIO* out = BIO_new(BIO_s_mem());
+  if (out == nullptr) return {};
+  X509_NAME_print_ex(out, X509_get_subject_name(certificate), 0, XN_FLAG_RFC2253);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(out, &data);
+  std::string subject(data, static_cast<std::size_t>(std::max(size, 0L)));
+  BIO_free(out);
+  return subject;
+}
+
+std::string altNamesOf(X509* certificate) {
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(certificate, NID_subject_alt_name, nullptr, nullptr));
+  std::string text;
+  for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+    std::string entry;
+    if (name->type == GEN_DNS || name->type == GEN_EMAIL || name->type == GEN_URI) {
+      const ASN1_IA5STRING* value = name->d.ia5;
+      const char* prefix = name->type == GEN_DNS ? "DNS:" : name->type == GEN_EMAIL ? "email:" : "URI:";
+      entry = prefix + std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value)),  // NOLINT
+                                   static_cast<std::size_t>(ASN1_STRING_length(value)));
+    } else if (name->type == GEN_IPADD) {
+      const int length = ASN1_STRING_length(name->d.ip);
+      std::array<char, INET6_ADDRSTRLEN> address{};
+      const int family = length == 4 ? AF_INET : AF_INET6;
+      if ((length == 4 || length == 16) &&
+          ::inet_ntop(family, ASN1_STRING_get0_data(name->d.ip), address.data(), address.size()) != nullptr) {
+        entry = std::string("IP:") + address.data();
+      }
+    }
+    if (entry.empty()) continue;
+    if (!text.empty()) text += ", ";
+    text += entry;
+  }
+  GENERAL_NAMES_free(names);
+  return text;
+}
+
+}  // namespace
+
+TlsStream::TlsStream(int fd, const StreamSetup& setup) : fd_(fd), server_(setup.server) {
+  ssl_st* session = nullptr;
+  if (setup.tls != nullptr) {
+    ssl_ctx_st* context = server_ ? setup.tls->serverContext() : setup.tls->clientContext();
+    session = context != nullptr ? SSL_new(context) : nullptr;
+  }
+  if (session == nullptr || SSL_set_fd(session, fd) != 1) {
+    SSL_free(session);
+    failure_ = "TLS: cannot start a session";
+    ERR_clear_error();
+    return;
+  }
+  ssl_ = session;
+  if (server_) {
+    SSL_set_accept_state(ssl_);
+    return;
+  }
+  SSL_set_connect_state(ssl_);
+  const std::string host(setup.peerHost);
+  const bool literal = isIpLiteral(host);
+  if (!literal) {  // SNI carries names only; SSL_set_tlsext_host_name() is a macro with a C cast
+    SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str()));
+  }
+  if (!setup.tls->verifyPeerName()) return;
+  if (literal) {
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host.c_str());
+  } else {
+    SSL_set1_host(ssl_, host.c_str());
+  }
+}
+
+TlsStream::~TlsStream() { SSL_free(ssl_); }
+
+Stream::HandshakeProgress TlsStream::handshake() {
+  const Status failed = server_ ? Status::communication_failed : Status::connect_failed;
+  if (ssl_ == nullptr) return {.done = false, .failure = failed};
+  ERR_clear_error();
+  errno = 0;
+  const int result = SSL_do_handshake(ssl_);
+  if (result == 1) return {};
+  const int error = SSL_get_error(ssl_, result);
+  if (error == SSL_ERROR_WANT_READ) return {.done = false};
+  if (error == SSL_ERROR_WANT_WRITE) return {.done = false, .wantWrite = true};
+  recordFailure(error);
+  return {.done = false, .failure = failed};
+}
+
+void TlsStream::recordFailure(int sslError) {
+  const long verified = SSL_get_verify_result(ssl_);
+  const unsigned long code = ERR_peek_last_error();
+  if (verified != X509_V_OK) {
+    failure_ = std::string(server_ ? "the client's" : "the server's") +
+               " certificate was refused: " + X509_verify_cert_error_string(verified);
+  } else if (sslError == SSL_ERROR_SSL && code != 0) {
+    const char* reason = ERR_reason_error_string(code);
+    failure_ = std::string("TLS failed: ") + (reason != nullptr ? reason : "unknown OpenSSL error");
+  } else if (sslError == SSL_ERROR_SYSCALL && errno != 0) {
+    failure_ = std::string("TLS failed: ") + std::strerror(errno);
+  } else {
+    failure_ = "the peer closed the connection during the TLS handshake (is it a TLS peer?)";
+  }
+  ERR_clear_error();
+}
+
+bool TlsStream::addPeerIdentity(TextHeaders& headers) const {
+  X509* certificate = SSL_get0_peer_certificate(ssl_);
+  if (certificate == nullptr || SSL_get_verify_result(ssl_) != X509_V_OK) return true;  // none was asked for
+  const std::string subject = subjectOf(certificate);
+  const std::string altNames = altNamesOf(certificate);
+  const bool subjectOk = subject.empty() || headers.append(kTlsPeerSubjectHeader, subject) == HeaderCheck::ok;
+  return subjectOk && (altNames.empty() || headers.append(kTlsPeerSanHeader, altNames) == HeaderCheck::ok);
+}
+
+bool TlsStream::buffered() const noexcept { return ssl_ != nullptr && SSL_has_pending(ssl_) == 1; }
+
+ssize_t TlsStream::writeGathered(const iovec* parts, std::size_t count) {
+  // The staging buffer may differ between calls (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER); its
+  // bytes after EAGAIN are the same, from the same send-queue position.
+  thread_local std::array<std::uint8_t, kRecordBytes> staging;
+  std::size_t total = 0;
+  std::size_t part = 0;
+  std::size_t offset = 0;  // into parts[part]
+  while (part < count) {
+    const auto* base = static_cast<const std::uint8_t*>(parts[part].iov_base);
+    const std::uint8_t* data = base + offset;
+    std::size_t size = parts[part].iov_len - offset;
+    if (size >= kRecordBytes) {
+      size = kRecordBytes;  // a large body goes straight from its message
+    } else {
+      size = 0;
+      for (std::size_t next = part, from = offset; next < count && size < kRecordBytes; ++next, from = 0) {
+        const std::size_t take = std::min(parts[next].iov_len - from, kRecordBytes - size);
+        std::memcpy(staging.data() + size, static_cast<const std::uint8_t*>(parts[next].iov_base) + from,
+                    take);
+        size += take;
+      }
+      data = staging.data();
+    }
+    std::size_t written = 0;
+    ERR_clear_error();
+    errno = 0;
+    if (SSL_write_ex(ssl_, data, size, &written) != 1) {
+      if (total > 0) return static_cast<ssize_t>(total);  // the error, if any, comes again next time
+      return failedCall(0);
+    }
+    total += written;
+    for (std::size_t left = written; left > 0;) {
+      const std::size_t step = std::min(left, parts[part].iov_len - offset);
+      offset += step;
+      left -= step;
+      if (offset == parts[part].iov_len) {
+        ++part;
+        offset = 0;
+      }
+    }
+    if (written < size) break;
+  }
+  return static_cast<ssize_t>(total);
+}
+
+ssize_t TlsStream::readScattered(const iovec* parts, std::size_t count) {
+  std::size_t total = 0;
+  for (std::size_t part = 0; part < count; ++part) {
+    auto* base = static_cast<std::uint8_t*>(parts[part].iov_base);
+    // One record per SSL_read: go on until the part is full or nothing more is there.
+    for (std::size_t filled = 0; filled < parts[part].iov_len;) {
+      std::size_t got = 0;
+      ERR_clear_error();
+      errno = 0;
+      if (SSL_read_ex(ssl_, base + filled, parts[part].iov_len - filled, &got) != 1) {
+        return total > 0 ? static_cast<ssize_t>(total) : failedCall(0);
+      }
+      filled += got;
+      total += got;
+    }
+  }
+  return static_cast<ssize_t>(total);
+}
+
+ssize_t TlsStream::failedCall(int result) {
+  const int error = SSL_get_error(ssl_, result);
+  switch (error) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+      errno = EAGAIN;
+      return -1;
+    case SSL_ERROR_ZERO_RETURN:  // close_notify, or an EOF without it (SSL_OP_IGNORE_UNEXPECTED_EOF)
+      return 0;
+    case SSL_ERROR_SYSCALL:
+      if (errno != 0) return -1;  // ECONNRESET, EPIPE: the socket's own error
+      return 0;
+    default:
+      recordFailure(error);
+      errno = EPROTO;
+      return -1;
+  }
+}
+
+void TlsStream::shutdownWrites() {
+  // close_notify first, so the peer reads a clean end; then FIN as for plain sockets (B3).
+  ERR_clear_error();
+  (void)SSL_shutdown(ssl_);
+  ERR_clear_error();
+  ::shutdown(fd_, SHUT_WR);
+}
+
+}  // namespace tofu::detail

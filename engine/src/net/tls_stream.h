@@ -1,0 +1,44 @@
+// Internal, not part of the API.
+// TlsStream: one connection's OpenSSL session over its channel's socket. Owns the session
+// (not the socket). Non-blocking: every call does what the socket allows and says what it
+// waits for. Loop thread only. Only with TOFU_WITH_TLS.
+#pragma once
+
+#include <string>
+
+#include "net/transport.h"
+
+struct ssl_st;
+
+namespace tofu::detail {
+
+class TlsStream final : public Stream {
+ public:
+  // A session over `fd` for `setup`; a stream that cannot start one fails its handshake.
+  TlsStream(int fd, const StreamSetup& setup);
+  ~TlsStream() override;
+  TlsStream(const TlsStream&) = delete;
+  TlsStream& operator=(const TlsStream&) = delete;
+
+  HandshakeProgress handshake() override;
+  std::string failureText() const override { return failure_; }
+  bool addPeerIdentity(TextHeaders& headers) const override;
+  bool buffered() const noexcept override;
+
+  ssize_t writeGathered(const iovec* parts, std::size_t count) override;
+  ssize_t readScattered(const iovec* parts, std::size_t count) override;
+  void shutdownWrites() override;
+
+ private:
+  // Turns the failed call's SSL_get_error() into errno and -1 (or 0 at the end of the
+  // stream), recording why a failure is one.
+  ssize_t failedCall(int result);
+  void recordFailure(int sslError);
+
+  ssl_st* ssl_ = nullptr;
+  int fd_;
+  bool server_;
+  std::string failure_;
+};
+
+}  // namespace tofu::detail
