@@ -3,11 +3,12 @@
 # in the dev, asan (address + undefined, leak detection on) and tsan presets (plus smoke runs
 # of the benchmarks in dev), then the engine alone without Qt (engine-only preset), then the
 # libFuzzer targets, all at once for 60 s. Exits non-zero on the first failure. TOFU_STAGES narrows or
-# widens the run, e.g. TOFU_STAGES=dev while developing, or TOFU_STAGES=tidy for clang-tidy on
-# the engine and tools (about 5 minutes on 2 cores; not in the default run, to keep CI under
-# 45 minutes). Stages: dev asan tsan engine-only tidy fuzz. The tsan preset builds no Widgets
-# programs (monitor, qt_chat): Qt Widgets is not built with ThreadSanitizer, so its reports
-# there are about Qt; the adapter's threads are covered by the `qt` label, which tsan runs.
+# widens the run, e.g. TOFU_STAGES=dev while developing, or TOFU_STAGES=tidy for clang-tidy
+# (every check on the engine and tools, the naming rules everywhere; about 10 minutes on 2
+# cores after the dev build; not in the default run, to keep CI under 45 minutes).
+# Stages: dev asan tsan engine-only tidy fuzz. The tsan preset builds no Widgets programs
+# (monitor, qt_chat): Qt Widgets is not built with ThreadSanitizer, so its reports there are
+# about Qt; the adapter's threads are covered by the `qt` label, which tsan runs.
 # dev and tsan build with g++, asan and engine-only with clang++ (about half g++'s compile time
 # here, and clang checks the thread-safety annotations); every stage links with lld.
 # After each test stage it prints how many tests ran and how many were skipped, and fails when
@@ -31,8 +32,9 @@ for stage in $stages; do
   fi
   if [ "$stage" = tidy ]; then
     echo "=== stage tidy"
-    cmake --preset engine-only >/dev/null
-    scripts/clang-tidy.sh build-engine-only
+    cmake --preset dev >/dev/null
+    cmake --build --preset dev
+    scripts/clang-tidy.sh build
     report_duration tidy "$stage_started"
     continue
   fi

@@ -81,7 +81,7 @@ void FloodSender::run() {
     }
     std::this_thread::sleep_for(kPace);
   }
-  ampe.destroy(group);
+  // The group goes with the engine at the end of this scope (Reactor's destructor).
 }
 
 }  // namespace tofu::monitor::bench

@@ -140,19 +140,19 @@ TEST_F(TelemetryAbuseTest, APeerReconnectingInALoopCannotKeepAMonitorOut) {
   std::this_thread::sleep_for(300ms);  // the attack in full swing
 
   constexpr int kAttempts = 12;
-  int served_ok = 0;
+  int servedOk = 0;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     const RunResult top = run({"top", served.telemetry, "--once", "--json", "--token", kToken});
     const bool ok = top.exit.exited && top.exit.code == 0 && top.out.starts_with("{\"telemetryVersion\":1,");
     EXPECT_TRUE(ok) << "attempt " << attempt << " locked out: " << top.err;
-    if (ok) ++served_ok;
+    if (ok) ++servedOk;
   }
   const std::uint64_t connected = shared->connected.load();
   ::kill(attacker, SIGKILL);
   int status = 0;
   ::waitpid(attacker, &status, 0);
   EXPECT_TRUE(shared->running) << "the attacker could not take uid 65534";
-  std::printf("monitor served %d of %d times while the peer made %llu connections\n", served_ok, kAttempts,
+  std::printf("monitor served %d of %d times while the peer made %llu connections\n", servedOk, kAttempts,
               static_cast<unsigned long long>(connected));
   EXPECT_GT(connected, 1000u) << "the attack did not happen";
   // Still serving once the attacker is gone.
@@ -279,13 +279,13 @@ TEST_F(TelemetryAbuseTest, AllPeersTogetherHaveAtMost128PendingConnections) {
   EXPECT_TRUE(snapshot) << "the authorised monitor was not served during the flood";
 
   // Once the peers are gone, a new monitor connects.
-  bool served_ok = false;
-  for (const Clock::time_point end = Clock::now() + 6s; !served_ok && Clock::now() < end;) {
+  bool servedOk = false;
+  for (const Clock::time_point end = Clock::now() + 6s; !servedOk && Clock::now() < end;) {
     const RunResult top = run({"top", served.telemetry, "--once", "--json", "--token", kToken});
-    served_ok = top.exit.exited && top.exit.code == 0 && top.out.starts_with("{\"telemetryVersion\":1,");
-    if (!served_ok) std::this_thread::sleep_for(300ms);
+    servedOk = top.exit.exited && top.exit.code == 0 && top.out.starts_with("{\"telemetryVersion\":1,");
+    if (!servedOk) std::this_thread::sleep_for(300ms);
   }
-  EXPECT_TRUE(served_ok) << "no new monitor once the peers left";
+  EXPECT_TRUE(servedOk) << "no new monitor once the peers left";
   stop(*served.process);
 }
 

@@ -478,7 +478,7 @@ Clock::duration pump(Ampe& ampe, ChannelGroup& client, std::uint16_t clientChann
 class SlowObserver : public ::testing::TestWithParam<Transport> {};
 
 TEST_P(SlowObserver, DropsAndCountsEventsWithoutSlowingTheTrafficItObserves) {
-  constexpr std::size_t roundTrips = 10'000;  // 20,000 messages
+  constexpr std::size_t kRoundTrips = 10'000;  // 20,000 messages
   const auto run = [&](bool observed, std::shared_ptr<EventStream>& stream) -> Clock::duration {
     Engine engine(roomyOptions());
     ChannelGroup& client = engine.group();
@@ -495,8 +495,8 @@ TEST_P(SlowObserver, DropsAndCountsEventsWithoutSlowingTheTrafficItObserves) {
     }
     std::size_t completed = 0;
     const Clock::duration took =
-        pump(engine.ampe(), client, link.clientChannel, server, roundTrips, completed);
-    EXPECT_EQ(completed, roundTrips);
+        pump(engine.ampe(), client, link.clientChannel, server, kRoundTrips, completed);
+    EXPECT_EQ(completed, kRoundTrips);
     settleIoThread(engine.ampe());
     // Stop before the engine goes, so its channels' closing adds nothing to the count.
     engine.ampe().stopObserving();
@@ -524,7 +524,7 @@ TEST_P(SlowObserver, DropsAndCountsEventsWithoutSlowingTheTrafficItObserves) {
   // Each round trip makes exactly four events: the Request written (client) and taken (server),
   // the Response written (server) and taken (client). The first 64 fill the buffer; the rest
   // are dropped and counted.
-  const std::uint64_t produced = 4 * roundTrips;
+  const std::uint64_t produced = 4 * kRoundTrips;
   const std::vector<Event> kept = pollAll(*stream);
   EXPECT_EQ(kept.size(), 64u);
   EXPECT_EQ(stream->dropped(), produced - kept.size());

@@ -15,6 +15,7 @@
 namespace tofu {
 
 // Opcode values travel in the low nibble of the proto byte (K1). 10..15 are invalid.
+// NOLINTBEGIN(readability-identifier-naming): the protocol's names (CONTRIBUTING.md)
 enum class OpCode : std::uint8_t {
   Request = 0,
   Response = 1,
@@ -27,6 +28,7 @@ enum class OpCode : std::uint8_t {
   WelcomeRequest = 8,   // local only: never on the wire
   WelcomeResponse = 9,  // local only: never on the wire
 };
+// NOLINTEND(readability-identifier-naming)
 inline constexpr std::uint8_t kMaxValidOpCode = 9;
 
 enum class Origin : std::uint8_t { application = 0, engine = 1 };

@@ -6,6 +6,7 @@
 
 namespace tofu {
 
+// NOLINTBEGIN(readability-identifier-naming): the reference's names (CONTRIBUTING.md)
 enum class Status : std::uint8_t {
   success = 0,
   not_implemented_yet = 1,
@@ -42,6 +43,7 @@ enum class Status : std::uint8_t {
   processing_failed = 30,
   unknown_error = 31,
 };
+// NOLINTEND(readability-identifier-naming)
 
 inline constexpr int kStatusCount = 32;
 

@@ -25,10 +25,10 @@ struct EngineCounterSet {
   }
 
   EngineCounters read() const noexcept {
-    constexpr auto relaxed = std::memory_order_relaxed;
-    return {framesWritten.load(relaxed),    bytesWritten.load(relaxed),      framesRead.load(relaxed),
-            bytesRead.load(relaxed),        messagesReturned.load(relaxed),  poolEmptyEpisodes.load(relaxed),
-            channelsOpened.load(relaxed),   channelsClosed.load(relaxed)};
+    constexpr auto kRelaxed = std::memory_order_relaxed;
+    return {framesWritten.load(kRelaxed),    bytesWritten.load(kRelaxed),      framesRead.load(kRelaxed),
+            bytesRead.load(kRelaxed),        messagesReturned.load(kRelaxed),  poolEmptyEpisodes.load(kRelaxed),
+            channelsOpened.load(kRelaxed),   channelsClosed.load(kRelaxed)};
   }
 };
 

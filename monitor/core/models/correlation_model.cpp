@@ -205,7 +205,7 @@ void CorrelationModel::scheduleFlush() {
 void CorrelationModel::flush() {
   flushTimer_.stop();
   if (minChanged_ >= 0) {
-    emit dataChanged(index(minChanged_, 0), index(maxChanged_, columnCount_ - 1), {Qt::DisplayRole, tofu::qt::SortRole});
+    emit dataChanged(index(minChanged_, 0), index(maxChanged_, columnTotal - 1), {Qt::DisplayRole, tofu::qt::SortRole});
     minChanged_ = maxChanged_ = -1;
   }
   const int total = static_cast<int>(rows_.size());
@@ -252,7 +252,7 @@ const CorrelationModel::Row& CorrelationModel::rowAt(int row) const { return row
 
 int CorrelationModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : shown_; }
 
-int CorrelationModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : columnCount_; }
+int CorrelationModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : columnTotal; }
 
 QVariant CorrelationModel::display(const Row& row, int column) const {
   switch (column) {
@@ -321,7 +321,7 @@ QVariant CorrelationModel::data(const QModelIndex& index, int role) const {
 
 QVariant CorrelationModel::headerData(int section, Qt::Orientation orientation, int role) const {
   static const char* const kTitles[] = {"Engine", "Channel", "Id", "Kind", "State", "Frames", "Bytes", "Started", "Latency / age"};
-  if (orientation != Qt::Horizontal || role != Qt::DisplayRole || section < 0 || section >= columnCount_) {
+  if (orientation != Qt::Horizontal || role != Qt::DisplayRole || section < 0 || section >= columnTotal) {
     return {};
   }
   return QLatin1String(kTitles[section]);

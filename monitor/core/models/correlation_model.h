@@ -23,7 +23,7 @@ class CorrelationModel : public QAbstractTableModel {
 
  public:
   enum Column { engine, channel, messageId, kind /* request | stream */, state /* outstanding | answered | failed */,
-                frames, bytes, startedAt, latency /* or age when outstanding */, columnCount_ };
+                frames, bytes, startedAt, latency /* or age when outstanding */, columnTotal };
 
   explicit CorrelationModel(QObject* parent = nullptr);
 

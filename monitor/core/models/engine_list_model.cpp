@@ -42,7 +42,7 @@ void EngineListModel::addSource(Source* source) {
   endInsertRows();
   connect(source, &Source::stateChanged, this, [this, source] {
     const int at = rowOf(source);
-    emit dataChanged(index(at, 0), index(at, columnCount_ - 1));
+    emit dataChanged(index(at, 0), index(at, columnTotal - 1));
     const QModelIndex parent = index(at, 0);
     if (const int engines = rowCount(parent); engines > 0) {  // their "lost" mark
       emit dataChanged(index(0, state, parent), index(engines - 1, state, parent));
@@ -72,7 +72,7 @@ void EngineListModel::applySnapshot(Source* source, const EngineSnapshot& snapsh
     if (node.engines[i].engineId == snapshot.engineId) {
       node.engines[i] = snapshot;
       const int row = static_cast<int>(i);
-      emit dataChanged(index(row, 0, parent), index(row, columnCount_ - 1, parent));
+      emit dataChanged(index(row, 0, parent), index(row, columnTotal - 1, parent));
       return;
     }
   }
@@ -157,7 +157,7 @@ int EngineListModel::rowCount(const QModelIndex& parent) const {
   return static_cast<int>(sources_[static_cast<std::size_t>(parent.row())]->engines.size());
 }
 
-int EngineListModel::columnCount(const QModelIndex& /*parent*/) const { return columnCount_; }
+int EngineListModel::columnCount(const QModelIndex& /*parent*/) const { return columnTotal; }
 
 QVariant EngineListModel::data(const QModelIndex& index, int role) const {
   if (!checkIndex(index, CheckIndexOption::IndexIsValid)) {
@@ -228,7 +228,7 @@ QVariant EngineListModel::engineData(const SourceNode& node, const EngineSnapsho
 QVariant EngineListModel::headerData(int section, Qt::Orientation orientation, int role) const {
   static const char* const kTitles[] = {"Name", "State", "Channels", "Pool idle", "Pool in use", "Pool allocated",
                                         "Pool empty", "Queued"};
-  if (orientation != Qt::Horizontal || role != Qt::DisplayRole || section < 0 || section >= columnCount_) {
+  if (orientation != Qt::Horizontal || role != Qt::DisplayRole || section < 0 || section >= columnTotal) {
     return {};
   }
   return QLatin1String(kTitles[section]);

@@ -18,7 +18,7 @@ class EngineListModel : public QAbstractItemModel {
   Q_OBJECT
 
  public:
-  enum Column { name, state, channels, poolIdle, poolInUse, poolAllocated, poolEmptyEpisodes, queued, columnCount_ };
+  enum Column { name, state, channels, poolIdle, poolInUse, poolAllocated, poolEmptyEpisodes, queued, columnTotal };
 
   explicit EngineListModel(QObject* parent = nullptr);
   ~EngineListModel() override;

@@ -30,7 +30,9 @@ class Connection : public QObject {
   Q_PROPERTY(State state READ state NOTIFY stateChanged)
 
  public:
+  // NOLINTBEGIN(readability-identifier-naming): Qt's style, as QAbstractSocket::SocketState
   enum class State { Unconnected, Connecting, Connected, Closing };
+  // NOLINTEND(readability-identifier-naming)
   Q_ENUM(State)
 
   // A client connection; connectTo() opens it. Owns its own ChannelGroup on `engine`, which

@@ -19,6 +19,7 @@ class Reply : public QObject {
   Q_OBJECT
 
  public:
+  // NOLINTBEGIN(readability-identifier-naming): Qt's style, as QNetworkReply::NetworkError
   enum class Error {
     NoError,        // answered: response() is the final Response
     TimeoutError,   // no final Response within the request's timeout
@@ -26,6 +27,7 @@ class Reply : public QObject {
     ClosedError,    // the channel closed (or the Request came back unsent) before the answer
     SendError,      // request() could not post the Request (not connected, queue full...)
   };
+  // NOLINTEND(readability-identifier-naming)
   Q_ENUM(Error)
 
   ~Reply() override;

@@ -19,6 +19,7 @@ Q_NAMESPACE
 
 // tofu::Status, value for value and name for name: the C++ enumerator names, which differ from
 // statusName()'s reference spelling for invalid_message_channel_group ("invelid_mchn_group").
+// NOLINTBEGIN(readability-identifier-naming): tofu::Status's names, value for value
 enum class Status : std::uint8_t {
   success = qToUnderlying(tofu::Status::success),
   not_implemented_yet = qToUnderlying(tofu::Status::not_implemented_yet),
@@ -53,6 +54,7 @@ enum class Status : std::uint8_t {
   processing_failed = qToUnderlying(tofu::Status::processing_failed),
   unknown_error = qToUnderlying(tofu::Status::unknown_error),
 };
+// NOLINTEND(readability-identifier-naming)
 Q_ENUM_NS(Status)
 
 // The values are the engine's by construction; this catches a status added there (and

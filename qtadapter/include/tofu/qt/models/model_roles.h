@@ -18,6 +18,7 @@ enum class TrafficColumn : int {
 
 // Extra roles, past Qt::UserRole. SortRole gives a value that sorts naturally (numbers as
 // numbers, times as nanoseconds); the rest give raw fields for delegates and filters.
+// NOLINTBEGIN(readability-identifier-naming): Qt's style for item data roles (Qt::UserRole)
 enum ModelRole : int {
   SortRole = Qt::UserRole + 1,
   EngineIdRole,
@@ -31,5 +32,6 @@ enum ModelRole : int {
   ChannelInfoRole,  // the whole ChannelInfo (QVariant)
   LostRole,         // bool: the channel's engine stopped reporting (ChannelTableModel::markEngineLost)
 };
+// NOLINTEND(readability-identifier-naming)
 
 }  // namespace tofu::qt
