@@ -37,7 +37,7 @@ const std::map<std::string, Check>& checks() {
 }
 
 // Found from this source file, since the test binary may run from any build directory.
-fs::path corpusRoot() { return fs::path(__FILE__).parent_path().parent_path() / "fuzz" / "corpus"; }
+fs::path corpusRoot() { return TOFU_FUZZ_CORPUS_DIR; }
 
 struct CorpusFile {
   std::string target;
@@ -114,7 +114,7 @@ const bool kCorpusRegistered = [] {
   return true;
 }();
 
-// Guards against the corpus tests silently becoming none (moved corpus, bad __FILE__).
+// Guards against the corpus tests silently becoming none (moved corpus, wrong TOFU_FUZZ_CORPUS_DIR).
 TEST(FuzzCorpusLayout, EveryTargetHasSeeds) {
   ASSERT_TRUE(fs::is_directory(corpusRoot())) << corpusRoot();
   for (const auto& [target, check] : checks()) {
