@@ -327,44 +327,55 @@ void IoChannel::readAvailable() {
       starve();
       return;
     }
-    const std::span<std::uint8_t> tail = decoder_.bodyTail();
-    // Reading past that frame would need a stash, and the many channels in that state one each.
-    const bool direct = tail.size() >= kDirectReadBytes || (poolDry && !tail.empty());
-    // Into the read buffer: after the body tail when direct, else everything.
-    std::size_t limit = 0;
-    if (poolDry) {
-      limit = direct ? 0 : std::min(decoder_.restOfFrame(), buffer.size());
-    } else {
-      if (smallestFrameSinceRead_ != SIZE_MAX) {
-        smallestRecentFrame_ = std::exchange(smallestFrameSinceRead_, SIZE_MAX);
-      }
-      limit = context_.readLimit(group(), smallestRecentFrame_);
-    }
-    // Between frames of a peer that sends large bodies, read just enough for the next header
-    // and the start of its body: the rest of the body then goes straight into its message.
-    if (direct || largeBodies_) limit = std::min(limit, kReadAfterBody);
-    iovec parts[2] = {{tail.data(), tail.size()}, {buffer.data(), limit}};
-    if (!direct) parts[0] = parts[1];
-    const std::size_t wanted = parts[0].iov_len + (direct ? parts[1].iov_len : 0);
-    const ssize_t got = stream_->readScattered(parts, direct ? 2 : 1);
-    if (got > 0) {
-      readAtNs_ = monotonicNowNs();  // one clock read per read(), not per frame
-      lastReceive_ = ChannelContext::Clock::now();
-      const auto size = static_cast<std::size_t>(got);
-      const std::size_t intoBody = direct ? std::min(size, tail.size()) : 0;
-      decoder_.bodyFilled(intoBody);
-      const bool more = consume(buffer.data(), size - intoBody, false) && size >= wanted;
-      if (!closing()) armProgressCheck();
-      if (!more) return;
-    } else if (got == 0) {
-      onEndOfStream();
-      return;
-    } else if (errno != EINTR) {
-      if (errno != EAGAIN) onSocketError(errno, Status::recv_failed);
-      return;
-    }
+    ReadPlan plan = planRead(poolDry, buffer);
+    if (!takeRead(stream_->readScattered(plan.parts, plan.count), plan, buffer.data())) return;
   }
   comeBackIfBuffered();  // out of rounds, not of bytes
+}
+
+IoChannel::ReadPlan IoChannel::planRead(bool poolDry, std::span<std::uint8_t> buffer) {
+  const std::span<std::uint8_t> tail = decoder_.bodyTail();
+  // Reading past that frame would need a stash, and the many channels in that state one each.
+  const bool direct = tail.size() >= kDirectReadBytes || (poolDry && !tail.empty());
+  // Into the read buffer: after the body tail when direct, else everything.
+  std::size_t limit = 0;
+  if (poolDry) {
+    limit = direct ? 0 : std::min(decoder_.restOfFrame(), buffer.size());
+  } else {
+    if (smallestFrameSinceRead_ != SIZE_MAX) smallestRecentFrame_ = std::exchange(smallestFrameSinceRead_, SIZE_MAX);
+    limit = context_.readLimit(group(), smallestRecentFrame_);
+  }
+  // Between frames of a peer that sends large bodies, read just enough for the next header
+  // and the start of its body: the rest of the body then goes straight into its message.
+  if (direct || largeBodies_) limit = std::min(limit, kReadAfterBody);
+  ReadPlan plan{{{tail.data(), tail.size()}, {buffer.data(), limit}}, 2, tail.size(), 0};
+  if (!direct) {
+    plan.parts[0] = plan.parts[1];
+    plan.count = 1;
+    plan.tailBytes = 0;
+  }
+  plan.wanted = plan.parts[0].iov_len + (direct ? plan.parts[1].iov_len : 0);
+  return plan;
+}
+
+bool IoChannel::takeRead(ssize_t got, const ReadPlan& plan, const std::uint8_t* buffer) {
+  if (got > 0) {
+    readAtNs_ = monotonicNowNs();  // one clock read per read(), not per frame
+    lastReceive_ = ChannelContext::Clock::now();
+    const auto size = static_cast<std::size_t>(got);
+    const std::size_t intoBody = std::min(size, plan.tailBytes);
+    decoder_.bodyFilled(intoBody);
+    const bool more = consume(buffer, size - intoBody, false) && size >= plan.wanted;
+    if (!closing()) armProgressCheck();
+    return more;
+  }
+  if (got == 0) {
+    onEndOfStream();
+    return false;
+  }
+  if (errno == EINTR) return true;
+  if (errno != EAGAIN) onSocketError(errno, Status::recv_failed);
+  return false;
 }
 
 bool IoChannel::consumeStash() {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,18 @@ class IoChannel final : public Channel {
   void armIdleCheck();
   void updateInterest();
   void readAvailable();
+  // One read: the body tail of the frame being received first when it is large (or no new
+  // frame may start), then the loop's read buffer; `wanted` is what fills both.
+  struct ReadPlan {
+    iovec parts[2];
+    std::size_t count = 2;
+    std::size_t tailBytes = 0;
+    std::size_t wanted = 0;
+  };
+  ReadPlan planRead(bool poolDry, std::span<std::uint8_t> buffer);
+  // Takes what one read returned; false when reading stops for now (no bytes, end, error,
+  // starved or closed).
+  bool takeRead(ssize_t got, const ReadPlan& plan, const std::uint8_t* buffer);
   // Decodes `size` bytes; false when reading must stop (starved, closed, or read side done).
   bool consume(const std::uint8_t* data, std::size_t size, bool fromStash);
   bool consumeStash();
