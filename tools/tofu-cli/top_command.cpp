@@ -51,7 +51,7 @@ int TopCommand::run() {
     }
     // --token, else TOFU_TELEMETRY_TOKEN (read here, not by the engine: a monitor serves nothing).
     std::string token = commandLine_.token;
-    if (const char* fromEnvironment = std::getenv("TOFU_TELEMETRY_TOKEN"); token.empty() && fromEnvironment) {
+    if (const char* fromEnvironment = std::getenv("TOFU_TELEMETRY_TOKEN"); token.empty() && fromEnvironment != nullptr) {
       token = fromEnvironment;
     }
     TelemetryClient client(*session.value(), commandLine_.address, commandLine_.timeout, std::move(token));

@@ -111,7 +111,6 @@ void TelemetryFeed::sendEvents() {
     std::optional<Batch>& mine = subscriber.payloads ? full : plain;
     if (!mine) mine = batch(subscriber.payloads);
     const std::vector<Chunk>& chunks = mine->chunks;
-    const std::string& lines = mine->lines;
     const std::uint64_t before = streamDropped - subscriber.droppedBaseline + subscriber.missed;
     if (chunks.empty() && before == subscriber.lastReported) continue;
     if (chunks.empty()) {
@@ -123,29 +122,34 @@ void TelemetryFeed::sendEvents() {
       continue;
     }
     const auto found = room.find(channel);
-    std::size_t left = found == room.end() ? 0 : found->second;
-    for (const Chunk& chunk : chunks) {
-      if (chunk.length > left) {
-        subscriber.missed += chunk.events;  // it reads slower than they come: it learns of the loss
-        continue;
-      }
-      left -= chunk.length;
-      const std::uint64_t dropped = streamDropped - subscriber.droppedBaseline + subscriber.missed;
-      const std::string droppedText = std::to_string(dropped);
-      const std::string_view body = std::string_view(lines).substr(chunk.offset, chunk.length);
-      const Status sent =
-          sender_.send(nullptr, {OpCode::Signal, channel, 0, "events"}, body, {{"dropped", droppedText}});
-      if (sent == Status::success) {
-        subscriber.lastReported = dropped;
-      } else if (sent == Status::notification_failed) {
-        subscriber.missed += chunk.events;  // its queue is full: it learns of the loss later
-      } else {
-        gone.push_back(channel);  // the channel is gone; its channel_closed is on the way
-        break;
-      }
+    if (!sendChunks(channel, subscriber, *mine, found == room.end() ? 0 : found->second, streamDropped)) {
+      gone.push_back(channel);  // the channel is gone; its channel_closed is on the way
     }
   }
   for (const std::uint16_t channel : gone) remove(channel);
+}
+
+bool TelemetryFeed::sendChunks(std::uint16_t channel, Subscriber& subscriber, const Batch& batch, std::size_t room,
+                               std::uint64_t streamDropped) {
+  for (const Chunk& chunk : batch.chunks) {
+    if (chunk.length > room) {
+      subscriber.missed += chunk.events;  // it reads slower than they come: it learns of the loss
+      continue;
+    }
+    room -= chunk.length;
+    const std::uint64_t dropped = streamDropped - subscriber.droppedBaseline + subscriber.missed;
+    const std::string droppedText = std::to_string(dropped);
+    const std::string_view body = std::string_view(batch.lines).substr(chunk.offset, chunk.length);
+    const Status sent = sender_.send(nullptr, {OpCode::Signal, channel, 0, "events"}, body, {{"dropped", droppedText}});
+    if (sent == Status::success) {
+      subscriber.lastReported = dropped;
+    } else if (sent == Status::notification_failed) {
+      subscriber.missed += chunk.events;  // its queue is full: it learns of the loss later
+    } else {
+      return false;
+    }
+  }
+  return true;
 }
 
 void TelemetryFeed::sendSnapshot(const std::vector<std::uint16_t>& channels) {

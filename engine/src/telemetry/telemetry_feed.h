@@ -84,6 +84,10 @@ class TelemetryFeed {
   Batch batch(bool withPayloads) const;
   void startStream(bool payloads);
   void sendEvents();
+  // Posts `batch`'s chunks that fit `room` bytes to `subscriber`, telling it how many events it
+  // has lost so far; false when its channel is gone.
+  bool sendChunks(std::uint16_t channel, Subscriber& subscriber, const Batch& batch, std::size_t room,
+                  std::uint64_t streamDropped);
   void sendSnapshot(const std::vector<std::uint16_t>& channels);
   void drop(std::uint16_t channel);
 

@@ -45,6 +45,25 @@ std::string readProcFile(const char* path) {
   return text;
 }
 
+// The first `count` space-separated fields of `line` (fewer when it has fewer).
+std::vector<std::string_view> leadingFields(std::string_view line, std::size_t count) {
+  std::vector<std::string_view> fields;
+  for (std::size_t at = 0; at < line.size() && fields.size() < count;) {
+    const std::size_t from = line.find_first_not_of(' ', at);
+    if (from == std::string_view::npos) break;
+    const std::size_t to = line.find(' ', from);
+    fields.push_back(line.substr(from, to == std::string_view::npos ? std::string_view::npos : to - from));
+    at = to == std::string_view::npos ? line.size() : to;
+  }
+  return fields;
+}
+
+// The port of a /proc/net/tcp "address:port" field (hex); 0 when there is none.
+unsigned long procPort(std::string_view address) {
+  const std::size_t colon = address.rfind(':');
+  return colon == std::string_view::npos ? 0UL : std::strtoul(std::string(address.substr(colon + 1)).c_str(), nullptr, 16);
+}
+
 SocketOwners readSocketOwners() {
   SocketOwners owners;
   for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
@@ -52,26 +71,15 @@ SocketOwners readSocketOwners() {
     std::size_t start = text.find('\n');  // past the titles
     while (start != std::string::npos && start + 1 < text.size()) {
       const std::size_t end = text.find('\n', start + 1);
-      const std::string line = text.substr(start + 1, end == std::string::npos ? std::string::npos : end - start - 1);
+      const std::string_view line =
+          std::string_view(text).substr(start + 1, end == std::string::npos ? std::string_view::npos : end - start - 1);
       start = end;
       // "sl local:port remote:port st tx:rx tr:when retrnsmt uid ...", ports and state in hex.
-      std::vector<std::string_view> fields;
-      for (std::size_t at = 0; at < line.size() && fields.size() < 8;) {
-        const std::size_t from = line.find_first_not_of(' ', at);
-        if (from == std::string::npos) break;
-        const std::size_t to = line.find(' ', from);
-        fields.push_back(std::string_view(line).substr(from, to == std::string::npos ? std::string::npos : to - from));
-        at = to == std::string::npos ? line.size() : to;
-      }
+      const std::vector<std::string_view> fields = leadingFields(line, 8);
       // Only established sockets: the kernel reports the orphans of closed clients as root's,
       // which would count a closing attacker's connections against root's monitors.
       if (fields.size() < 8 || fields[3] != "01") continue;
-      const auto port = [](std::string_view address) {
-        const std::size_t colon = address.rfind(':');
-        return colon == std::string_view::npos ? 0UL
-                                               : std::strtoul(std::string(address.substr(colon + 1)).c_str(), nullptr, 16);
-      };
-      owners.emplace(std::make_pair(port(fields[1]), port(fields[2])), "uid " + std::string(fields[7]));
+      owners.emplace(std::make_pair(procPort(fields[1]), procPort(fields[2])), "uid " + std::string(fields[7]));
     }
   }
   return owners;
