@@ -7,6 +7,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <memory>
 
 #include "tofu/qt/connection.h"
@@ -210,7 +211,14 @@ void TestConnection::returnedMessagesBeforeStateChange() {
   const qsizetype firstReturned = log.indexOf(QStringLiteral("returned:"));
   const qsizetype stateChange = log.indexOf(QStringLiteral("state:Unconnected"));
   QVERIFY(firstReturned > 0);
-  QVERIFY(log.count(QStringLiteral("returned:peer_disconnected")) >= 1);
+  // Queued behind the reset: peer_disconnected. Accepted by the engine but not yet taken by
+  // its loop when the reset was seen: channel_closed (docs/behaviour.md). Which of them a
+  // run gets depends on timing; nothing else may come back.
+  const qsizetype returned = log.count(QStringLiteral("returned:peer_disconnected")) +
+                             log.count(QStringLiteral("returned:channel_closed"));
+  QVERIFY(returned >= 1);
+  QCOMPARE(returned, std::count_if(log.lines.cbegin(), log.lines.cend(),
+                                   [](const QString& line) { return line.startsWith(u"returned:"); }));
   for (qsizetype i = firstReturned; i < stateChange; ++i) {  // all of them before the state change
     QVERIFY2(log.lines.at(i).startsWith(u"returned:"), qPrintable(log.lines.at(i)));
   }
