@@ -1,5 +1,5 @@
-# Checks the GUARDED_BY / REQUIRES annotations (util/thread_annotations.h). GCC has no such
-# analysis, so clang builds enforce them: the engine-only preset and fuzzing;
+# Checks the GUARDED_BY / REQUIRES annotations (tofu/support/mutex.h). GCC has no such
+# analysis, so clang builds enforce them: the asan and engine-only presets and fuzzing;
 # thread_safety_check_test shows these flags refusing an unguarded access.
 if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
   set(TOFU_THREAD_SAFETY_FLAGS -Wthread-safety)
