@@ -1,7 +1,6 @@
 #include "sources/telemetry_parser.h"
 
 #include <QMetaObject>
-#include <mutex>
 
 #include "telemetry_json.h"
 
@@ -42,7 +41,7 @@ quint64 TelemetryParser::enqueue(Kind kind, const QByteArray& body) {
   quint64 droppedEvents = 0;
   bool post = false;
   {
-    const std::lock_guard lock(mutex_);
+    const detail::MutexLock lock(mutex_);
     pending_.push_back({kind, body});
     // Over the bound: drop the oldest events bodies, keeping every snapshot and the newest body.
     auto it = pending_.begin();
@@ -67,7 +66,7 @@ quint64 TelemetryParser::enqueue(Kind kind, const QByteArray& body) {
 
 void TelemetryParser::stop() {
   stopped_.store(true, std::memory_order_release);
-  const std::lock_guard lock(mutex_);
+  const detail::MutexLock lock(mutex_);
   pending_.clear();
 }
 
@@ -76,7 +75,7 @@ void TelemetryParser::drain() {
   for (;;) {
     Job job;
     {
-      const std::lock_guard lock(mutex_);
+      const detail::MutexLock lock(mutex_);
       if (pending_.empty() || stopped_.load(std::memory_order_acquire)) {
         drainPosted_ = false;
         return;

@@ -10,11 +10,11 @@
 
 #include <atomic>
 #include <deque>
-#include <mutex>
 
 #include "tofu/introspection.h"
 #include "tofu/qt/engine_watcher.h"
 #include "tofu/qt/models/traffic_record.h"
+#include "tofu/support/mutex.h"
 
 #include "process_identity.h"
 
@@ -53,9 +53,9 @@ class TelemetryParser : public QObject {
 
   const QString address_;
   const qsizetype maxPending_;
-  std::mutex mutex_;  // std, not QMutex: ThreadSanitizer sees it
-  std::deque<Job> pending_;   // guarded by mutex_
-  bool drainPosted_ = false;  // guarded by mutex_
+  detail::Mutex mutex_;  // a std::mutex underneath, not QMutex: ThreadSanitizer sees it
+  std::deque<Job> pending_ GUARDED_BY(mutex_);
+  bool drainPosted_ GUARDED_BY(mutex_) = false;
   std::atomic<bool> stopped_{false};
 };
 
