@@ -1,7 +1,6 @@
 // The reading half of codec.h: each object from its field table (codec_fields.h), over a
 // parsed JsonValue, so numbers keep their text and 64-bit counters come back exact.
 #include <algorithm>
-#include <cstring>
 #include <limits>
 #include <optional>
 #include <type_traits>
@@ -125,7 +124,7 @@ bool readObject(const JsonValue& object, Owner& out, const Fields& fields, std::
 // exactly (they were written as U+0080..U+00FF); previews are for display only.
 std::uint8_t takePreview(const std::string& text, std::uint8_t* into, std::size_t room) {
   const std::size_t length = std::min(text.size(), room);
-  std::memcpy(into, text.data(), length);
+  std::copy_n(text.data(), length, into);
   return static_cast<std::uint8_t>(length);
 }
 
