@@ -318,12 +318,14 @@ void ChannelGroup::emitFor(const MessageEnvelope& message) {
   } else if (op == OpCode::WelcomeResponse) {
     emit listenFailed(channel, status);
     if (stillDelivering(self)) {
-      fail(status, QStringLiteral("listening failed on channel %1").arg(channel) + addressFailureReason(message));
+      fail(status, QStringLiteral("listening failed on channel %1").arg(channel) + addressFailureReason(message) +
+                       tlsFailureReason(message));
     }
   } else if ((op == OpCode::HelloRequest || op == OpCode::HelloResponse) && status != Status::success) {
     emit connectFailed(channel, status);
     if (stillDelivering(self)) {
-      fail(status, QStringLiteral("connecting failed on channel %1").arg(channel) + addressFailureReason(message));
+      fail(status, QStringLiteral("connecting failed on channel %1").arg(channel) + addressFailureReason(message) +
+                       tlsFailureReason(message));
     }
   } else if (op == OpCode::Signal && status == Status::channel_closed) {
     refusedChannels_.remove(channel);
