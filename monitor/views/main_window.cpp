@@ -277,9 +277,12 @@ bool MainWindow::attach(const QString& address, const TelemetryAccess& access, Q
     if (error != nullptr) *error = refusal;
     return false;
   }
-  const QString token = attachAccess_.token;
-  setAttachAccess(access);
-  if (access.token.isEmpty()) attachAccess_.token = token;
+  if (!access.token.isEmpty()) attachAccess_.token = access.token;
+  if (address.trimmed().startsWith(QLatin1String("tls|"))) {
+    attachAccess_.caFile = access.caFile;
+    attachAccess_.certificateFile = access.certificateFile;
+    attachAccess_.keyFile = access.keyFile;
+  }
   rememberAddress(address.trimmed());
   if (access.insecureSkipVerification) {
     statusBar()->showMessage(

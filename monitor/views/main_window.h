@@ -41,8 +41,8 @@ class MainWindow : public QMainWindow {
   Workbench& workbench() noexcept { return *workbench_; }
   // Adds a telemetry source for `address`, presenting `access` (its token, none when empty, and
   // for tls|... its TLS files); it reconnects by itself when the endpoint is lost, not when
-  // the endpoint refuses the token. A non-empty token and the TLS files are also what
-  // Attach... offers next (never the insecure choice). Refused (false, with `error`, also
+  // the endpoint refuses the token. A non-empty token, and a tls address's TLS files, are also
+  // what Attach... offers next (never the insecure choice). Refused (false, with `error`, also
   // shown in the status bar) when a source already shows that address. Does not block.
   bool attach(const QString& address, const TelemetryAccess& access = {}, QString* error = nullptr);
   // The token and TLS files Attach... offers (token else TOFU_TELEMETRY_TOKEN), e.g. from

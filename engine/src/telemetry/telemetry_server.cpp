@@ -170,7 +170,7 @@ Result<std::unique_ptr<TelemetryServer>> TelemetryServer::startConfigured(Ampe& 
   const Result<Address> parsed = Address::parse(address);
   if (parsed.ok() &&
       (token.empty() ? needsToken(parsed.value(), options) : !validToken(token))) {
-    // Anyone on the host (or the network) could read a TCP endpoint without a token.
+    // Anyone on the host (or the network) could read such an endpoint without a token.
     std::fprintf(stderr, "tofu: telemetry %s: %s on %s (set Options::telemetryToken or TOFU_TELEMETRY_TOKEN)\n",
                  fromEnvironment ? "disabled" : "refused",
                  token.empty() ? "a TCP or TLS endpoint needs a token" : "the token is not a valid header value",

@@ -58,9 +58,10 @@ class TelemetryServer {
   // (a value that is no decimal byte count is reported on stderr and the default used), else
   // the default. A null server when telemetry is off.
   // A TCP address (or TLS without client certificates) without a token is not served and
-  // says so in one line on stderr. An address from Options that fails is returned as the failure (not_allowed for the missing
-  // token); one from the environment is reported on stderr (`tofu: telemetry disabled:
-  // cannot listen on ADDRESS: <status>`) and yields a null server.
+  // says so in one line on stderr. An address from Options that fails is returned as the
+  // failure (not_allowed for the missing token); one from the environment is reported on
+  // stderr (`tofu: telemetry disabled: cannot listen on ADDRESS: <status>`) and yields a null
+  // server.
   static Result<std::unique_ptr<TelemetryServer>> startConfigured(Ampe& observed, const Options& options);
 
   // Stops and joins the thread, stops observing, then destroys the server's engine (its
