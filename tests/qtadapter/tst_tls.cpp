@@ -37,6 +37,8 @@ class TestTls : public QObject {
  private slots:
   void mutualTlsIdentityReachesTheServer();
   void unknownCaFailsTheConnectWithTheReason();
+  void channelGroupErrorsCarryTheReason();
+  void listenerWithoutCertificateSaysWhatIsMissing();
 };
 
 void TestTls::mutualTlsIdentityReachesTheServer() {
@@ -97,6 +99,37 @@ void TestTls::unknownCaFailsTheConnectWithTheReason() {
   QVERIFY2(description.contains(u"unable to get local issuer certificate"), qPrintable(description));
   QCOMPARE(client.errorString(), description);
   QVERIFY(!server.hasPendingConnections());
+}
+
+void TestTls::channelGroupErrorsCarryTheReason() {
+  Engine serverEngine(certificates().serverOptions(certificates().expired));
+  Engine clientEngine(certificates().clientOptions());
+  Server server(serverEngine);
+  const QString bound = tofu::qt::test::listenOn(server, QStringLiteral("tls|127.0.0.1|0"));
+  QVERIFY(!bound.isEmpty());
+  tofu::qt::ChannelGroup group(clientEngine);
+  QSignalSpy errors(&group, &tofu::qt::ChannelGroup::errorOccurred);
+  QVERIFY(group.connectTo(bound) != 0);
+  QTRY_COMPARE_WITH_TIMEOUT(errors.count(), 1, 5000);
+  const QString description = errors.at(0).at(1).toString();
+  // The status first, then OpenSSL's reason.
+  QVERIFY2(description.contains(QStringLiteral("(connect_failed): the server's certificate was refused: certificate "
+                                               "has expired")),
+           qPrintable(description));
+  QCOMPARE(group.errorString(), description);
+}
+
+void TestTls::listenerWithoutCertificateSaysWhatIsMissing() {
+  Engine engine(certificates().clientOptions());
+  Server server(engine);
+  QSignalSpy errors(&server, &Server::errorOccurred);
+  QVERIFY(server.listen(QStringLiteral("tls|127.0.0.1|0")));
+  QTRY_COMPARE_WITH_TIMEOUT(errors.count(), 1, 5000);
+  QCOMPARE(errors.at(0).at(0).value<Status>(), Status::listen_failed);
+  const QString description = errors.at(0).at(1).toString();
+  QVERIFY2(description.startsWith(u"cannot listen on tls|127.0.0.1|0: "), qPrintable(description));
+  QVERIFY2(description.contains(u"tlsCertificateChainFile"), qPrintable(description));
+  QVERIFY(!server.isListening());
 }
 
 QTEST_GUILESS_MAIN(TestTls)
