@@ -32,7 +32,19 @@ ParseResult parseCommandLine(const QStringList& arguments, MonitorOptions& out, 
                                  QStringLiteral("RATE"));
   const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size, e.g. 1280x800 (default: as last time, else 1600x1000)."),
                                 QStringLiteral("WxH"));
-  parser.addOptions({demo, attach, token, open, record, screenshot, quitAfter, flood, size});
+  const QCommandLineOption ca(QStringLiteral("ca"),
+                              QStringLiteral("tls|... endpoints: trust the CAs in this PEM file (default: the system's)."),
+                              QStringLiteral("FILE"));
+  const QCommandLineOption cert(QStringLiteral("cert"),
+                                QStringLiteral("tls|... endpoints: client certificate (PEM), for endpoints that ask."),
+                                QStringLiteral("FILE"));
+  const QCommandLineOption key(QStringLiteral("key"), QStringLiteral("The client certificate's private key (PEM)."),
+                               QStringLiteral("FILE"));
+  const QCommandLineOption insecure(
+      QStringLiteral("insecure"),
+      QStringLiteral("tls|... endpoints: DO NOT CHECK their certificates. Anyone on the path can then read and "
+                     "change the telemetry: for tests only."));
+  parser.addOptions({demo, attach, token, ca, cert, key, insecure, open, record, screenshot, quitAfter, flood, size});
 
   if (!parser.parse(arguments)) {
     message = parser.errorText();
@@ -52,8 +64,16 @@ ParseResult parseCommandLine(const QStringList& arguments, MonitorOptions& out, 
   }
   out.demo = parser.isSet(demo);
   out.attach = parser.values(attach);
-  out.token =
+  out.access.token =
       (parser.isSet(token) ? parser.value(token) : qEnvironmentVariable("TOFU_TELEMETRY_TOKEN")).trimmed();
+  out.access.caFile = parser.value(ca);
+  out.access.certificateFile = parser.value(cert);
+  out.access.keyFile = parser.value(key);
+  out.access.insecureSkipVerification = parser.isSet(insecure);
+  if (out.access.certificateFile.isEmpty() != out.access.keyFile.isEmpty()) {
+    message = QStringLiteral("--cert and --key go together");
+    return ParseResult::error;
+  }
   out.open = parser.value(open);
   out.record = parser.value(record);
   out.screenshot = parser.value(screenshot);

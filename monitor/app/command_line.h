@@ -7,12 +7,16 @@
 #include <QString>
 #include <QStringList>
 
+#include "sources/telemetry_source.h"
+
 namespace tofu::monitor {
 
 struct MonitorOptions {
   bool demo = false;
   QStringList attach;       // telemetry addresses, in order
-  QString token;            // their telemetry token: --token, else TOFU_TELEMETRY_TOKEN; empty: none
+  // Their telemetry token (--token, else TOFU_TELEMETRY_TOKEN; empty: none) and, for tls|...,
+  // --ca, --cert, --key and --insecure.
+  TelemetryAccess access;
   QString open;             // capture file to replay
   QString record;           // capture file to write
   QString screenshot;       // PNG to write, then exit

@@ -75,9 +75,14 @@ int main(int argc, char** argv) {
     return fail(QStringLiteral("cannot record to %1: %2").arg(options.record, error));
   if (!options.open.isEmpty() && !window.openCapture(options.open, &error))
     return fail(QStringLiteral("cannot open %1: %2").arg(options.open, error));
-  window.setAttachToken(options.token);
+  window.setAttachAccess(options.access);
+  if (options.access.insecureSkipVerification) {
+    std::fprintf(stderr,
+                 "tofu-monitor: WARNING: --insecure: the certificates of tls endpoints are NOT "
+                 "checked; anyone on the path can read and change their telemetry. For tests only.\n");
+  }
   for (const QString& address : options.attach) {
-    if (!window.attach(address, options.token, &error)) std::fprintf(stderr, "tofu-monitor: %s\n", qPrintable(error));
+    if (!window.attach(address, options.access, &error)) std::fprintf(stderr, "tofu-monitor: %s\n", qPrintable(error));
   }
   if (options.demo) startDemo({.engines = 3, .floodRate = options.floodRate});
   window.show();

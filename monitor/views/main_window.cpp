@@ -264,7 +264,12 @@ void MainWindow::applyDefaultLayout() {
   resizeDocks(rightDocks_, {h * 44 / 100, h * 16 / 100, h * 18 / 100, h * 22 / 100}, Qt::Vertical);
 }
 
-bool MainWindow::attach(const QString& address, const QString& token, QString* error) {
+void MainWindow::setAttachAccess(const TelemetryAccess& access) {
+  attachAccess_ = access;
+  attachAccess_.insecureSkipVerification = false;  // chosen anew, loudly, every time
+}
+
+bool MainWindow::attach(const QString& address, const TelemetryAccess& access, QString* error) {
   if (session_.findSource(address) != nullptr) {
     // Two sources on one endpoint would show every channel and message twice.
     const QString refusal = tr("already attached to %1").arg(address.trimmed());
@@ -272,9 +277,19 @@ bool MainWindow::attach(const QString& address, const QString& token, QString* e
     if (error != nullptr) *error = refusal;
     return false;
   }
-  if (!token.isEmpty()) attachToken_ = token;
+  if (!access.token.isEmpty()) attachAccess_.token = access.token;
+  if (address.trimmed().startsWith(QLatin1String("tls|"))) {
+    attachAccess_.caFile = access.caFile;
+    attachAccess_.certificateFile = access.certificateFile;
+    attachAccess_.keyFile = access.keyFile;
+  }
   rememberAddress(address.trimmed());
-  session_.addSource(new TelemetrySource(address.trimmed(), token));
+  if (access.insecureSkipVerification) {
+    statusBar()->showMessage(
+        tr("INSECURE: the certificate of %1 is not verified; anyone on the path can read and change "
+           "its telemetry").arg(address.trimmed()));
+  }
+  session_.addSource(new TelemetrySource(address.trimmed(), access));
   return true;
 }
 
@@ -441,10 +456,10 @@ void MainWindow::chooseExport(ExportFormat format, bool filtered) {
 }
 
 void MainWindow::chooseAttach() {
-  AttachDialog dialog(this, attachToken_);
+  AttachDialog dialog(this, attachAccess_);
   dialog.setRecentAddresses(QSettings().value(kRecentKey).toStringList());
   QString error;
-  if (dialog.exec() == QDialog::Accepted && !attach(dialog.address(), dialog.token(), &error)) {
+  if (dialog.exec() == QDialog::Accepted && !attach(dialog.address(), dialog.access(), &error)) {
     QMessageBox::information(this, tr("Attach to telemetry"), error);
   }
 }

@@ -9,6 +9,7 @@
 #include <QMainWindow>
 
 #include "sources/log_export.h"
+#include "sources/telemetry_source.h"
 #include "tofu/introspection.h"
 #include "tofu/qt/models/traffic_record.h"
 
@@ -38,13 +39,15 @@ class MainWindow : public QMainWindow {
 
   Session& session() noexcept { return session_; }
   Workbench& workbench() noexcept { return *workbench_; }
-  // Adds a telemetry source for `address`, presenting `token` (none when empty); it reconnects
-  // by itself when the endpoint is lost, not when the endpoint refuses the token. A non-empty
-  // token is also what Attach... offers next. Refused (false, with `error`, also shown in the
-  // status bar) when a source already shows that address. Does not block.
-  bool attach(const QString& address, const QString& token = {}, QString* error = nullptr);
-  // The token Attach... offers (else TOFU_TELEMETRY_TOKEN), e.g. from --token.
-  void setAttachToken(const QString& token) { attachToken_ = token; }
+  // Adds a telemetry source for `address`, presenting `access` (its token, none when empty, and
+  // for tls|... its TLS files); it reconnects by itself when the endpoint is lost, not when
+  // the endpoint refuses the token. A non-empty token, and a tls address's TLS files, are also
+  // what Attach... offers next (never the insecure choice). Refused (false, with `error`, also
+  // shown in the status bar) when a source already shows that address. Does not block.
+  bool attach(const QString& address, const TelemetryAccess& access = {}, QString* error = nullptr);
+  // The token and TLS files Attach... offers (token else TOFU_TELEMETRY_TOKEN), e.g. from
+  // --token and --ca.
+  void setAttachAccess(const TelemetryAccess& access);
   // Replays a capture file as an offline source; false with `error` set when it cannot be read.
   bool openCapture(const QString& path, QString* error);
   bool startRecording(const QString& path, QString* error);
@@ -80,7 +83,7 @@ class MainWindow : public QMainWindow {
   void saveScreenshot();
 
   Session& session_;
-  QString attachToken_;
+  TelemetryAccess attachAccess_;  // what Attach... offers; insecureSkipVerification always false
   Workbench* workbench_ = nullptr;
   QTreeView* engineTree_ = nullptr;
   GaugePanel* gauges_ = nullptr;

@@ -22,4 +22,9 @@ QString addressFailureReason(const MessageEnvelope& returned) {
   return addressFailureReason(returned.status(), returned.headerValue(header), use);
 }
 
+QString tlsFailureReason(const MessageEnvelope& returned) {
+  const QString why = returned.headerValue(toQString(kTlsErrorHeader));
+  return why.isEmpty() ? QString() : QStringLiteral(": ") + why;
+}
+
 }  // namespace tofu::qt

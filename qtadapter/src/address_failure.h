@@ -1,6 +1,6 @@
 // Internal, not part of the API.
-// The reason an address failed, worded for ChannelGroup::errorString(): the engine's
-// Address::explainInvalid() in parentheses. Free functions on plain values; thread-safe.
+// The reason an address failed, worded for ChannelGroup::errorString() and Connection's: the
+// engine's Address::explainInvalid() in parentheses, or its TLS failure text. Free functions on plain values; thread-safe.
 #pragma once
 
 #include <QString>
@@ -16,5 +16,9 @@ QString addressFailureReason(Status status, const QString& address, AddressUse u
 
 // The same for a Hello/WelcomeRequest the engine returned, from the address header it carries.
 QString addressFailureReason(const MessageEnvelope& returned);
+
+// ": reason" when the engine put why a TLS handshake or session failed in the `~tls-error`
+// header of a message it returned ("certificate has expired", B17); "" otherwise.
+QString tlsFailureReason(const MessageEnvelope& returned);
 
 }  // namespace tofu::qt

@@ -109,6 +109,12 @@ bool ChannelGroup::fail(Status status, const QString& what) {
   return false;
 }
 
+void ChannelGroup::failReturned(const MessageEnvelope& returned, const QString& what) {
+  record(returned.status(), what + addressFailureReason(returned));
+  errorString_ += tlsFailureReason(returned);
+  emit errorOccurred(error_, errorString_);
+}
+
 MessagePtr ChannelGroup::newMessage() {
   if (group_ == nullptr) {
     fail(error_, unusableReason_);
@@ -318,12 +324,12 @@ void ChannelGroup::emitFor(const MessageEnvelope& message) {
   } else if (op == OpCode::WelcomeResponse) {
     emit listenFailed(channel, status);
     if (stillDelivering(self)) {
-      fail(status, QStringLiteral("listening failed on channel %1").arg(channel) + addressFailureReason(message));
+      failReturned(message, QStringLiteral("listening failed on channel %1").arg(channel));
     }
   } else if ((op == OpCode::HelloRequest || op == OpCode::HelloResponse) && status != Status::success) {
     emit connectFailed(channel, status);
     if (stillDelivering(self)) {
-      fail(status, QStringLiteral("connecting failed on channel %1").arg(channel) + addressFailureReason(message));
+      failReturned(message, QStringLiteral("connecting failed on channel %1").arg(channel));
     }
   } else if (op == OpCode::Signal && status == Status::channel_closed) {
     refusedChannels_.remove(channel);

@@ -13,11 +13,14 @@
 namespace tofu::qt {
 namespace {
 
-// The peer's own headers: those the engine adds (`~connect_to`) are not the application's.
+// The peer's own headers and what the engine verified about the peer: the engine's other
+// headers (`~connect_to`) are routing, not the application's. The TLS identity headers
+// (`~tls-peer-subject`, `~tls-peer-san`, B17) are kept: the engine set them after checking the
+// client certificate, and refuses a peer that sends any `~tls-` header itself.
 HeaderList applicationHeaders(const MessageEnvelope& hello) {
   HeaderList headers;
   for (const auto& [name, value] : hello.headerList()) {
-    if (!name.startsWith(u'~')) {
+    if (!name.startsWith(u'~') || name.startsWith(QLatin1String("~tls-peer-"))) {
       headers.append({name.toUtf8(), value.toUtf8()});
     }
   }

@@ -11,6 +11,7 @@
 #include "tofu/qt/engine.h"
 #include "tofu/qt/reply.h"
 
+#include "address_failure.h"
 #include "channel_notice.h"
 #include "reply_registry.h"
 
@@ -115,7 +116,8 @@ void Connection::handleEngineNotice(const MessageEnvelope& message) {
   switch (message.opCode()) {
     case OpCode::HelloRequest:
     case OpCode::HelloResponse:  // the connect failed (B11); channel_closed follows
-      noteEnd(status, QStringLiteral("cannot connect to %1: %2").arg(address_, statusDescription(status)));
+      noteEnd(status, QStringLiteral("cannot connect to %1: %2").arg(address_, statusDescription(status)) +
+                          tlsFailureReason(message));
       return;
     case OpCode::Request:
     case OpCode::Response:
@@ -124,7 +126,8 @@ void Connection::handleEngineNotice(const MessageEnvelope& message) {
         return;  // the group's notices (B14), not messages of ours
       }
       if (status != Status::channel_closed) {
-        noteEnd(status, QStringLiteral("the connection to %1 failed: %2").arg(peerName(), statusDescription(status)));
+        noteEnd(status, QStringLiteral("the connection to %1 failed: %2").arg(peerName(), statusDescription(status)) +
+                            tlsFailureReason(message));
       }
       const QPointer<Connection> self(this);
       emit messageReturned(message);

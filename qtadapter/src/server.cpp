@@ -6,6 +6,7 @@
 #include "tofu/qt/connection.h"
 #include "tofu/qt/engine.h"
 
+#include "address_failure.h"
 #include "channel_notice.h"
 
 namespace tofu::qt {
@@ -15,7 +16,6 @@ Server::Server(Engine& engine, QObject* parent)
   connect(group_, &ChannelGroup::messageReceived, this, &Server::onPeerMessage);
   connect(group_, &ChannelGroup::notificationReceived, this, &Server::onEngineNotice);
   connect(group_, &ChannelGroup::listening, this, &Server::onListening);
-  connect(group_, &ChannelGroup::listenFailed, this, &Server::onListenFailed);
   // ~Engine detaches a group that outlives it (it stays, unusable) without a signal; the
   // Connections see to themselves.
   connect(&engine, &QObject::destroyed, this, [this] {
@@ -125,6 +125,12 @@ void Server::onPeerMessage(const MessageEnvelope& message) {
 void Server::onEngineNotice(const MessageEnvelope& message) {
   if (message.channelNumber() != listenChannel_ || listenChannel_ == 0) {
     route(message);
+  } else if (message.opCode() == OpCode::WelcomeResponse && message.status() != Status::success) {
+    // Here rather than on the group's listenFailed(): the message has the engine's TLS reason.
+    listenChannel_ = 0;
+    const Status status = message.status();
+    fail(status, QStringLiteral("cannot listen on %1: %2").arg(requestedAddress_, statusDescription(status)) +
+                     tlsFailureReason(message));
   } else if (isChannelClosedNotice(message)) {
     const bool wasListening = listening_;
     listenChannel_ = 0;
@@ -143,12 +149,6 @@ void Server::onListening(quint16 channel, const QString& boundAddress) {
   }
 }
 
-void Server::onListenFailed(quint16 channel, Status status) {
-  if (channel == listenChannel_ && channel != 0) {
-    listenChannel_ = 0;
-    fail(status, QStringLiteral("cannot listen on %1: %2").arg(requestedAddress_, statusDescription(status)));
-  }
-}
 
 void Server::accept(const MessageEnvelope& hello) {
   const quint16 channel = hello.channelNumber();

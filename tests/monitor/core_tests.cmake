@@ -20,3 +20,9 @@ target_compile_definitions(tst_log_export PRIVATE TOFU_DISSECTOR_PATH="${PROJECT
 # The million-event replay writes and reads a file of about 300 MB: wall time on a busy machine
 # is several times its CPU time (which the test itself bounds).
 set_tests_properties(tst_capture PROPERTIES TIMEOUT 240)
+
+# Over TLS, with certificates made at test time by the `openssl` command.
+if(TOFU_WITH_TLS)
+  tofu_add_qtest(tst_telemetry_source_tls SOURCES tst_telemetry_source_tls.cpp LABEL monitor TIMEOUT 60
+                 LIBS tofu_monitor_core tofu_test_tls_certificates)
+endif()

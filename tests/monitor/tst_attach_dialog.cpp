@@ -3,6 +3,9 @@
 // source: against an engine in this process serving TCP telemetry with a token, the source
 // created from the dialog attaches.
 #include <QAction>
+#include <QCheckBox>
+#include <QLabel>
+#include <QStatusBar>
 #include <QDialogButtonBox>
 #include <QLineEdit>
 #include <QPushButton>
@@ -83,8 +86,48 @@ class TestAttachDialog : public QObject {
     AttachDialog fromEnvironment;
     QCOMPARE(child<QLineEdit>(&fromEnvironment, "attachToken")->text(), QStringLiteral("from-environment"));
     QCOMPARE(fromEnvironment.token(), QStringLiteral("from-environment"));
-    AttachDialog given(nullptr, QStringLiteral("given"));  // the last token used wins
+    AttachDialog given(nullptr, TelemetryAccess{QStringLiteral("given"), {}, {}, {}, false});  // the last token used wins
     QCOMPARE(given.token(), QStringLiteral("given"));
+  }
+
+  void tlsFieldsGoIntoTheAccess() {
+    AttachDialog dialog(nullptr, TelemetryAccess{QStringLiteral("t"), QStringLiteral("/last-ca.pem"), {}, {}, true});
+    QPushButton* ok = dialog.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
+    auto* insecure = child<QCheckBox>(&dialog, "attachInsecure");
+    auto* warning = child<QLabel>(&dialog, "attachInsecureWarning");
+    QVERIFY(insecure && warning);
+    QVERIFY(!insecure->isChecked());  // never offered: chosen anew each time
+    QCOMPARE(child<QLineEdit>(&dialog, "attachCaFile")->text(), QStringLiteral("/last-ca.pem"));
+    child<QLineEdit>(&dialog, "attachAddress")->setText(QStringLiteral("tls|localhost|7443"));
+    QVERIFY(ok->isEnabled());
+    child<QLineEdit>(&dialog, "attachCertificateFile")->setText(QStringLiteral(" /me.pem "));
+    QVERIFY(!ok->isEnabled());  // a certificate without its key
+    child<QLineEdit>(&dialog, "attachKeyFile")->setText(QStringLiteral("/me.key"));
+    QVERIFY(ok->isEnabled());
+    dialog.show();
+    QVERIFY(!warning->isVisible());
+    insecure->setChecked(true);
+    QVERIFY(warning->isVisible());
+    const TelemetryAccess access = dialog.access();
+    QCOMPARE(access.token, QStringLiteral("t"));
+    QCOMPARE(access.caFile, QStringLiteral("/last-ca.pem"));
+    QCOMPARE(access.certificateFile, QStringLiteral("/me.pem"));
+    QCOMPARE(access.keyFile, QStringLiteral("/me.key"));
+    QVERIFY(access.insecureSkipVerification);
+    // The TLS files mean nothing to other transports.
+    child<QLineEdit>(&dialog, "attachAddress")->setText(QStringLiteral("tcp|localhost|7099"));
+    QVERIFY(dialog.access().caFile.isEmpty());
+    QVERIFY(!dialog.access().insecureSkipVerification);
+  }
+
+  void insecureAttachSaysSoInTheStatusBar() {
+    Session session;
+    MainWindow window(session);
+    TelemetryAccess access;
+    access.insecureSkipVerification = true;
+    QVERIFY(window.attach(QStringLiteral("tls|127.0.0.1|9"), access));
+    QVERIFY2(window.statusBar()->currentMessage().startsWith(QLatin1String("INSECURE")),
+             qPrintable(window.statusBar()->currentMessage()));
   }
 
   void attachPassesTheTokenToTheSource() {

@@ -70,14 +70,14 @@ class TestMonitorApp : public QObject {
                  options, message),
              ParseResult::ok);
     QCOMPARE(options.attach, QStringList{QStringLiteral("tcp|127.0.0.1|7000")});
-    QCOMPARE(options.token, QStringLiteral("T0k"));
+    QCOMPARE(options.access.token, QStringLiteral("T0k"));
 
     MonitorOptions none;
     QCOMPARE(parseCommandLine(
                  {QStringLiteral("tofu-monitor"), QStringLiteral("--attach"), QStringLiteral("uds|/tmp/a")},
                  none, message),
              ParseResult::ok);
-    QVERIFY(none.token.isEmpty());
+    QVERIFY(none.access.token.isEmpty());
 
     // TOFU_TELEMETRY_TOKEN is the fallback; --token wins over it.
     qputenv("TOFU_TELEMETRY_TOKEN", "from-environment");
@@ -86,13 +86,13 @@ class TestMonitorApp : public QObject {
                                QStringLiteral("tcp|127.0.0.1|7000")},
                               fromEnvironment, message),
              ParseResult::ok);
-    QCOMPARE(fromEnvironment.token, QStringLiteral("from-environment"));
+    QCOMPARE(fromEnvironment.access.token, QStringLiteral("from-environment"));
     MonitorOptions given;
     QCOMPARE(
         parseCommandLine({QStringLiteral("tofu-monitor"), QStringLiteral("--token"), QStringLiteral("given")},
                          given, message),
         ParseResult::ok);
-    QCOMPARE(given.token, QStringLiteral("given"));
+    QCOMPARE(given.access.token, QStringLiteral("given"));
     qunsetenv("TOFU_TELEMETRY_TOKEN");
 
     MonitorOptions help;
@@ -102,6 +102,28 @@ class TestMonitorApp : public QObject {
     QVERIFY2(message.contains(QLatin1String("TOFU_TELEMETRY_TOKEN")), qPrintable(message));
   }
 
+  void parsesTheTlsFiles() {
+    MonitorOptions options;
+    QString message;
+    QCOMPARE(parseCommandLine({QStringLiteral("tofu-monitor"), QStringLiteral("--attach"), QStringLiteral("tls|host|7443"),
+                               QStringLiteral("--ca"), QStringLiteral("/ca.pem"), QStringLiteral("--cert"),
+                               QStringLiteral("/me.pem"), QStringLiteral("--key"), QStringLiteral("/me.key")},
+                              options, message),
+             ParseResult::ok);
+    QCOMPARE(options.access.caFile, QStringLiteral("/ca.pem"));
+    QCOMPARE(options.access.certificateFile, QStringLiteral("/me.pem"));
+    QCOMPARE(options.access.keyFile, QStringLiteral("/me.key"));
+    QVERIFY(!options.access.insecureSkipVerification);
+    MonitorOptions insecure;
+    QCOMPARE(parseCommandLine({QStringLiteral("tofu-monitor"), QStringLiteral("--insecure")}, insecure, message),
+             ParseResult::ok);
+    QVERIFY(insecure.access.insecureSkipVerification);
+    MonitorOptions help;
+    QCOMPARE(parseCommandLine({QStringLiteral("tofu-monitor"), QStringLiteral("--help")}, help, message),
+             ParseResult::exitOk);
+    QVERIFY2(message.contains(QLatin1String("DO NOT CHECK")), qPrintable(message));
+  }
+
   void refusesBadValues_data() {
     QTest::addColumn<QStringList>("args");
     QTest::newRow("quit-after text") << QStringList{QStringLiteral("--quit-after"), QStringLiteral("soon")};
@@ -109,6 +131,8 @@ class TestMonitorApp : public QObject {
     QTest::newRow("unknown option") << QStringList{QStringLiteral("--bogus")};
     QTest::newRow("positional") << QStringList{QStringLiteral("stray")};
     QTest::newRow("token without value") << QStringList{QStringLiteral("--token")};
+    QTest::newRow("cert without key") << QStringList{QStringLiteral("--cert"), QStringLiteral("/me.pem")};
+    QTest::newRow("key without cert") << QStringList{QStringLiteral("--key"), QStringLiteral("/me.key")};
     QTest::newRow("size without height") << QStringList{QStringLiteral("--size"), QStringLiteral("1280")};
     QTest::newRow("size too small") << QStringList{QStringLiteral("--size"), QStringLiteral("100x80")};
   }

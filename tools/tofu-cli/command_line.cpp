@@ -18,7 +18,7 @@ constexpr std::string_view kUsage =
     "       tofu-cli send ADDRESS [--count N] [--body TEXT] [--header NAME:VALUE]... [--timeout SECONDS]\n"
     "                     [--hold SECONDS] [--ca FILE] [--cert FILE --key FILE] [--insecure]\n"
     "       tofu-cli top ADDRESS [--once] [--json] [--interval SECONDS] [--timeout SECONDS]\n"
-    "                    [--token TOKEN]\n"
+    "                    [--token TOKEN] [--ca FILE] [--cert FILE --key FILE] [--insecure]\n"
     "       tofu-cli help | --help\n"
     "\n"
     "ADDRESS is a tofu address header value, quoted for the shell ('|' is a pipe):\n"
@@ -60,7 +60,9 @@ constexpr std::string_view kUsage =
     "        --interval SECONDS   time between snapshots (default 1)\n"
     "        --timeout SECONDS    limit for each wait: connect, every snapshot (default 10)\n"
     "        --token TOKEN        the endpoint's telemetry token (default: TOFU_TELEMETRY_TOKEN);\n"
-    "                             required by TCP endpoints\n"
+    "                             required by TCP endpoints, and by TLS ones that do not ask\n"
+    "                             for client certificates\n"
+    "        --ca, --cert, --key, --insecure  tls endpoints: as for send (--insecure: NOT CHECKED)\n"
     "        What came from the endpoint is printed with control characters escaped (\\xNN).\n"
     "\n"
     "Environment: TOFU_TELEMETRY=ADDRESS makes the engine of listen and send serve telemetry on\n"
@@ -280,6 +282,10 @@ std::optional<UsageError> handleSendOption(std::string_view arg, ArgumentCursor&
 }
 
 std::optional<UsageError> handleTopOption(std::string_view arg, ArgumentCursor& cursor, TopCommandLine& top) {
+  if (arg == "--insecure") {
+    top.tls.insecure = true;
+    return std::nullopt;
+  }
   if (arg == "--once") {
     top.once = true;
     return std::nullopt;
@@ -289,12 +295,16 @@ std::optional<UsageError> handleTopOption(std::string_view arg, ArgumentCursor& 
     return std::nullopt;
   }
   const auto [name, inlineValue] = ArgumentCursor::splitOption(arg);
-  if (name != "--interval" && name != "--timeout" && name != "--token") {
+  if (name != "--interval" && name != "--timeout" && name != "--token" && !isTlsFileOption(name)) {
     return UsageError{"unknown option '" + std::string(arg) + "' for top"};
   }
   const std::optional<std::string_view> value = cursor.valueOf(inlineValue);
   if (!value) {
     return missingValue(name);
+  }
+  if (isTlsFileOption(name)) {
+    setTlsFile(name, *value, top.tls);
+    return std::nullopt;
   }
   if (name == "--token") {
     TextHeaders scratch;

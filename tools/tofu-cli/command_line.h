@@ -22,12 +22,12 @@ inline constexpr int kExitUsage = 2;
 
 struct HelpCommand {};
 
-// --cert, --key, --ca and --insecure of listen and send (tls|HOST|PORT addresses).
+// --cert, --key, --ca and --insecure of listen, send and top (tls|HOST|PORT addresses).
 struct TlsFiles {
-  std::string certificate;  // listen: needed for tls; send: a client certificate for mutual TLS
+  std::string certificate;  // listen: needed for tls; send, top: a client certificate for mutual TLS
   std::string key;
-  std::string ca;         // listen: clients must present a certificate it signed; send: trusted CAs
-  bool insecure = false;  // send only: the server's certificate is not checked (tests only)
+  std::string ca;         // listen: clients must present a certificate it signed; send, top: trusted CAs
+  bool insecure = false;  // send, top: the server's certificate is not checked (tests only)
 };
 
 struct ListenCommandLine {
@@ -62,6 +62,7 @@ struct TopCommandLine {
   std::chrono::nanoseconds timeout = std::chrono::seconds(10);
   // Presented in the HelloRequest (header telemetry-token); --token, else TOFU_TELEMETRY_TOKEN.
   std::string token;
+  TlsFiles tls;
 };
 
 using CommandLine = std::variant<HelpCommand, ListenCommandLine, SendCommandLine, TopCommandLine>;

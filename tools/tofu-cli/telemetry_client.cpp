@@ -68,7 +68,7 @@ bool TelemetryClient::connect(std::string& error) {
       return false;
     }
     if (isLoss(*message)) {
-      error = "cannot connect to " + peer_ + ": " + formatStatus(message->status());
+      error = "cannot connect to " + peer_ + ": " + formatFailure(*message);
       session_.recycle(message);
       return false;
     }

@@ -33,7 +33,7 @@ int TopCommand::run() {
     // Before the engine exists, so that its I/O thread inherits the blocked mask.
     SignalWaker::blockTerminationSignals();
   }
-  Options options;
+  Options options = optionsFor(commandLine_.tls, false);
   // A monitor started with TOFU_TELEMETRY in its environment (say, for the program it
   // watches) must not try to serve telemetry itself, least of all on the same address.
   options.telemetryFromEnvironment = false;

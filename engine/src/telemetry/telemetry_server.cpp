@@ -54,9 +54,17 @@ constexpr std::string_view kTokenHeader = "telemetry-token";
 // Memory given back to the system at most this often, after monitors with output left.
 constexpr std::chrono::seconds kTrimInterval{1};
 
-// The server's own engine: small, never spinning, quick to cut the silent.
-Options serverOptions() {
+// The server's own engine: small, never spinning, quick to cut the silent. It speaks TLS with
+// the observed engine's certificate, key and CAs, so a tls telemetry address is served as the
+// application's own tls listeners are (docs/telemetry.md, "Over TLS").
+Options serverOptions(const Options& observed) {
   Options options;
+  options.tlsCertificateChainFile = observed.tlsCertificateChainFile;
+  options.tlsPrivateKeyFile = observed.tlsPrivateKeyFile;
+  options.tlsCaFile = observed.tlsCaFile;
+  options.tlsCaDirectory = observed.tlsCaDirectory;
+  options.tlsRequireClientCertificate = observed.tlsRequireClientCertificate;
+  options.tlsMinVersion = observed.tlsMinVersion;
   options.telemetryFromEnvironment = false;  // never serve telemetry about the telemetry
   options.maxChannels = kMaxTelemetryChannels;
   options.handshakeTimeoutMs = kAuthenticationDeadlineMs;
@@ -65,6 +73,14 @@ Options serverOptions() {
   options.maxPoolMsgs = 16;
   options.receiveBudgetBytes = 1024 * 1024;
   return options;
+}
+
+// Who can reach `address` without a token: on UDS only the socket file's owner (and root); on
+// TLS with client certificates only holders of a certificate the CAs signed. Anyone else
+// (TCP, TLS without client certificates) must present one.
+bool needsToken(const Address& address, const Options& observed) {
+  if (transportFor(address.kind()).guardedByFilePermissions()) return false;
+  return address.kind() != AddressKind::tls || !observed.tlsRequireClientCertificate;
 }
 
 bool validToken(const std::string& token) {
@@ -111,12 +127,13 @@ Result<Listening> listenOn(Ampe& ampe, ChannelGroup& group, const Address& addre
 
 }  // namespace
 
-Result<std::unique_ptr<TelemetryServer>> TelemetryServer::start(Ampe& observed, const Address& address,
-                                                                std::string token, std::uint32_t bodyLimit) {
+Result<std::unique_ptr<TelemetryServer>> TelemetryServer::start(Ampe& observed, const Options& observedOptions,
+                                                                const Address& address, std::string token,
+                                                                std::uint32_t bodyLimit) {
   if (!token.empty() && !validToken(token)) return Status::not_allowed;
+  if (token.empty() && needsToken(address, observedOptions)) return Status::not_allowed;
   const bool openToAnyone = !transportFor(address.kind()).guardedByFilePermissions();
-  if (token.empty() && openToAnyone) return Status::not_allowed;
-  Result<std::unique_ptr<Reactor>> reactor = Reactor::create(serverOptions());
+  Result<std::unique_ptr<Reactor>> reactor = Reactor::create(serverOptions(observedOptions));
   if (!reactor.ok()) return reactor.status();
   std::shared_ptr<TelemetryAcceptGate> gate;
   if (openToAnyone) {
@@ -152,17 +169,17 @@ Result<std::unique_ptr<TelemetryServer>> TelemetryServer::startConfigured(Ampe& 
   const std::uint32_t bodyLimit = configuredBodyLimit(options);
   const Result<Address> parsed = Address::parse(address);
   if (parsed.ok() &&
-      (token.empty() ? !transportFor(parsed.value().kind()).guardedByFilePermissions() : !validToken(token))) {
-    // Anyone on the host (or the network) could read a TCP endpoint without a token.
+      (token.empty() ? needsToken(parsed.value(), options) : !validToken(token))) {
+    // Anyone on the host (or the network) could read such an endpoint without a token.
     std::fprintf(stderr, "tofu: telemetry %s: %s on %s (set Options::telemetryToken or TOFU_TELEMETRY_TOKEN)\n",
                  fromEnvironment ? "disabled" : "refused",
-                 token.empty() ? "a TCP endpoint needs a token" : "the token is not a valid header value",
+                 token.empty() ? "a TCP or TLS endpoint needs a token" : "the token is not a valid header value",
                  address.c_str());
     if (fromEnvironment) return std::unique_ptr<TelemetryServer>();
     return Status::not_allowed;
   }
   Result<std::unique_ptr<TelemetryServer>> server =
-      parsed.ok() ? start(observed, parsed.value(), std::move(token), bodyLimit)
+      parsed.ok() ? start(observed, options, parsed.value(), std::move(token), bodyLimit)
                   : Result<std::unique_ptr<TelemetryServer>>(parsed.status());
   if (server.ok() || !fromEnvironment) return server;
   // A variable set for a whole process tree must not stop programs that cannot honour it.

@@ -40,14 +40,16 @@ class TelemetryServer {
   static constexpr const char* kBodyLimitEnvironmentVariable = "TOFU_TELEMETRY_BODY_LIMIT";
 
   // Listens on `address` and starts the server thread. Blocks until the listener is up
-  // (a few milliseconds; at most 10 s for a host name that will not resolve). Monitors must
-  // present `token` in their HelloRequest unless it is empty; not_allowed for a TCP address
-  // without a token, or a token that is no valid header value. invalid_address /
-  // listen_failed when it cannot listen, allocation_failed when its engine cannot start.
+  // (a few milliseconds; at most 10 s for a host name that will not resolve). A tls address
+  // uses the TLS options (Options::tls*) of `observedOptions`, the observed engine's. Monitors
+  // must present `token` in their HelloRequest unless it is empty; not_allowed for a TCP
+  // address, or a TLS one without tlsRequireClientCertificate, without a token, or a token
+  // that is no valid header value. invalid_address / listen_failed when it cannot listen,
+  // not_allowed / allocation_failed when its engine cannot start (TLS files unusable).
   // Monitors asking for payloads get the first `bodyLimit` bytes of every body.
-  static Result<std::unique_ptr<TelemetryServer>> start(
-      Ampe& observed, const Address& address, std::string token,
-      std::uint32_t bodyLimit = Options::kDefaultTelemetryBodyLimit);
+  static Result<std::unique_ptr<TelemetryServer>> start(Ampe& observed, const Options& observedOptions,
+                                                        const Address& address, std::string token,
+                                                        std::uint32_t bodyLimit);
 
   // What `options` ask for: Options::telemetryAddress, else TOFU_TELEMETRY when
   // telemetryFromEnvironment; the token from Options::telemetryToken, else
@@ -55,10 +57,11 @@ class TelemetryServer {
   // Options::telemetryBodyLimit, else TOFU_TELEMETRY_BODY_LIMIT when telemetryFromEnvironment
   // (a value that is no decimal byte count is reported on stderr and the default used), else
   // the default. A null server when telemetry is off.
-  // A TCP address without a token is not served and says so in one line on stderr. An
-  // address from Options that fails is returned as the failure (not_allowed for the missing
-  // token); one from the environment is reported on stderr (`tofu: telemetry disabled:
-  // cannot listen on ADDRESS: <status>`) and yields a null server.
+  // A TCP address (or TLS without client certificates) without a token is not served and
+  // says so in one line on stderr. An address from Options that fails is returned as the
+  // failure (not_allowed for the missing token); one from the environment is reported on
+  // stderr (`tofu: telemetry disabled: cannot listen on ADDRESS: <status>`) and yields a null
+  // server.
   static Result<std::unique_ptr<TelemetryServer>> startConfigured(Ampe& observed, const Options& options);
 
   // Stops and joins the thread, stops observing, then destroys the server's engine (its

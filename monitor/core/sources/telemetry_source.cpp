@@ -19,6 +19,8 @@ const QByteArray kVersion = QByteArrayLiteral("1");
 const QByteArray kTokenHeader = QByteArrayLiteral("telemetry-token");
 const QByteArray kPayloadsHeader = QByteArrayLiteral("telemetry-payloads");
 const QString kErrorHeader = QStringLiteral("telemetry-error");
+const QString kTlsErrorName = QString::fromLatin1(tofu::kTlsErrorHeader.data(),
+                                                  static_cast<qsizetype>(tofu::kTlsErrorHeader.size()));
 const QString kWhereToSetIt = QStringLiteral("set it in Sources > Attach to telemetry... or with --token");
 
 // A refusal the same token will get again: the server's "unauthorised: a valid
@@ -32,10 +34,19 @@ bool validToken(const QByteArray& token) {
   return token.size() <= 65535 && !token.contains('\n') && !token.contains('\r') && !token.contains('\0');
 }
 
-tofu::Options monitorOptions() {
+tofu::Options monitorOptions(const TelemetryAccess& access) {
   tofu::Options options;
   options.telemetryFromEnvironment = false;  // a monitor serves no telemetry itself
+  options.tlsCaFile = access.caFile.toStdString();
+  options.tlsCertificateChainFile = access.certificateFile.toStdString();
+  options.tlsPrivateKeyFile = access.keyFile.toStdString();
+  options.tlsVerifyPeer = !access.insecureSkipVerification;
   return options;
+}
+
+// "reason: <the engine's TLS reason>", or `reason` when the engine gave none.
+QString withTlsReason(const QString& reason, const QString& tlsError) {
+  return tlsError.isEmpty() ? reason : QStringLiteral("%1: %2").arg(reason, tlsError);
 }
 
 }  // namespace
@@ -44,10 +55,14 @@ TelemetrySource::TelemetrySource(const QString& address, int retryMs, QObject* p
     : TelemetrySource(address, QString(), retryMs, parent) {}
 
 TelemetrySource::TelemetrySource(const QString& address, const QString& token, int retryMs, QObject* parent)
+    : TelemetrySource(address, TelemetryAccess{token, {}, {}, {}, false}, retryMs, parent) {}
+
+TelemetrySource::TelemetrySource(const QString& address, const TelemetryAccess& access, int retryMs,
+                                 QObject* parent)
     : Source(parent),
       address_(address),
-      token_(token.trimmed().toUtf8()),
-      engine_(std::make_unique<tofu::qt::Engine>(monitorOptions())),
+      token_(access.token.trimmed().toUtf8()),
+      engine_(std::make_unique<tofu::qt::Engine>(monitorOptions(access))),
       firstRetryMs_(std::clamp(retryMs, 1, kMaxRetryMs)),
       nextRetryMs_(firstRetryMs_) {
   retry_.setSingleShot(true);
@@ -63,19 +78,27 @@ TelemetrySource::TelemetrySource(const QString& address, const QString& token, i
   parserThread_.setObjectName(QStringLiteral("tofu-telemetry-parser"));
   parserThread_.start();
   if (!engine_->isValid()) {
-    setState(State::disconnected, engine_->errorString());
+    // Never tried: the same files would fail the same way (the engine said why on stderr).
+    setState(State::disconnected, QStringLiteral("cannot start the monitor's engine: %1").arg(engine_->errorString()));
     return;
   }
   group_ = new tofu::qt::ChannelGroup(*engine_, {}, engine_.get());
   connect(group_, &tofu::qt::ChannelGroup::messageReceived, this, &TelemetrySource::onMessage);
+  // Emitted before connectFailed/channelClosed for the same message: keeps why TLS failed.
+  connect(group_, &tofu::qt::ChannelGroup::notificationReceived, this, [this](const MessageEnvelope& message) {
+    const QString why = message.headerValue(kTlsErrorName);
+    if (message.channelNumber() == channel_ && !why.isEmpty()) {
+      tlsError_ = why;
+    }
+  });
   connect(group_, &tofu::qt::ChannelGroup::connectFailed, this, [this](quint16 channel, Status status) {
     if (channel == channel_) {
-      lost(QStringLiteral("cannot connect: %1").arg(tofu::qt::statusDescription(status)));
+      lost(withTlsReason(QStringLiteral("cannot connect: %1").arg(tofu::qt::statusDescription(status)), tlsError_));
     }
   });
   connect(group_, &tofu::qt::ChannelGroup::channelClosed, this, [this](quint16 channel) {
     if (channel == channel_) {
-      lost(QStringLiteral("connection lost"));
+      lost(withTlsReason(QStringLiteral("connection lost"), tlsError_));
     }
   });
   QTimer::singleShot(0, this, &TelemetrySource::connectNow);
@@ -114,6 +137,7 @@ void TelemetrySource::connectNow() {
   setState(State::connecting, QStringLiteral("connecting to %1").arg(address_));
   partial_.clear();
   welcomed_ = false;
+  tlsError_.clear();
   ++attempts_;
   tofu::qt::HeaderList hello;
   if (!token_.isEmpty()) {

@@ -7,6 +7,9 @@
 // A token, when given, goes once in the HelloRequest as `telemetry-token` (docs/telemetry.md,
 // "Access and limits"). An endpoint that refuses the token is not retried: the source stays
 // disconnected with the reason (isRefused()) until it is attached again with the right token.
+// A `tls|HOST|PORT` endpoint is reached with the TLS files of its TelemetryAccess; a failed
+// handshake (a certificate refused) is shown as disconnected with the engine's reason, and
+// retried like a loss.
 // GUI thread only; the bodies are parsed on a private thread (TelemetryParser), in order.
 #pragma once
 
@@ -28,6 +31,18 @@ namespace tofu::monitor {
 
 class TelemetryParser;
 
+// What a monitor presents to reach an endpoint: its token and, for tls|HOST|PORT, the TLS
+// files of the monitor's engine (docs/telemetry.md, "Over TLS").
+struct TelemetryAccess {
+  QString token;            // sent as telemetry-token when not empty
+  QString caFile;           // CAs the endpoint's certificate must chain to; empty: the system's
+  QString certificateFile;  // a client certificate (PEM), for endpoints that require one
+  QString keyFile;          // its private key (PEM)
+  // The endpoint's certificate is NOT checked: anyone on the path can read and change the
+  // telemetry. For tests only; the monitor says so wherever it is set.
+  bool insecureSkipVerification = false;
+};
+
 class TelemetrySource : public Source {
   Q_OBJECT
 
@@ -38,6 +53,10 @@ class TelemetrySource : public Source {
   explicit TelemetrySource(const QString& address, int retryMs = 1000, QObject* parent = nullptr);
   // The same, presenting `token` (none when empty) to the endpoint.
   TelemetrySource(const QString& address, const QString& token, int retryMs = 1000,
+                  QObject* parent = nullptr);
+  // The same with a token and TLS files. When the monitor's engine cannot start with them (a
+  // file unreadable, the key not the certificate's), the source is disconnected with the reason.
+  TelemetrySource(const QString& address, const TelemetryAccess& access, int retryMs = 1000,
                   QObject* parent = nullptr);
   ~TelemetrySource() override;
   QString name() const override;
@@ -76,6 +95,7 @@ class TelemetrySource : public Source {
 
   QString address_;
   QByteArray token_;  // sent as telemetry-token when not empty
+  QString tlsError_;  // the engine's ~tls-error about channel_, for the loss that follows
   std::unique_ptr<tofu::qt::Engine> engine_;
   tofu::qt::ChannelGroup* group_ = nullptr;  // a child of engine_
   quint16 channel_ = 0;                      // 0 while not connected or connecting

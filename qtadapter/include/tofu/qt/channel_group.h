@@ -132,6 +132,9 @@ class ChannelGroup : public QObject {
   void record(Status status, const QString& what);
   // record(), then emits errorOccurred; always false.
   bool fail(Status status, const QString& what);
+  // fail() for a Hello/WelcomeRequest the engine returned: `what`, why its address is
+  // invalid, its status, then the engine's TLS reason (`~tls-error`) when it has one.
+  void failReturned(const MessageEnvelope& returned, const QString& what);
   // fail() for a refused enqueueToPeer on `channel`, with errorOccurred once per full-queue episode.
   void failSend(quint16 channel, Status status, const QString& what);
   MessagePtr newMessage();

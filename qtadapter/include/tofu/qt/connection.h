@@ -65,8 +65,10 @@ class Connection : public QObject {
   // reports it (a snapshot of the engine, taken on the first call: well under a millisecond),
   // "" when unknown.
   QString peerAddress() const;
-  // Server side: the text headers of the peer's HelloRequest (without the engine's own `~`
-  // headers). Client: the headers given to connectTo().
+  // Server side: the text headers of the peer's HelloRequest, without the engine's own `~`
+  // headers except the verified TLS client identity (`~tls-peer-subject`, `~tls-peer-san`, on a
+  // tls listener with Options::tlsRequireClientCertificate; docs/qt.md, "TLS"). Client: the
+  // headers given to connectTo().
   HeaderList helloHeaders() const { return helloHeaders_; }
   bool isServerSide() const noexcept { return serverSide_; }
   // The last failure, QLocalSocket style.

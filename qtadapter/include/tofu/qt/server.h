@@ -74,7 +74,6 @@ class Server : public QObject {
   void onPeerMessage(const MessageEnvelope& message);
   void onEngineNotice(const MessageEnvelope& message);
   void onListening(quint16 channel, const QString& boundAddress);
-  void onListenFailed(quint16 channel, Status status);
   void accept(const MessageEnvelope& hello);
   void route(const MessageEnvelope& message);
   // Records the failure and emits errorOccurred; false.
