@@ -186,6 +186,8 @@ void IoChannel::onEvents(std::uint32_t events) {
   }
   if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) readAvailable();
   if (!closing() && waitingWritable_ && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) flush();
+  // Reading made the stream write (a TLS alert or key update) and the socket did not take it.
+  if (!closing() && !waitingWritable_ && stream_->unsentBytes() != 0) flush();
 }
 
 void IoChannel::onPost(MessagePtr message) {
@@ -267,6 +269,7 @@ void IoChannel::onDeadline() {
 void IoChannel::flush() {
   if (closing() || phase_ != Phase::open) return;
   iovec segments[kMaxSegments];
+  bool socketFull = false;
   while (!sendQueue_.empty()) {
     const std::size_t count = sendQueue_.gather(segments, context_.sendStaging(), kMaxBatchBytes);
     std::size_t offered = 0;
@@ -274,16 +277,24 @@ void IoChannel::flush() {
     const ssize_t written = stream_->writeGathered(segments, count);
     if (written < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN) break;
+      socketFull = errno == EAGAIN;
+      if (socketFull) break;
       onSocketError(errno, Status::send_failed);
       return;
     }
     MessageQueue done;
     sendQueue_.consume(static_cast<std::size_t>(written), done);
     afterWritten(done);
-    if (static_cast<std::size_t>(written) < offered) break;
+    socketFull = static_cast<std::size_t>(written) < offered || stream_->unsentBytes() != 0;
+    if (socketFull) break;
   }
-  waitingWritable_ = !sendQueue_.empty();
+  // Bytes a stream holds back (TLS records) leave before anything is called written to the
+  // peer's end; plain streams hold none.
+  if (!socketFull && stream_->unsentBytes() != 0 && !stream_->sendUnsent() && errno != EAGAIN) {
+    onSocketError(errno, Status::send_failed);
+    return;
+  }
+  waitingWritable_ = !sendQueue_.empty() || stream_->unsentBytes() != 0;
   updateInterest();
 }
 

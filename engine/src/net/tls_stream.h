@@ -1,11 +1,13 @@
 // Internal, not part of the API.
 // TlsStream: one connection's OpenSSL session over its channel's socket. Owns the session
-// (not the socket). Non-blocking: every call does what the socket allows and says what it
-// waits for. Loop thread only. Only with TOFU_WITH_TLS.
+// (not the socket). The session reads the socket itself; what it writes goes to a TlsOutput
+// first, so many records leave in one system call. Non-blocking: every call does what the
+// socket allows and says what it waits for. Loop thread only. Only with TOFU_WITH_TLS.
 #pragma once
 
 #include <string>
 
+#include "net/tls_output.h"
 #include "net/transport.h"
 
 struct ssl_st;
@@ -28,8 +30,12 @@ class TlsStream final : public Stream {
   ssize_t writeGathered(const iovec* parts, std::size_t count) override;
   ssize_t readScattered(const iovec* parts, std::size_t count) override;
   void shutdownWrites() override;
+  bool sendUnsent() override;
 
  private:
+  // Encrypts parts into records in output_ until they are done or kBatchBytes are taken:
+  // bytes taken, or failedCall()'s answer when none were.
+  ssize_t encrypt(const iovec* parts, std::size_t count);
   // Turns the failed call's SSL_get_error() into errno and -1 (or 0 at the end of the
   // stream), recording why a failure is one.
   ssize_t failedCall(int result);
@@ -38,7 +44,9 @@ class TlsStream final : public Stream {
   ssl_st* ssl_ = nullptr;
   int fd_;
   bool server_;
+  bool shutdownAfterOutput_ = false;  // shutdownWrites() came: FIN once output_ is sent
   std::string failure_;
+  TlsOutput output_;
 };
 
 }  // namespace tofu::detail
