@@ -288,8 +288,8 @@ void IoChannel::flush() {
     socketFull = static_cast<std::size_t>(written) < offered || stream_->unsentBytes() != 0;
     if (socketFull) break;
   }
-  // Bytes a stream holds back (TLS records) leave before anything is called written to the
-  // peer's end; plain streams hold none.
+  // Bytes a stream holds back (TLS records whose send found the socket full) go out once the
+  // queue has nothing more to offer; plain streams hold none.
   if (!socketFull && stream_->unsentBytes() != 0 && !stream_->sendUnsent() && errno != EAGAIN) {
     onSocketError(errno, Status::send_failed);
     return;
