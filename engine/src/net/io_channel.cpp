@@ -268,17 +268,25 @@ void IoChannel::onDeadline() {
 
 void IoChannel::flush() {
   if (closing() || phase_ != Phase::open) return;
-  iovec segments[kMaxSegments];
+  // Bytes a stream holds back (TLS records whose send found the socket full) go first: while
+  // they wait, gathering the queue again would only be thrown away. Plain streams hold none.
   bool socketFull = false;
-  while (!sendQueue_.empty()) {
+  if (stream_->unsentBytes() != 0 && !stream_->sendUnsent()) {
+    if (errno != EAGAIN) {
+      onSocketError(errno, Status::send_failed);
+      return;
+    }
+    socketFull = true;
+  }
+  iovec segments[kMaxSegments];
+  while (!socketFull && !sendQueue_.empty()) {
     const std::size_t count = sendQueue_.gather(segments, context_.sendStaging(), kMaxBatchBytes);
     std::size_t offered = 0;
     for (std::size_t i = 0; i < count; ++i) offered += segments[i].iov_len;
     const ssize_t written = stream_->writeGathered(segments, count);
     if (written < 0) {
       if (errno == EINTR) continue;
-      socketFull = errno == EAGAIN;
-      if (socketFull) break;
+      if (errno == EAGAIN) break;
       onSocketError(errno, Status::send_failed);
       return;
     }
@@ -286,13 +294,6 @@ void IoChannel::flush() {
     sendQueue_.consume(static_cast<std::size_t>(written), done);
     afterWritten(done);
     socketFull = static_cast<std::size_t>(written) < offered || stream_->unsentBytes() != 0;
-    if (socketFull) break;
-  }
-  // Bytes a stream holds back (TLS records whose send found the socket full) go out once the
-  // queue has nothing more to offer; plain streams hold none.
-  if (!socketFull && stream_->unsentBytes() != 0 && !stream_->sendUnsent() && errno != EAGAIN) {
-    onSocketError(errno, Status::send_failed);
-    return;
   }
   waitingWritable_ = !sendQueue_.empty() || stream_->unsentBytes() != 0;
   updateInterest();

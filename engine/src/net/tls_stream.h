@@ -33,9 +33,14 @@ class TlsStream final : public Stream {
   bool sendUnsent() override;
 
  private:
-  // Encrypts parts into records in output_ until they are done or kBatchBytes are taken:
-  // bytes taken, or failedCall()'s answer when none were.
-  ssize_t encrypt(const iovec* parts, std::size_t count);
+  // Where encrypting stands in the parts writeGathered() was given.
+  struct Cursor {
+    std::size_t part = 0;
+    std::size_t offset = 0;  // into parts[part]
+  };
+  // Encrypts parts from `at` on into records in output_ until they are done or kBatchBytes
+  // are taken, moving `at`: bytes taken, or failedCall()'s answer when none were.
+  ssize_t encrypt(const iovec* parts, std::size_t count, Cursor& at);
   // Turns the failed call's SSL_get_error() into errno and -1 (or 0 at the end of the
   // stream), recording why a failure is one.
   ssize_t failedCall(int result);
