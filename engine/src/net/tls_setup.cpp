@@ -156,11 +156,12 @@ std::shared_ptr<const TlsSetup> TlsSetup::create(const Options& options, std::st
 
 void TlsSetup::writeKeyLog(const ssl_st* session, const char* line) {
   // One append per line, whole, whichever thread's session made it; the setup outlives its
-  // sessions, so its descriptor is open.
+  // sessions, so its descriptor is open. A line that cannot be written is lost: a debugging aid
+  // does not fail a connection.
   const auto* setup = static_cast<const TlsSetup*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(session)));
   std::string text(line);
   text += '\n';
-  (void)!::write(setup->keyLogFd_, text.data(), text.size());
+  [[maybe_unused]] const ssize_t written = ::write(setup->keyLogFd_, text.data(), text.size());
 }
 
 TlsSetup::~TlsSetup() {

@@ -167,7 +167,9 @@ bool TlsStream::addPeerIdentity(TextHeaders& headers) const {
   return subjectOk && (altNames.empty() || headers.append(kTlsPeerSanHeader, altNames) == HeaderCheck::ok);
 }
 
-bool TlsStream::buffered() const noexcept { return ssl_ != nullptr && SSL_has_pending(ssl_) == 1; }
+bool TlsStream::buffered() const noexcept {
+  return deferredRead_ || (ssl_ != nullptr && SSL_has_pending(ssl_) == 1);
+}
 
 ssize_t TlsStream::writeGathered(const iovec* parts, std::size_t count) {
   // The records of the last call go first: nothing new is made while they wait.
@@ -238,6 +240,11 @@ bool TlsStream::sendUnsent() {
 }
 
 ssize_t TlsStream::readScattered(const iovec* parts, std::size_t count) {
+  if (deferredRead_) {  // the end or failure that came after the bytes the last call returned
+    deferredRead_ = false;
+    errno = deferredErrno_;
+    return deferredResult_;
+  }
   std::size_t total = 0;
   for (std::size_t part = 0; part < count; ++part) {
     auto* base = static_cast<std::uint8_t*>(parts[part].iov_base);
@@ -247,14 +254,20 @@ ssize_t TlsStream::readScattered(const iovec* parts, std::size_t count) {
       ERR_clear_error();
       errno = 0;
       if (SSL_read_ex(ssl_, base + filled, parts[part].iov_len - filled, &got) != 1) {
-        const ssize_t result = total > 0 ? static_cast<ssize_t>(total) : failedCall(0);
+        const ssize_t result = failedCall(0);
+        const int readError = errno;
         // What reading made the session write (an alert, a key update's answer) goes out now.
-        if (!output_.empty()) {
-          const int readError = errno;
-          (void)sendUnsent();
-          errno = readError;
+        if (!output_.empty()) (void)sendUnsent();
+        errno = readError;
+        if (total == 0) return result;
+        // The bytes first; a reset or an end is said by the socket only once, so the next call
+        // says it (a reset read as an end would turn peer_disconnected into invalid_message).
+        if (result >= 0 || readError != EAGAIN) {
+          deferredRead_ = true;
+          deferredResult_ = result;
+          deferredErrno_ = readError;
         }
-        return result;
+        return static_cast<ssize_t>(total);
       }
       filled += got;
       total += got;

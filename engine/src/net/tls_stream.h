@@ -50,6 +50,10 @@ class TlsStream final : public Stream {
   int fd_;
   bool server_;
   bool shutdownAfterOutput_ = false;  // shutdownWrites() came: FIN once output_ is sent
+  // A read that ended (0) or failed after returning bytes: the next read returns this.
+  bool deferredRead_ = false;
+  ssize_t deferredResult_ = 0;
+  int deferredErrno_ = 0;
   std::string failure_;
   TlsOutput output_;
 };
