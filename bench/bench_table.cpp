@@ -154,6 +154,26 @@ void Results::printThroughput(std::ostream& out, const Summaries& all, Kind kind
   table.print(out);
 }
 
+void Results::printTlsAgainstTcp(std::ostream& out, const Summaries& all) const {
+  TextTable table({"scenario", "channels", "body", "TCP msgs/s", "TLS msgs/s", "TCP MB/s", "TLS MB/s", "TLS / TCP"});
+  for (std::size_t i = 0; i < cases_.size(); ++i) {
+    const Case& item = cases_[i];
+    if (item.key.transport != Transport::tls || item.key.kind != Kind::throughput || all[i].runs == 0) continue;
+    CaseKey plainKey = item.key;
+    plainKey.transport = Transport::tcp;
+    const Summary* plain = find(all, item.impl, plainKey);
+    const double tcpRate = plain != nullptr ? plain->rate : 0;
+    const double tlsRate = all[i].rate;
+    table.add({scenarioName(Kind::throughput, item.impl), std::to_string(item.key.channels), bodyText(item.key.body),
+               plain != nullptr ? grouped(tcpRate) : "-", grouped(tlsRate),
+               plain != nullptr ? fixed(mb(tcpRate, item.key.body), 1) : "-", fixed(mb(tlsRate, item.key.body), 1),
+               tcpRate > 0 ? fixed(tlsRate / tcpRate, 3) : "- (run the tcp row too)"});
+  }
+  if (table.empty()) return;
+  out << "\n### TLS 1.3 against plain TCP, same run (medians)\n\n";
+  table.print(out);
+}
+
 void Results::printRoundTrip(std::ostream& out, const Summaries& all) const {
   TextTable table({"scenario", "transport", "body", "median us", "p99 us", "vs raw", "vs raw polling", "vs ZeroMQ"});
   for (std::size_t i = 0; i < cases_.size(); ++i) {
@@ -273,6 +293,7 @@ void Results::printAllocations(std::ostream& out, const Summaries& all) const {
 void Results::print(std::ostream& out) const {
   const Summaries all = summarizeAll();
   printThroughput(out, all, Kind::throughput);
+  printTlsAgainstTcp(out, all);
   printRoundTrip(out, all);
   printSetup(out, all);
   printThroughput(out, all, Kind::scaling);

@@ -63,6 +63,7 @@ class Results {
   std::string ratio(const Summaries& all, std::size_t index, Impl against) const;
 
   void printThroughput(std::ostream& out, const Summaries& all, Kind kind) const;
+  void printTlsAgainstTcp(std::ostream& out, const Summaries& all) const;
   void printRoundTrip(std::ostream& out, const Summaries& all) const;
   void printSetup(std::ostream& out, const Summaries& all) const;
   void printThreadLoads(std::ostream& out, const Summaries& all) const;

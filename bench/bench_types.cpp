@@ -2,7 +2,17 @@
 
 namespace bench {
 
-const char* toString(Transport transport) noexcept { return transport == Transport::tcp ? "tcp" : "uds"; }
+const char* toString(Transport transport) noexcept {
+  switch (transport) {
+    case Transport::tcp:
+      return "tcp";
+    case Transport::uds:
+      return "uds";
+    case Transport::tls:
+      return "tls";
+  }
+  return "?";
+}
 
 const char* toString(Kind kind) noexcept {
   switch (kind) {

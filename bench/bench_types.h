@@ -12,7 +12,8 @@
 
 namespace bench {
 
-enum class Transport : std::uint8_t { tcp, uds };
+// tls: tofu over TLS 1.3 over TCP, the server's certificate verified (tofu rows only).
+enum class Transport : std::uint8_t { tcp, uds, tls };
 const char* toString(Transport transport) noexcept;
 
 // What a row measures.

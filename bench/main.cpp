@@ -13,6 +13,9 @@
 //       plus tofu-observed (an in-process observer), tofu-observed-payloads (a monitor attached
 //       to the server's telemetry with payloads on) and tofu-nospin (Options::spinMicros 0) at
 //       1 channel, 64 B (tofu-observed-payloads also at 1 KiB).
+//   throughput/tofu/tls/1ch/<64|65535>B
+//       The tuned tofu rows over TLS 1.3 (server certificate verified; certificates made with
+//       the `openssl` command at start), shown against the same rows over plain TCP.
 //   roundtrip/<tofu|tofu-nospin|zmq|raw|raw-polling>/<tcp|uds>/64B
 //       A 64 B Request answered by a Response (ZeroMQ req/rep; raw write + read, blocking or
 //       with non-blocking reads in a yield loop), one at a time: median and p99 in
@@ -51,6 +54,7 @@
 #include "raw_socket_bench.h"
 #include "socket_util.h"
 #include "tofu_bench.h"
+#include "tofu_endpoints.h"
 #include "zmq_bench.h"
 
 namespace {
@@ -175,6 +179,12 @@ std::vector<Case> buildCases(const Config& config, std::size_t fileLimit) {
       return runTofuThroughput(t, 1, 1024, p, Tuning::bench, Observer::telemetryPayloads);
     });
   }
+#if TOFU_BENCH_HAVE_TLS
+  for (const std::size_t body : {std::size_t{64}, std::size_t{65535}}) {
+    add(Impl::tofu, {Kind::throughput, Transport::tls, 1, body},
+        [=](const RunParams& p) { return runTofuThroughput(Transport::tls, 1, body, p); });
+  }
+#endif
   for (const Transport t : transports) {
     const CaseKey key{Kind::roundTrip, t, 1, 64};
     add(Impl::tofu, key, [=](const RunParams& p) { return runTofuRoundTrip(t, 64, p); });
@@ -260,6 +270,11 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  const auto overTls = [](const Case& item) { return item.key.transport == Transport::tls; };
+  if (std::string error; std::any_of(cases.begin(), cases.end(), overTls) && !prepareTls(error)) {
+    std::cerr << "cannot make the TLS certificates: " << error << "\n";
+    return 1;
+  }
   if (config.allocationTraces > 0) enableAllocationTraces(config.allocationTraces);
   RunParams params;
   params.quick = config.quick;

@@ -35,7 +35,7 @@ bool openEnds(Ends& ends, Transport transport, std::size_t channels, std::size_t
               Tuning tuning = Tuning::bench, bool serveTelemetry = false) {
   ends.server = TofuServer::start(transport, body, channels, error, {}, serveTelemetry ? Tuning::benchTelemetry : tuning);
   if (!ends.server) return false;
-  ends.client = TofuClient::start(body, channels, error, tuning);
+  ends.client = TofuClient::start(transport, body, channels, error, tuning);
   if (!ends.client) return false;
   return ends.client->connect(ends.server->address(), channels, ends.channels, error);
 }

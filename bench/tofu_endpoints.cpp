@@ -2,11 +2,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
 #include <string>
 #include <sstream>
 
 #include "measure.h"
 #include "socket_util.h"
+#if TOFU_BENCH_HAVE_TLS
+#include "tls_certificates.h"
+#endif
 
 #include <unistd.h>
 
@@ -46,7 +50,40 @@ tofu::MessagePtr newMessage(tofu::Ampe& ampe) {
   return got.ok() ? std::move(got).value() : nullptr;
 }
 
+// optionsFor(), plus for tls the server's certificate or the CA the client verifies it with.
+tofu::Options endOptions(Transport transport, bool server, Tuning tuning, std::size_t body, std::size_t channels) {
+  tofu::Options options = optionsFor(tuning, body, channels);
+#if TOFU_BENCH_HAVE_TLS
+  if (transport == Transport::tls) {
+    const tofu::test::TlsCertificates& files = tofu::test::TlsCertificates::get();
+    const tofu::Options tls = server ? files.serverOptions(files.server) : files.clientOptions();
+    options.tlsCertificateChainFile = tls.tlsCertificateChainFile;
+    options.tlsPrivateKeyFile = tls.tlsPrivateKeyFile;
+    options.tlsCaFile = tls.tlsCaFile;
+  }
+#else
+  (void)transport;
+  (void)server;
+#endif
+  return options;
+}
+
 }  // namespace
+
+bool prepareTls(std::string& error) {
+#if TOFU_BENCH_HAVE_TLS
+  try {
+    (void)tofu::test::TlsCertificates::get();
+    return true;
+  } catch (const std::exception& failure) {
+    error = failure.what();
+    return false;
+  }
+#else
+  error = "this build has no TLS (TOFU_WITH_TLS)";
+  return false;
+#endif
+}
 
 tofu::Options benchOptions(std::size_t body, std::size_t channels, bool spin) {
   // 4 MiB of bodies: the messages in flight stay in the caches. With 32 MiB of 64 KiB bodies
@@ -112,13 +149,15 @@ std::unique_ptr<TofuServer> TofuServer::start(Transport transport, std::size_t b
   std::unique_ptr<TofuServer> server(new TofuServer());
   server->totals_.received = totals.received != nullptr ? totals.received : &server->ownReceived_;
   server->totals_.accepted = totals.accepted != nullptr ? totals.accepted : &server->ownAccepted_;
-  server->reactor_ = startEngine(optionsFor(tuning, body, channels), server->group_, server->ioTid_, error);
+  server->reactor_ =
+      startEngine(endOptions(transport, true, tuning, body, channels), server->group_, server->ioTid_, error);
   if (!server->reactor_) return nullptr;
 
   tofu::Ampe& ampe = server->reactor_->ampe();
   tofu::MessagePtr welcome = newMessage(ampe);
-  const tofu::Address local = transport == Transport::tcp ? tofu::Address::tcp("127.0.0.1", 0)
-                                                          : tofu::Address::uds(tempSocketPath("tofu"));
+  const tofu::Address local = transport == Transport::tcp   ? tofu::Address::tcp("127.0.0.1", 0)
+                              : transport == Transport::tls ? tofu::Address::tls("127.0.0.1", 0)
+                                                            : tofu::Address::uds(tempSocketPath("tofu"));
   if (!welcome || tofu::prepareWelcomeRequest(*welcome, local) != tofu::Status::success) {
     error = "cannot build the WelcomeRequest";
     return nullptr;
@@ -190,10 +229,11 @@ void TofuServer::serve() {
 
 // ---- TofuClient ----
 
-std::unique_ptr<TofuClient> TofuClient::start(std::size_t body, std::size_t channels, std::string& error,
-                                              Tuning tuning) {
+std::unique_ptr<TofuClient> TofuClient::start(Transport transport, std::size_t body, std::size_t channels,
+                                              std::string& error, Tuning tuning) {
   std::unique_ptr<TofuClient> client(new TofuClient());
-  client->reactor_ = startEngine(optionsFor(tuning, body, channels), client->group_, client->ioTid_, error);
+  client->reactor_ =
+      startEngine(endOptions(transport, false, tuning, body, channels), client->group_, client->ioTid_, error);
   if (!client->reactor_) return nullptr;
   prewarmPool(client->ampe(), body);
   return client;

@@ -30,6 +30,11 @@ tofu::Options benchOptions(std::size_t body, std::size_t channels, bool spin = t
 // The Options `tuning` names for such an engine: benchOptions(), or tofu::Options{} as shipped.
 tofu::Options optionsFor(Tuning tuning, std::size_t body, std::size_t channels);
 
+// Makes the certificates the tls rows use (tests/support/tls_certificates.h: the `openssl`
+// command, a temporary directory removed at exit). Call once before the first tls run;
+// false and `error` when they cannot be made or this build has no TLS. Blocks.
+bool prepareTls(std::string& error);
+
 // Grows the body of every idle pool message of `ampe` to `body` bytes once, so that the
 // measured phase does not pay for first-use growth (ByteBuffer keeps its capacity).
 void prewarmPool(tofu::Ampe& ampe, std::size_t body);
@@ -46,7 +51,8 @@ struct ServerTotals {
 class TofuServer {
  public:
 
-  // Starts an engine, listens (tcp|127.0.0.1|0 or a fresh UDS path), then starts the serving
+  // Starts an engine, listens (tcp|127.0.0.1|0, tls|127.0.0.1|0 with the prepareTls()
+  // server certificate, or a fresh UDS path), then starts the serving
   // thread: it answers HelloRequest with HelloResponse and Request with Response (same
   // message), counts Signals and puts every other message back. Null and `error` on failure.
   // The engine runs with optionsFor(tuning, body, channels); its idle pool messages are
@@ -86,9 +92,10 @@ class TofuServer {
 
 class TofuClient {
  public:
-  // As TofuServer::start: optionsFor(tuning, body, channels), idle messages prewarmed.
-  static std::unique_ptr<TofuClient> start(std::size_t body, std::size_t channels, std::string& error,
-                                           Tuning tuning = Tuning::bench);
+  // As TofuServer::start: optionsFor(tuning, body, channels), idle messages prewarmed; for
+  // `transport` tls, trusting the prepareTls() CA.
+  static std::unique_ptr<TofuClient> start(Transport transport, std::size_t body, std::size_t channels,
+                                           std::string& error, Tuning tuning = Tuning::bench);
   ~TofuClient();
   TofuClient(const TofuClient&) = delete;
   TofuClient& operator=(const TofuClient&) = delete;

@@ -69,7 +69,7 @@ Sample runTofuScaling(Transport transport, std::size_t channels, std::size_t bod
   const tofu::Address server = transport == Transport::tcp ? tofu::Address::tcp("127.0.0.1", child->shared().port.load())
                                                            : tofu::Address::uds(child->shared().path);
 
-  auto client = TofuClient::start(body, channels, sample.error);
+  auto client = TofuClient::start(transport, body, channels, sample.error);
   if (!client) return sample;
   std::vector<std::uint16_t> opened;
   opened.reserve(channels);

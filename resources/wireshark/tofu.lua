@@ -7,6 +7,9 @@
 --   * the "TCP ports" preference:   -o "tofu.tcp_ports:7099,40000-40010"
 --   * Decode As:                    -d "tcp.port==7099,tofu"
 --   * the heuristic (off by default, it can misfire on other protocols): -o "tofu.heuristic:TRUE"
+-- Over TLS (tls|HOST|PORT), the "TLS ports" preference hands those TCP ports to the TLS
+-- dissector and what it decrypts to tofu; decrypting needs the key log the engine writes
+-- (SSLKEYLOGFILE): -o "tofu.tls_ports:7443" -o "tls.keylog_file:/tmp/keys.log"
 -- Frames split across TCP segments (or several frames in one segment) are reassembled
 -- with dissect_tcp_pdus; "Allow subdissector to reassemble TCP streams" must stay on.
 
@@ -61,6 +64,8 @@ local e_invalid_opcode = ProtoExpert.new("tofu.invalid_opcode", "OpCode not vali
 tofu.experts = { e_invalid_opcode }
 
 tofu.prefs.tcp_ports = Pref.range("TCP ports", "", "TCP ports (and ranges, e.g. 7099,40000-40010) carrying tofu", 65535)
+tofu.prefs.tls_ports = Pref.range("TLS ports", "",
+  "TCP ports (and ranges) carrying tofu inside TLS; set tls.keylog_file to the engine's key log too", 65535)
 tofu.prefs.heuristic = Pref.bool("Heuristic", false,
   "Also try tofu on any TCP stream whose first 16 bytes look like a tofu header")
 
@@ -176,7 +181,13 @@ local tcp_port_table = DissectorTable.get("tcp.port")
 tcp_port_table:add_for_decode_as(tofu)
 tofu:register_heuristic("tcp", looks_like_tofu)
 
+-- Decrypted TLS application data goes to the dissector its "tls.port" entry names.
+local tls_port_table = DissectorTable.get("tls.port")
+tls_port_table:add_for_decode_as(tofu)
+local tls = Dissector.get("tls")
+
 local registered_ports = ""
+local registered_tls_ports = ""
 function tofu.prefs_changed()
   if registered_ports ~= "" then
     tcp_port_table:remove(registered_ports, tofu)
@@ -184,6 +195,15 @@ function tofu.prefs_changed()
   registered_ports = tofu.prefs.tcp_ports
   if registered_ports ~= "" then
     tcp_port_table:add(registered_ports, tofu)
+  end
+  if registered_tls_ports ~= "" then
+    tcp_port_table:remove(registered_tls_ports, tls)
+    tls_port_table:remove(registered_tls_ports, tofu)
+  end
+  registered_tls_ports = tofu.prefs.tls_ports
+  if registered_tls_ports ~= "" then
+    tcp_port_table:add(registered_tls_ports, tls)
+    tls_port_table:add(registered_tls_ports, tofu)
   end
 end
 

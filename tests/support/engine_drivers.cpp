@@ -218,7 +218,7 @@ bool echo(Ampe& clientAmpe, ChannelGroup& client, std::uint16_t clientChannel, A
 // ViolationBench
 
 ViolationBench::ViolationBench(Transport transport, const Options& serverOptions)
-    : server_(serverOptions), client_(roomyOptions()) {
+    : server_(forTransport(serverOptions, transport)), client_(forTransport(roomyOptions(), transport)) {
   serverGroup_ = &server_.group();
   clientGroup_ = &client_.group();
   listening_ = listen(server_.ampe(), *serverGroup_, listenAddress(transport));

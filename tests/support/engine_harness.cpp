@@ -18,6 +18,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "tls_certificates.h"
+
 namespace tofu::test {
 namespace {
 
@@ -71,7 +73,17 @@ double idleCpuShare(double base) { return std::min(base * timeoutScale(), 0.5); 
 // ---------------------------------------------------------------------------------------------
 // Transports
 
-const char* toString(Transport transport) noexcept { return transport == Transport::tcp ? "tcp" : "uds"; }
+const char* toString(Transport transport) noexcept {
+  switch (transport) {
+    case Transport::tcp:
+      return "tcp";
+    case Transport::uds:
+      return "uds";
+    case Transport::tls:
+      return "tls";
+  }
+  return "?";
+}
 
 void PrintTo(Transport transport, std::ostream* out) { *out << toString(transport); }
 
@@ -83,7 +95,21 @@ Address listenAddress(Transport transport) {
   if (transport == Transport::tcp) {
     return Address::tcp("127.0.0.1", 0);
   }
+  if (transport == Transport::tls) {
+    return Address::tls("127.0.0.1", 0);
+  }
   return Address::uds(tofu::testing::tempUdsPath());
+}
+
+Options forTransport(Options options, Transport transport) {
+  if (transport != Transport::tls) {
+    return options;
+  }
+  const TlsCertificates& files = TlsCertificates::get();
+  options.tlsCertificateChainFile = files.server.certificate;
+  options.tlsPrivateKeyFile = files.server.key;
+  options.tlsCaFile = files.caFile;
+  return options;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -53,9 +53,10 @@ double idleCpuShare(double base);
 // ---------------------------------------------------------------------------------------------
 // Transports
 
-enum class Transport { tcp, uds };
+// tls: TLS 1.3 over TCP with the test certificates (tls_certificates.h), in builds with TLS.
+enum class Transport { tcp, uds, tls };
 
-// "tcp" / "uds"; used for parameterised test names.
+// "tcp" / "uds" / "tls"; used for parameterised test names.
 const char* toString(Transport transport) noexcept;
 void PrintTo(Transport transport, std::ostream* out);
 
@@ -65,12 +66,23 @@ struct TransportName {
   std::string operator()(const ::testing::TestParamInfo<Transport>& info) const;
 };
 
-// Both transports, for INSTANTIATE_TEST_SUITE_P(..., kAllTransports, TransportName()).
+// Both plain transports, for INSTANTIATE_TEST_SUITE_P(..., kAllTransports, TransportName()).
 inline const auto kAllTransports = ::testing::Values(Transport::tcp, Transport::uds);
+// The same and, in a build with TLS, tls: for suites whose engines take their options through
+// forTransport() and whose raw peers are RawPeers (which speak TLS to a tls address).
+#if TOFU_WITH_TLS
+inline const auto kTransportsWithTls = ::testing::Values(Transport::tcp, Transport::uds, Transport::tls);
+#else
+inline const auto kTransportsWithTls = kAllTransports;
+#endif
 
-// Where a test listener binds: tcp|127.0.0.1|0 (the engine picks the port, B8) or a fresh
-// temporary UDS path.
+// Where a test listener binds: tcp|127.0.0.1|0 or tls|127.0.0.1|0 (the engine picks the
+// port, B8) or a fresh temporary UDS path.
 Address listenAddress(Transport transport);
+
+// `options` for an engine on `transport`: for tls, with the test server certificate (so it can
+// listen) and the test CA (so it verifies its servers); unchanged otherwise.
+Options forTransport(Options options, Transport transport);
 
 // ---------------------------------------------------------------------------------------------
 // Engines and groups

@@ -20,6 +20,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "tls_raw_session.h"
+
 namespace tofu::test {
 namespace {
 
@@ -126,6 +128,17 @@ std::unique_ptr<RawPeer> RawPeer::connectTo(const Address& address, int receiveB
     ADD_FAILURE() << "RawPeer connect(" << address.toString() << "): " << std::strerror(errno);
     return nullptr;
   }
+#if TOFU_WITH_TLS
+  if (address.kind() == AddressKind::tls) {
+    std::string failure;
+    auto session = TlsRawSession::handshake(fd, {}, Clock::now() + defaultTimeout(), failure);
+    if (!session) {
+      ADD_FAILURE() << "RawPeer TLS handshake with " << address.toString() << ": " << failure;
+      return nullptr;
+    }
+    peer->useTls(std::move(session));
+  }
+#endif
   return peer;
 }
 
@@ -133,12 +146,48 @@ RawPeer::RawPeer(int fd) : fd_(fd) {}
 
 RawPeer::~RawPeer() { close(); }
 
+void RawPeer::useTls(std::unique_ptr<TlsRawSession> session) { tls_ = std::move(session); }
+
+short RawPeer::waitEvents(short plain) const {
+#if TOFU_WITH_TLS
+  if (tls_) {
+    return tls_->waitEvents();
+  }
+#endif
+  return plain;
+}
+
+bool RawPeer::tlsPending() const {
+#if TOFU_WITH_TLS
+  return tls_ && tls_->pending();
+#else
+  return false;
+#endif
+}
+
+ssize_t RawPeer::sendSome(const std::uint8_t* data, std::size_t size) {
+#if TOFU_WITH_TLS
+  if (tls_) {
+    return tls_->send(data, size);
+  }
+#endif
+  return ::send(fd_, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+ssize_t RawPeer::receiveChunk(std::uint8_t* data, std::size_t size) {
+#if TOFU_WITH_TLS
+  if (tls_) {
+    return tls_->receive(data, size);
+  }
+#endif
+  return ::recv(fd_, data, size, MSG_DONTWAIT);
+}
+
 bool RawPeer::sendBytes(const std::vector<std::uint8_t>& bytes) {
   const auto deadline = Clock::now() + defaultTimeout();
   std::size_t done = 0;
   while (done < bytes.size()) {
-    const ssize_t written =
-        ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t written = sendSome(bytes.data() + done, bytes.size() - done);
     if (written >= 0) {
       done += static_cast<std::size_t>(written);
       continue;
@@ -146,7 +195,7 @@ bool RawPeer::sendBytes(const std::vector<std::uint8_t>& bytes) {
     if (errno == EINTR) {
       continue;
     }
-    if ((errno == EAGAIN || errno == EWOULDBLOCK) && pollFor(fd_, POLLOUT, deadline)) {
+    if ((errno == EAGAIN || errno == EWOULDBLOCK) && pollFor(fd_, waitEvents(POLLOUT), deadline)) {
       continue;
     }
     return false;
@@ -168,12 +217,12 @@ bool RawPeer::sendHeader(const BinaryHeader& header, std::uint8_t proto) {
 }
 
 ReadEnd RawPeer::receiveSome(Clock::time_point deadline) {
-  for (;;) {
-    if (!pollFor(fd_, POLLIN, deadline)) {
+  for (short events = POLLIN;; events = waitEvents(POLLIN)) {
+    if (!tlsPending() && !pollFor(fd_, events, deadline)) {
       return ReadEnd::timeout;
     }
     std::array<std::uint8_t, 65536> chunk;
-    const ssize_t got = ::recv(fd_, chunk.data(), chunk.size(), MSG_DONTWAIT);
+    const ssize_t got = receiveChunk(chunk.data(), chunk.size());
     if (got > 0) {
       ++readCalls_;
       bytesRead_ += static_cast<std::size_t>(got);
@@ -260,6 +309,11 @@ ReadEnd RawPeer::readUntilClosed(std::vector<RawFrame>* frames, std::chrono::mil
 
 void RawPeer::shutdownWrite() {
   if (fd_ >= 0) {
+#if TOFU_WITH_TLS
+    if (tls_) {
+      tls_->closeNotify();
+    }
+#endif
     ::shutdown(fd_, SHUT_WR);
   }
 }
@@ -273,6 +327,7 @@ void RawPeer::abort() {
 }
 
 void RawPeer::close() {
+  tls_.reset();
   if (fd_ >= 0) {
     ::close(fd_);
     fd_ = -1;

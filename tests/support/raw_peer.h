@@ -7,6 +7,8 @@
 // ADD_FAILURE. One thread at a time per object.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +23,8 @@
 #include "engine_harness.h"
 
 namespace tofu::test {
+
+class TlsRawSession;
 
 // One frame as it travelled: the header fields decoded (K1) plus the raw proto byte.
 struct RawFrame {
@@ -43,9 +47,10 @@ const char* toString(ReadEnd end) noexcept;
 // A connected stream socket that speaks the tofu wire format by hand. Owns its fd.
 class RawPeer {
  public:
-  // Connects to `address` (tcp or uds). `receiveBufferBytes` > 0 shrinks SO_RCVBUF before
-  // connecting, so a peer that does not read stalls the engine's writes early (B6, B12).
-  // Null (and a failure) when the connection cannot be made.
+  // Connects to `address` (tcp, uds, or tls: then every byte goes through a TLS session,
+  // tls_raw_session.h). `receiveBufferBytes` > 0 shrinks SO_RCVBUF before connecting, so a
+  // peer that does not read stalls the engine's writes early (B6, B12). Null (and a failure)
+  // when the connection (or the TLS handshake) cannot be made.
   static std::unique_ptr<RawPeer> connectTo(const Address& address, int receiveBufferBytes = 0);
 
   explicit RawPeer(int fd);
@@ -78,11 +83,14 @@ class RawPeer {
     return readUntilClosed(nullptr, timeout) != ReadEnd::timeout;
   }
 
-  // FIN: the engine reads EOF while this side can still read.
+  // FIN (after TLS's close_notify): the engine reads EOF while this side can still read.
   void shutdownWrite();
   // RST (SO_LINGER 0) and close.
   void abort();
   void close();
+
+  // From now on every byte goes through `session`, which runs over fd().
+  void useTls(std::unique_ptr<TlsRawSession> session);
 
   // recv() calls that returned data so far, and their bytes (B10: batching).
   std::size_t readCalls() const noexcept { return readCalls_; }
@@ -96,7 +104,16 @@ class RawPeer {
   // Size of the whole frame at the front of the buffer; 0 while it is incomplete.
   std::size_t bufferedFrameSize() const;
 
+  // One send() or recv(), or its TLS equivalent: bytes, 0 (recv: end), or -1 and errno.
+  ssize_t sendSome(const std::uint8_t* data, std::size_t size);
+  ssize_t receiveChunk(std::uint8_t* data, std::size_t size);
+  // What to poll for before trying again: `plain`, or what the TLS session waits for.
+  short waitEvents(short plain) const;
+  // Decrypted bytes wait in the TLS session: no need to poll.
+  bool tlsPending() const;
+
   int fd_ = -1;
+  std::unique_ptr<TlsRawSession> tls_;  // null for plain bytes
   std::vector<std::uint8_t> buffer_;
   std::size_t readCalls_ = 0;
   std::size_t bytesRead_ = 0;

@@ -13,6 +13,11 @@
       sequence, the message ids tofu-cli printed, the text headers, the body, and a frame of
       about 120 KB that TCP must split into several segments.
 
+  wireshark_test.py capture --tls --dissector tofu.lua --cli tofu-cli
+      The same over TLS (tls|127.0.0.1|P, a certificate made here with the openssl command):
+      the sender writes its TLS secrets to the file SSLKEYLOGFILE names, and tshark decrypts
+      with it (tls.keylog_file) before the dissector reads the frames (tofu.tls_ports).
+
 Exit status: 0 pass, 1 fail (with the reason), 77 skip (no tshark, or capturing not allowed).
 """
 import argparse
@@ -94,14 +99,16 @@ class Packet:
                 self.src_port = int(field.get("show"))
             elif name == "tcp.dstport":
                 self.dst_port = int(field.get("show"))
-            elif name == "tcp.segment.count":
-                self.segment_count = int(field.get("show"))
+            elif name in ("tcp.segment.count", "tls.segment.count"):  # TLS: records reassembled
+                self.segment_count = max(self.segment_count, int(field.get("show")))
         self.frames = [Frame(proto, self) for proto in element.findall("proto") if proto.get("name") == "tofu"]
 
 
-def dissect(capture, dissector, port):
+def dissect(capture, dissector, port, key_log=None):
+    ports = ["-o", f"tofu.tcp_ports:{port}"] if key_log is None else \
+        ["-o", f"tofu.tls_ports:{port}", "-o", f"tls.keylog_file:{key_log}"]
     result = subprocess.run(
-        ["tshark", "-n", "-r", capture, "-X", f"lua_script:{dissector}", "-o", f"tofu.tcp_ports:{port}",
+        ["tshark", "-n", "-r", capture, "-X", f"lua_script:{dissector}", *ports,
          "-o", "tcp.check_checksum:FALSE", "-T", "pdml"],
         capture_output=True, timeout=120)
     check(result.returncode == 0, f"tshark failed: {result.stderr.decode(errors='replace')}")
@@ -241,36 +248,55 @@ def wait_first_line(path, process):
     return None
 
 
-def send(cli, address, *arguments):
-    result = subprocess.run([cli, "send", address, *arguments], capture_output=True, text=True, timeout=60)
+def send(cli, address, *arguments, env=None):
+    result = subprocess.run([cli, "send", address, *arguments], capture_output=True, text=True, timeout=60,
+                            env=env)
     check(result.returncode == 0, f"tofu-cli send failed ({result.returncode}): {result.stderr}")
     ids = [int(match) for match in re.findall(r"^response id=(\d+) more=0 ", result.stdout, re.MULTILINE)]
     return ids
+
+
+def make_certificate(directory):
+    """A self-signed certificate for 127.0.0.1 (EC P-256) and its key, made by the openssl command."""
+    certificate, key = os.path.join(directory, "server.pem"), os.path.join(directory, "server.key")
+    result = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                             "-nodes", "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=tofu test",
+                             "-addext", "subjectAltName=IP:127.0.0.1"], capture_output=True, text=True, timeout=60)
+    check(result.returncode == 0, f"openssl failed: {result.stderr}")
+    return certificate, key
 
 
 def run_capture(args):
     if shutil.which("dumpcap") is None:
         skip("dumpcap is not installed")
     port = free_port()
-    address = f"tcp|127.0.0.1|{port}"
+    address = f"{'tls' if args.tls else 'tcp'}|127.0.0.1|{port}"
     with tempfile.TemporaryDirectory() as directory:
         capture = os.path.join(directory, "tofu.pcapng")
+        key_log = os.path.join(directory, "keys.log") if args.tls else None
+        listen_options, send_options, send_env = [], [], None
+        if args.tls:
+            certificate, key = make_certificate(directory)
+            listen_options = ["--cert", certificate, "--key", key]
+            send_options = ["--ca", certificate]
+            send_env = dict(os.environ, SSLKEYLOGFILE=key_log)
         dumpcap = start_capture(port, capture)
         listener = None
         try:
             # stdout to a file: the listener prints every frame, and a pipe nobody reads fills up.
             listen_log = os.path.join(directory, "listen.txt")
             with open(listen_log, "w") as log:
-                listener = subprocess.Popen([args.cli, "listen", address, "--echo"], stdout=log)
+                listener = subprocess.Popen([args.cli, "listen", address, "--echo", *listen_options], stdout=log)
             first = wait_first_line(listen_log, listener)
             check(first == f"listening {address}", f"tofu-cli listen said {first!r}")
             small_ids = send(args.cli, address, "--count", "3", "--body", "hi", "--header", "trace:abc",
-                             "--header", "lang:en")
+                             "--header", "lang:en", *send_options, env=send_env)
             check(len(small_ids) == 3, f"tofu-cli send printed {small_ids}")
             # Text headers and body of 60000 bytes each: one frame of about 120 KB, more than a
-            # loopback segment (MTU 65536) holds, so TCP splits it.
+            # loopback segment (MTU 65536) or a TLS record (16 KiB) holds, so it is split.
             big_value = "v" * 60000
-            big_ids = send(args.cli, address, "--count", "1", "--body", "b" * 60000, "--header", f"big:{big_value}")
+            big_ids = send(args.cli, address, "--count", "1", "--body", "b" * 60000, "--header", f"big:{big_value}",
+                           *send_options, env=send_env)
             check(len(big_ids) == 1, f"tofu-cli send (big) printed {big_ids}")
         finally:
             if listener:
@@ -283,7 +309,7 @@ def run_capture(args):
             time.sleep(0.5)  # let dumpcap write the last packets
             dumpcap.send_signal(signal.SIGINT)
             dumpcap.wait(timeout=10)
-        frames = dissect(capture, args.dissector, port)
+        frames = dissect(capture, args.dissector, port, key_log)
 
     to_server = [frame for frame in frames if frame.packet.dst_port == port]
     to_client = [frame for frame in frames if frame.packet.src_port == port]
@@ -324,6 +350,7 @@ def main():
     parser.add_argument("--dissector", required=True)
     parser.add_argument("--status-source")
     parser.add_argument("--cli")
+    parser.add_argument("--tls", action="store_true", help="capture: over TLS, decrypted with the key log")
     args = parser.parse_args()
     if shutil.which("tshark") is None:
         skip("tshark is not installed")

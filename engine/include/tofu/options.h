@@ -95,6 +95,12 @@ struct Options {
   // The oldest protocol version accepted, both sides. TLS 1.2 only for peers that lack 1.3.
   enum class TlsVersion : std::uint8_t { tls12, tls13 };
   TlsVersion tlsMinVersion = TlsVersion::tls13;
+  // Append the secrets of every TLS session to this file (created owner-only) in the key log
+  // format Wireshark reads, so that a capture can be decrypted (resources/wireshark/README.md).
+  // For debugging only: whoever reads the file reads the traffic. Empty: the file the
+  // SSLKEYLOGFILE environment variable names, if set (the engine then says so in one line on
+  // stderr, and goes on without a key log if it cannot open it).
+  std::string tlsKeyLogFile;
 
   // ---- Telemetry (docs/telemetry.md) ----
   // Serve snapshots and events to monitors on this address (docs/telemetry.md). Empty: off,

@@ -186,6 +186,8 @@ void IoChannel::onEvents(std::uint32_t events) {
   }
   if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) readAvailable();
   if (!closing() && waitingWritable_ && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) flush();
+  // Reading made the stream write (a TLS alert or key update) and the socket did not take it.
+  if (!closing() && !waitingWritable_ && stream_->unsentBytes() != 0) flush();
 }
 
 void IoChannel::onPost(MessagePtr message) {
@@ -266,8 +268,18 @@ void IoChannel::onDeadline() {
 
 void IoChannel::flush() {
   if (closing() || phase_ != Phase::open) return;
+  // Bytes a stream holds back (TLS records whose send found the socket full) go first: while
+  // they wait, gathering the queue again would only be thrown away. Plain streams hold none.
+  bool socketFull = false;
+  if (stream_->unsentBytes() != 0 && !stream_->sendUnsent()) {
+    if (errno != EAGAIN) {
+      onSocketError(errno, Status::send_failed);
+      return;
+    }
+    socketFull = true;
+  }
   iovec segments[kMaxSegments];
-  while (!sendQueue_.empty()) {
+  while (!socketFull && !sendQueue_.empty()) {
     const std::size_t count = sendQueue_.gather(segments, context_.sendStaging(), kMaxBatchBytes);
     std::size_t offered = 0;
     for (std::size_t i = 0; i < count; ++i) offered += segments[i].iov_len;
@@ -281,9 +293,9 @@ void IoChannel::flush() {
     MessageQueue done;
     sendQueue_.consume(static_cast<std::size_t>(written), done);
     afterWritten(done);
-    if (static_cast<std::size_t>(written) < offered) break;
+    socketFull = static_cast<std::size_t>(written) < offered || stream_->unsentBytes() != 0;
   }
-  waitingWritable_ = !sendQueue_.empty();
+  waitingWritable_ = !sendQueue_.empty() || stream_->unsentBytes() != 0;
   updateInterest();
 }
 

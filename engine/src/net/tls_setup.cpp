@@ -4,6 +4,11 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -100,6 +105,31 @@ SSL_CTX* makeContext(bool server, const Options& options, std::string& error) {
   return context;
 }
 
+// The variable that names a key log file for every TLS library that honours it (NSS, curl).
+constexpr const char* kKeyLogVariable = "SSLKEYLOGFILE";
+
+// The key log file, open for appending, in `fd` (-1 without one). A file from the options
+// that cannot be opened is an error; one from the environment only says so on stderr.
+bool openKeyLog(const Options& options, int& fd, std::string& error) {
+  const char* fromEnvironment = options.tlsKeyLogFile.empty() ? std::getenv(kKeyLogVariable) : nullptr;
+  const std::string file = fromEnvironment != nullptr ? fromEnvironment : options.tlsKeyLogFile;
+  fd = file.empty() ? -1 : ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (file.empty() || fd >= 0) {
+    if (fromEnvironment != nullptr) {
+      std::fprintf(stderr, "tofu: writing TLS secrets to %s (%s): whoever reads it can decrypt the traffic\n",
+                   file.c_str(), kKeyLogVariable);
+    }
+    return true;
+  }
+  if (fromEnvironment == nullptr) {
+    error = "TLS: cannot use the key log file '" + file + "': " + std::strerror(errno);
+    return false;
+  }
+  std::fprintf(stderr, "tofu: %s=%s cannot be opened (%s): no TLS key log\n", kKeyLogVariable, file.c_str(),
+               std::strerror(errno));
+  return true;
+}
+
 }  // namespace
 
 std::shared_ptr<const TlsSetup> TlsSetup::create(const Options& options, std::string& error) {
@@ -113,12 +143,31 @@ std::shared_ptr<const TlsSetup> TlsSetup::create(const Options& options, std::st
     setup->server_ = makeContext(true, options, error);
     if (setup->server_ == nullptr) return nullptr;
   }
+  if (!openKeyLog(options, setup->keyLogFd_, error)) return nullptr;
+  if (setup->keyLogFd_ >= 0) {
+    for (SSL_CTX* context : {setup->client_, setup->server_}) {
+      if (context == nullptr) continue;
+      SSL_CTX_set_app_data(context, setup.get());
+      SSL_CTX_set_keylog_callback(context, writeKeyLog);
+    }
+  }
   return setup;
+}
+
+void TlsSetup::writeKeyLog(const ssl_st* session, const char* line) {
+  // One append per line, whole, whichever thread's session made it; the setup outlives its
+  // sessions, so its descriptor is open. A line that cannot be written is lost: a debugging aid
+  // does not fail a connection.
+  const auto* setup = static_cast<const TlsSetup*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(session)));
+  std::string text(line);
+  text += '\n';
+  [[maybe_unused]] const ssize_t written = ::write(setup->keyLogFd_, text.data(), text.size());
 }
 
 TlsSetup::~TlsSetup() {
   SSL_CTX_free(client_);
   SSL_CTX_free(server_);
+  if (keyLogFd_ >= 0) ::close(keyLogFd_);
 }
 
 }  // namespace tofu::detail

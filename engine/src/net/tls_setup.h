@@ -11,13 +11,14 @@
 #include "tofu/options.h"
 
 struct ssl_ctx_st;
+struct ssl_st;
 
 namespace tofu::detail {
 
 class TlsSetup {
  public:
   // The setup for `options`; null when a file cannot be used, with `error` saying which and
-  // why in one sentence. Reads the files given; the system's CA directory is only looked in
+  // why in one sentence. Opens the key log (Options::tlsKeyLogFile, SSLKEYLOGFILE). Reads the files given; the system's CA directory is only looked in
   // when a certificate needs it, so an engine that never uses TLS pays well under a millisecond.
   static std::shared_ptr<const TlsSetup> create(const Options& options, std::string& error);
 
@@ -33,11 +34,14 @@ class TlsSetup {
 
  private:
   TlsSetup() = default;
+  // OpenSSL's key log callback: appends one line to the key log.
+  static void writeKeyLog(const ssl_st* session, const char* line);
 
   ssl_ctx_st* client_ = nullptr;
   ssl_ctx_st* server_ = nullptr;
   bool verifyPeerName_ = true;
   bool requireClientCertificate_ = false;
+  int keyLogFd_ = -1;  // Options::tlsKeyLogFile or SSLKEYLOGFILE, open for appending; -1: none
 };
 
 }  // namespace tofu::detail

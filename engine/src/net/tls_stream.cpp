@@ -19,9 +19,13 @@ namespace tofu::detail {
 
 namespace {
 
-// SSL_write takes one buffer and makes one record of at most this many bytes per call: small
-// frames are copied together so many of them share a record (B10).
+// A record carries at most this many bytes: small frames are copied together so many of them
+// share one (B10); a larger part goes to SSL_write as it is, which cuts it into records.
 constexpr std::size_t kRecordBytes = 16 * 1024;
+// What writeGathered() turns into records before it sends them, in one send(): a few records,
+// so they are still in the cache when copied into the socket. Whole 256 KiB batches were
+// slower than a send() per record for small frames (the copies missed the cache).
+constexpr std::size_t kBatchBytes = 64 * 1024;
 
 bool isIpLiteral(const std::string& host) noexcept {
   std::array<std::uint8_t, sizeof(in6_addr)> scratch{};
@@ -77,12 +81,16 @@ TlsStream::TlsStream(int fd, const StreamSetup& setup) : fd_(fd), server_(setup.
     ssl_ctx_st* context = server_ ? setup.tls->serverContext() : setup.tls->clientContext();
     session = context != nullptr ? SSL_new(context) : nullptr;
   }
-  if (session == nullptr || SSL_set_fd(session, fd) != 1) {
+  BIO* input = session != nullptr ? BIO_new_socket(fd, BIO_NOCLOSE) : nullptr;
+  BIO* output = input != nullptr ? TlsOutput::newBio(output_) : nullptr;
+  if (output == nullptr) {
+    BIO_free(input);
     SSL_free(session);
     failure_ = "TLS: cannot start a session";
     ERR_clear_error();
     return;
   }
+  SSL_set_bio(session, input, output);  // the session owns both
   ssl_ = session;
   if (server_) {
     SSL_set_accept_state(ssl_);
@@ -107,14 +115,29 @@ TlsStream::~TlsStream() { SSL_free(ssl_); }
 Stream::HandshakeProgress TlsStream::handshake() {
   const Status failed = server_ ? Status::communication_failed : Status::connect_failed;
   if (ssl_ == nullptr) return {.done = false, .failure = failed};
+  // A flight the socket did not take whole goes out before the session goes on.
+  if (!sendUnsent()) {
+    if (errno == EAGAIN) return {.done = false, .wantWrite = true};
+    failure_ = std::string("TLS failed: ") + std::strerror(errno);
+    return {.done = false, .failure = failed};
+  }
   ERR_clear_error();
   errno = 0;
   const int result = SSL_do_handshake(ssl_);
-  if (result == 1) return {};
-  const int error = SSL_get_error(ssl_, result);
-  if (error == SSL_ERROR_WANT_READ) return {.done = false};
-  if (error == SSL_ERROR_WANT_WRITE) return {.done = false, .wantWrite = true};
-  recordFailure(error);
+  const int error = result == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl_, result);
+  const int readError = errno;
+  // The session's flight, or the alert that tells the peer why it failed. What the socket
+  // does not take now waits in unsentBytes(): the channel that goes open sends it first.
+  const bool sent = sendUnsent();
+  const int sendError = errno;
+  if (error == SSL_ERROR_NONE) return {};
+  if (error == SSL_ERROR_WANT_READ && (sent || sendError == EAGAIN)) return {.done = false, .wantWrite = !sent};
+  if (error == SSL_ERROR_WANT_READ) {
+    failure_ = std::string("TLS failed: ") + std::strerror(sendError);
+  } else {
+    errno = readError;
+    recordFailure(error);
+  }
   return {.done = false, .failure = failed};
 }
 
@@ -144,21 +167,36 @@ bool TlsStream::addPeerIdentity(TextHeaders& headers) const {
   return subjectOk && (altNames.empty() || headers.append(kTlsPeerSanHeader, altNames) == HeaderCheck::ok);
 }
 
-bool TlsStream::buffered() const noexcept { return ssl_ != nullptr && SSL_has_pending(ssl_) == 1; }
+bool TlsStream::buffered() const noexcept {
+  return deferredRead_ || (ssl_ != nullptr && SSL_has_pending(ssl_) == 1);
+}
 
 ssize_t TlsStream::writeGathered(const iovec* parts, std::size_t count) {
-  // The staging buffer may differ between calls (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER); its
-  // bytes after EAGAIN are the same, from the same send-queue position.
+  // The records of the last call go first: nothing new is made while they wait.
+  if (!sendUnsent()) return -1;
+  Cursor at;
+  std::size_t total = 0;
+  while (at.part < count) {
+    const ssize_t taken = encrypt(parts, count, at);
+    if (taken <= 0) return total > 0 ? static_cast<ssize_t>(total) : taken;
+    total += static_cast<std::size_t>(taken);
+    if (!sendUnsent()) break;  // full (the rest waits); an error comes again at the next send
+  }
+  return static_cast<ssize_t>(total);
+}
+
+ssize_t TlsStream::encrypt(const iovec* parts, std::size_t count, Cursor& at) {
+  // The staging buffer may differ between calls (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER).
   thread_local std::array<std::uint8_t, kRecordBytes> staging;
   std::size_t total = 0;
-  std::size_t part = 0;
-  std::size_t offset = 0;  // into parts[part]
-  while (part < count) {
+  std::size_t& part = at.part;
+  std::size_t& offset = at.offset;
+  while (part < count && total < kBatchBytes) {
     const auto* base = static_cast<const std::uint8_t*>(parts[part].iov_base);
     const std::uint8_t* data = base + offset;
     std::size_t size = parts[part].iov_len - offset;
     if (size >= kRecordBytes) {
-      size = kRecordBytes;  // a large body goes straight from its message
+      size = std::min(size, kBatchBytes - total);  // a large body goes straight from its message
     } else {
       size = 0;
       for (std::size_t next = part, from = offset; next < count && size < kRecordBytes; ++next, from = 0) {
@@ -191,7 +229,22 @@ ssize_t TlsStream::writeGathered(const iovec* parts, std::size_t count) {
   return static_cast<ssize_t>(total);
 }
 
+bool TlsStream::sendUnsent() {
+  const bool done = output_.sendTo(fd_);
+  unsent_ = output_.size();
+  if (done && shutdownAfterOutput_) {
+    shutdownAfterOutput_ = false;
+    ::shutdown(fd_, SHUT_WR);
+  }
+  return done;
+}
+
 ssize_t TlsStream::readScattered(const iovec* parts, std::size_t count) {
+  if (deferredRead_) {  // the end or failure that came after the bytes the last call returned
+    deferredRead_ = false;
+    errno = deferredErrno_;
+    return deferredResult_;
+  }
   std::size_t total = 0;
   for (std::size_t part = 0; part < count; ++part) {
     auto* base = static_cast<std::uint8_t*>(parts[part].iov_base);
@@ -201,7 +254,20 @@ ssize_t TlsStream::readScattered(const iovec* parts, std::size_t count) {
       ERR_clear_error();
       errno = 0;
       if (SSL_read_ex(ssl_, base + filled, parts[part].iov_len - filled, &got) != 1) {
-        return total > 0 ? static_cast<ssize_t>(total) : failedCall(0);
+        const ssize_t result = failedCall(0);
+        const int readError = errno;
+        // What reading made the session write (an alert, a key update's answer) goes out now.
+        if (!output_.empty()) (void)sendUnsent();
+        errno = readError;
+        if (total == 0) return result;
+        // The bytes first; a reset or an end is said by the socket only once, so the next call
+        // says it (a reset read as an end would turn peer_disconnected into invalid_message).
+        if (result >= 0 || readError != EAGAIN) {
+          deferredRead_ = true;
+          deferredResult_ = result;
+          deferredErrno_ = readError;
+        }
+        return static_cast<ssize_t>(total);
       }
       filled += got;
       total += got;
@@ -230,11 +296,13 @@ ssize_t TlsStream::failedCall(int result) {
 }
 
 void TlsStream::shutdownWrites() {
-  // close_notify first, so the peer reads a clean end; then FIN as for plain sockets (B3).
+  // close_notify after the records before it, so the peer reads a clean end; then FIN as for
+  // plain sockets (B3), once all of it has left (sendUnsent()).
   ERR_clear_error();
   (void)SSL_shutdown(ssl_);
   ERR_clear_error();
-  ::shutdown(fd_, SHUT_WR);
+  shutdownAfterOutput_ = true;
+  (void)sendUnsent();
 }
 
 }  // namespace tofu::detail

@@ -52,12 +52,25 @@ class Stream {
   // them readable again, so the reader must come back for them. Plain streams keep none.
   virtual bool buffered() const noexcept { return false; }
 
-  // As sendmsg(MSG_NOSIGNAL): bytes taken, or -1 and errno (EAGAIN: not now).
+  // As sendmsg(MSG_NOSIGNAL): bytes taken, or -1 and errno (EAGAIN: not now). A stream may
+  // take bytes it cannot hand to the socket yet (unsentBytes()).
   virtual ssize_t writeGathered(const iovec* parts, std::size_t count) = 0;
   // As readv(): bytes read, 0 at the end of the stream, or -1 and errno.
   virtual ssize_t readScattered(const iovec* parts, std::size_t count) = 0;
-  // No more writes from this side (FIN, B3); reading goes on.
+  // No more writes from this side (FIN, B3), once the unsent bytes are out; reading goes on.
   virtual void shutdownWrites() = 0;
+
+  // Bytes taken by writeGathered() (or made by the handshake or a read) that wait inside the
+  // stream for the socket to take them: the writer watches for EPOLLOUT and calls
+  // sendUnsent() until there are none. Always 0 for plain streams; not virtual, so their
+  // write path pays no call for it.
+  std::size_t unsentBytes() const noexcept { return unsent_; }
+  // Hands unsent bytes to the socket: true when none are left, false with errno (EAGAIN: the
+  // socket is full).
+  virtual bool sendUnsent() { return true; }
+
+ protected:
+  std::size_t unsent_ = 0;  // kept by streams that hold bytes back
 };
 
 // What a stream needs besides its socket.

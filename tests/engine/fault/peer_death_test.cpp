@@ -92,7 +92,7 @@ std::vector<std::uint8_t> partialFrame(Cut cut) {
 class FaultMidFrame : public ::testing::TestWithParam<std::tuple<Transport, Cut>> {};
 INSTANTIATE_TEST_SUITE_P(
     Cuts, FaultMidFrame,
-    ::testing::Combine(kAllTransports, ::testing::Values(Cut::inHeader, Cut::inTextHeaders, Cut::inBody)),
+    ::testing::Combine(kTransportsWithTls, ::testing::Values(Cut::inHeader, Cut::inTextHeaders, Cut::inBody)),
     [](const ::testing::TestParamInfo<std::tuple<Transport, Cut>>& param) {
       return std::string(toString(std::get<0>(param.param))) + "_" + toString(std::get<1>(param.param));
     });

@@ -1,6 +1,11 @@
 // Traffic over TLS (issue 23): a flood of small frames and 64 KiB bodies, every byte checked in
-// order; the handshake timeout against a silent peer on either side.
+// order (also to a reader slower than the writer); the handshake timeout against a silent peer
+// on either side.
+#include <sys/socket.h>
+
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -21,8 +26,9 @@ std::string patternBody(std::uint32_t index, std::size_t size) {
 }
 
 struct TlsConnection {
-  explicit TlsConnection(Options server = certificates().serverOptions(certificates().server))
-      : peers(server, certificates().clientOptions()),
+  explicit TlsConnection(Options server = certificates().serverOptions(certificates().server),
+                         Options client = certificates().clientOptions())
+      : peers(server, client),
         connection(connectPair(peers.client.ampe(), peers.clientGroup, peers.server.ampe(), peers.serverGroup,
                                peers.peer("localhost"))) {}
   TlsPeers peers;
@@ -83,6 +89,29 @@ TEST(TlsTraffic, BurstsIntoATinyReceiveBudgetArriveIntact) {
 TEST(TlsTraffic, LargestBodiesArriveIntact) {
   TlsConnection tls;
   sendAndCheck(tls, 64, 65'535);
+}
+
+// A reader slower than the writer: the server's small receive budget stops its reads, the
+// client's socket fills with records its stream still holds (Stream::unsentBytes()), and the
+// last of them must still go once the reader catches up, with nothing left to post.
+TEST(TlsTraffic, RecordsHeldForASlowReaderAllArrive) {
+  Options server = certificates().serverOptions(certificates().server);
+  server.receiveBudgetBytes = 256 * 1024;
+  Options client = certificates().clientOptions();
+  client.sendQueueLimitBytes = 32 * 1024 * 1024;  // 256 bodies posted before the first is read
+  TlsConnection tls(server, client);
+  ASSERT_TRUE(tls.connection.ok());
+  // A small fixed send buffer on the client's socket (the one whose peer is the listener's
+  // port): each EPOLLOUT then has room for part of a batch only, up to the last one.
+  bool pinned = false;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::atoi(entry.path().filename().c_str());
+    if (peerPort(fd) != tls.peers.listening.bound.port()) continue;
+    const int bytes = 16 * 1024;
+    pinned = ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes)) == 0;
+  }
+  ASSERT_TRUE(pinned);
+  sendAndCheck(tls, 300, 65'535);
 }
 
 TEST(TlsTraffic, EchoedLargestBodiesArriveIntactBothWays) {
