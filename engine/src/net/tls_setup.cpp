@@ -88,6 +88,11 @@ SSL_CTX* makeContext(bool server, const Options& options, std::string& error) {
   // A peer that dies mid-stream is an end of stream (B12), as on plain TCP. No TLS 1.2
   // renegotiation: a write that must first read would wait on a socket that is writable.
   SSL_CTX_set_options(context, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
+  // TLS 1.3 suites, AES-128-GCM first: OpenSSL's own order puts AES-256-GCM first, which
+  // encrypts about 13 % slower here (openssl speed, 16 KiB blocks: 5.9 against 5.1 GB/s) for
+  // no protection a 128-bit key lacks against today's attacks. All three stay allowed.
+  SSL_CTX_set_ciphersuites(context, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
+  if (server) SSL_CTX_set_options(context, SSL_OP_CIPHER_SERVER_PREFERENCE);
   const bool hasCredentials = !options.tlsCertificateChainFile.empty() || !options.tlsPrivateKeyFile.empty();
   const bool verifies = server ? options.tlsRequireClientCertificate : options.tlsVerifyPeer;
   bool ok = (!verifies || loadTrust(context, options, error)) &&
