@@ -161,7 +161,13 @@ class TstCapture : public QObject {
   // The log pages from the file: every one of a million events is a row, through the log's
   // filter proxy as the view shows it, the first and the last with their content.
   void replaysAMillionEvents() {
+#if defined(TOFU_SANITIZER_ADDRESS) || defined(TOFU_SANITIZER_THREAD)
+    // A tenth under sanitizers, where the million took 70 s of the asan stage: the same
+    // loading and paging code, checked at the same places.
+    constexpr qint64 kEvents = 100'000;
+#else
     constexpr qint64 kEvents = 1'000'000;
+#endif
     constexpr qint64 kPerLine = 1'000;
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("million.jsonl"));
@@ -192,9 +198,9 @@ class TstCapture : public QObject {
     QCOMPARE(cell(0, tofu::qt::TrafficColumn::engine).toString(), QStringLiteral("tcp|127.0.0.1|7100"));
     QCOMPARE(cell(0, tofu::qt::TrafficColumn::opCode).toString(), QStringLiteral("Signal"));
     const int last = static_cast<int>(kEvents - 1);
-    QCOMPARE(cell(last, tofu::qt::TrafficColumn::messageId).toULongLong(), 1'000'999'999ULL);
+    QCOMPARE(cell(last, tofu::qt::TrafficColumn::messageId).toULongLong(), 1'000'000'000ULL + static_cast<quint64>(last));
     QCOMPARE(cell(last, tofu::qt::TrafficColumn::channel).toInt(), 5);
-    QCOMPARE(cell(last, tofu::qt::TrafficColumn::time, tofu::qt::SortRole).toLongLong(), 1'000'999'999LL);
+    QCOMPARE(cell(last, tofu::qt::TrafficColumn::time, tofu::qt::SortRole).toLongLong(), 1'000'000'000LL + last);
     QCOMPARE(cell(last / 2, tofu::qt::TrafficColumn::messageId).toULongLong(), 1'000'000'000ULL + static_cast<quint64>(last / 2));
     const auto cpuMs = static_cast<qint64>(std::clock() - cpuBefore) * 1000 / CLOCKS_PER_SEC;
     qInfo("write %lld ms, load %lld ms, show %lld ms; load and show took %lld ms of CPU", written, loaded,
