@@ -107,11 +107,12 @@ TEST(TlsRefusal, HostNameCheckCanBeTurnedOff) {
 
 TEST(TlsRefusal, TlsClientToPlainListener) {
   // The plain listener reads the ClientHello as the start of a frame and waits for the rest;
-  // the client gives up first, after its handshake timeout. The listener's receive-progress
-  // timeout (5 s by default) is put far past it: under sanitizers the scaled handshake timeout
-  // reaches 5 s, and the listener's reset then came first.
+  // the client gives up first, after its handshake timeout. The listener's own deadlines (a
+  // HelloRequest within 10 s, frame progress within 5 s) are put far past it: under sanitizers
+  // the client's scaled timeout reaches 10 s, and the listener's reset then came first.
   Options plainServer;
   plainServer.receiveProgressTimeoutMs = 600'000;
+  plainServer.handshakeTimeoutMs = 600'000;
   TlsPeers peers(plainServer, certificates().clientOptions(), "127.0.0.1", true);
   expectRefusedByClient(peers, peers.peer("127.0.0.1"),
                         "the TLS handshake did not finish within handshakeTimeoutMs");
