@@ -81,13 +81,14 @@ inline void checkRequestRoundTrip(const Address& address, OpCode op) {
 
 }  // namespace impl
 
-// fuzz_address: the input is an address header value (`tcp|host|port`, `uds|path`); it is
-// also read as a whole text-header section of a HelloRequest.
+// fuzz_address: the input is an address header value (`tcp|host|port`, `tls|host|port`,
+// `uds|path`); it is also read as a whole text-header section of a HelloRequest.
 inline void checkAddress(const std::uint8_t* data, std::size_t size) {
   const std::string_view input = impl::asText(data, size);
   const Result<Address> parsed = Address::parse(input);
   const std::vector<std::string_view> parts = impl::splitParts(input);
-  const bool tcp = parts[0] == "tcp";
+  const bool tls = parts[0] == "tls";
+  const bool tcp = parts[0] == "tcp" || tls;  // tls|HOST|PORT follows tcp's rules (B17)
   const bool uds = parts[0] == "uds";
 
   // B8: what must be refused.
@@ -116,10 +117,11 @@ inline void checkAddress(const std::uint8_t* data, std::size_t size) {
   } else {
     const Address& address = parsed.value();
     if (tcp) {
-      TOFU_FUZZ_CHECK(address.kind() == AddressKind::tcp);
+      TOFU_FUZZ_CHECK(address.kind() == (tls ? AddressKind::tls : AddressKind::tcp));
       TOFU_FUZZ_CHECK(address.host() == parts[1] && !address.host().empty());
       TOFU_FUZZ_CHECK(address.port() == *impl::decimalPort(parts[2]));
-      TOFU_FUZZ_CHECK(address.toString() == "tcp|" + address.host() + "|" + std::to_string(address.port()));
+      TOFU_FUZZ_CHECK(address.toString() ==
+                      std::string(parts[0]) + "|" + address.host() + "|" + std::to_string(address.port()));
     } else {
       TOFU_FUZZ_CHECK(address.kind() == AddressKind::uds);
       TOFU_FUZZ_CHECK(address.path() == parts[1]);
