@@ -21,6 +21,7 @@
 #include "tofu/tofu.h"
 
 #include "engine_harness.h"
+#include "wire_bytes.h"
 
 namespace tofu::test {
 
@@ -309,22 +310,7 @@ int unreadBytes(Transport transport, const RawPeer& peer);
 bool sayHello(RawPeer& peer, Ampe& ampe, std::uint16_t channel, std::uint64_t id);
 
 // ---------------------------------------------------------------------------------------------
-// Wire bytes written by hand (K1, K7, K8): frames as WIRE-VECTORS.md prints them.
-
-// "00 05 20 ..." (as printed in WIRE-VECTORS.md) to bytes.
-std::vector<std::uint8_t> fromHex(std::string_view text);
-
-// A frame packed by hand as WIRE-VECTORS.md describes it (">HBBQHH" then headers and body), so
-// the expectation does not come from the engine's own encoder.
-std::vector<std::uint8_t> packFrame(std::uint16_t channel, std::uint8_t proto, std::uint8_t status,
-                                    std::uint64_t id, std::string_view headers, std::string_view body);
-
-// A WIRE-VECTORS literal with bytes 0-1 replaced by `channel` (the sender's own number, which a
-// test cannot choose in advance).
-std::vector<std::uint8_t> withChannel(std::vector<std::uint8_t> bytes, std::uint16_t channel);
-
-// Same, for the message id at bytes 4-11.
-std::vector<std::uint8_t> withId(std::vector<std::uint8_t> bytes, std::uint64_t id);
+// Wire bytes (the frames themselves: wire_bytes.h)
 
 // Reads one frame from `peer` and expects exactly `expected`.
 void expectFrame(RawPeer& peer, const std::vector<std::uint8_t>& expected);
