@@ -67,8 +67,10 @@ tofu::MessagePtr awaitReply(TofuClient& client, tofu::OpCode op, std::uint16_t c
 }
 
 // Why a flood failed: the first failure notice on the client group (a channel the engine
-// closed under the sender), looking through at most `limit` messages.
+// closed under the sender), the one the flood met or else looking through at most `limit`
+// messages.
 std::string firstFailureNotice(TofuClient& client, std::size_t limit = 100'000) {
+  if (!client.floodFailure().empty()) return client.floodFailure();
   for (std::size_t i = 0; i < limit; ++i) {
     auto got = client.group().waitReceive(kNoticeWaitNs);
     tofu::MessagePtr message = got.ok() ? std::move(got).value() : nullptr;

@@ -112,19 +112,27 @@ class TofuClient {
 
   // Posts `body`-byte Signals round-robin over `channels` until `stop`, as fast as the
   // engine takes them: pool messages only (waiting in Ampe::waitGet while the pool is empty);
-  // a channel whose send queue is full (notification_failed) is skipped, and the thread
-  // yields once every channel in a row refused. Returns success, or the first unexpected
-  // refusal. `waits` counts the waits: [0] pool empty, [1] every send queue full (relaxed;
-  // any thread reads).
+  // a channel whose send queue is full (notification_failed) is skipped, and once every
+  // channel in a row refused, the thread waits on the group for a send-ready Signal (B16).
+  // Returns success, or the first unexpected refusal, or the status of a failure notice
+  // met while waiting (floodFailure() describes it). `waits` counts the waits: [0] pool
+  // empty, [1] every send queue full (relaxed; any thread reads). Uses the group's receive
+  // queue (no other thread may wait on it meanwhile).
   tofu::Status flood(const std::vector<std::uint16_t>& channels, std::size_t body, const std::atomic<bool>& stop,
                      std::atomic<std::uint64_t> (&waits)[2]);
+  // The failure notice flood() met while waiting for room, described; empty when none.
+  const std::string& floodFailure() const noexcept { return floodFailure_; }
 
  private:
   TofuClient() = default;
+  // Waits up to kPoolWaitNs for the group's next notice: success for a send-ready Signal or
+  // none, else the failure's status.
+  tofu::Status awaitSendReady();
 
   std::unique_ptr<tofu::Reactor> reactor_;
   tofu::ChannelGroup* group_ = nullptr;
   pid_t ioTid_ = 0;
+  std::string floodFailure_;
 };
 
 }  // namespace bench

@@ -113,10 +113,12 @@ Sample runTofuScaling(Transport transport, std::size_t channels, std::size_t bod
   const Window window = measureWindow([&] { return child->shared().received.load(); }, params, hooks);
   stop = true;
   sender.join();
+  const std::string floodFailure = client->floodFailure();
   client.reset();
   child->finish();
   if (outcome != tofu::Status::success) {
     sample.error = std::string("enqueueToPeer: ") + tofu::toString(outcome);
+    if (!floodFailure.empty()) sample.error += " (" + floodFailure + ")";
     return sample;
   }
   sample.ok = window.count > 0 || params.quick;  // a smoke run only checks that it runs
