@@ -18,7 +18,8 @@ MessagePool::MessagePool(std::uint16_t initialMessages, std::uint16_t maxIdleMes
     : initial_(initialMessages == 0 ? kDefaultInitial : initialMessages),
       maxIdle_(std::max<std::size_t>(initial_, maxIdleMessages == 0 ? kDefaultMaxIdle : maxIdleMessages)) {
   MutexLock lock(mutex_);
-  for (std::size_t i = 0; i < initial_; ++i) idle_.pushFront(makePooled());
+  idle_.reserve(initial_);
+  for (std::size_t i = 0; i < initial_; ++i) idle_.push(makePooled());
   lowestIdle_ = initial_;
   lowestIdleBySecond_.fill(0);  // nothing is trimmed before kTrimSeconds calls have seen it idle
   // Several notices are in flight at once under a flood, behind traffic not taken yet.
@@ -41,7 +42,7 @@ MessagePtr MessagePool::makePooled() {
 MessagePtr MessagePool::get(AllocationStrategy strategy) {
   {
     MutexLock lock(mutex_);
-    if (MessagePtr message = idle_.popFront()) {
+    if (MessagePtr message = idle_.pop()) {
       lowestIdle_ = std::min(lowestIdle_, idle_.size());
       return message;
     }
@@ -75,7 +76,7 @@ bool MessagePool::waitGet(std::uint64_t timeoutNs, std::uint64_t spinNs, Message
     messageKept_.notify_all();  // shutDown() waits for the last caller to leave
     return false;
   }
-  message = idle_.popFront();  // null when the time ran out
+  message = idle_.pop();  // null when the time ran out
   lowestIdle_ = std::min(lowestIdle_, idle_.size());
   return true;
 }
@@ -98,7 +99,7 @@ MessagePtr MessagePool::takeNotice() {
 void MessagePool::takeForReceive(MessageQueue& out, std::size_t count) {
   MutexLock lock(mutex_);
   std::size_t taken = 0;
-  for (; taken < count && !idle_.empty(); ++taken) out.pushBack(idle_.popFront());
+  for (; taken < count && !idle_.empty(); ++taken) out.pushBack(idle_.pop());
   lowestIdle_ = std::min(lowestIdle_, idle_.size());
   // Growing under the lock keeps made_ exact; it happens only while traffic outgrows the pool.
   for (; taken < count; ++taken) out.pushBack(makePooled());
@@ -138,7 +139,7 @@ void MessagePool::keep(MessageQueue& resetMessages) {
       if (idle_.size() < maxIdle_) {
         if (!pooled) ++made_;  // adopted
         pooled = true;
-        idle_.pushFront(std::move(message));
+        idle_.push(std::move(message));
       } else {
         if (pooled) ++freed_;
         surplus.pushBack(std::move(message));
@@ -161,7 +162,7 @@ void MessagePool::trimIdle() {
     const std::size_t neverNeeded = *std::min_element(lowestIdleBySecond_.begin(), lowestIdleBySecond_.end());
     const std::size_t surplus = neverNeeded > initial_ ? (neverNeeded - initial_ + 1) / 2 : 0;
     // Which ones go does not matter, only how many: that many were never needed.
-    while (unused.size() < surplus) unused.pushBack(idle_.popFront());
+    while (unused.size() < surplus) unused.pushBack(idle_.pop());
     freed_ += unused.size();
     for (std::size_t& lowest : lowestIdleBySecond_) lowest -= std::min(lowest, surplus);
     lowestIdle_ = idle_.size();

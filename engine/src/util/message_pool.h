@@ -15,6 +15,7 @@
 #include "tofu/introspection.h"
 #include "tofu/support/mutex.h"
 #include "util/message_queue.h"
+#include "util/message_stack.h"
 
 namespace tofu::detail {
 
@@ -74,7 +75,7 @@ class MessagePool {
   const std::size_t maxIdle_;
 
   mutable Mutex mutex_;
-  MessageQueue idle_ GUARDED_BY(mutex_);  // used as a stack: pushFront / popFront
+  MessageStack idle_ GUARDED_BY(mutex_);
   // Notices put back, for the next episodes; not pool messages (not in PoolInfo). Several
   // can be in flight at once (queued behind traffic the application has not taken yet).
   static constexpr std::size_t kMaxSpareNotices = 256;
