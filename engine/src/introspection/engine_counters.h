@@ -1,6 +1,7 @@
 // Internal, not part of the API.
 // EngineCounterSet: the atomics behind Ampe::counters(). The reactor thread adds; any thread
-// reads. Relaxed ordering: each total is exact, the set is not one instant.
+// reads. Relaxed ordering: each total is exact, the set is not one instant. A cache line of
+// its own: the reactor writes it for every frame.
 #pragma once
 
 #include <atomic>
@@ -10,7 +11,7 @@
 
 namespace tofu::detail {
 
-struct EngineCounterSet {
+struct alignas(64) EngineCounterSet {
   std::atomic<std::uint64_t> framesWritten{0};
   std::atomic<std::uint64_t> bytesWritten{0};
   std::atomic<std::uint64_t> framesRead{0};
@@ -20,8 +21,10 @@ struct EngineCounterSet {
   std::atomic<std::uint64_t> channelsOpened{0};
   std::atomic<std::uint64_t> channelsClosed{0};
 
+  // Reactor thread only. Its only writer, so a plain load and store: a locked add stalled
+  // the reading thread on every frame.
   static void add(std::atomic<std::uint64_t>& counter, std::uint64_t amount = 1) noexcept {
-    counter.fetch_add(amount, std::memory_order_relaxed);
+    counter.store(counter.load(std::memory_order_relaxed) + amount, std::memory_order_relaxed);
   }
 
   EngineCounters read() const noexcept {
