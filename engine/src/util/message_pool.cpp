@@ -44,6 +44,7 @@ MessagePtr MessagePool::get(AllocationStrategy strategy) {
     MutexLock lock(mutex_);
     if (MessagePtr message = idle_.pop()) {
       lowestIdle_ = std::min(lowestIdle_, idle_.size());
+      idle_.prefetchTop();  // a sender taking one message takes another soon
       return message;
     }
     lowestIdle_ = 0;
