@@ -12,6 +12,7 @@
 
 #include "tofu/channel_group.h"
 #include "tofu/support/mutex.h"
+#include "util/cache_line.h"
 #include "util/message_queue.h"
 #include "util/receive_budget.h"
 
@@ -48,8 +49,11 @@ class GroupImpl final : public ChannelGroup {
   // ReceiveBudget for what other threads do with it through the messages.
   ReceiveBudget& receiveBudget() noexcept { return *receiveBudget_; }
   // Reactor thread only: receive charges of this pass's messages, published before delivery,
-  // and what frames being received reserve (ReceiveFlow::kFrameReserve each).
-  std::size_t pendingReceiveCharge = 0;
+  // and what frames being received reserve (ReceiveFlow::kFrameReserve each). The fields
+  // each thread writes often start cache lines of their own (here the reactor's, below the
+  // receive queue's and the consumer's): sharing a line made every frame delivered cost the
+  // waitReceive() thread a cache miss, and every waitReceive() one for the reactor.
+  alignas(kCacheLineBytes) std::size_t pendingReceiveCharge = 0;
   std::size_t receiveInProgress = 0;
   std::size_t receiveCommitted() const noexcept { return pendingReceiveCharge + receiveInProgress; }
 
@@ -74,20 +78,20 @@ class GroupImpl final : public ChannelGroup {
   const std::uint64_t id_;
   ReceiveBudget* const receiveBudget_;  // detached (and freed once nothing is charged) by ~GroupImpl
 
-  Mutex mutex_;
+  alignas(kCacheLineBytes) Mutex mutex_;
   std::condition_variable arrived_;  // a message arrived or the queue closed
   std::condition_variable left_;     // a waiter left (close() waits for the last one)
   MessageQueue queue_ GUARDED_BY(mutex_);
   bool closed_ GUARDED_BY(mutex_) = false;
   int waiters_ GUARDED_BY(mutex_) = 0;
   std::atomic<bool> closing_{false};  // closed_, readable without the lock
-  std::atomic<int> inside_{0};        // threads inside waitReceive(), asleep or not
+  std::atomic<bool> queued_{false};   // !queue_.empty(), readable without the lock
+  alignas(kCacheLineBytes) std::atomic<int> inside_{0};  // threads inside waitReceive(), asleep or not
   // A thread is consuming: taking from queue_ or serving taken_. Claimed with a
   // compare-exchange, so a second concurrent waitReceive() gets not_allowed instead of racing
   // on taken_ (double free, duplicates, losses). Acquire/release: each consumer sees what the
   // previous one left in taken_.
   std::atomic<bool> consuming_{false};
-  std::atomic<bool> queued_{false};   // !queue_.empty(), readable without the lock
 
   // The waitReceive() thread's batch: everything that was queued when it last took the lock,
   // handed out in order before the lock is taken again. Only the thread holding consuming_
@@ -96,7 +100,7 @@ class GroupImpl final : public ChannelGroup {
   MessageQueue taken_;
   std::atomic<std::size_t> takenDepth_{0};
 
-  MessageQueue pending_;  // reactor thread only
+  alignas(kCacheLineBytes) MessageQueue pending_;  // reactor thread only
 };
 
 }  // namespace tofu::detail

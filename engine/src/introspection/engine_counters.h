@@ -8,10 +8,11 @@
 #include <cstdint>
 
 #include "tofu/ampe.h"
+#include "util/cache_line.h"
 
 namespace tofu::detail {
 
-struct alignas(64) EngineCounterSet {
+struct alignas(kCacheLineBytes) EngineCounterSet {
   std::atomic<std::uint64_t> framesWritten{0};
   std::atomic<std::uint64_t> bytesWritten{0};
   std::atomic<std::uint64_t> framesRead{0};
