@@ -503,13 +503,65 @@ int unreadBytes(Transport transport, const RawPeer& peer) {
   return bytes;
 }
 
+namespace {
+
+constexpr int kPinnedSendBufferBytes = 16 * 1024;
+
+void pinSendBuffer(int fd) {
+  EXPECT_EQ(::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kPinnedSendBufferBytes, sizeof(kPinnedSendBufferBytes)), 0)
+      << std::strerror(errno);
+}
+
+// The path a Unix socket is bound to ("" when unnamed); `peer` asks for the other end's.
+std::string unixPath(int fd, bool peer) {
+  sockaddr_un address{};
+  socklen_t length = sizeof(address);
+  const int result = peer ? ::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length)
+                          : ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  if (result != 0 || address.sun_family != AF_UNIX || length <= offsetof(sockaddr_un, sun_path)) return {};
+  return std::string(address.sun_path);  // NOLINT: a path socket's name ends with its NUL
+}
+
+bool hasPeer(int fd) {
+  sockaddr_un address{};
+  socklen_t length = sizeof(address);
+  return ::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+}
+
+// The engine's ends of the raw UDS `peer`'s connection. A raw peer that connected to the
+// engine's listener: every socket bound to that path with a peer of its own (the listener
+// itself has none). A raw peer accepted by a raw listener: every socket whose peer is bound to
+// that listener's path.
+void pinEngineUnixSockets(const RawPeer& peer) {
+  const std::string listenerOfEngine = unixPath(peer.fd(), true);
+  const std::string rawListener = listenerOfEngine.empty() ? unixPath(peer.fd(), false) : std::string();
+  ASSERT_FALSE(listenerOfEngine.empty() && rawListener.empty())
+      << "pinEngineSendBuffer: the raw UDS peer's connection names no path";
+  std::size_t pinned = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::atoi(entry.path().filename().c_str());
+    if (fd == peer.fd()) continue;
+    const bool engineEnd = listenerOfEngine.empty()
+                               ? unixPath(fd, true) == rawListener
+                               : unixPath(fd, false) == listenerOfEngine && hasPeer(fd);
+    if (!engineEnd) continue;
+    pinSendBuffer(fd);
+    ++pinned;
+  }
+  EXPECT_GT(pinned, 0u) << "pinEngineSendBuffer: no engine socket found for the raw UDS peer";
+}
+
+}  // namespace
+
 void pinEngineSendBuffer(const RawPeer& peer) {
   sockaddr_storage local{};
   socklen_t length = sizeof(local);
-  if (::getsockname(peer.fd(), reinterpret_cast<sockaddr*>(&local), &length) != 0 ||
-      local.ss_family != AF_INET) {
+  if (::getsockname(peer.fd(), reinterpret_cast<sockaddr*>(&local), &length) != 0) return;
+  if (local.ss_family == AF_UNIX) {
+    pinEngineUnixSockets(peer);
     return;
   }
+  if (local.ss_family != AF_INET) return;
   const std::uint16_t peerLocal = boundPort(peer.fd());
   sockaddr_in remote{};
   length = sizeof(remote);
@@ -529,8 +581,7 @@ void pinEngineSendBuffer(const RawPeer& peer) {
         ntohs(other.sin_port) != peerLocal) {
       continue;
     }
-    const int bytes = 16 * 1024;
-    EXPECT_EQ(::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes)), 0) << std::strerror(errno);
+    pinSendBuffer(fd);
     return;
   }
   ADD_FAILURE() << "pinEngineSendBuffer: the engine's socket for 127.0.0.1:" << peerRemote << " <-> "

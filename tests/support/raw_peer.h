@@ -165,11 +165,12 @@ class HangingTcpServer {
   bool hangs_ = false;
 };
 
-// Pins the send buffer of the engine's end of `peer`'s TCP connection (found among this
-// process's descriptors) to a small fixed size. Linux grows a TCP send buffer on its own, even
-// towards a peer that reads nothing, which could later swallow a "full" send queue; a fixed
-// buffer keeps the frames pending in the engine until the test closes the channel. No-op for
-// UDS, whose buffers do not grow.
+// Pins the send buffer of the engine's end of `peer`'s connection (found among this process's
+// descriptors) to a small fixed size, so that frames stay pending in the engine until the test
+// closes the channel instead of disappearing into the kernel. Linux grows a TCP send buffer on
+// its own, even towards a peer that reads nothing; the engine asks 1 MiB for a UDS connection.
+// UDS: a Unix socket does not say which socket is its peer, so every connection accepted on
+// the listener `peer` reached is pinned.
 void pinEngineSendBuffer(const RawPeer& peer);
 
 // What fillSendQueue() did.
