@@ -3,8 +3,8 @@
 // promise. Applications should use std::mutex.
 // Mutex and MutexLock: std::mutex with clang's thread-safety annotations, so -Wthread-safety
 // checks GUARDED_BY at compile time (leveldb port::Mutex); taking it tries briefly before it
-// sleeps (lockSpinning). Any thread. std::mutex stays
-// underneath, so ThreadSanitizer (g++ in the tsan preset) sees every lock as before.
+// sleeps (lockSpinning). Any thread. std::mutex stays underneath, so ThreadSanitizer (g++ in
+// the tsan preset) sees every lock as before.
 #pragma once
 
 #include <condition_variable>
