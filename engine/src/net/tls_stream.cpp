@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <span>
 
 #include "net/tls_setup.h"
 #include "tofu/message.h"
@@ -32,6 +33,22 @@ constexpr std::size_t kBatchBytes = 64 * 1024;
 // before every record: clearing walks the whole queue, and per record it took 6 % of the
 // reading thread in tofu-bench's 64 KiB TLS row.
 void clearErrorQueue() noexcept { ERR_clear_error(); }
+
+// Copies the small parts from `at` on into `staging`, back to back, up to one record: many
+// small frames then share a record (B10). It stops before a large part, which starts a record of
+// its own rather than being copied (a message's header would otherwise carry the first 16 KiB of
+// its body through this buffer). Bytes staged.
+std::size_t stageSmallParts(const iovec* parts, std::size_t count, TlsStream::Cursor at,
+                            std::span<std::uint8_t, kRecordBytes> staging) {
+  std::size_t size = 0;
+  for (std::size_t next = at.part, from = at.offset; next < count && size < kRecordBytes; ++next, from = 0) {
+    if (next != at.part && parts[next].iov_len >= kRecordBytes) break;
+    const std::size_t take = std::min(parts[next].iov_len - from, kRecordBytes - size);
+    std::memcpy(staging.data() + size, static_cast<const std::uint8_t*>(parts[next].iov_base) + from, take);
+    size += take;
+  }
+  return size;
+}
 
 bool isIpLiteral(const std::string& host) noexcept {
   std::array<std::uint8_t, sizeof(in6_addr)> scratch{};
@@ -205,16 +222,7 @@ ssize_t TlsStream::encrypt(const iovec* parts, std::size_t count, Cursor& at) {
     if (size >= kRecordBytes) {
       size = std::min(size, kBatchBytes - total);  // a large body goes straight from its message
     } else {
-      size = 0;
-      for (std::size_t next = part, from = offset; next < count && size < kRecordBytes; ++next, from = 0) {
-        // A large part starts a record of its own rather than being copied here (a message's
-        // header would otherwise carry the first 16 KiB of its body through this buffer).
-        if (next != part && parts[next].iov_len >= kRecordBytes) break;
-        const std::size_t take = std::min(parts[next].iov_len - from, kRecordBytes - size);
-        std::memcpy(staging.data() + size, static_cast<const std::uint8_t*>(parts[next].iov_base) + from,
-                    take);
-        size += take;
-      }
+      size = stageSmallParts(parts, count, at, staging);
       data = staging.data();
     }
     std::size_t written = 0;

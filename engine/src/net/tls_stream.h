@@ -32,12 +32,13 @@ class TlsStream final : public Stream {
   void shutdownWrites() override;
   bool sendUnsent() override;
 
- private:
   // Where encrypting stands in the parts writeGathered() was given.
   struct Cursor {
     std::size_t part = 0;
     std::size_t offset = 0;  // into parts[part]
   };
+
+ private:
   // Encrypts parts from `at` on into records in output_ until they are done or kBatchBytes
   // are taken, moving `at`: bytes taken, or failedCall()'s answer when none were.
   ssize_t encrypt(const iovec* parts, std::size_t count, Cursor& at);
