@@ -3,6 +3,7 @@
 // in conformance_better_test.cpp; closing in conformance_better_close_test.cpp (B1, B3, B4,
 // B12, B13); teardown (B7) in teardown_test.cpp.
 // Connection tests run over TCP and UDS unless the item is about TCP only.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -255,6 +256,46 @@ void expectNoDelay(bool enabled) {
 TEST(BetterSpeed, B10_TcpNoDelayIsOnByDefault) { expectNoDelay(true); }
 
 TEST(BetterSpeed, B10_TcpNoDelayFollowsTheOption) { expectNoDelay(false); }
+
+// What a socket reports for SO_SNDBUF after the engine asked 512 KiB: Linux caps the request at
+// net.core.wmem_max and doubles it for its bookkeeping.
+int expectedUdsSendBuffer() {
+  constexpr int kAsked = 512 * 1024;
+  int wmemMax = kAsked;
+  std::ifstream("/proc/sys/net/core/wmem_max") >> wmemMax;
+  return 2 * std::min(kAsked, wmemMax);
+}
+
+int sendBufferOf(int fd) {
+  int bytes = 0;
+  socklen_t length = sizeof bytes;
+  return ::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, &length) == 0 ? bytes : -1;
+}
+
+// A Unix socket is writable again only when three quarters of its send buffer are free; with
+// Linux's default a fast writer idled (docs/architecture.md, Memory).
+TEST(BetterSpeed, B10_UdsConnectionsAskForALargerSendBuffer) {
+  Engine engine(roomyOptions());
+  ChannelGroup& group = engine.group();
+  // Server side: the engine's socket accepted on its listener.
+  const Listening listening = listen(engine.ampe(), group, Address::uds(tofu::testing::tempUdsPath()));
+  auto inbound = RawPeer::connectTo(listening.bound);
+  ASSERT_NE(inbound, nullptr);
+  ASSERT_TRUE(sayHello(*inbound, engine.ampe(), 2, 10002));
+  auto hello = receive(group);
+  ASSERT_TRUE(hello && hello->messageId() == 10002u) << describe(hello);
+  const std::vector<int> accepted = engineUnixSockets(*inbound);
+  ASSERT_EQ(accepted.size(), 1u) << "the engine's accepted socket";
+  EXPECT_EQ(sendBufferOf(accepted.front()), expectedUdsSendBuffer()) << "accepted socket";
+  // Client side: the engine's socket that connected out.
+  RawServer rawServer(Transport::uds);
+  postHello(engine.ampe(), group, rawServer.address());
+  auto outbound = rawServer.accept();
+  ASSERT_NE(outbound, nullptr);
+  const std::vector<int> connected = engineUnixSockets(*outbound);
+  ASSERT_EQ(connected.size(), 1u) << "the engine's client socket";
+  EXPECT_EQ(sendBufferOf(connected.front()), expectedUdsSendBuffer()) << "client socket";
+}
 
 TEST(BetterSpeed, B10_QueuedSmallFramesAreGatheredIntoFewWrites) {
   HangingTcpServer hanging;

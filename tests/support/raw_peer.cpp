@@ -528,37 +528,32 @@ bool hasPeer(int fd) {
   return ::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
 }
 
-// The engine's ends of the raw UDS `peer`'s connection. A raw peer that connected to the
-// engine's listener: every socket bound to that path with a peer of its own (the listener
-// itself has none). A raw peer accepted by a raw listener: every socket whose peer is bound to
-// that listener's path.
-void pinEngineUnixSockets(const RawPeer& peer) {
+}  // namespace
+
+std::vector<int> engineUnixSockets(const RawPeer& peer) {
   const std::string listenerOfEngine = unixPath(peer.fd(), true);
   const std::string rawListener = listenerOfEngine.empty() ? unixPath(peer.fd(), false) : std::string();
-  ASSERT_FALSE(listenerOfEngine.empty() && rawListener.empty())
-      << "pinEngineSendBuffer: the raw UDS peer's connection names no path";
-  std::size_t pinned = 0;
+  std::vector<int> found;
+  if (listenerOfEngine.empty() && rawListener.empty()) return found;
   for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
     const int fd = std::atoi(entry.path().filename().c_str());
     if (fd == peer.fd()) continue;
     const bool engineEnd = listenerOfEngine.empty()
                                ? unixPath(fd, true) == rawListener
                                : unixPath(fd, false) == listenerOfEngine && hasPeer(fd);
-    if (!engineEnd) continue;
-    pinSendBuffer(fd);
-    ++pinned;
+    if (engineEnd) found.push_back(fd);
   }
-  EXPECT_GT(pinned, 0u) << "pinEngineSendBuffer: no engine socket found for the raw UDS peer";
+  return found;
 }
-
-}  // namespace
 
 void pinEngineSendBuffer(const RawPeer& peer) {
   sockaddr_storage local{};
   socklen_t length = sizeof(local);
   if (::getsockname(peer.fd(), reinterpret_cast<sockaddr*>(&local), &length) != 0) return;
   if (local.ss_family == AF_UNIX) {
-    pinEngineUnixSockets(peer);
+    const std::vector<int> engineEnds = engineUnixSockets(peer);
+    EXPECT_FALSE(engineEnds.empty()) << "pinEngineSendBuffer: no engine socket found for the raw UDS peer";
+    for (const int fd : engineEnds) pinSendBuffer(fd);
     return;
   }
   if (local.ss_family != AF_INET) return;

@@ -173,6 +173,12 @@ class HangingTcpServer {
 // the listener `peer` reached is pinned.
 void pinEngineSendBuffer(const RawPeer& peer);
 
+// The engine's ends of the raw UDS `peer`'s connection, among this process's descriptors. A raw
+// peer that connected to the engine's listener: every socket accepted on that path (a Unix socket
+// does not say which one is its peer). A raw peer accepted by a raw listener: every socket
+// connected to that listener's path. Empty for other peers.
+std::vector<int> engineUnixSockets(const RawPeer& peer);
+
 // What fillSendQueue() did.
 struct FillResult {
   bool full = false;               // enqueueToPeer refused with notification_failed (B6)
