@@ -85,7 +85,6 @@ bool prepareTls(std::string& error) {
 #endif
 }
 
-
 tofu::Options benchOptions(std::size_t body, std::size_t channels, bool spin) {
   // 4 MiB of bodies: the messages in flight stay in the caches. With 32 MiB of 64 KiB bodies
   // every copy into a message missed them and 64 KiB throughput fell by a third to a half.

@@ -21,6 +21,7 @@
 #include "tofu/tofu.h"
 
 #include "engine_harness.h"
+#include "engine_sockets.h"
 #include "wire_bytes.h"
 
 namespace tofu::test {
@@ -165,20 +166,6 @@ class HangingTcpServer {
   bool hangs_ = false;
 };
 
-// Pins the send buffer of the engine's end of `peer`'s connection (found among this process's
-// descriptors) to a small fixed size, so that frames stay pending in the engine until the test
-// closes the channel instead of disappearing into the kernel. Linux grows a TCP send buffer on
-// its own, even towards a peer that reads nothing; the engine asks 1 MiB for a UDS connection.
-// UDS: a Unix socket does not say which socket is its peer, so every connection accepted on
-// the listener `peer` reached is pinned.
-void pinEngineSendBuffer(const RawPeer& peer);
-
-// The engine's ends of the raw UDS `peer`'s connection, among this process's descriptors. A raw
-// peer that connected to the engine's listener: every socket accepted on that path (a Unix socket
-// does not say which one is its peer). A raw peer accepted by a raw listener: every socket
-// connected to that listener's path. Empty for other peers.
-std::vector<int> engineUnixSockets(const RawPeer& peer);
-
 // What fillSendQueue() did.
 struct FillResult {
   bool full = false;               // enqueueToPeer refused with notification_failed (B6)
@@ -296,22 +283,6 @@ class ViolationBench {
   EngineCounters beforeFill_;
   EngineCounters beforeVictim_;
 };
-
-// ---------------------------------------------------------------------------------------------
-// Engine sockets seen from inside the process
-
-// The local / peer port of socket `fd` (TCP over IPv4 or IPv6); 0 when it has none.
-std::uint16_t localPort(int fd);
-std::uint16_t peerPort(int fd);
-
-// The engine's socket in this process for the TCP connection local:peer (B10 inspects it
-// directly, since TCP_NODELAY cannot be seen from the other end). -1 when not found.
-int findConnectedTcpSocket(std::uint16_t local, std::uint16_t peer);
-
-// The bytes `peer` wrote that the engine in this process has not read yet, or -1 when they
-// cannot be seen. TCP: exact, from the engine's socket (found by its ports). UDS: the peer's own
-// send queue, which charges each buffer whole, overhead included, until it is read to its end.
-int unreadBytes(Transport transport, const RawPeer& peer);
 
 // A raw peer's HelloRequest frame on `channel` with `id`.
 bool sayHello(RawPeer& peer, Ampe& ampe, std::uint16_t channel, std::uint64_t id);
