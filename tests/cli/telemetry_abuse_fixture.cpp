@@ -7,8 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -98,6 +100,39 @@ std::uint16_t authorise(Ampe& ampe, ChannelGroup& group, const Address& address,
     if (answer) return refusal ? 0 : channel;
   }
   return 0;
+}
+
+std::vector<std::uint16_t> authoriseMany(Ampe& ampe, ChannelGroup& group, const Address& address, std::size_t count,
+                                         std::string* refusal) {
+  constexpr std::size_t kBatch = 8;
+  std::vector<std::uint16_t> monitors;
+  for (const Clock::time_point end = Clock::now() + 40s;
+       monitors.size() < count && refusal->empty() && Clock::now() < end;) {
+    std::vector<std::uint16_t> waiting;
+    for (std::size_t i = 0; i < std::min(kBatch, count - monitors.size()); ++i)
+      waiting.push_back(hello(ampe, group, address, std::string(kToken)));
+    for (const Clock::time_point batchEnd = Clock::now() + 5s; !waiting.empty() && Clock::now() < batchEnd;) {
+      MessagePtr message = test::tryReceive(group, 100ms);
+      if (!message) continue;
+      const auto at = std::find(waiting.begin(), waiting.end(), message->channelNumber());
+      if (at != waiting.end()) {
+        if (isClosedSignal(*message)) {
+          waiting.erase(at);  // reset at accept: retried
+        } else if (!message->isFromEngine() && message->opCode() == OpCode::HelloResponse) {
+          const std::optional<std::string_view> error = message->headers().find("telemetry-error");
+          if (error) {
+            *refusal = std::string(*error);
+          } else {
+            monitors.push_back(*at);
+          }
+          waiting.erase(at);
+        }
+      }
+      ampe.put(message);
+    }
+    if (monitors.size() < count) std::this_thread::sleep_for(300ms);
+  }
+  return monitors;
 }
 
 bool awaitAnswer(Ampe& ampe, ChannelGroup& group, std::uint64_t id, std::chrono::milliseconds wait) {

@@ -60,7 +60,7 @@ TEST_F(TelemetryAbuseTest, NonReadingClientsAreDroppedAndTheirMemoryReturned) {
   ASSERT_GT(before, 0u);
   const std::uint64_t anonBefore = rssKiB(pid, "RssAnon:");
 
-  constexpr int kClients = 50;
+  constexpr std::size_t kClients = 50;
   constexpr int kRequests = 2000;
   std::uint64_t during = before;
   {
@@ -68,8 +68,11 @@ TEST_F(TelemetryAbuseTest, NonReadingClientsAreDroppedAndTheirMemoryReturned) {
     options.receiveBudgetBytes = 256 * 1024;  // stops reading almost at once
     test::Engine attacker(options);
     ChannelGroup& group = attacker.group();
-    std::vector<std::uint16_t> channels;
-    for (int i = 0; i < kClients; ++i) channels.push_back(hello(attacker.ampe(), group, address, std::string(kToken)));
+    // Authorised first, at the pace the server's accept share allows (16 pending per uid):
+    // 50 HelloRequests at once would have most of them reset at accept.
+    std::string refusal;
+    const std::vector<std::uint16_t> channels = authoriseMany(attacker.ampe(), group, address, kClients, &refusal);
+    ASSERT_EQ(channels.size(), kClients) << "refused before " << kClients << " monitors: '" << refusal << "'";
     for (const std::uint16_t channel : channels) (void)request(attacker.ampe(), group, channel, "subscribe");
     for (int round = 0; round < kRequests; ++round) {
       for (const std::uint16_t channel : channels) {
@@ -275,38 +278,9 @@ TEST_F(TelemetryAbuseTest, AtMost64MonitorsAtOnce) {
   test::Engine engine(clientOptions());
   ChannelGroup& group = engine.group();
 
-  // In batches of 8, under this uid's share of 16 pending connections at accept; a
-  // connection reset at accept (the share not yet settled by the server's 250 ms look) is
-  // retried in the next batch.
   constexpr std::size_t kMonitors = 64;
-  std::vector<std::uint16_t> monitors;
   std::string refusal;
-  for (const Clock::time_point end = Clock::now() + 40s;
-       monitors.size() < kMonitors && refusal.empty() && Clock::now() < end;) {
-    std::vector<std::uint16_t> waiting;
-    for (std::size_t i = 0; i < std::min<std::size_t>(8, kMonitors - monitors.size()); ++i)
-      waiting.push_back(hello(engine.ampe(), group, address, std::string(kToken)));
-    for (const Clock::time_point batchEnd = Clock::now() + 5s; !waiting.empty() && Clock::now() < batchEnd;) {
-      MessagePtr message = test::tryReceive(group, 100ms);
-      if (!message) continue;
-      const auto at = std::find(waiting.begin(), waiting.end(), message->channelNumber());
-      if (at != waiting.end()) {
-        if (isClosedSignal(*message)) {
-          waiting.erase(at);  // reset at accept: retried
-        } else if (!message->isFromEngine() && message->opCode() == OpCode::HelloResponse) {
-          const std::optional<std::string_view> error = message->headers().find("telemetry-error");
-          if (error) {
-            refusal = std::string(*error);
-          } else {
-            monitors.push_back(*at);
-          }
-          waiting.erase(at);
-        }
-      }
-      engine.ampe().put(message);
-    }
-    std::this_thread::sleep_for(300ms);
-  }
+  const std::vector<std::uint16_t> monitors = authoriseMany(engine.ampe(), group, address, kMonitors, &refusal);
   ASSERT_EQ(monitors.size(), kMonitors) << "refused before 64 monitors: '" << refusal << "'";
 
   // The 65th: refused with the documented error, then closed.
