@@ -16,9 +16,6 @@ namespace tofu::detail {
 
 namespace {
 
-// What one read system call may take in: several records, so large bodies cost few reads.
-constexpr std::size_t kReadAheadBytes = 64 * 1024;
-
 // OpenSSL's reason for the last failure ("no such file", "key values mismatch"), queue cleared.
 std::string lastReason() {
   unsigned long last = 0;
@@ -80,9 +77,8 @@ SSL_CTX* makeContext(bool server, const Options& options, std::string& error) {
   // The send queue offers its bytes again after EAGAIN from another buffer, and takes
   // whatever part was written (as sendmsg does).
   SSL_CTX_set_mode(context, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-  // Whole records per read system call; the stream reports what is buffered (Stream::buffered).
-  SSL_CTX_set_read_ahead(context, 1);
-  SSL_CTX_set_default_read_buffer_len(context, kReadAheadBytes);
+  // No read-ahead: each stream's TlsInput reads many records per system call instead, and
+  // OpenSSL asks it for one record at a time (net/tls_input.h says why).
   // No session resumption: tickets would only cost bytes after every handshake.
   SSL_CTX_set_num_tickets(context, 0);
   // A peer that dies mid-stream is an end of stream (B12), as on plain TCP. No TLS 1.2

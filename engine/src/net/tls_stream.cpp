@@ -104,7 +104,7 @@ TlsStream::TlsStream(int fd, const StreamSetup& setup) : fd_(fd), server_(setup.
     ssl_ctx_st* context = server_ ? setup.tls->serverContext() : setup.tls->clientContext();
     session = context != nullptr ? SSL_new(context) : nullptr;
   }
-  BIO* input = session != nullptr ? BIO_new_socket(fd, BIO_NOCLOSE) : nullptr;
+  BIO* input = session != nullptr ? TlsInput::newBio(input_, fd) : nullptr;
   BIO* output = input != nullptr ? TlsOutput::newBio(output_) : nullptr;
   if (output == nullptr) {
     BIO_free(input);
@@ -191,7 +191,7 @@ bool TlsStream::addPeerIdentity(TextHeaders& headers) const {
 }
 
 bool TlsStream::buffered() const noexcept {
-  return deferredRead_ || (ssl_ != nullptr && SSL_has_pending(ssl_) == 1);
+  return deferredRead_ || !input_.empty() || (ssl_ != nullptr && SSL_has_pending(ssl_) == 1);
 }
 
 ssize_t TlsStream::writeGathered(const iovec* parts, std::size_t count) {

@@ -1,12 +1,13 @@
 // Internal, not part of the API.
 // TlsStream: one connection's OpenSSL session over its channel's socket. Owns the session
-// (not the socket). The session reads the socket itself; what it writes goes to a TlsOutput
-// first, so many records leave in one system call. Non-blocking: every call does what the
+// (not the socket). The session reads through a TlsInput and writes to a TlsOutput, so many
+// records arrive and leave in one system call. Non-blocking: every call does what the
 // socket allows and says what it waits for. Loop thread only. Only with TOFU_WITH_TLS.
 #pragma once
 
 #include <string>
 
+#include "net/tls_input.h"
 #include "net/tls_output.h"
 #include "net/transport.h"
 
@@ -56,6 +57,7 @@ class TlsStream final : public Stream {
   ssize_t deferredResult_ = 0;
   int deferredErrno_ = 0;
   std::string failure_;
+  TlsInput input_;
   TlsOutput output_;
 };
 

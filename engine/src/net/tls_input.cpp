@@ -1,0 +1,95 @@
+#include "net/tls_input.h"
+
+#include <openssl/bio.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace tofu::detail {
+
+namespace {
+
+TlsInput& inputOf(BIO* bio) { return *static_cast<TlsInput*>(BIO_get_data(bio)); }
+
+// As OpenSSL's socket BIO: a read that finds nothing asks to be retried; the end of the
+// stream and the socket's errors are failures that BIO_eof() and errno tell apart.
+int readFromInput(BIO* bio, char* data, std::size_t size, std::size_t* read) {
+  BIO_clear_retry_flags(bio);
+  *read = inputOf(bio).take(data, size);
+  if (*read > 0) return 1;
+  if (errno == EAGAIN) BIO_set_retry_read(bio);
+  return 0;
+}
+
+long controlInput(BIO* bio, int command, long /*number*/, void* /*pointer*/) {
+  switch (command) {
+    case BIO_CTRL_EOF:  // with SSL_OP_IGNORE_UNEXPECTED_EOF, an end without close_notify ends cleanly
+      return inputOf(bio).ended() ? 1 : 0;
+    case BIO_CTRL_PENDING:
+      return static_cast<long>(inputOf(bio).size());
+    default:
+      return 0;
+  }
+}
+
+int createInput(BIO* bio) {
+  BIO_set_init(bio, 1);
+  return 1;
+}
+
+const BIO_METHOD* inputMethod() {
+  // Made once for the process; OpenSSL keeps no other reference, so it lives until exit.
+  static const BIO_METHOD* const method = [] {
+    BIO_METHOD* made = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "tofu TLS input");
+    if (made != nullptr) {
+      BIO_meth_set_read_ex(made, readFromInput);
+      BIO_meth_set_ctrl(made, controlInput);
+      BIO_meth_set_create(made, createInput);
+    }
+    return made;
+  }();
+  return method;
+}
+
+}  // namespace
+
+bio_st* TlsInput::newBio(TlsInput& input, int fd) {
+  input.fd_ = fd;
+  const BIO_METHOD* method = inputMethod();
+  BIO* bio = method != nullptr ? BIO_new(method) : nullptr;
+  if (bio != nullptr) BIO_set_data(bio, &input);
+  return bio;
+}
+
+std::size_t TlsInput::take(void* data, std::size_t capacity) {
+  if (empty()) receive();
+  if (empty()) return 0;  // errno from receive()
+  const std::size_t taken = std::min(capacity, size());
+  std::memcpy(data, bytes_.get() + begin_, taken);
+  begin_ += taken;
+  return taken;
+}
+
+void TlsInput::receive() {
+  begin_ = 0;
+  end_ = 0;
+  if (ended_) {
+    errno = 0;
+    return;
+  }
+  if (!bytes_) bytes_ = std::make_unique_for_overwrite<std::uint8_t[]>(kBytes);
+  ssize_t got = 0;
+  do {
+    got = ::recv(fd_, bytes_.get(), kBytes, 0);
+  } while (got < 0 && errno == EINTR);
+  if (got > 0) {
+    end_ = static_cast<std::size_t>(got);
+  } else if (got == 0) {
+    ended_ = true;
+    errno = 0;
+  }
+}
+
+}  // namespace tofu::detail
