@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "tofu/telemetry/frame_headers.h"
+
 namespace bench {
 namespace {
 
@@ -52,7 +54,7 @@ std::unique_ptr<TelemetryMonitor> TelemetryMonitor::attach(const std::string& te
     return nullptr;
   }
   tofu::MessagePtr welcome = await(ampe, *monitor->group_, tofu::OpCode::HelloResponse);
-  if (!welcome || welcome->headers().find("telemetry-version") != "1") {
+  if (!welcome || welcome->headers().find(tofu::telemetry::kVersionHeader) != tofu::telemetry::kVersionHeaderValue) {
     error = "telemetry monitor: " + telemetryAddress + " did not answer as a telemetry endpoint";
     if (welcome) ampe.put(welcome);
     return nullptr;
@@ -62,9 +64,9 @@ std::unique_ptr<TelemetryMonitor> TelemetryMonitor::attach(const std::string& te
   tofu::MessagePtr subscribe = newMessage(ampe);
   subscribe->header() = tofu::BinaryHeader::forOpCode(tofu::OpCode::Request);
   subscribe->setChannelNumber(channel);
-  (void)subscribe->headers().append("telemetry-version", "1");
-  (void)subscribe->headers().append("telemetry", "subscribe");
-  (void)subscribe->headers().append("telemetry-payloads", "1");
+  (void)subscribe->headers().append(tofu::telemetry::kVersionHeader, tofu::telemetry::kVersionHeaderValue);
+  (void)subscribe->headers().append(tofu::telemetry::kKindHeader, "subscribe");
+  (void)subscribe->headers().append(tofu::telemetry::kPayloadsHeader, "1");
   if (!monitor->group_->enqueueToPeer(subscribe).ok()) {
     error = "telemetry monitor: cannot subscribe";
     return nullptr;

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "tofu/status.h"
+#include "tofu/telemetry/frame_headers.h"
 #include "tofu/text_headers.h"
 #include "tofu/wire_format.h"
 
@@ -308,7 +309,7 @@ std::optional<UsageError> handleTopOption(std::string_view arg, ArgumentCursor& 
   }
   if (name == "--token") {
     TextHeaders scratch;
-    if (scratch.append("telemetry-token", *value) != HeaderCheck::ok) {
+    if (scratch.append(telemetry::kTokenHeader, *value) != HeaderCheck::ok) {
       return UsageError{"--token needs a non-empty value without line breaks"};
     }
     top.token = *value;

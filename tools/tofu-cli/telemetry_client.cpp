@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "tofu/telemetry/codec.h"
+#include "tofu/telemetry/frame_headers.h"
 
 #include "engine_session.h"
 #include "message_format.h"
@@ -49,7 +50,7 @@ bool TelemetryClient::connect(std::string& error) {
     error = "cannot connect to " + peer_ + ": " + formatStatus(prepared);
     return false;
   }
-  if (!token_.empty() && hello->headers().append(kTelemetryTokenHeader, token_) != HeaderCheck::ok) {
+  if (!token_.empty() && hello->headers().append(telemetry::kTokenHeader, token_) != HeaderCheck::ok) {
     session_.recycle(hello);
     error = "the telemetry token is not a valid header value";
     return false;
@@ -78,17 +79,17 @@ bool TelemetryClient::connect(std::string& error) {
     }
     connected_ = true;
     // A plain tofu peer answers the Hello too, but without this header.
-    const std::optional<std::string_view> version = message->headers().find(kTelemetryVersionHeader);
-    if (const auto refused = message->headers().find(kTelemetryErrorHeader); version && refused) {
+    const std::optional<std::string_view> version = message->headers().find(telemetry::kVersionHeader);
+    if (const auto refused = message->headers().find(telemetry::kErrorHeader); version && refused) {
       // The endpoint closes the connection itself (docs/telemetry.md, "Access and limits").
       connected_ = false;
       error = peer_ + " refused this monitor: " + std::string(*refused) +
               (token_.empty() ? " (no token given: --token or TOFU_TELEMETRY_TOKEN)" : " (check the token)");
     } else if (!version) {
       error = peer_ + " is not a telemetry endpoint: its HelloResponse has no telemetry-version header";
-    } else if (*version != kTelemetryVersion) {
+    } else if (*version != telemetry::kVersionHeaderValue) {
       error = peer_ + " speaks telemetry-version " + std::string(*version) +
-              "; this tofu-cli reads version " + std::string(kTelemetryVersion);
+              "; this tofu-cli reads version " + std::string(telemetry::kVersionHeaderValue);
     }
     session_.recycle(message);
     return error.empty();
@@ -98,8 +99,8 @@ bool TelemetryClient::connect(std::string& error) {
 std::optional<TelemetrySnapshot> TelemetryClient::snapshot(std::string& error) {
   MessagePtr request = session_.newMessage();
   request->setChannelNumber(channel_);
-  (void)request->headers().append(kTelemetryVersionHeader, kTelemetryVersion);
-  (void)request->headers().append(kTelemetryHeader, "snapshot");
+  (void)request->headers().append(telemetry::kVersionHeader, telemetry::kVersionHeaderValue);
+  (void)request->headers().append(telemetry::kKindHeader, "snapshot");
   const Result<BinaryHeader> posted = session_.group().enqueueToPeer(request);
   if (!posted.ok()) {
     session_.recycle(request);
@@ -125,7 +126,7 @@ std::optional<TelemetrySnapshot> TelemetryClient::snapshot(std::string& error) {
       session_.recycle(message);  // a wake-up, or a Signal we did not ask for
       continue;
     }
-    if (const auto failure = message->headers().find(kTelemetryErrorHeader)) {
+    if (const auto failure = message->headers().find(telemetry::kErrorHeader)) {
       error = peer_ + " refused the snapshot request: " + std::string(*failure);
     }
     snapshot.json.append(message->body().view());

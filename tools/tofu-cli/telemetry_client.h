@@ -18,12 +18,6 @@ namespace tofu::cli {
 
 class EngineSession;
 
-inline constexpr std::string_view kTelemetryHeader = "telemetry";
-inline constexpr std::string_view kTelemetryVersionHeader = "telemetry-version";
-inline constexpr std::string_view kTelemetryErrorHeader = "telemetry-error";
-inline constexpr std::string_view kTelemetryTokenHeader = "telemetry-token";
-inline constexpr std::string_view kTelemetryVersion = "1";
-
 struct TelemetrySnapshot {
   std::string json;                  // the body, reassembled from its frames
   EngineSnapshot snapshot;           // the same, decoded

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "tofu/telemetry/frame_headers.h"
 #include "tofu/wire_format.h"
 
 namespace tofu::detail {
@@ -26,8 +27,8 @@ Status TelemetrySender::send(MessagePtr reuse, const Frame& frame, std::string_v
     message->setMessageId(messageId);
     message->setMore(!last);
     // The names and values are constants or digits: append cannot refuse them.
-    (void)message->headers().append(kTelemetryVersionHeader, kTelemetryVersionValue);
-    (void)message->headers().append(kTelemetryHeader, frame.kind);
+    (void)message->headers().append(telemetry::kVersionHeader, telemetry::kVersionHeaderValue);
+    (void)message->headers().append(telemetry::kKindHeader, frame.kind);
     for (const auto& [name, value] : extra) (void)message->headers().append(name, value);
     message->body().assign(body.substr(offset, length));
     const Result<BinaryHeader> posted = group_.enqueueToPeer(message);

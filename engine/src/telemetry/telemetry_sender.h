@@ -17,12 +17,6 @@
 
 namespace tofu::detail {
 
-inline constexpr std::string_view kTelemetryHeader = "telemetry";
-inline constexpr std::string_view kTelemetryVersionHeader = "telemetry-version";
-inline constexpr std::string_view kTelemetryVersionValue = "1";
-// On a subscribe request: `1` asks for message payloads in the events (docs/telemetry.md).
-inline constexpr std::string_view kTelemetryPayloadsHeader = "telemetry-payloads";
-
 class TelemetrySender {
  public:
   using ExtraHeaders = std::initializer_list<std::pair<std::string_view, std::string_view>>;

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "tofu/telemetry/codec.h"
+#include "tofu/telemetry/frame_headers.h"
 
 #include "core/ampe_impl.h"
 #include "net/transport.h"
@@ -50,7 +51,6 @@ static_assert(kMaxPendingConnections + TelemetryGuard::kMaxMonitors + 1 < kMaxTe
 // How long a connection can be pending before the server closes it: the authentication
 // deadline, then a refusal's grace, then the sweep that cuts it, with a margin.
 constexpr std::chrono::milliseconds kLongestPending{kAuthenticationDeadlineMs + 2000};
-constexpr std::string_view kTokenHeader = "telemetry-token";
 // Memory given back to the system at most this often, after monitors with output left.
 constexpr std::chrono::seconds kTrimInterval{1};
 
@@ -87,7 +87,7 @@ bool validToken(const std::string& token) {
   TextHeaders scratch;
   const bool trimmed = !token.empty() && token.front() != ' ' && token.front() != '\t' &&
                        token.back() != ' ' && token.back() != '\t';
-  return trimmed && token.size() <= 65535 && scratch.append(kTokenHeader, token) == HeaderCheck::ok;
+  return trimmed && token.size() <= 65535 && scratch.append(telemetry::kTokenHeader, token) == HeaderCheck::ok;
 }
 
 struct Listening {
@@ -316,7 +316,7 @@ void TelemetryServer::handleNotification(MessagePtr& message) {
 
 void TelemetryServer::handleHello(MessagePtr message) {
   const std::uint16_t channel = message->channelNumber();
-  switch (guard_.hello(channel, message->headers().find(kTokenHeader), Clock::now())) {
+  switch (guard_.hello(channel, message->headers().find(telemetry::kTokenHeader), Clock::now())) {
     case TelemetryGuard::Admission::accepted:
       reply(std::move(message), OpCode::HelloResponse, "hello");
       return;
@@ -333,7 +333,7 @@ void TelemetryServer::refuse(MessagePtr message, OpCode replyOpCode, std::string
                              std::string_view error) {
   const BinaryHeader header = message->header();
   (void)sender_.send(std::move(message), {replyOpCode, header.channelNumber, header.messageId, kind}, {},
-                     {{"telemetry-error", error}});
+                     {{telemetry::kErrorHeader, error}});
   MessagePtr bye = sender_.fresh();
   bye->setOpCode(OpCode::ByeRequest);
   bye->setChannelNumber(header.channelNumber);
@@ -367,7 +367,7 @@ void TelemetryServer::handleRequest(MessagePtr message) {
   const std::uint16_t channel = message->channelNumber();
   if (!guard_.authorised(channel)) {
     // Its HelloRequest was refused (the refusal is on its way), or it never sent one.
-    const std::string kind(message->headers().find(kTelemetryHeader).value_or("error"));
+    const std::string kind(message->headers().find(telemetry::kKindHeader).value_or("error"));
     if (guard_.refusedAlready(channel)) {
       sender_.recycle(message);
     } else {
@@ -382,9 +382,9 @@ void TelemetryServer::handleRequest(MessagePtr message) {
     return;
   }
   const TextHeaders& headers = message->headers();
-  const std::optional<std::string_view> version = headers.find(kTelemetryVersionHeader);
-  const std::string kind(headers.find(kTelemetryHeader).value_or(""));
-  if (version && *version != kTelemetryVersionValue) {
+  const std::optional<std::string_view> version = headers.find(telemetry::kVersionHeader);
+  const std::string kind(headers.find(telemetry::kKindHeader).value_or(""));
+  if (version && *version != telemetry::kVersionHeaderValue) {
     replyError(std::move(message), kind.empty() ? "error" : kind, "unsupported telemetry-version");
     return;
   }
@@ -403,7 +403,7 @@ void TelemetryServer::handleRequest(MessagePtr message) {
         return;
     }
   } else if (kind == "subscribe") {
-    const bool payloads = headers.find(kTelemetryPayloadsHeader).value_or("") == "1";
+    const bool payloads = headers.find(telemetry::kPayloadsHeader).value_or("") == "1";
     // Observing starts before the Response goes: a monitor that acts on the Response (traffic it
     // causes, say) sees every event after it. Under load the server thread once replied, then
     // started the stream after the monitor's flood had passed, and those events were lost
@@ -428,7 +428,7 @@ void TelemetryServer::reply(MessagePtr message, OpCode opCode, std::string_view 
 void TelemetryServer::replyError(MessagePtr message, std::string_view kind, std::string_view error) {
   const BinaryHeader header = message->header();
   (void)sender_.send(std::move(message), {OpCode::Response, header.channelNumber, header.messageId, kind}, {},
-                     {{"telemetry-error", error}});
+                     {{telemetry::kErrorHeader, error}});
 }
 
 std::optional<std::string> TelemetryServer::snapshotJson() {

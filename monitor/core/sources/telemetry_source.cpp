@@ -1,10 +1,12 @@
 #include "sources/telemetry_source.h"
 
 #include <algorithm>
+#include <string_view>
 #include <utility>
 
 #include "tofu/qt/channel_group.h"
 #include "tofu/qt/engine.h"
+#include "tofu/telemetry/frame_headers.h"
 
 #include "sources/telemetry_parser.h"
 
@@ -13,12 +15,14 @@ namespace {
 
 using tofu::qt::MessageEnvelope;
 
-const QByteArray kVersionHeader = QByteArrayLiteral("telemetry-version");
-const QByteArray kKindHeader = QByteArrayLiteral("telemetry");
-const QByteArray kVersion = QByteArrayLiteral("1");
-const QByteArray kTokenHeader = QByteArrayLiteral("telemetry-token");
-const QByteArray kPayloadsHeader = QByteArrayLiteral("telemetry-payloads");
-const QString kErrorHeader = QStringLiteral("telemetry-error");
+QByteArray bytesOf(std::string_view text) { return {text.data(), static_cast<qsizetype>(text.size())}; }
+
+const QByteArray kVersionHeader = bytesOf(telemetry::kVersionHeader);
+const QByteArray kKindHeader = bytesOf(telemetry::kKindHeader);
+const QByteArray kVersion = bytesOf(telemetry::kVersionHeaderValue);
+const QByteArray kTokenHeader = bytesOf(telemetry::kTokenHeader);
+const QByteArray kPayloadsHeader = bytesOf(telemetry::kPayloadsHeader);
+const QString kErrorHeader = QString::fromLatin1(bytesOf(telemetry::kErrorHeader));
 const QString kTlsErrorName = QString::fromLatin1(tofu::kTlsErrorHeader.data(),
                                                   static_cast<qsizetype>(tofu::kTlsErrorHeader.size()));
 const QString kWhereToSetIt = QStringLiteral("set it in Sources > Attach to telemetry... or with --token");
