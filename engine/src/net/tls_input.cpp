@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 namespace tofu::detail {
 
@@ -79,11 +80,26 @@ void TlsInput::receive() {
     errno = 0;
     return;
   }
-  if (!bytes_) bytes_ = std::make_unique_for_overwrite<std::uint8_t[]>(kBytes);
   ssize_t got = 0;
-  do {
-    got = ::recv(fd_, bytes_.get(), kBytes, 0);
-  } while (got < 0 && errno == EINTR);
+  if (!bytes_) {
+    // The buffer comes with the first byte, not the first try: a peer that connects and
+    // stays silent holds no 64 KiB of this process.
+    std::uint8_t probe = 0;
+    do {
+      got = ::recv(fd_, &probe, 1, MSG_PEEK);
+    } while (got < 0 && errno == EINTR);
+    // No exception may cross OpenSSL, which called this: out of memory fails the read.
+    if (got > 0) bytes_.reset(new (std::nothrow) std::uint8_t[kBytes]);
+    if (got > 0 && !bytes_) {
+      errno = ENOMEM;
+      got = -1;
+    }
+  }
+  if (bytes_) {
+    do {
+      got = ::recv(fd_, bytes_.get(), kBytes, 0);
+    } while (got < 0 && errno == EINTR);
+  }
   if (got > 0) {
     end_ = static_cast<std::size_t>(got);
   } else if (got == 0) {

@@ -35,7 +35,7 @@ class TlsInput {
   std::size_t take(void* data, std::size_t capacity);
 
  private:
-  // One recv() into the empty buffer (allocated at the first, kept after).
+  // One recv() into the empty buffer (allocated once the socket has a byte, kept after).
   void receive();
 
   std::unique_ptr<std::uint8_t[]> bytes_;
