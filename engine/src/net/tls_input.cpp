@@ -8,6 +8,8 @@
 #include <cstring>
 #include <new>
 
+#include "net/tls_bio.h"
+
 namespace tofu::detail {
 
 namespace {
@@ -35,22 +37,9 @@ long controlInput(BIO* bio, int command, long /*number*/, void* /*pointer*/) {
   }
 }
 
-int createInput(BIO* bio) {
-  BIO_set_init(bio, 1);
-  return 1;
-}
-
 const BIO_METHOD* inputMethod() {
-  // Made once for the process; OpenSSL keeps no other reference, so it lives until exit.
-  static const BIO_METHOD* const method = [] {
-    BIO_METHOD* made = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "tofu TLS input");
-    if (made != nullptr) {
-      BIO_meth_set_read_ex(made, readFromInput);
-      BIO_meth_set_ctrl(made, controlInput);
-      BIO_meth_set_create(made, createInput);
-    }
-    return made;
-  }();
+  static const BIO_METHOD* const method =
+      makeBioMethod("tofu TLS input", {.readEx = readFromInput, .control = controlInput});
   return method;
 }
 
@@ -58,10 +47,7 @@ const BIO_METHOD* inputMethod() {
 
 bio_st* TlsInput::newBio(TlsInput& input, int fd) {
   input.fd_ = fd;
-  const BIO_METHOD* method = inputMethod();
-  BIO* bio = method != nullptr ? BIO_new(method) : nullptr;
-  if (bio != nullptr) BIO_set_data(bio, &input);
-  return bio;
+  return newBioWith(inputMethod(), &input);
 }
 
 std::size_t TlsInput::take(void* data, std::size_t capacity) {

@@ -4,13 +4,20 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <new>
+
+#include "net/tls_bio.h"
 
 namespace tofu::detail {
 
 namespace {
 
 int writeToOutput(BIO* bio, const char* data, std::size_t size, std::size_t* written) {
-  static_cast<TlsOutput*>(BIO_get_data(bio))->append(data, size);
+  try {
+    static_cast<TlsOutput*>(BIO_get_data(bio))->append(data, size);
+  } catch (const std::bad_alloc&) {
+    return 0;  // no exception may cross OpenSSL, which called this: the write fails
+  }
   *written = size;
   return 1;
 }
@@ -26,33 +33,15 @@ long controlOutput(BIO* bio, int command, long /*number*/, void* /*pointer*/) {
   }
 }
 
-int createOutput(BIO* bio) {
-  BIO_set_init(bio, 1);
-  return 1;
-}
-
 const BIO_METHOD* outputMethod() {
-  // Made once for the process; OpenSSL keeps no other reference, so it lives until exit.
-  static const BIO_METHOD* const method = [] {
-    BIO_METHOD* made = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "tofu TLS output");
-    if (made != nullptr) {
-      BIO_meth_set_write_ex(made, writeToOutput);
-      BIO_meth_set_ctrl(made, controlOutput);
-      BIO_meth_set_create(made, createOutput);
-    }
-    return made;
-  }();
+  static const BIO_METHOD* const method =
+      makeBioMethod("tofu TLS output", {.writeEx = writeToOutput, .control = controlOutput});
   return method;
 }
 
 }  // namespace
 
-bio_st* TlsOutput::newBio(TlsOutput& output) {
-  const BIO_METHOD* method = outputMethod();
-  BIO* bio = method != nullptr ? BIO_new(method) : nullptr;
-  if (bio != nullptr) BIO_set_data(bio, &output);
-  return bio;
-}
+bio_st* TlsOutput::newBio(TlsOutput& output) { return newBioWith(outputMethod(), &output); }
 
 void TlsOutput::append(const void* data, std::size_t size) {
   const auto* bytes = static_cast<const std::uint8_t*>(data);
