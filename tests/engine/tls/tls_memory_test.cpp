@@ -4,6 +4,7 @@
 // hold it; a connection that talks does. Counted through operator new (counting_new.h), which
 // is what the engine's own buffers use; OpenSSL's allocations are not seen.
 #include <chrono>
+#include <cstdio>
 #include <cstdint>
 #include <memory>
 #include <thread>
@@ -53,6 +54,7 @@ TEST(TlsMemory, SilentConnectionsHoldNoInputBufferATalkingOneDoes) {
   }
   ASSERT_TRUE(awaitServerChannels(peers.server.ampe(), kSilent));
   const std::int64_t perSilent = (heap::liveBytes() - beforeSilent) / kSilent;
+  std::printf("held through operator new per silent TLS connection: %lld bytes\n", static_cast<long long>(perSilent));
   EXPECT_LT(perSilent, kInputBufferBytes / 4) << "bytes held per silent TLS connection";
 
   // One connection that completes its handshake: each end has read, and holds its buffer.
@@ -60,7 +62,12 @@ TEST(TlsMemory, SilentConnectionsHoldNoInputBufferATalkingOneDoes) {
   const Connection talking = connectPair(peers.client.ampe(), peers.clientGroup, peers.server.ampe(),
                                          peers.serverGroup, peers.peer("localhost"));
   ASSERT_TRUE(talking.ok());
-  EXPECT_GE(heap::liveBytes() - beforeTalking, 2 * kInputBufferBytes) << "bytes held by one TLS connection, both ends";
+  const std::int64_t talkingBytes = heap::liveBytes() - beforeTalking;
+  std::printf("held through operator new by one talking TLS connection, both ends: %lld bytes\n",
+              static_cast<long long>(talkingBytes));
+  // Both ends' buffers: one of them with everything else a connection holds stays far below
+  // one and a half (about 67 KiB of the 133 KiB measured).
+  EXPECT_GT(talkingBytes, kInputBufferBytes * 3 / 2) << "bytes held by one TLS connection, both ends";
 }
 
 }  // namespace
