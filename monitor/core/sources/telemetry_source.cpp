@@ -23,8 +23,7 @@ const QByteArray kVersion = bytesOf(telemetry::kVersionHeaderValue);
 const QByteArray kTokenHeader = bytesOf(telemetry::kTokenHeader);
 const QByteArray kPayloadsHeader = bytesOf(telemetry::kPayloadsHeader);
 const QString kErrorHeader = QString::fromLatin1(bytesOf(telemetry::kErrorHeader));
-const QString kTlsErrorName = QString::fromLatin1(tofu::kTlsErrorHeader.data(),
-                                                  static_cast<qsizetype>(tofu::kTlsErrorHeader.size()));
+const QString kTlsErrorName = QString::fromLatin1(bytesOf(tofu::kTlsErrorHeader));
 const QString kWhereToSetIt = QStringLiteral("set it in Sources > Attach to telemetry... or with --token");
 
 // A refusal the same token will get again: the server's "unauthorised: a valid
